@@ -1,0 +1,23 @@
+"""mediacaster: browse a NAS media library in the browser and cast it to a TV."""
+
+from pyramid.config import Configurator
+
+from mediacaster.settings import SettingsError, load
+from mediacaster.templating import JINJA2_SETTINGS
+
+
+def main(global_config, **settings):
+    """Build the WSGI application; invalid settings stop it with one clear line."""
+    try:
+        app_settings = load(settings)
+        with Configurator(settings={**JINJA2_SETTINGS, **settings}) as config:
+            config.registry.app_settings = app_settings
+            config.include(".templating")
+            config.include(".services")
+            config.include(".session")
+            config.include(".urls")
+            config.include(".routes")
+            config.scan(".views")
+    except SettingsError as error:
+        raise SystemExit(f"mediacaster: invalid setting: {error}") from None
+    return config.make_wsgi_app()

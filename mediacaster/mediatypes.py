@@ -1,0 +1,63 @@
+"""Content types and media kinds by file extension.
+
+Python's ``mimetypes`` reads the host's ``/etc/mime.types`` and so answers
+differently from one machine to the next (for example ``.ts`` is
+``video/mp2t`` on Debian but Qt Linguist's ``text/vnd.trolltech.linguist``
+on others, ``.mkv`` and ``.flac`` are missing on some, ``.m4a`` is
+``audio/mp4a-latm`` on some). What a Chromecast or a browser accepts depends on
+exactly these strings, so media types come from this fixed table first.
+"""
+
+import mimetypes
+
+# extension -> (content type, kind)
+MEDIA_TYPES = {
+    # video
+    ".mp4": ("video/mp4", "video"),
+    ".m4v": ("video/mp4", "video"),
+    ".mkv": ("video/x-matroska", "video"),
+    ".webm": ("video/webm", "video"),
+    ".mov": ("video/quicktime", "video"),
+    ".avi": ("video/x-msvideo", "video"),
+    ".ts": ("video/mp2t", "video"),
+    ".m2ts": ("video/mp2t", "video"),
+    ".mpg": ("video/mpeg", "video"),
+    ".mpeg": ("video/mpeg", "video"),
+    ".ogv": ("video/ogg", "video"),
+    ".m3u8": ("application/vnd.apple.mpegurl", "video"),
+    ".mpd": ("application/dash+xml", "video"),
+    # audio
+    ".mp3": ("audio/mpeg", "audio"),
+    ".m4a": ("audio/mp4", "audio"),
+    ".m4b": ("audio/mp4", "audio"),
+    ".aac": ("audio/aac", "audio"),
+    ".flac": ("audio/flac", "audio"),
+    ".ogg": ("audio/ogg", "audio"),
+    ".oga": ("audio/ogg", "audio"),
+    ".opus": ("audio/ogg", "audio"),
+    ".wav": ("audio/wav", "audio"),
+    ".weba": ("audio/webm", "audio"),
+    # images
+    ".jpg": ("image/jpeg", "image"),
+    ".jpeg": ("image/jpeg", "image"),
+    ".png": ("image/png", "image"),
+    ".gif": ("image/gif", "image"),
+    ".webp": ("image/webp", "image"),
+    ".bmp": ("image/bmp", "image"),
+    ".avif": ("image/avif", "image"),
+    # subtitles
+    ".vtt": ("text/vtt; charset=utf-8", "other"),
+    ".srt": ("application/x-subrip", "other"),
+}
+
+KINDS = ("folder", "video", "audio", "image", "other")
+
+
+def classify(name):
+    """Return ``(content_type, kind)`` for a file name."""
+    dot = name.rfind(".")
+    ext = name[dot:].lower() if dot > 0 else ""
+    if ext in MEDIA_TYPES:
+        return MEDIA_TYPES[ext]
+    guessed, _encoding = mimetypes.guess_type(name, strict=False)
+    return guessed or "application/octet-stream", "other"

@@ -1,0 +1,198 @@
+"""The media library: named roots, safe path resolution and folder listings.
+
+Knows nothing about HTTP. A path is always a sequence of segments below a
+named root; anything that could leave the root (``..``, separators, NUL,
+absolute paths, symlinks pointing outside) is refused as not found, so the
+caller never needs to tell "forbidden" from "missing" and leaks nothing.
+"""
+
+import os
+import re
+import stat
+import unicodedata
+from dataclasses import dataclass
+
+from mediacaster.mediatypes import classify
+
+SORT_KEYS = ("name", "date", "size")
+
+
+class NotFound(LookupError):
+    """No such root, folder or file (or one outside its root)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    root: str
+    path: str  # '/'-joined segments below the root; '' is the root itself
+    name: str
+    is_dir: bool
+    size: int
+    mtime: float
+    kind: str  # folder, video, audio, image, other
+    content_type: str | None
+
+    @property
+    def segments(self):
+        return tuple(self.path.split("/")) if self.path else ()
+
+    @property
+    def parent(self):
+        """Segments of the containing folder, or None for a root."""
+        return self.segments[:-1] if self.path else None
+
+
+def natural_key(name):
+    """Sort 'Episode 2' before 'Episode 10', ignoring case and accents' form."""
+    text = unicodedata.normalize("NFC", name).casefold()
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
+
+
+def split_path(path):
+    """Split a '/'-joined path from an API client into segments."""
+    return tuple(part for part in (path or "").split("/") if part != "")
+
+
+def _valid_segment(segment):
+    return (
+        isinstance(segment, str)
+        and segment not in ("", ".", "..")
+        and not segment.startswith(".")
+        and "/" not in segment
+        and "\\" not in segment
+        and "\0" not in segment
+    )
+
+
+def _inside(path, root):
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
+
+
+def visible_children(folder, base):
+    """Yield the ``os.DirEntry`` items of ``folder`` that a listing shows.
+
+    Dot files stay hidden and symlinks that lead out of ``base`` are left out.
+    Raises ``OSError`` when the folder itself cannot be read.
+    """
+    with os.scandir(folder) as scan:
+        for item in scan:
+            if item.name.startswith(".") or "\\" in item.name:
+                continue
+            try:
+                if item.is_symlink() and not _inside(os.path.realpath(item.path), base):
+                    continue
+            except OSError:
+                continue
+            yield item
+
+
+class LibraryService:
+    def __init__(self, roots):
+        # name -> real path of the root folder, as a string for cheap prefix checks
+        self.roots = {name: os.path.realpath(path) for name, path in roots.items()}
+
+    def root_path(self, root):
+        try:
+            return self.roots[root]
+        except (KeyError, TypeError):
+            raise NotFound(f"no library root named {root!r}") from None
+
+    def resolve(self, root, segments):
+        """Return ``(real path, on-disk segments)`` or raise :class:`NotFound`."""
+        base = self.root_path(root)
+        current = base
+        found = []
+        for segment in segments:
+            if not _valid_segment(segment):
+                raise NotFound("no such file or folder")
+            candidate = os.path.join(current, segment)
+            if not os.path.lexists(candidate):
+                segment = self._same_name_other_form(current, segment)
+                candidate = os.path.join(current, segment)
+            found.append(segment)
+            current = candidate
+        real = os.path.realpath(current)
+        if not _inside(real, base) or not os.path.exists(real):
+            raise NotFound("no such file or folder")
+        return real, tuple(found)
+
+    @staticmethod
+    def _same_name_other_form(folder, segment):
+        # File names written by macOS clients are often NFD while URLs typed or
+        # built elsewhere are NFC: accept either form of the same name.
+        wanted = unicodedata.normalize("NFC", segment)
+        if wanted != segment or unicodedata.normalize("NFD", segment) != segment:
+            try:
+                for name in os.listdir(folder):
+                    if unicodedata.normalize("NFC", name) == wanted:
+                        return name
+            except OSError:
+                pass
+        raise NotFound("no such file or folder")
+
+    def entry(self, root, segments):
+        return self._entry_at(root, *self.resolve(root, segments))
+
+    def _entry_at(self, root, real, found):
+        try:
+            st = os.stat(real)
+        except OSError:
+            raise NotFound("no such file or folder") from None
+        name = found[-1] if found else root
+        return self._make_entry(root, "/".join(found), name, st)
+
+    def listing(self, root, segments, sort="name", descending=False):
+        """Return ``(folder entry, child entries)``; folders come first."""
+        real, found = self.resolve(root, segments)
+        folder = self._entry_at(root, real, found)
+        if not folder.is_dir:
+            raise NotFound("not a folder")
+        base = self.root_path(root)
+        prefix = folder.path + "/" if folder.path else ""
+        entries = []
+        try:
+            for item in visible_children(real, base):
+                try:
+                    st = item.stat()
+                except OSError:
+                    continue  # broken symlink or vanished meanwhile
+                entries.append(self._make_entry(root, prefix + item.name, item.name, st))
+        except OSError:
+            raise NotFound("folder cannot be read") from None
+        entries.sort(key=_sort_key(sort), reverse=descending)
+        # Folders stay first whichever the order; sort() is stable.
+        entries.sort(key=lambda e: not e.is_dir)
+        return folder, entries
+
+    @staticmethod
+    def _make_entry(root, path, name, st):
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if is_dir:
+            content_type, kind = None, "folder"
+        else:
+            content_type, kind = classify(name)
+        return Entry(
+            root=root,
+            path=path,
+            name=name,
+            is_dir=is_dir,
+            size=0 if is_dir else st.st_size,
+            mtime=st.st_mtime,
+            kind=kind,
+            content_type=content_type,
+        )
+
+    def readable(self, root):
+        path = self.root_path(root)
+        return os.path.isdir(path) and os.access(path, os.R_OK | os.X_OK)
+
+
+def _sort_key(sort):
+    if sort == "date":
+        return lambda e: (e.mtime, natural_key(e.name))
+    if sort == "size":
+        return lambda e: (e.size, natural_key(e.name))
+    return lambda e: natural_key(e.name)

@@ -1,0 +1,34 @@
+"""Jinja2 set-up: where templates live and the filters they use."""
+
+from datetime import datetime, timezone
+
+# pyramid_jinja2 reads these from the settings when it creates its environment.
+JINJA2_SETTINGS = {
+    "jinja2.directories": "mediacaster:templates",
+    "jinja2.undefined": "strict",
+    "jinja2.filters": "\n".join(
+        f"{name} = mediacaster.templating:{name}" for name in ("filesize", "isotime", "localtime")
+    ),
+}
+
+
+def includeme(config):
+    config.include("pyramid_jinja2")
+
+
+def filesize(size):
+    """Human file size in powers of 1024, as file managers show it."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def isotime(timestamp):
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat()
+
+
+def localtime(timestamp):
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,1 @@
+"""Views, one module per area; found by ``config.scan``."""

@@ -1,0 +1,68 @@
+"""The JSON API for scripts: library and search."""
+
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.view import view_config
+
+from mediacaster.views.entries import (
+    entry_json,
+    load_entry,
+    load_listing,
+    matched_entry_path,
+    search_hits,
+    sorted_roots,
+)
+
+SEARCH_DEFAULT_LIMIT = 50
+SEARCH_MAX_LIMIT = 1000
+
+
+@view_config(route_name="api.library.roots", renderer="json")
+def roots(request):
+    return {"roots": [entry_json(request, request.library.entry(name, ())) for name in sorted_roots(request)]}
+
+
+@view_config(route_name="api.library", renderer="json")
+def library(request):
+    root, segments = matched_entry_path(request)
+    entry = load_entry(request, root, segments)
+    if not entry.is_dir:
+        return entry_json(request, entry)
+    folder, entries, params = load_listing(request, root, entry.segments)
+    parent = folder.parent
+    return {
+        "root": folder.root,
+        "path": folder.path,
+        "parent": None if parent is None else "/".join(parent),
+        "parent_url": None if parent is None else request.entry_url("api.library", root, parent),
+        "sort": params["sort"],
+        "order": params["order"],
+        "entries": [entry_json(request, e) for e in entries],
+    }
+
+
+@view_config(route_name="api.search", renderer="json")
+def search(request):
+    query = request.params.get("q", "").strip()
+    if not query:
+        raise HTTPBadRequest("give the words to search for as ?q=")
+    limit = _int_param(request, "limit", SEARCH_DEFAULT_LIMIT, 1, SEARCH_MAX_LIMIT)
+    entries, total = search_hits(request, query, limit)
+    return {
+        "query": query,
+        "total": total,
+        "entries": [entry_json(request, e) for e in entries],
+        "index_ready": request.search.ready.is_set(),
+    }
+
+
+def _int_param(request, name, default, lowest, highest):
+    raw = request.params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not lowest <= value <= highest:
+        raise HTTPBadRequest(f"{name} must be a whole number from {lowest} to {highest}")
+    return value

@@ -1,0 +1,87 @@
+"""How library entries are shown to clients: one place for pages and the API."""
+
+from datetime import datetime, timezone
+
+from pyramid.httpexceptions import HTTPNotFound
+
+from mediacaster.services.library import NotFound, natural_key
+from mediacaster.services.search import fold
+
+SORTS = ("name", "date", "size")
+
+
+def entry_json(request, entry):
+    data = {
+        "name": entry.name,
+        "root": entry.root,
+        "path": entry.path,
+        "kind": entry.kind,
+        "size": entry.size,
+        "mtime": datetime.fromtimestamp(entry.mtime, timezone.utc).isoformat(),
+        "content_type": entry.content_type,
+        "url": request.library_url(entry.root, entry.segments),
+        "api_url": request.entry_url("api.library", entry.root, entry.segments),
+    }
+    if not entry.is_dir:
+        data["stream_url"] = request.stream_url(entry)
+        data["download_url"] = request.download_url(entry)
+    return data
+
+
+def matched_entry_path(request):
+    """``(root, segments)`` of a ``/{root}*path`` route.
+
+    Pyramid folds ``.`` and ``..`` segments away before the view sees them; a
+    request that holds any (typed, or percent-encoded as ``%2e%2e``) is refused
+    rather than quietly resolved to some other file.
+    """
+    if any(part in (".", "..") for part in request.path_info.split("/")):
+        raise HTTPNotFound("no such file or folder")
+    return request.matchdict["root"], request.matchdict["path"]
+
+
+def listing_params(request):
+    """Sort, order and filter of a folder listing, from the query string."""
+    sort = request.params.get("sort", "name")
+    if sort not in SORTS:
+        sort = "name"
+    order = request.params.get("order", "desc" if sort == "date" else "asc")
+    if order not in ("asc", "desc"):
+        order = "asc"
+    return sort, order, request.params.get("q", "").strip()
+
+
+def load_listing(request, root, segments):
+    """Return ``(folder, entries, params)`` or raise 404; filtering by name applied."""
+    sort, order, query = listing_params(request)
+    try:
+        folder, entries = request.library.listing(root, segments, sort=sort, descending=order == "desc")
+    except NotFound as error:
+        raise HTTPNotFound(str(error)) from None
+    if query:
+        words = fold(query).split()
+        entries = [e for e in entries if all(w in fold(e.name) for w in words)]
+    return folder, entries, {"sort": sort, "order": order, "q": query}
+
+
+def load_entry(request, root, segments):
+    try:
+        return request.library.entry(root, segments)
+    except NotFound as error:
+        raise HTTPNotFound(str(error)) from None
+
+
+def search_hits(request, query, limit):
+    """Entries for the best search hits (stat'ed now, so sizes are fresh) and the total."""
+    hits, total = request.search.query(query, limit=limit)
+    entries = []
+    for hit in hits:
+        try:
+            entries.append(request.library.entry(hit.root, tuple(hit.path.split("/"))))
+        except NotFound:
+            total -= 1  # removed since the last scan
+    return entries, total
+
+
+def sorted_roots(request):
+    return sorted(request.library.roots, key=natural_key)

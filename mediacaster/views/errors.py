@@ -1,0 +1,75 @@
+"""Error responses: HTML pages for people, ``{"error", "detail"}`` JSON under /api/."""
+
+import logging
+
+import redis
+from pyramid.httpexceptions import HTTPException, HTTPServiceUnavailable
+from pyramid.renderers import render_to_response
+from pyramid.view import exception_view_config, notfound_view_config
+
+from mediacaster.services.library import NotFound
+
+log = logging.getLogger(__name__)
+
+
+def error_response(request, status, code, detail):
+    if request.path_info == "/api" or request.path_info.startswith("/api/"):
+        response = render_to_response("json", {"error": code, "detail": detail}, request)
+    else:
+        response = render_to_response(
+            "error.jinja2", {"status": status, "code": code, "detail": detail}, request
+        )
+    response.status_int = status
+    return response
+
+
+def _code(exc):
+    """A stable machine-readable name: 'not_found', 'bad_request', ..."""
+    return "_".join(exc.title.lower().replace("-", " ").split())
+
+
+@notfound_view_config()
+def not_found(exc, request):
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail else "nothing here"
+    if detail.startswith("/"):  # Pyramid's own detail for an unmatched URL
+        detail = f"no page at {request.path_info}"
+    return error_response(request, 404, "not_found", detail)
+
+
+@exception_view_config(NotFound)
+def library_not_found(exc, request):
+    return error_response(request, 404, "not_found", str(exc))
+
+
+@exception_view_config(HTTPException)
+def http_error(exc, request):
+    if exc.code < 400:
+        return exc  # redirects and the like pass through
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail else exc.explanation
+    response = error_response(request, exc.code, _code(exc), detail)
+    for name in ("Allow", "WWW-Authenticate", "Retry-After"):
+        if name in exc.headers:
+            response.headers[name] = exc.headers[name]
+    return response
+
+
+@exception_view_config(redis.RedisError)
+def session_store_down(exc, request):
+    log.warning("session store unavailable: %s", exc)
+    response = error_response(
+        request,
+        HTTPServiceUnavailable.code,
+        "session_store_unavailable",
+        "the session store (Redis) cannot be reached; browsing and playing still work, "
+        "sessions will be back when Redis is",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+@exception_view_config(Exception)
+def server_error(exc, request):
+    log.exception("unexpected error on %s %s", request.method, request.path_qs)
+    return error_response(
+        request, 500, "internal_error", "something went wrong on the server; it has been logged"
+    )

@@ -1,0 +1,70 @@
+"""HTML pages: the roots, folder listings, file detail pages and search."""
+
+import math
+
+from pyramid.view import view_config
+
+from mediacaster.views.entries import (
+    load_entry,
+    load_listing,
+    matched_entry_path,
+    search_hits,
+    sorted_roots,
+)
+
+SEARCH_PAGE_LIMIT = 200
+
+
+@view_config(route_name="home", renderer="home.jinja2")
+def home(request):
+    library = request.library
+    roots = [library.entry(name, ()) for name in sorted_roots(request)]
+    return {"roots": roots, "demo": request.registry.app_settings.demo}
+
+
+@view_config(route_name="library.folder", renderer="folder.jinja2")
+def folder(request):
+    root, segments = matched_entry_path(request)
+    entry = load_entry(request, root, segments)
+    if not entry.is_dir:
+        request.override_renderer = "file.jinja2"
+        return {"entry": entry, "crumbs": crumbs(request, entry)}
+
+    folder, entries, params = load_listing(request, root, entry.segments)
+    page_size = request.registry.app_settings.page_size
+    pages = max(1, math.ceil(len(entries) / page_size))
+    try:
+        page = min(max(1, int(request.params.get("page", 1))), pages)
+    except ValueError:
+        page = 1
+    shown = entries[(page - 1) * page_size : page * page_size]
+    return {
+        "folder": folder,
+        "entries": shown,
+        "total": len(entries),
+        "page": page,
+        "pages": pages,
+        "params": params,
+        "crumbs": crumbs(request, folder),
+    }
+
+
+@view_config(route_name="library.search", renderer="search.jinja2")
+def search(request):
+    query = request.params.get("q", "").strip()
+    entries, total = search_hits(request, query, SEARCH_PAGE_LIMIT) if query else ([], 0)
+    return {
+        "query": query,
+        "entries": entries,
+        "total": total,
+        "index": request.search.state(),
+    }
+
+
+def crumbs(request, entry):
+    """(label, url) pairs from the root down to the entry's folder and the entry."""
+    trail = [(entry.root, request.library_url(entry.root))]
+    segments = entry.segments
+    for depth, name in enumerate(segments, start=1):
+        trail.append((name, request.library_url(entry.root, segments[:depth])))
+    return trail

