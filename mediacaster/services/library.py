@@ -10,7 +10,7 @@ import os
 import re
 import stat
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mediacaster.mediatypes import classify
 
@@ -21,8 +21,9 @@ class NotFound(LookupError):
     """No such root, folder or file (or one outside its root)."""
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    # A named tuple rather than a frozen dataclass: a 10,000-file folder builds
+    # 10,000 of these per listing, and tuples are built several times faster.
     root: str
     path: str  # '/'-joined segments below the root; '' is the root itself
     name: str
@@ -163,8 +164,8 @@ class LibraryService:
         except OSError:
             raise NotFound("folder cannot be read") from None
         entries.sort(key=_sort_key(sort), reverse=descending)
-        # Folders stay first whichever the order; sort() is stable.
-        entries.sort(key=lambda e: not e.is_dir)
+        # Folders stay first whichever the order: sort() is stable.
+        entries.sort(key=_is_file)
         return folder, entries
 
     @staticmethod
@@ -188,6 +189,10 @@ class LibraryService:
     def readable(self, root):
         path = self.root_path(root)
         return os.path.isdir(path) and os.access(path, os.R_OK | os.X_OK)
+
+
+def _is_file(entry):
+    return not entry.is_dir
 
 
 def _sort_key(sort):

@@ -7,6 +7,7 @@ changes made by other machines, so the index is refreshed by polling: every
 tree of 100,000 files in 1,000 folders thus costs 1,000 ``stat`` calls.
 """
 
+import bisect
 import heapq
 import logging
 import os
@@ -35,8 +36,8 @@ class Hit:
 @dataclass
 class _Folder:
     mtime: float
-    files: list  # names
-    folders: list  # names
+    folders: list  # names of subfolders, to walk into
+    items: list  # (folded relative path, folded name, Hit) for every child
 
 
 class SearchIndex:
@@ -45,6 +46,8 @@ class SearchIndex:
         self.interval = interval
         self._folders = {}  # (root, relative folder) -> _Folder
         self._items = []  # (folded relative path, folded name, Hit)
+        self._blob = ""  # the folded paths, one a line, for fast substring search
+        self._starts = []  # offset in _blob of each item's line
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
@@ -81,9 +84,16 @@ class SearchIndex:
         items = []
         for root, base in self.roots.items():
             self._walk(root, base, "", seen, items, {os.path.realpath(base)})
+        blob, starts, offset = [], [], 0
+        for key, _name, _hit in items:
+            starts.append(offset)
+            blob.append(key)
+            offset += len(key) + 1
         with self._lock:
             self._folders = seen
             self._items = items
+            self._blob = "\n".join(blob)
+            self._starts = starts
         self.last_scan = time.time()
         self.scan_seconds = time.monotonic() - started
         self.ready.set()
@@ -97,32 +107,35 @@ class SearchIndex:
             return
         folder = self._folders.get((root, rel))
         if folder is None or folder.mtime != mtime:
-            folder = self._list(base, path, mtime)
+            folder = self._list(root, base, rel, mtime)
         seen[(root, rel)] = folder
+        items.extend(folder.items)
         prefix = rel + "/" if rel else ""
-        for name in folder.files:
-            items.append((fold(prefix + name), fold(name), Hit(root, prefix + name, False)))
         for name in folder.folders:
             sub = prefix + name
             real = os.path.realpath(os.path.join(base, sub))
-            if real in visited:
-                continue  # a symlink loop
-            items.append((fold(sub), fold(name), Hit(root, sub, True)))
-            self._walk(root, base, sub, seen, items, visited | {real})
+            if real not in visited:  # else a symlink loop
+                self._walk(root, base, sub, seen, items, visited | {real})
 
     @staticmethod
-    def _list(base, path, mtime):
-        files, folders = [], []
+    def _list(root, base, rel, mtime):
+        path = os.path.join(base, rel) if rel else base
+        prefix = rel + "/" if rel else ""
+        folders, items = [], []
         try:
             for item in visible_children(path, base):
                 try:
                     is_dir = item.is_dir()
                 except OSError:
                     continue
-                (folders if is_dir else files).append(item.name)
+                if is_dir:
+                    folders.append(item.name)
+                items.append(
+                    (fold(prefix + item.name), fold(item.name), Hit(root, prefix + item.name, is_dir))
+                )
         except OSError:
             pass
-        return _Folder(mtime, files, folders)
+        return _Folder(mtime, folders, items)
 
     # -- querying --------------------------------------------------------
 
@@ -136,13 +149,24 @@ class SearchIndex:
         if not words:
             return [], 0
         with self._lock:
-            items = self._items
+            items, blob, starts = self._items, self._blob, self._starts
         first = words[0]
-        matches = [
-            (0 if name.startswith(first) else 1 if first in name else 2, len(name), key, hit)
-            for key, name, hit in items
-            if all(word in key for word in words)
-        ]
+        # Find the rarest-looking (longest) word with str.find over one string,
+        # then check the other words on the few lines it hits.
+        scan = max(words, key=len)
+        others = [w for w in words if w != scan]
+        matches = []
+        position = blob.find(scan)
+        while position != -1:
+            index = bisect.bisect_right(starts, position) - 1
+            key, name, hit = items[index]
+            if all(word in key for word in others):
+                rank = 0 if name.startswith(first) else 1 if first in name else 2
+                matches.append((rank, len(name), key, hit))
+            following = index + 1
+            if following == len(starts):
+                break
+            position = blob.find(scan, starts[following])
         best = heapq.nsmallest(limit, matches, key=lambda m: m[:3])
         return [m[3] for m in best], len(matches)
 

@@ -16,12 +16,12 @@ SEARCH_DEFAULT_LIMIT = 50
 SEARCH_MAX_LIMIT = 1000
 
 
-@view_config(route_name="api.library.roots", renderer="json")
+@view_config(route_name="api.library.roots", request_method="GET", renderer="json")
 def roots(request):
     return {"roots": [entry_json(request, request.library.entry(name, ())) for name in sorted_roots(request)]}
 
 
-@view_config(route_name="api.library", renderer="json")
+@view_config(route_name="api.library", request_method="GET", renderer="json")
 def library(request):
     root, segments = matched_entry_path(request)
     entry = load_entry(request, root, segments)
@@ -40,7 +40,7 @@ def library(request):
     }
 
 
-@view_config(route_name="api.search", renderer="json")
+@view_config(route_name="api.search", request_method="GET", renderer="json")
 def search(request):
     query = request.params.get("q", "").strip()
     if not query:

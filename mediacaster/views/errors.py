@@ -3,6 +3,7 @@
 import logging
 
 import redis
+from pyramid.exceptions import PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPServiceUnavailable
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, notfound_view_config
@@ -23,6 +24,20 @@ def error_response(request, status, code, detail):
     return response
 
 
+def allowed_methods(request):
+    """Methods the views of the matched route accept, from Pyramid's introspector."""
+    introspector = request.registry.introspector
+    route = introspector.get("routes", request.matched_route.name)
+    methods = set()
+    for view in introspector.related(route) if route else ():
+        if view.category_name == "views":
+            accepted = view["request_methods"] or ()
+            methods.update((accepted,) if isinstance(accepted, str) else accepted)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return methods
+
+
 def _code(exc):
     """A stable machine-readable name: 'not_found', 'bad_request', ..."""
     return "_".join(exc.title.lower().replace("-", " ").split())
@@ -30,6 +45,14 @@ def _code(exc):
 
 @notfound_view_config()
 def not_found(exc, request):
+    if isinstance(exc, PredicateMismatch) and request.matched_route is not None:
+        allowed = allowed_methods(request)
+        if allowed and request.method not in allowed:
+            response = error_response(
+                request, 405, "method_not_allowed", f"{request.method} is not allowed here"
+            )
+            response.allow = sorted(allowed)
+            return response
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail else "nothing here"
     if detail.startswith("/"):  # Pyramid's own detail for an unmatched URL
         detail = f"no page at {request.path_info}"

@@ -5,7 +5,7 @@ from pyramid.view import view_config
 from mediacaster.services.redis_store import reachable
 
 
-@view_config(route_name="health", renderer="json")
+@view_config(route_name="health", request_method="GET", renderer="json")
 def health(request):
     library = request.library
     roots = {name: {"readable": library.readable(name)} for name in library.roots}

@@ -15,14 +15,14 @@ from mediacaster.views.entries import (
 SEARCH_PAGE_LIMIT = 200
 
 
-@view_config(route_name="home", renderer="home.jinja2")
+@view_config(route_name="home", request_method="GET", renderer="home.jinja2")
 def home(request):
     library = request.library
     roots = [library.entry(name, ()) for name in sorted_roots(request)]
     return {"roots": roots, "demo": request.registry.app_settings.demo}
 
 
-@view_config(route_name="library.folder", renderer="folder.jinja2")
+@view_config(route_name="library.folder", request_method="GET", renderer="folder.jinja2")
 def folder(request):
     root, segments = matched_entry_path(request)
     entry = load_entry(request, root, segments)
@@ -49,7 +49,7 @@ def folder(request):
     }
 
 
-@view_config(route_name="library.search", renderer="search.jinja2")
+@view_config(route_name="library.search", request_method="GET", renderer="search.jinja2")
 def search(request):
     query = request.params.get("q", "").strip()
     entries, total = search_hits(request, query, SEARCH_PAGE_LIMIT) if query else ([], 0)

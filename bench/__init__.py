@@ -1,0 +1,1 @@
+"""Benchmarks: printed tables comparing mediacaster with a reference in the same run."""

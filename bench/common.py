@@ -1,0 +1,30 @@
+"""Timing helpers shared by the benchmarks."""
+
+import statistics
+import time
+import urllib.request
+
+
+def timed(fn, repeat):
+    """Median and best wall time of ``fn()`` in milliseconds over ``repeat`` runs."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), min(times)
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return response.read()
+
+
+def table(title, header, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    print(f"\n{title}")
+    print(line.format(*header))
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*row))

@@ -1,0 +1,84 @@
+"""Redis-backed sessions, and what happens when Redis goes away."""
+
+import json
+
+import pytest
+import redis
+import webtest
+from pyramid.config import Configurator
+
+from mediacaster.session import COOKIE_NAME
+from tests.support import RedisServer
+
+
+def add_session_writer(app):
+    """A route that stores a value in the session, standing in for the cast views."""
+
+    def remember(request):
+        request.session["device"] = request.params["device"]
+        return {"ok": True}
+
+    config = Configurator(registry=app.registry)
+    config.add_route("test.remember", "/test/remember")
+    config.add_view(remember, route_name="test.remember", renderer="json")
+    config.commit()
+
+
+def test_the_cookie_holds_only_a_signed_id_and_redis_the_data(app, testapp, redis_server):
+    add_session_writer(app)
+    response = testapp.get("/test/remember", {"device": "Living room TV"})
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE_NAME}=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "secure" not in cookie.lower()
+    assert "Living" not in cookie
+    client = redis.Redis.from_url(redis_server.url)
+    keys = [k for k in client.keys("*") if b"Living room TV" in client.get(k)]
+    assert len(keys) == 1
+    assert 0 < client.ttl(keys[0]) <= 30 * 24 * 3600
+    assert json.loads(client.get(keys[0]))["m"]["device"] == "Living room TV"
+    assert testapp.get("/api/session").json["data"] == {"device": "Living room TV"}
+    assert "Living room TV" in testapp.get("/session").text
+
+
+def test_a_forged_cookie_starts_a_new_session(app, testapp):
+    add_session_writer(app)
+    testapp.get("/test/remember", {"device": "tv"})
+    testapp.set_cookie(COOKIE_NAME, "forged-session-id")
+    assert testapp.get("/api/session").json == {"new": True, "data": {}}
+
+
+def test_secure_cookie_in_production(make_app):
+    app = make_app(**{"mediacaster.cookie_secure": "true"})
+    add_session_writer(app)
+    cookie = webtest.TestApp(app).get("/test/remember", {"device": "tv"}).headers["Set-Cookie"]
+    assert "secure" in cookie.lower()
+
+
+@pytest.fixture
+def doomed_redis(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def test_browsing_and_streaming_survive_redis_going_away(make_app, doomed_redis):
+    app = make_app(redis_url=doomed_redis.url)
+    add_session_writer(app)
+    testapp = webtest.TestApp(app)
+    testapp.get("/test/remember", {"device": "tv"})
+    doomed_redis.stop()
+
+    assert testapp.get("/library/video").status_int == 200
+    assert testapp.get("/api/library/video").json["entries"]
+    assert testapp.get("/media/video/movie.mp4").body.startswith(b"\x00\x00\x00\x18ftyp")
+    down = testapp.get("/api/session", status=503)
+    assert down.json["error"] == "session_store_unavailable"
+    assert "Redis" in down.json["detail"]
+    page = testapp.get("/session", status=503)
+    assert page.content_type == "text/html" and "cannot be reached" in page.text
+    health = testapp.get("/healthz", status=503).json
+    assert health["status"] == "degraded" and health["redis"] == {"reachable": False}
+
+    doomed_redis.start()
+    assert testapp.get("/api/session").json["data"] == {}  # the throwaway server kept nothing
+    assert testapp.get("/healthz").json["status"] == "ok"
