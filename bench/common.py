@@ -22,7 +22,7 @@ def fetch(url):
 
 def table(title, header, rows):
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(f"\n{title}")
     print(line.format(*header))
     print(line.format(*("-" * w for w in widths)))

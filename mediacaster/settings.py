@@ -30,6 +30,9 @@ class Settings:
     cookie_secure: bool = False
     rescan_interval: float = 60.0
     page_size: int = 500
+    require_signed_media: bool = False
+    signed_url_ttl: int = 24 * 3600
+    accel_redirect: str = ""  # nginx internal location prefix, "" to stream from the app
 
 
 def _bool(value):
@@ -91,6 +94,13 @@ def parse_port(value):
     return port
 
 
+def parse_accel_prefix(value):
+    value = str(value).strip().rstrip("/")
+    if value and (not value.startswith("/") or any(c in value for c in " ?#\\")):
+        raise ValueError("expected an nginx location path such as /_media")
+    return value
+
+
 def parse_redis_url(value):
     value = (value or "").strip()
     if not value:
@@ -119,6 +129,9 @@ SPECS = [
     ("mediacaster.cookie_secure", "MEDIACASTER_COOKIE_SECURE", _bool, False),
     ("mediacaster.rescan_interval", "MEDIACASTER_RESCAN_INTERVAL", _positive_float, 60.0),
     ("mediacaster.page_size", "MEDIACASTER_PAGE_SIZE", _positive_int, 500),
+    ("mediacaster.require_signed_media", "MEDIACASTER_REQUIRE_SIGNED_MEDIA", _bool, False),
+    ("mediacaster.signed_url_ttl", "MEDIACASTER_SIGNED_URL_TTL", _positive_int, 24 * 3600),
+    ("mediacaster.accel_redirect", "MEDIACASTER_ACCEL_REDIRECT", parse_accel_prefix, ""),
 ]
 
 
@@ -181,4 +194,7 @@ def load(settings, environ=None):
         cookie_secure=values["mediacaster.cookie_secure"],
         rescan_interval=values["mediacaster.rescan_interval"],
         page_size=values["mediacaster.page_size"],
+        require_signed_media=values["mediacaster.require_signed_media"],
+        signed_url_ttl=values["mediacaster.signed_url_ttl"],
+        accel_redirect=values["mediacaster.accel_redirect"],
     )

@@ -37,11 +37,21 @@ def library_url(request, root, segments=(), **query):
 
 
 def stream_url(request, entry):
-    return entry_url(request, "media.stream", entry.root, entry.segments)
+    return entry_url(request, "media.stream", entry.root, entry.segments) + _signature(request, entry)
 
 
 def download_url(request, entry):
-    return entry_url(request, "media.download", entry.root, entry.segments)
+    return entry_url(request, "media.download", entry.root, entry.segments) + _signature(request, entry)
+
+
+def _signature(request, entry):
+    """``?exp=…&sig=…`` for the entry: media URLs always carry one (a device sends no cookie)."""
+    cache = request.__dict__.setdefault("_media_signatures", {})
+    key = (entry.root, entry.path)
+    if key not in cache:
+        params = request.signer.sign(entry.root, entry.path)
+        cache[key] = f"?exp={params['exp']}&sig={params['sig']}"
+    return cache[key]
 
 
 def asset_url(request, name):

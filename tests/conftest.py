@@ -57,6 +57,7 @@ def app_settings(roots, redis_url, **extra):
         "redis.url": redis_url,
         "mediacaster.secret": SECRET,
         "mediacaster.rescan_interval": "0.2",
+        "mediacaster.require_signed_media": "true",
     }
     settings.update(extra)
     return settings

@@ -1,7 +1,7 @@
 """Create the services once at startup and hand them to views on the request.
 
 Services are plain objects that know nothing about HTTP; views reach them as
-``request.library``, ``request.search`` and ``request.redis``.
+``request.library``, ``request.search``, ``request.redis`` and ``request.signer``.
 """
 
 import atexit
@@ -9,6 +9,7 @@ import atexit
 from mediacaster.services.library import LibraryService
 from mediacaster.services.redis_store import connect
 from mediacaster.services.search import SearchIndex
+from mediacaster.signing import UrlSigner
 
 
 def includeme(config):
@@ -19,8 +20,9 @@ def includeme(config):
     registry.search = SearchIndex(settings.roots, interval=settings.rescan_interval)
     registry.search.start()
     atexit.register(registry.search.stop)
+    registry.signer = UrlSigner(settings.secret, settings.signed_url_ttl)
 
-    for name in ("redis", "library", "search"):
+    for name in ("redis", "library", "search", "signer"):
         config.add_request_method(_registry_getter(name), name, reify=True)
 
 

@@ -1,21 +1,145 @@
-"""Media files: streamed for players and sent as downloads."""
+"""Media files for players and downloads: byte ranges, preconditions, CORS, signatures.
 
-from pyramid.httpexceptions import HTTPNotFound
-from pyramid.response import FileResponse
+Browsers and Chromecasts open several overlapping requests for one video (a
+plain GET they drop, ``bytes=0-``, the tail for the MP4 index, the middle
+after a seek), each answered here by seeking, never by reading what is skipped.
+"""
+
+import os
+import secrets
+import unicodedata
+from urllib.parse import quote
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from pyramid.response import Response
 from pyramid.view import view_config
 
+from mediacaster import byteranges
+from mediacaster.filebody import MultipartRanges, file_body
+from mediacaster.signing import SignatureError
 from mediacaster.views.entries import load_entry, matched_entry_path
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag",
+}
+PREFLIGHT_HEADERS = {
+    **CORS_HEADERS,
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Range, If-Range, If-Match, If-None-Match, "
+    "If-Modified-Since, If-Unmodified-Since, Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+CACHE_CONTROL = "private, max-age=300"
 
 
 @view_config(route_name="media.stream", request_method=("GET", "HEAD"))
 @view_config(route_name="media.download", request_method=("GET", "HEAD"))
 def media(request):
     root, segments = matched_entry_path(request)
+    check_signature(request, root, segments)
     entry = load_entry(request, root, segments)
     if entry.is_dir:
         raise HTTPNotFound("a folder is not a media file")
+    download = request.matched_route.name == "media.download"
+    accel = request.registry.app_settings.accel_redirect
+    if accel:
+        return accel_redirect(request, accel, entry, download)
+
     real, _ = request.library.resolve(root, entry.segments)
-    response = FileResponse(real, request=request, content_type=entry.content_type)
-    if request.matched_route.name == "media.download":
-        response.content_disposition = f'attachment; filename="{entry.name}"'
+    try:
+        file = open(real, "rb")  # noqa: SIM115 - the response body owns and closes it
+    except OSError:
+        raise HTTPNotFound("the file cannot be read") from None
+    try:
+        return file_response(request, file, entry, download)
+    except BaseException:
+        file.close()
+        raise
+
+
+@view_config(route_name="media.stream", request_method="OPTIONS")
+@view_config(route_name="media.download", request_method="OPTIONS")
+def preflight(request):
+    """CORS preflight: the Cast receiver fetches tracks and segments cross-origin."""
+    return Response(status=204, headers=PREFLIGHT_HEADERS)
+
+
+def check_signature(request, root, segments):
+    params = request.GET
+    if not request.registry.app_settings.require_signed_media:
+        return
+    try:
+        request.signer.verify(root, "/".join(segments), params.get("exp"), params.get("sig"))
+    except SignatureError as error:
+        raise HTTPForbidden(str(error)) from None
+
+
+def file_response(request, file, entry, download):
+    """Answer from the open ``file``: its fstat gives the validators, so they
+    describe exactly the bytes this response sends."""
+    st = os.fstat(file.fileno())
+    size = st.st_size
+    etag = byteranges.make_etag(size, st.st_mtime_ns, st.st_ino)
+    decision = byteranges.decide(request.headers, request.method, size, etag, st.st_mtime)
+
+    response = Response(status=decision.status, headers=CORS_HEADERS)
+    response.headers["Accept-Ranges"] = "bytes"
+    if decision.status in (200, 206, 304):
+        response.headers["ETag"] = etag
+        response.headers["Last-Modified"] = byteranges.http_date(st.st_mtime)
+        response.cache_control = CACHE_CONTROL
+    if decision.status in (304, 412):
+        file.close()
+        response.app_iter = []
+        return response
+    if decision.status == 416:
+        file.close()
+        response.headers["Content-Range"] = f"bytes */{size}"
+        response.content_type = "text/plain"
+        response.text = f"no part of the range is inside the file ({size} bytes)\n"
+        return response
+
+    response.content_type = entry.content_type
+    if download:
+        response.headers["Content-Disposition"] = content_disposition(entry.name)
+
+    if decision.status == 206 and len(decision.ranges) > 1:
+        boundary = secrets.token_hex(12)
+        body = MultipartRanges(file, decision.ranges, size, entry.content_type, boundary)
+        response.content_type = f"multipart/byteranges; boundary={boundary}"
+        content_length = body.length
+    else:
+        first, last = decision.ranges[0] if decision.status == 206 else (0, size - 1)
+        content_length = last - first + 1 if size else 0
+        if decision.status == 206:
+            response.headers["Content-Range"] = byteranges.content_range(first, last, size)
+        body = None if request.method == "HEAD" else file_body(request.environ, file, first, content_length)
+
+    if request.method == "HEAD":
+        file.close()
+        body = []
+    response.app_iter = body
+    response.content_length = content_length
     return response
+
+
+def accel_redirect(request, prefix, entry, download):
+    """Let nginx send the bytes (sendfile, ranges) once the app has said yes."""
+    response = Response(status=200, headers=CORS_HEADERS)
+    response.headers["X-Accel-Redirect"] = f"{prefix}/{quote(entry.root)}/{quote(entry.path)}"
+    response.content_type = entry.content_type
+    if download:
+        response.headers["Content-Disposition"] = content_disposition(entry.name)
+    response.app_iter = []
+    return response
+
+
+def content_disposition(name):
+    """``attachment`` with an ASCII fallback and the exact name in RFC 6266 ``filename*``."""
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = "".join("_" if c in '"\\' or ord(c) < 32 else c for c in fallback) or "download"
+    value = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        value += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return value

@@ -70,7 +70,8 @@ def test_browsing_and_streaming_survive_redis_going_away(make_app, doomed_redis)
 
     assert testapp.get("/library/video").status_int == 200
     assert testapp.get("/api/library/video").json["entries"]
-    assert testapp.get("/media/video/movie.mp4").body.startswith(b"\x00\x00\x00\x18ftyp")
+    stream_url = testapp.get("/api/library/video/movie.mp4").json["stream_url"]
+    assert testapp.get(stream_url).body.startswith(b"\x00\x00\x00\x18ftyp")
     down = testapp.get("/api/session", status=503)
     assert down.json["error"] == "session_store_unavailable"
     assert "Redis" in down.json["detail"]

@@ -1,0 +1,51 @@
+"""Expiring signatures for media URLs.
+
+A Chromecast sends no cookies, so a media URL carries its own proof: an expiry
+time and an HMAC over the root, the path and that time, keyed by a key derived
+from the app's secret. Expiry times are rounded up to the hour so that the URL
+of a file stays the same for an hour and browsers can cache what it serves.
+"""
+
+import base64
+import hashlib
+import hmac
+import time
+
+BUCKET = 3600
+
+
+class SignatureError(Exception):
+    """A media URL is unsigned, forged or expired; the message says which."""
+
+
+class UrlSigner:
+    def __init__(self, secret, ttl):
+        self.key = hashlib.sha256(b"mediacaster media url\0" + secret.encode()).digest()
+        self.ttl = ttl
+
+    def _mac(self, root, path, expires):
+        message = f"{root}\0{path}\0{expires}".encode()
+        digest = hmac.new(self.key, message, hashlib.sha256).digest()[:18]
+        return base64.urlsafe_b64encode(digest).decode()
+
+    def sign(self, root, path, now=None):
+        """Return the query parameters ``{"exp": ..., "sig": ...}`` for a path."""
+        now = time.time() if now is None else now
+        expires = (int(now + self.ttl) // BUCKET + 1) * BUCKET
+        return {"exp": str(expires), "sig": self._mac(root, path, expires)}
+
+    def verify(self, root, path, expires, signature, now=None):
+        if not expires or not signature:
+            raise SignatureError(
+                "this media URL carries no signature: use the stream_url or download_url the app hands out"
+            )
+        try:
+            expires_at = int(expires)
+        except ValueError:
+            raise SignatureError("this media URL has a malformed expiry time") from None
+        if not hmac.compare_digest(self._mac(root, path, expires_at), signature):
+            raise SignatureError("this media URL's signature does not match its path")
+        now = time.time() if now is None else now
+        if expires_at < now:
+            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expires_at))
+            raise SignatureError(f"this media URL expired at {stamp}: ask the app for a fresh one")
