@@ -1,11 +1,13 @@
 """Content types and media kinds by file extension.
 
-Python's ``mimetypes`` reads the host's ``/etc/mime.types`` and so answers
-differently from one machine to the next (for example ``.ts`` is
-``video/mp2t`` on Debian but Qt Linguist's ``text/vnd.trolltech.linguist``
-on others, ``.mkv`` and ``.flac`` are missing on some, ``.m4a`` is
-``audio/mp4a-latm`` on some). What a Chromecast or a browser accepts depends on
-exactly these strings, so media types come from this fixed table first.
+Python's ``mimetypes`` answers from the host's ``/etc/mime.types`` when there is
+one, so it differs from machine to machine, and it is wrong for media where it
+matters: on Debian ``.ts`` is Qt Linguist's ``text/vnd.trolltech.linguist``
+(not MPEG-TS), ``.wav`` is ``audio/x-wav`` and ``.srt`` ``text/plain``; with
+only Python's built-in table (slim containers, Windows) ``.mkv``, ``.m4v``,
+``.m4a``, ``.flac``, ``.ogg``, ``.oga``, ``.ts`` and ``.mpd`` are unknown. What a
+Chromecast or a browser accepts depends on exactly these strings, so media
+types come from this fixed table first and ``mimetypes`` only for the rest.
 """
 
 import mimetypes

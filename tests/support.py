@@ -70,9 +70,12 @@ class LiveServer:
 
     def __init__(self, app, **kwargs):
         kwargs.setdefault("threads", 4)
-        self.server = waitress.create_server(app, host="127.0.0.1", port=0, **kwargs)
-        self.port = self.server.effective_port
-        self.url = f"http://127.0.0.1:{self.port}"
+        if "unix_socket" not in kwargs:
+            kwargs.update(host="127.0.0.1", port=0)
+        self.server = waitress.create_server(app, **kwargs)
+        if "unix_socket" not in kwargs:
+            self.port = self.server.effective_port
+            self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
