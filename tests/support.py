@@ -84,6 +84,7 @@ class LiveServer:
 
     def __exit__(self, *exc):
         self.server.close()
+        self.server.task_dispatcher.shutdown()
         self.thread.join(5)
 
 
