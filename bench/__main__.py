@@ -1,5 +1,10 @@
-"""``python -m bench`` (``make bench``): run every benchmark."""
+"""``python -m bench`` (``make bench``): run every benchmark, or the ones named."""
 
-from bench import library
+import sys
 
-library.main()
+from bench import library, streaming
+
+BENCHMARKS = {"library": library.main, "streaming": streaming.main}
+
+for name in sys.argv[1:] or BENCHMARKS:
+    BENCHMARKS[name]()

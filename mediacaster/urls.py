@@ -49,7 +49,7 @@ def _signature(request, entry):
     cache = request.__dict__.setdefault("_media_signatures", {})
     key = (entry.root, entry.path)
     if key not in cache:
-        params = request.signer.sign(entry.root, entry.path)
+        params = request.registry.signer.sign(entry.root, entry.path)
         cache[key] = f"?exp={params['exp']}&sig={params['sig']}"
     return cache[key]
 

@@ -83,8 +83,11 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc):
-        self.server.close()
         self.server.task_dispatcher.shutdown()
+        # Close every channel too, not only the listener, so that no client
+        # socket is left for the garbage collector; the loop ends with the map.
+        for dispatcher in list(self.server._map.values()):
+            dispatcher.close()
         self.thread.join(5)
 
 

@@ -32,6 +32,8 @@ class Entry(NamedTuple):
     mtime: float
     kind: str  # folder, video, audio, image, other
     content_type: str | None
+    mtime_ns: int = 0  # with inode: the file's identity, for strong validators
+    inode: int = 0
 
     @property
     def segments(self):
@@ -106,19 +108,45 @@ class LibraryService:
         base = self.root_path(root)
         current = base
         found = []
+        linked = False
         for segment in segments:
             if not _valid_segment(segment):
                 raise NotFound("no such file or folder")
             candidate = os.path.join(current, segment)
-            if not os.path.lexists(candidate):
+            try:
+                mode = os.lstat(candidate).st_mode
+            except OSError:
                 segment = self._same_name_other_form(current, segment)
                 candidate = os.path.join(current, segment)
+                try:
+                    mode = os.lstat(candidate).st_mode
+                except OSError:
+                    raise NotFound("no such file or folder") from None
+            linked = linked or stat.S_ISLNK(mode)
             found.append(segment)
             current = candidate
-        real = os.path.realpath(current)
-        if not _inside(real, base) or not os.path.exists(real):
+        # The root is a real path: without a symlink below it, so is this one
+        # (realpath would lstat every component from / on each request).
+        real = os.path.realpath(current) if linked else current
+        if linked and (not _inside(real, base) or not os.path.exists(real)):
             raise NotFound("no such file or folder")
         return real, tuple(found)
+
+    def open(self, root, segments):
+        """Open a file for reading: ``(binary file, entry)``; the entry comes
+        from ``fstat`` of the open file, so it describes exactly what is read."""
+        real, found = self.resolve(root, segments)
+        try:
+            file = open(real, "rb")  # noqa: SIM115 - the caller owns and closes it
+        except IsADirectoryError:
+            raise NotFound("a folder is not a file") from None
+        except OSError:
+            raise NotFound("the file cannot be read") from None
+        st = os.fstat(file.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            file.close()
+            raise NotFound("not a regular file")
+        return file, self._make_entry(root, "/".join(found), found[-1] if found else root, st)
 
     @staticmethod
     def _same_name_other_form(folder, segment):
@@ -184,6 +212,8 @@ class LibraryService:
             mtime=st.st_mtime,
             kind=kind,
             content_type=content_type,
+            mtime_ns=st.st_mtime_ns,
+            inode=st.st_ino,
         )
 
     def readable(self, root):

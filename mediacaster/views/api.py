@@ -18,7 +18,11 @@ SEARCH_MAX_LIMIT = 1000
 
 @view_config(route_name="api.library.roots", request_method="GET", renderer="json")
 def roots(request):
-    return {"roots": [entry_json(request, request.library.entry(name, ())) for name in sorted_roots(request)]}
+    return {
+        "roots": [
+            entry_json(request, request.registry.library.entry(name, ())) for name in sorted_roots(request)
+        ]
+    }
 
 
 @view_config(route_name="api.library", request_method="GET", renderer="json")
@@ -51,7 +55,7 @@ def search(request):
         "query": query,
         "total": total,
         "entries": [entry_json(request, e) for e in entries],
-        "index_ready": request.search.ready.is_set(),
+        "index_ready": request.registry.search.ready.is_set(),
     }
 
 

@@ -55,7 +55,9 @@ def load_listing(request, root, segments):
     """Return ``(folder, entries, params)`` or raise 404; filtering by name applied."""
     sort, order, query = listing_params(request)
     try:
-        folder, entries = request.library.listing(root, segments, sort=sort, descending=order == "desc")
+        folder, entries = request.registry.library.listing(
+            root, segments, sort=sort, descending=order == "desc"
+        )
     except NotFound as error:
         raise HTTPNotFound(str(error)) from None
     if query:
@@ -66,22 +68,22 @@ def load_listing(request, root, segments):
 
 def load_entry(request, root, segments):
     try:
-        return request.library.entry(root, segments)
+        return request.registry.library.entry(root, segments)
     except NotFound as error:
         raise HTTPNotFound(str(error)) from None
 
 
 def search_hits(request, query, limit):
     """Entries for the best search hits (stat'ed now, so sizes are fresh) and the total."""
-    hits, total = request.search.query(query, limit=limit)
+    hits, total = request.registry.search.query(query, limit=limit)
     entries = []
     for hit in hits:
         try:
-            entries.append(request.library.entry(hit.root, tuple(hit.path.split("/"))))
+            entries.append(request.registry.library.entry(hit.root, tuple(hit.path.split("/"))))
         except NotFound:
             total -= 1  # removed since the last scan
     return entries, total
 
 
 def sorted_roots(request):
-    return sorted(request.library.roots, key=natural_key)
+    return sorted(request.registry.library.roots, key=natural_key)

@@ -7,9 +7,9 @@ from mediacaster.services.redis_store import reachable
 
 @view_config(route_name="health", request_method="GET", renderer="json")
 def health(request):
-    library = request.library
+    library = request.registry.library
     roots = {name: {"readable": library.readable(name)} for name in library.roots}
-    redis_ok = reachable(request.redis)
+    redis_ok = reachable(request.registry.redis)
     ok = redis_ok and all(r["readable"] for r in roots.values())
     request.response.status_int = 200 if ok else 503
     request.response.cache_control = "no-store"
@@ -17,5 +17,5 @@ def health(request):
         "status": "ok" if ok else "degraded",
         "redis": {"reachable": redis_ok},
         "roots": roots,
-        "search": request.search.state(),
+        "search": request.registry.search.state(),
     }

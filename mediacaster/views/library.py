@@ -17,7 +17,7 @@ SEARCH_PAGE_LIMIT = 200
 
 @view_config(route_name="home", request_method="GET", renderer="home.jinja2")
 def home(request):
-    library = request.library
+    library = request.registry.library
     roots = [library.entry(name, ()) for name in sorted_roots(request)]
     return {"roots": roots, "demo": request.registry.app_settings.demo}
 
@@ -57,7 +57,7 @@ def search(request):
         "query": query,
         "entries": entries,
         "total": total,
-        "index": request.search.state(),
+        "index": request.registry.search.state(),
     }
 
 

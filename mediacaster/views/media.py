@@ -5,7 +5,6 @@ plain GET they drop, ``bytes=0-``, the tail for the MP4 index, the middle
 after a seek), each answered here by seeking, never by reading what is skipped.
 """
 
-import os
 import secrets
 import unicodedata
 from urllib.parse import quote
@@ -38,19 +37,14 @@ CACHE_CONTROL = "private, max-age=300"
 def media(request):
     root, segments = matched_entry_path(request)
     check_signature(request, root, segments)
-    entry = load_entry(request, root, segments)
-    if entry.is_dir:
-        raise HTTPNotFound("a folder is not a media file")
     download = request.matched_route.name == "media.download"
     accel = request.registry.app_settings.accel_redirect
     if accel:
+        entry = load_entry(request, root, segments)
+        if entry.is_dir:
+            raise HTTPNotFound("a folder is not a media file")
         return accel_redirect(request, accel, entry, download)
-
-    real, _ = request.library.resolve(root, entry.segments)
-    try:
-        file = open(real, "rb")  # noqa: SIM115 - the response body owns and closes it
-    except OSError:
-        raise HTTPNotFound("the file cannot be read") from None
+    file, entry = request.registry.library.open(root, segments)
     try:
         return file_response(request, file, entry, download)
     except BaseException:
@@ -70,24 +64,22 @@ def check_signature(request, root, segments):
     if not request.registry.app_settings.require_signed_media:
         return
     try:
-        request.signer.verify(root, "/".join(segments), params.get("exp"), params.get("sig"))
+        request.registry.signer.verify(root, "/".join(segments), params.get("exp"), params.get("sig"))
     except SignatureError as error:
         raise HTTPForbidden(str(error)) from None
 
 
 def file_response(request, file, entry, download):
-    """Answer from the open ``file``: its fstat gives the validators, so they
-    describe exactly the bytes this response sends."""
-    st = os.fstat(file.fileno())
-    size = st.st_size
-    etag = byteranges.make_etag(size, st.st_mtime_ns, st.st_ino)
-    decision = byteranges.decide(request.headers, request.method, size, etag, st.st_mtime)
+    """Answer from the open ``file``, whose ``entry`` came from its fstat."""
+    size = entry.size
+    etag = byteranges.make_etag(size, entry.mtime_ns, entry.inode)
+    decision = byteranges.decide(request.headers, request.method, size, etag, entry.mtime)
 
     response = Response(status=decision.status, headers=CORS_HEADERS)
     response.headers["Accept-Ranges"] = "bytes"
     if decision.status in (200, 206, 304):
         response.headers["ETag"] = etag
-        response.headers["Last-Modified"] = byteranges.http_date(st.st_mtime)
+        response.headers["Last-Modified"] = byteranges.http_date(entry.mtime)
         response.cache_control = CACHE_CONTROL
     if decision.status in (304, 412):
         file.close()
