@@ -1,8 +1,9 @@
 """Serve one folder for the streaming benchmark, in a process of its own.
 
-``python -m bench.serve mediacaster|fileresponse PORT FOLDER [REDIS_URL]``:
-mediacaster's media view, or stock Pyramid ``FileResponse`` (the reference),
-both under waitress with its default 4 threads.
+``python -m bench.serve mediacaster|fileresponse|floor PORT FOLDER [REDIS_URL]``:
+mediacaster's media view, stock Pyramid ``FileResponse`` (the reference), or
+waitress's floor (64 KiB from memory, no framework, no file), all under
+waitress with its default 4 threads.
 """
 
 import os
@@ -31,6 +32,11 @@ def fileresponse_app(folder):
     return config.make_wsgi_app()  # FileResponse is a conditional response: it honours Range
 
 
+def floor_app(environ, start_response):
+    start_response("206 Partial Content", [("Content-Length", "65536")])
+    return [b"\0" * 65536]
+
+
 def main():
     kind, port, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if kind == "mediacaster":
@@ -45,8 +51,11 @@ def main():
                 "mediacaster.rescan_interval": "3600",
             },
         )
-    else:
+    elif kind == "fileresponse":
         app = fileresponse_app(folder)
+    else:
+        app = floor_app
+
     waitress.serve(app, listen=f"127.0.0.1:{port}", threads=4, _quiet=True)
 
 

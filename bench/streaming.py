@@ -154,7 +154,8 @@ def main():
         try:
             app_process, app_port = start_app("mediacaster", folder, redis_server.url)
             ref_process, ref_port = start_app("fileresponse", folder, redis_server.url)
-            processes += [app_process, ref_process]
+            floor_process, floor_port = start_app("floor", folder, redis_server.url)
+            processes += [app_process, ref_process, floor_process]
             nginx_conf = f"server {{ listen 127.0.0.1:{{port}}; location /media/m/ {{ alias {folder}/; }}"
             nginx_conf += " location /api/ { return 200 '{}'; } }"
             with Nginx(nginx_conf) as nginx:
@@ -174,7 +175,8 @@ def main():
                     r["x16"] = curl_speed([s.url("small.mp4")] * 16)
                     r["small"] = small_ranges_per_second(s, "small.mp4")
                     r["api"] = None if s.name == "nginx" else api_latency_with_stalled_players(s)
-                report(results)
+                floor = Server("waitress floor", f"http://127.0.0.1:{floor_port}")
+                report(results, tail_latency(floor, "huge.mp4", 0))
         finally:
             for p in processes:
                 p.terminate()
@@ -193,13 +195,15 @@ def _signed_queries(folder):
     return queries
 
 
-def report(results):
+def report(results, floor_ms):
     ref = results["nginx"]
 
     def cell(name, key, fmt, lower_is_better=True):
         value = results[name][key]
+        if name == "nginx" and key == "api":
+            return "n/a (no app)"
         if value is None:
-            return "blocked (>5 s)" if key == "api" else "-"
+            return "blocked (>5 s)"
         ratio = value / ref[key] if ref.get(key) else None
         text = fmt.format(value)
         return f"{text} ({ratio:.2f}x)" if ratio is not None else text
@@ -218,6 +222,10 @@ def report(results):
         "Streaming (median; in brackets: ratio to nginx)",
         ("measure", "nginx", "mediacaster", "FileResponse"),
         rows,
+    )
+    print(
+        f"\nwaitress floor (64 KiB from memory, no framework): {floor_ms:.2f} ms a request, "
+        f"{floor_ms / ref['tail2g']:.2f}x nginx"
     )
 
 
