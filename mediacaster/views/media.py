@@ -60,9 +60,9 @@ def preflight(request):
 
 
 def check_signature(request, root, segments):
-    params = request.GET
     if not request.registry.app_settings.require_signed_media:
         return
+    params = request.GET
     try:
         request.registry.signer.verify(root, "/".join(segments), params.get("exp"), params.get("sig"))
     except SignatureError as error:
