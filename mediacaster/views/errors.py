@@ -9,6 +9,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, notfound_view_config
 
 from mediacaster.services.library import NotFound
+from mediacaster.views.media import CORS_HEADERS
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,9 @@ def error_response(request, status, code, detail):
             "error.jinja2", {"status": status, "code": code, "detail": detail}, request
         )
     response.status_int = status
+    if request.path_info.startswith(("/media/", "/download/")):
+        # A Cast receiver fetching cross-origin can then read why it failed.
+        response.headers.update(CORS_HEADERS)
     return response
 
 
