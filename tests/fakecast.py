@@ -1,0 +1,476 @@
+"""A fake Chromecast that speaks the real CASTV2 protocol.
+
+TLS on a loopback address, frames of a 4-byte big-endian length and a protobuf
+``CastMessage``, advertised over mDNS as ``_googlecast._tcp.local.`` and
+optionally answering ``/setup/eureka_info`` on port 8008 for known_hosts. Like
+a Default Media Receiver it fetches the media it is told to LOAD (``bytes=0-``
+first, then the tail of an MP4 whose index is at the end), answers LOAD_FAILED
+when it cannot, and lets playback time run while PLAYING.
+
+Run it by hand to try the UI without a TV:
+``python -m tests.fakecast --name "Living Room TV" --address 127.0.0.2``
+"""
+
+import argparse
+import contextlib
+import json
+import socket
+import ssl
+import struct
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid as uuidlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from pychromecast.generated.cast_channel_pb2 import CastMessage
+
+TLS_DIR = Path(__file__).parent / "fakecast_tls"
+NS_CONNECTION = "urn:x-cast:com.google.cast.tp.connection"
+NS_HEARTBEAT = "urn:x-cast:com.google.cast.tp.heartbeat"
+NS_RECEIVER = "urn:x-cast:com.google.cast.receiver"
+NS_MEDIA = "urn:x-cast:com.google.cast.media"
+DEFAULT_MEDIA_RECEIVER = "CC1AD845"
+FETCH_BYTES = 64 * 1024
+SERVICE_TYPE = "_googlecast._tcp.local."
+
+
+class Fetch:
+    """One HTTP request the device made for the media it was told to load."""
+
+    def __init__(self, url, range_header, status, content_type, length, body):
+        self.url, self.range, self.status = url, range_header, status
+        self.content_type, self.length, self.body = content_type, length, body
+
+
+class FakeChromecast:
+    def __init__(
+        self,
+        name="Fake TV",
+        model="Chromecast",
+        address="127.0.0.1",
+        port=0,
+        uuid=None,
+        duration=30.0,
+        eureka=False,
+    ):
+        self.name, self.model, self.address = name, model, address
+        self.uuid = uuid or uuidlib.uuid4()
+        self.duration = duration  # of media whose LOAD gives none
+        self.want_eureka = eureka
+        self.port = port
+        self.lock = threading.RLock()
+        self.connections = set()
+        self.messages = []  # (namespace, data) of every message received
+        self.loads = []  # LOAD requests, with their arrival time
+        self.fetches = []
+        self.volume = {"level": 1.0, "muted": False}
+        self.app = None  # the running application, after LAUNCH
+        self.media = None  # the loaded media status
+        self.media_session_id = 0
+        self.drop_next_loads = 0  # for tests: LOADs to swallow silently
+        self._server = None
+        self._stop = threading.Event()
+        self._zeroconf = None
+        self._info = None
+        self._eureka = None
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self, zeroconf=None):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(TLS_DIR / "cert.pem", TLS_DIR / "key.pem")
+        self._context = context
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind((self.address, self.port))
+        server.listen(16)
+        self.port = server.getsockname()[1]
+        self._server = server
+        self._stop.clear()
+        threading.Thread(target=self._accept, name=f"fakecast-{self.name}", daemon=True).start()
+        threading.Thread(target=self._clock, name=f"fakecast-clock-{self.name}", daemon=True).start()
+        if self.want_eureka:
+            self._start_eureka()
+        if zeroconf is not None:
+            self.advertise(zeroconf)
+        return self
+
+    def stop(self):
+        """Vanish: stop advertising, close every connection, stop listening."""
+        self.unadvertise()
+        self._stop.set()
+        if self._server is not None:
+            _close(self._server)  # shutdown() first: it wakes the thread blocked in accept()
+            self._server = None
+        with self.lock:
+            for conn in list(self.connections):
+                _close(conn)
+            self.connections.clear()
+        if self._eureka is not None:
+            self._eureka.shutdown()
+            self._eureka.server_close()
+            self._eureka = None
+
+    def restart(self):
+        """Come back on the same address and port, with no app running (as after a reboot)."""
+        self.stop()
+        with self.lock:
+            self.app, self.media = None, None
+        self.start(self._zeroconf)
+
+    def advertise(self, zeroconf):
+        from zeroconf import ServiceInfo
+
+        self._zeroconf = zeroconf
+        self._info = ServiceInfo(
+            SERVICE_TYPE,
+            f"Chromecast-{self.uuid.hex}.{SERVICE_TYPE}",
+            addresses=[socket.inet_aton(self.address)],
+            port=self.port,
+            properties={"id": self.uuid.hex, "md": self.model, "fn": self.name, "ve": "05", "ca": "4101"},
+            server=f"{self.uuid.hex}.local.",
+        )
+        zeroconf.register_service(self._info, allow_name_change=False)
+
+    def unadvertise(self):
+        if self._zeroconf is not None and self._info is not None:
+            self._zeroconf.unregister_service(self._info)
+            self._info = None
+
+    # -- known_hosts: /setup/eureka_info on port 8008 ----------------------
+
+    def _start_eureka(self):
+        device = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if not self.path.startswith("/setup/eureka_info"):
+                    self.send_error(404)
+                    return
+                body = json.dumps(
+                    {
+                        "name": device.name,
+                        "device_info": {
+                            "name": device.name,
+                            "model_name": device.model,
+                            "manufacturer": "Google Inc.",
+                            "ssdp_udn": str(device.uuid),
+                            "capabilities": {"display_supported": True, "multizone_supported": False},
+                        },
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._eureka = ThreadingHTTPServer((self.address, 8008), Handler)
+        threading.Thread(target=self._eureka.serve_forever, daemon=True).start()
+
+    # -- the CASTV2 endpoint ---------------------------------------------
+
+    def _accept(self):
+        server = self._server
+        while not self._stop.is_set():
+            try:
+                raw, _ = server.accept()
+            except OSError:
+                return
+            try:
+                conn = self._context.wrap_socket(raw, server_side=True)
+            except (OSError, ssl.SSLError):
+                _close(raw)
+                continue
+            with self.lock:
+                self.connections.add(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        try:
+            while not self._stop.is_set():
+                header = _read_exactly(conn, 4)
+                if header is None:
+                    break
+                message = CastMessage()
+                message.ParseFromString(_read_exactly(conn, struct.unpack(">I", header)[0]) or b"")
+                self._handle(conn, message)
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            with self.lock:
+                self.connections.discard(conn)
+            _close(conn)
+
+    def _send(self, conn, source, destination, namespace, data):
+        message = CastMessage()
+        message.protocol_version = CastMessage.CASTV2_1_0
+        message.source_id = source
+        message.destination_id = destination
+        message.namespace = namespace
+        message.payload_type = CastMessage.STRING
+        message.payload_utf8 = json.dumps(data)
+        payload = message.SerializeToString()
+        with self.lock, contextlib.suppress(OSError):
+            conn.sendall(struct.pack(">I", len(payload)) + payload)
+
+    def _handle(self, conn, message):
+        data = json.loads(message.payload_utf8) if message.payload_utf8 else {}
+        namespace, kind = message.namespace, data.get("type")
+        with self.lock:
+            self.messages.append((namespace, data))
+
+        def reply(payload, namespace=namespace):
+            self._send(conn, message.destination_id, message.source_id, namespace, payload)
+
+        if namespace == NS_HEARTBEAT and kind == "PING":
+            reply({"type": "PONG"})
+        elif namespace == NS_RECEIVER:
+            self._receiver(kind, data, reply)
+        elif namespace == NS_MEDIA:
+            self._media(kind, data, reply, conn, message)
+
+    def _receiver_status(self, request_id):
+        with self.lock:
+            apps = [self.app] if self.app else []
+            return {
+                "type": "RECEIVER_STATUS",
+                "requestId": request_id,
+                "status": {
+                    "applications": apps,
+                    "volume": dict(self.volume),
+                    "isActiveInput": True,
+                    "isStandBy": False,
+                },
+            }
+
+    def _receiver(self, kind, data, reply):
+        request_id = data.get("requestId", 0)
+        with self.lock:
+            if kind == "LAUNCH":
+                session = uuidlib.uuid4().hex
+                self.app = {
+                    "appId": data.get("appId"),
+                    "displayName": "Default Media Receiver",
+                    "sessionId": session,
+                    "transportId": f"transport-{session[:8]}",
+                    "namespaces": [{"name": NS_MEDIA}],
+                    "statusText": "Ready to cast",
+                }
+                self.media = None
+            elif kind == "STOP":
+                self.app, self.media = None, None
+            elif kind == "SET_VOLUME":
+                volume = data.get("volume", {})
+                if "level" in volume:
+                    self.volume["level"] = max(0.0, min(1.0, float(volume["level"])))
+                if "muted" in volume:
+                    self.volume["muted"] = bool(volume["muted"])
+            elif kind != "GET_STATUS":
+                return
+        reply(self._receiver_status(request_id))
+
+    # -- the Default Media Receiver ----------------------------------------
+
+    def media_status(self, request_id=0):
+        with self.lock:
+            statuses = []
+            if self.media is not None:
+                status = dict(self.media)
+                status["currentTime"] = self._position()
+                status["volume"] = dict(self.volume)
+                statuses.append(status)
+            return {"type": "MEDIA_STATUS", "requestId": request_id, "status": statuses}
+
+    def _position(self):
+        media = self.media
+        if media["playerState"] != "PLAYING":
+            return media["_time"]
+        return min(media["_time"] + time.monotonic() - media["_since"], media["media"].get("duration", 0))
+
+    def _set_state(self, state, position=None, idle_reason=None):
+        media = self.media
+        media["_time"] = self._position() if position is None else position
+        media["_since"] = time.monotonic()
+        media["playerState"] = state
+        if idle_reason:
+            media["idleReason"] = idle_reason
+        else:
+            media.pop("idleReason", None)
+
+    def _media(self, kind, data, reply, conn, message):
+        request_id = data.get("requestId", 0)
+        if kind == "LOAD":
+            with self.lock:
+                self.loads.append((time.monotonic(), data))
+                if self.drop_next_loads:
+                    self.drop_next_loads -= 1
+                    return  # lost, as a corrupted TLS record would lose it
+            self._load(data, reply)
+            return
+        with self.lock:
+            media = self.media
+            if kind == "GET_STATUS" or kind is None:
+                pass
+            elif media is None or (media["playerState"] == "IDLE" and kind != "STOP"):
+                reply(
+                    {"type": "INVALID_REQUEST", "requestId": request_id, "reason": "INVALID_MEDIA_SESSION_ID"}
+                )
+                return
+            elif kind == "PLAY":
+                self._set_state("PLAYING")
+            elif kind == "PAUSE":
+                self._set_state("PAUSED")
+            elif kind == "SEEK":
+                position = max(0.0, min(float(data.get("currentTime", 0)), media["media"].get("duration", 0)))
+                resume = {"PLAYBACK_START": "PLAYING", "PLAYBACK_PAUSE": "PAUSED"}
+                self._set_state(resume.get(data.get("resumeState"), media["playerState"]), position)
+            elif kind == "STOP":
+                if media is not None:
+                    self._set_state("IDLE", idle_reason="CANCELLED")
+            elif kind.startswith("QUEUE_"):
+                pass
+            else:
+                return
+        reply(self.media_status(request_id))
+
+    def _load(self, data, reply):
+        request_id = data.get("requestId", 0)
+        media = dict(data.get("media", {}))
+        url = media.get("contentId", "")
+        error = self._fetch(url, media.get("contentType", ""))
+        if error:
+            reply({"type": "LOAD_FAILED", "requestId": request_id, "detailedErrorCode": 104, "reason": error})
+            return
+        media.setdefault("duration", self.duration)
+        with self.lock:
+            self.media_session_id += 1
+            self.media = {
+                "mediaSessionId": self.media_session_id,
+                "media": media,
+                "playbackRate": 1,
+                "supportedMediaCommands": 274447,
+                "_time": float(data.get("currentTime") or 0),
+                "_since": time.monotonic(),
+                "playerState": "PLAYING" if data.get("autoplay", True) else "PAUSED",
+            }
+        reply(self.media_status(request_id))
+
+    def _fetch(self, url, content_type):
+        """Fetch the media as a receiver does; return an error text, or None."""
+        try:
+            first = self._get(url, "bytes=0-")
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            return f"cannot fetch {url}: {getattr(error, 'reason', error)}"
+        if first.status not in (200, 206):
+            return f"{url} answered {first.status}"
+        total = first.length
+        if (
+            content_type.startswith("video/mp4")
+            and b"moov" not in first.body
+            and total
+            and total > FETCH_BYTES
+        ):
+            try:
+                self._get(url, f"bytes={max(0, total - FETCH_BYTES)}-")
+            except (urllib.error.URLError, OSError):
+                return f"cannot fetch the index at the end of {url}"
+        return None
+
+    def _get(self, url, range_header):
+        request = urllib.request.Request(url, headers={"Range": range_header})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                body = response.read(FETCH_BYTES)
+                length = _total_length(response.headers)
+                fetch = Fetch(
+                    url, range_header, response.status, response.headers.get("Content-Type"), length, body
+                )
+        except urllib.error.HTTPError as error:
+            fetch = Fetch(url, range_header, error.code, None, 0, b"")
+        with self.lock:
+            self.fetches.append(fetch)
+        return fetch
+
+    def _clock(self):
+        """End the media with IDLE/FINISHED when playback reaches its duration."""
+        while not self._stop.wait(0.1):
+            with self.lock:
+                media = self.media
+                if media is None or media["playerState"] != "PLAYING":
+                    continue
+                if self._position() < media["media"].get("duration", 0):
+                    continue
+                self._set_state("IDLE", position=media["media"].get("duration", 0), idle_reason="FINISHED")
+                connections = list(self.connections)
+                transport = self.app["transportId"] if self.app else "receiver-0"
+            status = self.media_status()
+            for conn in connections:
+                self._send(conn, transport, "*", NS_MEDIA, status)
+
+    # -- what tests look at ------------------------------------------------
+
+    @property
+    def player_state(self):
+        with self.lock:
+            return None if self.media is None else self.media["playerState"]
+
+    def position(self):
+        with self.lock:
+            return None if self.media is None else self._position()
+
+
+def _total_length(headers):
+    content_range = headers.get("Content-Range", "")
+    if "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        return int(total) if total.isdigit() else 0
+    return int(headers.get("Content-Length") or 0)
+
+
+def _read_exactly(conn, size):
+    chunks, received = [], 0
+    while received < size:
+        chunk = conn.recv(size - received)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        received += len(chunk)
+    return b"".join(chunks)
+
+
+def _close(sock):
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--name", default="Fake TV")
+    parser.add_argument("--model", default="Chromecast")
+    parser.add_argument("--address", default="127.0.0.2", help="address to listen on (port 8009)")
+    args = parser.parse_args()
+    from zeroconf import Zeroconf
+
+    zeroconf = Zeroconf(interfaces=[args.address] if args.address.startswith("127.") else None)
+    device = FakeChromecast(args.name, args.model, args.address, port=8009, eureka=True).start(zeroconf)
+    print(f"{args.name} ({args.model}) on {args.address}:{device.port}; known_hosts: {args.address}")
+    print("Ctrl-C stops it.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        device.stop()
+        zeroconf.close()
+
+
+if __name__ == "__main__":
+    main()
