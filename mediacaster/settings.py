@@ -33,6 +33,10 @@ class Settings:
     require_signed_media: bool = False
     signed_url_ttl: int = 24 * 3600
     accel_redirect: str = ""  # nginx internal location prefix, "" to stream from the app
+    discovery: bool = True
+    known_hosts: tuple = ()
+    discovery_interfaces: tuple = ()  # addresses zeroconf listens on; () for all
+    public_url: str = ""  # base URL devices fetch media from; "" for the connection's own address
 
 
 def _bool(value):
@@ -101,6 +105,26 @@ def parse_accel_prefix(value):
     return value
 
 
+def parse_hosts(value):
+    hosts = tuple(h.strip() for h in re.split(r"[,\s]+", str(value)) if h.strip())
+    for host in hosts:
+        if not re.match(r"^[A-Za-z0-9.:-]+$", host):
+            raise ValueError(f"{host!r} is not an address or host name")
+    return hosts
+
+
+def parse_public_url(value):
+    value = str(value).strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            "expected a base URL such as http://192.168.1.10:6543 or https://nas.example/mediacenter"
+        )
+    return value
+
+
 def parse_redis_url(value):
     value = (value or "").strip()
     if not value:
@@ -132,6 +156,10 @@ SPECS = [
     ("mediacaster.require_signed_media", "MEDIACASTER_REQUIRE_SIGNED_MEDIA", _bool, False),
     ("mediacaster.signed_url_ttl", "MEDIACASTER_SIGNED_URL_TTL", _positive_int, 24 * 3600),
     ("mediacaster.accel_redirect", "MEDIACASTER_ACCEL_REDIRECT", parse_accel_prefix, ""),
+    ("mediacaster.discovery", "MEDIACASTER_DISCOVERY", _bool, True),
+    ("mediacaster.known_hosts", "MEDIACASTER_KNOWN_HOSTS", parse_hosts, ()),
+    ("mediacaster.discovery_interfaces", "MEDIACASTER_DISCOVERY_INTERFACES", parse_hosts, ()),
+    ("mediacaster.public_url", "MEDIACASTER_PUBLIC_URL", parse_public_url, ""),
 ]
 
 
@@ -197,4 +225,8 @@ def load(settings, environ=None):
         require_signed_media=values["mediacaster.require_signed_media"],
         signed_url_ttl=values["mediacaster.signed_url_ttl"],
         accel_redirect=values["mediacaster.accel_redirect"],
+        discovery=values["mediacaster.discovery"],
+        known_hosts=values["mediacaster.known_hosts"],
+        discovery_interfaces=values["mediacaster.discovery_interfaces"],
+        public_url=values["mediacaster.public_url"],
     )

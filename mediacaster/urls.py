@@ -44,6 +44,23 @@ def download_url(request, entry):
     return entry_url(request, "media.download", entry.root, entry.segments) + _signature(request, entry)
 
 
+def device_media_url(request, entry, address):
+    """The signed, absolute URL a cast device fetches the entry from.
+
+    ``address`` is this machine's end of the connection to the device (see
+    ``CastService.local_address``): an address the device demonstrably
+    reaches, never a host name, loopback for a remote device, or a VPN or
+    container bridge. ``mediacaster.public_url`` replaces it, for example when
+    nginx serves the app under a prefix.
+    """
+    base = request.registry.app_settings.public_url
+    if not base:
+        host = f"[{address}]" if ":" in address else address
+        base = f"http://{host}:{request.server_port}{request.script_name}"
+    url = entry_url(request, "media.stream", entry.root, entry.segments, _app_url=base)
+    return url + _signature(request, entry)
+
+
 def _signature(request, entry):
     """``?exp=…&sig=…`` for the entry: media URLs always carry one (a device sends no cookie)."""
     cache = request.__dict__.setdefault("_media_signatures", {})

@@ -58,6 +58,8 @@ def app_settings(roots, redis_url, **extra):
         "mediacaster.secret": SECRET,
         "mediacaster.rescan_interval": "0.2",
         "mediacaster.require_signed_media": "true",
+        # Cast discovery is exercised by its own tests, against fake devices on loopback.
+        "mediacaster.discovery": "false",
     }
     settings.update(extra)
     return settings
@@ -79,6 +81,7 @@ def make_app(redis_server, library_roots):
     yield build
     for app in apps:
         app.registry.search.stop()
+        app.registry.cast.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Health check for monitoring: Redis, each root, and the search index."""
+"""Health check for monitoring: Redis, each root, the search index and device discovery."""
 
 from pyramid.view import view_config
 
@@ -18,4 +18,5 @@ def health(request):
         "redis": {"reachable": redis_ok},
         "roots": roots,
         "search": request.registry.search.state(),
+        "discovery": request.registry.cast.state(),
     }

@@ -125,3 +125,4 @@ def test_healthz(testapp):
     assert data["redis"] == {"reachable": True}
     assert data["roots"] == {name: {"readable": True} for name in ("audio", "images", "video")}
     assert data["search"]["ready"] is True
+    assert data["discovery"]["running"] is False  # off in these tests

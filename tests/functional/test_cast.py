@@ -321,3 +321,23 @@ def test_an_unreachable_device_answers_within_seconds(service, hidden_tv, media_
         assert time.monotonic() - started < 8
     finally:
         hidden_tv.start()
+
+
+def test_the_app_discovers_from_startup_and_reports_it(make_app, tv, hidden_tv):
+    import webtest
+
+    app = make_app(
+        **{
+            "mediacaster.discovery": "true",
+            "mediacaster.discovery_interfaces": "127.0.0.1",
+            "mediacaster.known_hosts": "127.0.0.3",
+        }
+    )
+    testapp = webtest.TestApp(app)
+    found = wait_for(
+        lambda: testapp.get("/healthz").json["discovery"]["online"] >= 2 or None, 40, "discovery"
+    )
+    assert found
+    discovery = testapp.get("/healthz").json["discovery"]
+    assert discovery["running"] is True and discovery["known_hosts"] == ["127.0.0.3"]
+    assert {d.name for d in app.registry.cast.devices()} >= {"Living Room TV", "Bedroom TV"}

@@ -30,6 +30,16 @@ def test_bad_roots_are_refused(value, message):
         parse_roots(value)
 
 
+def test_cast_settings(tmp_path):
+    settings = load(
+        {"mediacaster.roots": f"v={tmp_path}", "mediacaster.secret": SECRET},
+        {"MEDIACASTER_KNOWN_HOSTS": "192.168.1.5, 192.168.1.6", "MEDIACASTER_PUBLIC_URL": "http://nas:6543/"},
+    )
+    assert settings.known_hosts == ("192.168.1.5", "192.168.1.6")
+    assert settings.public_url == "http://nas:6543"
+    assert settings.discovery is True
+
+
 def test_environment_overrides_the_ini(tmp_path):
     settings = load(
         {"mediacaster.roots": "nope=/does/not/exist", "mediacaster.secret": SECRET},
@@ -56,6 +66,10 @@ def test_an_error_names_the_setting_and_the_value():
         ("mediacaster.page_size", "0"),
         ("mediacaster.cookie_secure", "perhaps"),
         ("mediacaster.rescan_interval", "soon"),
+        ("mediacaster.public_url", "ftp://nas/"),
+        ("mediacaster.public_url", "http://nas:6543/?x=1"),
+        ("mediacaster.known_hosts", "192.168.1.5;rm -rf"),
+        ("mediacaster.accel_redirect", "_media"),
     ],
 )
 def test_bad_values_fail(tmp_path, key, value):
