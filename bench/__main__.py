@@ -2,9 +2,9 @@
 
 import sys
 
-from bench import library, streaming
+from bench import cast, library, streaming
 
-BENCHMARKS = {"library": library.main, "streaming": streaming.main}
+BENCHMARKS = {"library": library.main, "streaming": streaming.main, "cast": cast.main}
 
 for name in sys.argv[1:] or BENCHMARKS:
     BENCHMARKS[name]()
