@@ -1,10 +1,17 @@
-"""Redis-backed sessions: the cookie holds only a signed id, the data lives in Redis."""
+"""Redis-backed sessions: the cookie holds only a signed id, the data lives in Redis.
+
+What a session holds: the device chosen in this browser (``device``: id and
+name) and the recent casts (``recent``: newest first).
+"""
 
 import json
+import time
 
+from pyramid.csrf import get_csrf_token
 from pyramid_session_redis import RedisSessionFactory
 
 COOKIE_NAME = "mediacaster_session"
+MAX_RECENT = 20
 
 
 def includeme(config):
@@ -25,8 +32,50 @@ def includeme(config):
         set_redis_ttl=True,
     )
     config.set_session_factory(factory)
+    # Requests that carry the session cookie and change state must send the
+    # page's token in X-CSRF-Token (or a csrf_token form field); scripts that
+    # send no cookie have nothing to forge and need none.
+    config.set_default_csrf_options(
+        require_csrf=True, header="X-CSRF-Token", callback=lambda request: COOKIE_NAME in request.cookies
+    )
 
 
-def session_summary(session):
-    """What a session holds, as plain data."""
-    return {"new": session.new, "data": dict(session)}
+def has_session(request):
+    return COOKIE_NAME in request.cookies
+
+
+def chosen_device(session):
+    return session.get("device")
+
+
+def choose_device(session, device):
+    session["device"] = {"id": device.id, "name": device.name}
+
+
+def remember_cast(session, entry, device):
+    recent = [item for item in session.get("recent", []) if item.get("path") != f"{entry.root}/{entry.path}"]
+    recent.insert(
+        0,
+        {
+            "time": time.time(),
+            "title": entry.name,
+            "path": f"{entry.root}/{entry.path}",
+            "kind": entry.kind,
+            "device": device.name,
+        },
+    )
+    session["recent"] = recent[:MAX_RECENT]
+
+
+def clear(session):
+    session.invalidate()
+
+
+def session_summary(request):
+    """What this session holds, and the token its page sends back."""
+    session = request.session
+    return {
+        "device": chosen_device(session),
+        "recent": session.get("recent", []),
+        "csrf_token": get_csrf_token(request),
+    }

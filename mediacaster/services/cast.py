@@ -65,6 +65,12 @@ class DeviceUnreachable(CastError):
     code = "device_unreachable"
 
 
+class DeviceTimeout(DeviceUnreachable):
+    """The device is connected but did not answer in time."""
+
+    code = "device_timeout"
+
+
 class UnsupportedMedia(CastError):
     code = "unsupported_media"
 
@@ -353,9 +359,7 @@ class CastService:
                 if waiter.wait(self.load_timeout) and waiter.sent:
                     return self._confirmed(device, cast, waiter.response)
                 log.warning("LOAD on %s unanswered (attempt %d)", device.name, attempt)
-        raise DeviceUnreachable(
-            f"{device.name} did not confirm the cast within {self.load_timeout:g} s, twice"
-        )
+        raise DeviceTimeout(f"{device.name} did not confirm the cast within {self.load_timeout:g} s, twice")
 
     def _confirmed(self, device, cast, response):
         kind = (response or {}).get("type")

@@ -3,6 +3,7 @@
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.view import view_config
 
+from mediacaster.openapi import SPEC
 from mediacaster.views.entries import (
     entry_json,
     load_entry,
@@ -70,3 +71,8 @@ def _int_param(request, name, default, lowest, highest):
     if value is None or not lowest <= value <= highest:
         raise HTTPBadRequest(f"{name} must be a whole number from {lowest} to {highest}")
     return value
+
+
+@view_config(route_name="api.openapi", request_method="GET", renderer="json")
+def openapi(request):
+    return SPEC

@@ -3,11 +3,12 @@
 import logging
 
 import redis
-from pyramid.exceptions import PredicateMismatch
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPServiceUnavailable
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, notfound_view_config
 
+from mediacaster.services.cast import CastError
 from mediacaster.services.library import NotFound
 from mediacaster.views.media import CORS_HEADERS
 
@@ -78,6 +79,34 @@ def http_error(exc, request):
         if name in exc.headers:
             response.headers[name] = exc.headers[name]
     return response
+
+
+# How the cast service's errors answer over HTTP.
+CAST_STATUS = {
+    "unknown_device": 404,
+    "device_unreachable": 503,
+    "device_timeout": 504,
+    "unsupported_media": 415,
+    "load_failed": 502,
+    "nothing_playing": 409,
+}
+
+
+@exception_view_config(CastError)
+def cast_error(exc, request):
+    return error_response(request, CAST_STATUS.get(exc.code, 502), exc.code, str(exc))
+
+
+@exception_view_config(BadCSRFToken)
+@exception_view_config(BadCSRFOrigin)
+def csrf_failed(exc, request):
+    return error_response(
+        request,
+        403,
+        "csrf_failed",
+        "this request carries the session cookie but not its token: send the csrf_token "
+        "of GET /api/session in the X-CSRF-Token header",
+    )
 
 
 @exception_view_config(redis.RedisError)

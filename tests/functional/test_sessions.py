@@ -15,7 +15,7 @@ def add_session_writer(app):
     """A route that stores a value in the session, standing in for the cast views."""
 
     def remember(request):
-        request.session["device"] = request.params["device"]
+        request.session["device"] = {"id": "0" * 32, "name": request.params["device"]}
         return {"ok": True}
 
     config = Configurator(registry=app.registry)
@@ -35,8 +35,8 @@ def test_the_cookie_holds_only_a_signed_id_and_redis_the_data(app, testapp, redi
     keys = [k for k in client.keys("*") if b"Living room TV" in client.get(k)]
     assert len(keys) == 1
     assert 0 < client.ttl(keys[0]) <= 30 * 24 * 3600
-    assert json.loads(client.get(keys[0]))["m"]["device"] == "Living room TV"
-    assert testapp.get("/api/session").json["data"] == {"device": "Living room TV"}
+    assert json.loads(client.get(keys[0]))["m"]["device"]["name"] == "Living room TV"
+    assert testapp.get("/api/session").json["device"] == {"id": "0" * 32, "name": "Living room TV"}
     assert "Living room TV" in testapp.get("/session").text
 
 
@@ -44,7 +44,8 @@ def test_a_forged_cookie_starts_a_new_session(app, testapp):
     add_session_writer(app)
     testapp.get("/test/remember", {"device": "tv"})
     testapp.set_cookie(COOKIE_NAME, "forged-session-id")
-    assert testapp.get("/api/session").json == {"new": True, "data": {}}
+    data = testapp.get("/api/session").json
+    assert (data["device"], data["recent"]) == (None, [])
 
 
 def test_secure_cookie_in_production(make_app):
@@ -81,5 +82,5 @@ def test_browsing_and_streaming_survive_redis_going_away(make_app, doomed_redis)
     assert health["status"] == "degraded" and health["redis"] == {"reachable": False}
 
     doomed_redis.start()
-    assert testapp.get("/api/session").json["data"] == {}  # the throwaway server kept nothing
+    assert testapp.get("/api/session").json["device"] is None  # the throwaway server kept nothing
     assert testapp.get("/healthz").json["status"] == "ok"

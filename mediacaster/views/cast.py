@@ -1,0 +1,141 @@
+"""The JSON cast API: devices, the session's device, cast, status and player controls."""
+
+import math
+import os
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPConflict, HTTPNotFound, HTTPUnprocessableEntity
+from pyramid.view import view_config, view_defaults
+
+from mediacaster import session as sessions
+from mediacaster.services.cast import CastMedia
+from mediacaster.services.library import split_path
+from mediacaster.urls import device_media_url
+from mediacaster.views.entries import load_entry
+
+PLAYER_ACTIONS = ("play", "pause", "stop", "seek", "volume", "mute")
+
+
+def device_json(device):
+    return {
+        "id": device.id,
+        "name": device.name,
+        "model": device.model,
+        "type": device.type,
+        "online": device.online,
+        "host": device.host,
+        "last_seen": device.last_seen,
+    }
+
+
+def json_body(request):
+    """The request's JSON object; an empty body is an empty object."""
+    if not request.body:
+        return {}
+    try:
+        body = request.json_body
+    except ValueError as error:
+        raise HTTPBadRequest(f"the body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise HTTPBadRequest("the body must be a JSON object")
+    return body
+
+
+def number(body, name, default=None, lowest=0.0, highest=math.inf):
+    value = body.get(name, default)
+    if value is None:
+        raise HTTPBadRequest(f"{name} is required")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise HTTPBadRequest(f"{name} must be a number")
+    if not lowest <= value <= highest:
+        span = f"from {lowest:g} to {highest:g}" if highest != math.inf else f"{lowest:g} or more"
+        raise HTTPUnprocessableEntity(f"{name} must be {span}")
+    return float(value)
+
+
+def target_device(request, wanted):
+    """The device named in the request, else the one chosen in this session."""
+    cast = request.registry.cast
+    if wanted not in (None, ""):
+        if not isinstance(wanted, str):
+            raise HTTPBadRequest("device must be a device id or name")
+        return cast.find(wanted)
+    chosen = sessions.chosen_device(request.session) if sessions.has_session(request) else None
+    if chosen is None:
+        raise HTTPConflict("no device chosen: name one as device, or choose one with PUT /api/session/device")
+    return cast.find(chosen["id"])
+
+
+@view_config(route_name="api.devices", request_method="GET", renderer="json")
+def devices(request):
+    cast = request.registry.cast
+    return {"devices": [device_json(d) for d in cast.devices()], "discovery": cast.state()}
+
+
+@view_defaults(route_name="api.session.device", renderer="json")
+class SessionDevice:
+    def __init__(self, request):
+        self.request = request
+
+    @view_config(request_method="GET")
+    def get(self):
+        return {"device": sessions.chosen_device(self.request.session)}
+
+    @view_config(request_method="PUT")
+    def put(self):
+        device = target_device(self.request, json_body(self.request).get("device") or None)
+        sessions.choose_device(self.request.session, device)
+        return {"device": device_json(device)}
+
+
+@view_config(route_name="api.cast", request_method="POST", renderer="json")
+def cast(request):
+    body = json_body(request)
+    path = body.get("path")
+    if not isinstance(path, str) or not path.strip("/"):
+        raise HTTPBadRequest('path is required: "<root>/<path to the file>"')
+    root, *segments = split_path(path)
+    entry = load_entry(request, root, tuple(segments))
+    if entry.is_dir:
+        raise HTTPNotFound(f"{path} is a folder, not a file")
+    start = number(body, "start", default=0)
+    device = target_device(request, body.get("device"))
+    service = request.registry.cast
+    url = device_media_url(request, entry, service.local_address(device.id))
+    media = CastMedia(
+        url=url,
+        content_type=entry.content_type,
+        kind=entry.kind,
+        title=os.path.splitext(entry.name)[0],
+        thumb=url if entry.kind == "image" else None,
+        start=start,
+    )
+    status = service.cast(device.id, media)
+    if sessions.has_session(request):
+        sessions.remember_cast(request.session, entry, device)
+    return {"device": device_json(device), "media_url": url, "status": status}
+
+
+@view_config(route_name="api.status", request_method="GET", renderer="json")
+def status(request):
+    device = target_device(request, request.params.get("device"))
+    return request.registry.cast.status(device.id)
+
+
+@view_config(route_name="api.player", request_method="POST", renderer="json")
+def player(request):
+    action = request.matchdict["action"]
+    if action not in PLAYER_ACTIONS:
+        raise HTTPNotFound(f"no player action {action!r}; actions: {', '.join(PLAYER_ACTIONS)}")
+    body = json_body(request)
+    device = target_device(request, body.get("device"))
+    service = request.registry.cast
+    if action == "seek":
+        return service.seek(device.id, number(body, "position"))
+    if action == "volume":
+        return service.set_volume(device.id, number(body, "level", highest=1.0))
+    if action == "mute":
+        muted = body.get("muted", True)
+        if not isinstance(muted, bool):
+            raise HTTPBadRequest("muted must be true or false")
+        return service.set_muted(device.id, muted)
+    return {"play": service.play, "pause": service.pause, "stop": service.stop_media}[action](device.id)
