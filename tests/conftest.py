@@ -1,12 +1,15 @@
 """Shared fixtures: a real Redis, a media library on disk, the app, WebTest and waitress."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 import webtest
+from zeroconf import Zeroconf
 
 from mediacaster import main
+from tests.fakecast import FakeChromecast
 from tests.support import LiveServer, RedisServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,3 +101,40 @@ def testapp(app):
 def live_server(app):
     with LiveServer(app) as server:
         yield server
+
+
+# -- fake cast devices, on loopback addresses of their own -------------------------
+
+LOOPBACK = ["127.0.0.1"]
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def device_zeroconf():
+    zeroconf = Zeroconf(interfaces=LOOPBACK)
+    yield zeroconf
+    zeroconf.close()
+
+
+@pytest.fixture(scope="session")
+def tv(device_zeroconf):
+    device = FakeChromecast("Living Room TV", "Chromecast", "127.0.0.2", port=8009).start(device_zeroconf)
+    yield device
+    device.stop()
+
+
+@pytest.fixture(scope="session")
+def hidden_tv():
+    """mDNS blocked: reachable only as a known host (eureka_info on 8008, cast on 8009)."""
+    device = FakeChromecast("Bedroom TV", "Chromecast Ultra", "127.0.0.3", port=8009, eureka=True).start()
+    yield device
+    device.stop()

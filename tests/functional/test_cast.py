@@ -7,7 +7,6 @@ import time
 from urllib.parse import quote
 
 import pytest
-from zeroconf import Zeroconf
 
 from mediacaster import main
 from mediacaster.services.cast import (
@@ -19,43 +18,9 @@ from mediacaster.services.cast import (
     UnknownDevice,
     UnsupportedMedia,
 )
-from tests.conftest import app_settings
+from tests.conftest import LOOPBACK, app_settings, wait_for
 from tests.fakecast import FakeChromecast
 from tests.support import LiveServer
-
-LOOPBACK = ["127.0.0.1"]
-
-
-def wait_for(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture(scope="module")
-def device_zeroconf():
-    zeroconf = Zeroconf(interfaces=LOOPBACK)
-    yield zeroconf
-    zeroconf.close()
-
-
-@pytest.fixture(scope="module")
-def tv(device_zeroconf):
-    device = FakeChromecast("Living Room TV", "Chromecast", "127.0.0.2", port=8009).start(device_zeroconf)
-    yield device
-    device.stop()
-
-
-@pytest.fixture(scope="module")
-def hidden_tv():
-    """mDNS blocked: reachable only as a known host (eureka_info on 8008, cast on 8009)."""
-    device = FakeChromecast("Bedroom TV", "Chromecast Ultra", "127.0.0.3", port=8009, eureka=True).start()
-    yield device
-    device.stop()
 
 
 @pytest.fixture(scope="module")

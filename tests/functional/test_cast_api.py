@@ -1,0 +1,230 @@
+"""The JSON cast API and sessions, through the whole app, a real waitress for the
+device to fetch from, a real Redis and fake devices found over mDNS."""
+
+import random
+
+import pytest
+import webtest
+
+from mediacaster.openapi import SPEC
+from tests.conftest import wait_for
+from tests.support import LiveServer
+
+TV = "Living Room TV"
+BEDROOM = "Bedroom TV"
+
+
+@pytest.fixture(scope="module")
+def castable(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("api-media")
+    (folder / "Films").mkdir()
+    (folder / "Films" / "Le café #1.mp4").write_bytes(
+        b"\0\0\0\x18ftypisom" + random.Random(1).randbytes(100_000)
+    )
+    (folder / "song.mp3").write_bytes(random.Random(2).randbytes(10_000))
+    (folder / "readme.txt").write_text("hello")
+    return folder
+
+
+@pytest.fixture
+def cast_app(make_app, castable, tv, hidden_tv):
+    app = make_app(
+        roots={"m": castable},
+        **{
+            "mediacaster.discovery": "true",
+            "mediacaster.discovery_interfaces": "127.0.0.1",
+            "mediacaster.known_hosts": "127.0.0.3",
+        },
+    )
+    wait_for(lambda: len([d for d in app.registry.cast.devices() if d.online]) >= 2, 40, "discovery")
+    return app
+
+
+@pytest.fixture
+def server(cast_app):
+    with LiveServer(cast_app) as live:
+        yield live
+
+
+def browser(app, server):
+    """A client with a cookie jar that addresses the app as the live server, like a browser."""
+    return webtest.TestApp(app, extra_environ=as_served_by(server))
+
+
+def as_served_by(server):
+    return {"HTTP_HOST": f"127.0.0.1:{server.port}", "SERVER_PORT": str(server.port)}
+
+
+def csrf(client):
+    return {"X-CSRF-Token": client.get("/api/session").json["csrf_token"]}
+
+
+def test_devices(cast_app, server, tv):
+    devices = {d["name"]: d for d in browser(cast_app, server).get("/api/devices").json["devices"]}
+    assert devices[TV] == {
+        "id": str(tv.uuid),
+        "name": TV,
+        "model": "Chromecast",
+        "type": "cast",
+        "online": True,
+        "host": "127.0.0.2",
+        "last_seen": devices[TV]["last_seen"],
+    }
+    assert devices[BEDROOM]["online"]
+
+
+def test_a_browser_chooses_a_device_and_casts(cast_app, server, tv):
+    client = browser(cast_app, server)
+    headers = csrf(client)
+    assert client.get("/api/session/device").json == {"device": None}
+    chosen = client.put_json("/api/session/device", {"device": TV}, headers=headers).json["device"]
+    assert chosen["id"] == str(tv.uuid)
+    fetched = len(tv.fetches)
+    result = client.post_json("/api/cast", {"path": "m/Films/Le café #1.mp4"}, headers=headers).json
+    assert result["device"]["name"] == TV
+    assert result["media_url"].startswith(
+        f"http://127.0.0.1:{server.port}/media/m/Films/Le%20caf%C3%A9%20%231.mp4?exp="
+    )
+    assert result["status"]["media"]["player_state"] == "PLAYING"
+    assert result["status"]["media"]["title"] == "Le café #1"
+    assert tv.fetches[fetched].status == 206 and tv.fetches[fetched].url == result["media_url"]
+    session = client.get("/api/session").json
+    assert session["recent"][0]["title"] == "Le café #1.mp4" and session["recent"][0]["device"] == TV
+    page = client.get("/session")
+    assert TV in page.text and "Le café #1.mp4" in page.text
+
+
+def test_state_changes_with_the_cookie_need_the_token(cast_app, server):
+    client = browser(cast_app, server)
+    client.get("/api/session")  # the session cookie is set
+    response = client.put_json("/api/session/device", {"device": TV}, status=403)
+    assert response.json["error"] == "csrf_failed"
+    assert client.post_json("/api/cast", {"path": "m/song.mp3", "device": TV}, status=403)
+
+
+def test_scripts_without_a_cookie_name_the_device(cast_app, server, tv):
+    script = browser(cast_app, server)
+    result = script.post_json("/api/cast", {"path": "m/song.mp3", "device": TV, "start": 3}).json
+    assert result["status"]["media"]["player_state"] == "PLAYING"
+    assert tv.loads[-1][1]["currentTime"] == 3
+    assert "Set-Cookie" not in script.post_json("/api/player/pause", {"device": TV}).headers
+    assert tv.player_state == "PAUSED"
+    assert script.get("/api/status", {"device": TV}).json["media"]["player_state"] == "PAUSED"
+    assert script.post_json("/api/player/play", {"device": TV}).json["media"]["player_state"] == "PLAYING"
+    script.post_json("/api/player/seek", {"device": TV, "position": 5})
+    assert 5 <= tv.position() < 7
+    assert (
+        script.post_json("/api/player/volume", {"device": TV, "level": 0.25}).json["device"]["volume"] == 0.25
+    )
+    assert script.post_json("/api/player/mute", {"device": TV}).json["device"]["muted"] is True
+    assert (
+        script.post_json("/api/player/mute", {"device": TV, "muted": False}).json["device"]["muted"] is False
+    )
+    assert script.post_json("/api/player/stop", {"device": TV}).json["media"]["player_state"] == "IDLE"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "status", "error"),
+    [
+        ("post", "/api/cast", {"path": "m/song.mp3", "device": "Garage TV"}, 404, "unknown_device"),
+        ("post", "/api/cast", {"path": "m/missing.mp4", "device": TV}, 404, "not_found"),
+        ("post", "/api/cast", {"path": "m/../../etc/passwd", "device": TV}, 404, "not_found"),
+        ("post", "/api/cast", {"path": "m/Films", "device": TV}, 404, "not_found"),
+        ("post", "/api/cast", {"path": "m/readme.txt", "device": TV}, 415, "unsupported_media"),
+        ("post", "/api/cast", {"device": TV}, 400, "bad_request"),
+        ("post", "/api/cast", {"path": "m/song.mp3"}, 409, "conflict"),
+        ("post", "/api/cast", {"path": "m/song.mp3", "device": TV, "start": -1}, 422, "unprocessable_entity"),
+        ("post", "/api/cast", {"path": "m/song.mp3", "device": TV, "start": "soon"}, 400, "bad_request"),
+        ("post", "/api/player/volume", {"device": TV, "level": 2}, 422, "unprocessable_entity"),
+        ("post", "/api/player/volume", {"device": TV, "level": "loud"}, 400, "bad_request"),
+        ("post", "/api/player/seek", {"device": TV, "position": -5}, 422, "unprocessable_entity"),
+        ("post", "/api/player/mute", {"device": TV, "muted": "yes"}, 400, "bad_request"),
+        ("post", "/api/player/rewind", {"device": TV}, 404, "not_found"),
+        ("get", "/api/status", None, 409, "conflict"),
+    ],
+)
+def test_bad_input_answers_a_clear_error(cast_app, server, method, url, body, status, error):
+    script = browser(cast_app, server)
+    if method == "post":
+        response = script.post_json(url, body, status=status)
+    else:
+        response = script.get(url, status=status)
+    assert response.json["error"] == error and response.json["detail"]
+
+
+def test_malformed_json(cast_app, server):
+    script = browser(cast_app, server)
+    response = script.post("/api/cast", "{not json", content_type="application/json", status=400)
+    assert response.json["error"] == "bad_request" and "not valid JSON" in response.json["detail"]
+    assert script.post("/api/cast", "[1, 2]", content_type="application/json", status=400).json["detail"] == (
+        "the body must be a JSON object"
+    )
+
+
+def test_nothing_playing_is_409(cast_app, server):
+    script = browser(cast_app, server)
+    script.post_json("/api/cast", {"path": "m/song.mp3", "device": BEDROOM})
+    script.post_json("/api/player/stop", {"device": BEDROOM})
+    assert (
+        script.post_json("/api/player/pause", {"device": BEDROOM}, status=409).json["error"]
+        == "nothing_playing"
+    )
+
+
+def test_two_browsers_choose_different_devices(cast_app, server):
+    first, second = browser(cast_app, server), browser(cast_app, server)
+    first.put_json("/api/session/device", {"device": TV}, headers=csrf(first))
+    second.put_json("/api/session/device", {"device": BEDROOM}, headers=csrf(second))
+    assert first.get("/api/session/device").json["device"]["name"] == TV
+    assert second.get("/api/session/device").json["device"]["name"] == BEDROOM
+
+
+def test_the_chosen_device_survives_an_app_restart(make_app, cast_app, server, castable):
+    client = browser(cast_app, server)
+    client.put_json("/api/session/device", {"device": TV}, headers=csrf(client))
+    restarted = make_app(roots={"m": castable})  # a new process would read the same Redis
+    again = webtest.TestApp(restarted, extra_environ=as_served_by(server))
+    again.cookiejar = client.cookiejar
+    assert again.get("/api/session/device").json["device"]["name"] == TV
+
+
+def test_clearing_the_session(cast_app, server):
+    client = browser(cast_app, server)
+    headers = csrf(client)
+    client.put_json("/api/session/device", {"device": TV}, headers=headers)
+    assert client.delete("/api/session", headers=headers).json == {"device": None, "recent": []}
+    assert client.get("/api/session/device").json == {"device": None}
+    client.put_json("/api/session/device", {"device": TV}, headers=csrf(client))
+    page = client.get("/session")
+    page.forms["clear-session"].submit().follow()
+    assert client.get("/api/session/device").json == {"device": None}
+
+
+def test_an_offline_device_is_503_within_seconds(cast_app, server, hidden_tv):
+    script = browser(cast_app, server)
+    script.get("/api/status", {"device": BEDROOM})  # connected
+    hidden_tv.stop()
+    try:
+        response = script.post_json("/api/cast", {"path": "m/song.mp3", "device": BEDROOM}, status=(503, 504))
+        assert response.json["error"] in ("device_unreachable", "device_timeout")
+        assert BEDROOM in response.json["detail"]
+    finally:
+        hidden_tv.start()
+
+
+def test_openapi_describes_every_api_route(cast_app):
+    spec = webtest.TestApp(cast_app).get("/api/openapi.json").json
+    assert spec == SPEC
+    introspector = cast_app.registry.introspector
+    actual = set()
+    for route in introspector.get_category("routes"):
+        intr = route["introspectable"]
+        if not intr["name"].startswith("api."):
+            continue
+        path = intr["pattern"].replace("{root}*path", "{path}")
+        for view in introspector.related(intr):
+            methods = view["request_methods"] if view.category_name == "views" else None
+            for method in (methods,) if isinstance(methods, str) else methods or ():
+                actual.add((path, method.lower()))
+    documented = {(path, method) for path, item in spec["paths"].items() for method in item}
+    assert actual == documented
