@@ -18,6 +18,8 @@ testing_requires = [
     "pytest>=8",
     "hypothesis>=6.100",
     "beautifulsoup4>=4.12",
+    # Drives Debian's /usr/bin/chromium (its own browser download is not used).
+    "playwright>=1.40",
 ]
 
 dev_requires = [

@@ -1,6 +1,14 @@
-// Live filter of the rows of a folder listing while typing; Enter still
-// submits the form, which filters on the server across every page.
-document.addEventListener("DOMContentLoaded", () => {
+// mediacaster's page script: live folder filter, device picker, cast buttons and
+// the now-playing bar. Pages render without the session; this script reads it
+// (and its CSRF token) from the JSON API, so pages keep working when Redis is down.
+"use strict";
+
+const api = document.body.dataset;
+const state = { csrf: null, device: null, devices: [], status: null, seeking: false };
+const $ = (id) => document.getElementById(id);
+
+// -- live filter of a folder listing (Enter still filters on the server) ------
+function setUpFilter() {
   for (const input of document.querySelectorAll("input[data-filter-table]")) {
     const table = document.getElementById(input.dataset.filterTable);
     if (!table) continue;
@@ -13,4 +21,212 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
-});
+}
+
+// -- the JSON API ---------------------------------------------------------------
+async function call(method, url, body) {
+  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  if (method !== "GET" && state.csrf) options.headers["X-CSRF-Token"] = state.csrf;
+  const response = await fetch(url, options);
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (error) {
+    data = { error: "bad_response", detail: `the server answered ${response.status}` };
+  }
+  if (!response.ok) {
+    const failure = new Error(data.detail || `the server answered ${response.status}`);
+    failure.status = response.status;
+    failure.code = data.error;
+    throw failure;
+  }
+  return data;
+}
+
+const playerUrl = (action) => api.apiPlayer.replace("ACTION", action);
+
+function say(text, kind = "info") {
+  const box = $("cast-message");
+  box.textContent = text;
+  box.dataset.kind = kind;
+  box.hidden = false;
+  clearTimeout(say.timer);
+  if (kind !== "busy") say.timer = setTimeout(() => (box.hidden = true), kind === "error" ? 10000 : 4000);
+}
+
+// -- devices ------------------------------------------------------------------------
+function fillPicker() {
+  const picker = $("device-picker");
+  picker.replaceChildren();
+  const none = new Option(state.devices.length ? "Choose a device" : "No device found", "");
+  picker.append(none);
+  for (const device of state.devices) {
+    const label = device.online ? device.name : `${device.name} (offline)`;
+    picker.append(new Option(label, device.id, false, state.device && state.device.id === device.id));
+  }
+  if (state.device && !state.devices.some((d) => d.id === state.device.id)) {
+    picker.append(new Option(`${state.device.name} (not found)`, state.device.id, false, true));
+  }
+  picker.disabled = state.devices.length === 0 && !state.device;
+  $("device-help").hidden = state.devices.length > 0;
+}
+
+async function loadDevices() {
+  try {
+    state.devices = (await call("GET", api.apiDevices)).devices;
+  } catch (error) {
+    state.devices = [];
+  }
+  fillPicker();
+}
+
+async function chooseDevice(id) {
+  if (!id) return;
+  try {
+    const result = await call("PUT", api.apiSessionDevice, { device: id });
+    state.device = { id: result.device.id, name: result.device.name };
+    say(`Casting to ${state.device.name}.`);
+    showBar();
+    poll();
+  } catch (error) {
+    say(`Could not choose that device: ${error.message}`, "error");
+  }
+}
+
+// -- casting ------------------------------------------------------------------------
+async function castFile(button) {
+  if (!state.device) {
+    say("Choose a device in “Cast to” first.", "error");
+    $("device-picker").focus();
+    return;
+  }
+  const title = button.dataset.title;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  say(`Casting ${title} to ${state.device.name}…`, "busy");
+  try {
+    const result = await call("POST", api.apiCast, { path: button.dataset.path });
+    state.status = result.status;
+    render();
+    say(`Playing ${title} on ${result.device.name}.`);
+  } catch (error) {
+    say(`Could not cast ${title}: ${error.message}`, "error");
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+// -- the now-playing bar ------------------------------------------------------------
+function clock(seconds) {
+  if (seconds == null || !isFinite(seconds)) return "–:––";
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+
+function showBar() {
+  $("now-playing").hidden = !state.device;
+  document.body.classList.toggle("with-bar", Boolean(state.device));
+}
+
+function render() {
+  const status = state.status;
+  const media = status && status.media;
+  const playing = media && media.player_state === "PLAYING";
+  $("np-title").textContent = media && media.player_state !== "IDLE"
+    ? media.title || "Untitled"
+    : `Nothing playing on ${state.device ? state.device.name : "the device"}`;
+  $("np-state").textContent = media ? media.player_state : "";
+  $("np-state").dataset.state = media ? media.player_state : "";
+  const toggle = $("np-toggle");
+  toggle.querySelector("use").setAttribute("href", playing ? "#icon-pause" : "#icon-play");
+  toggle.setAttribute("aria-label", playing ? "Pause" : "Play");
+  for (const id of ["np-toggle", "np-stop", "np-seek"]) $(id).disabled = !media || media.player_state === "IDLE";
+  if (media && !state.seeking) {
+    $("np-seek").max = Math.ceil(media.duration || 0);
+    $("np-seek").value = Math.floor(media.current_time || 0);
+  }
+  $("np-position").textContent = clock(media ? media.current_time : 0);
+  $("np-duration").textContent = clock(media ? media.duration : 0);
+  if (status && status.device) {
+    if (document.activeElement !== $("np-volume")) $("np-volume").value = status.device.volume ?? 1;
+    const muted = Boolean(status.device.muted);
+    $("np-mute").querySelector("use").setAttribute("href", muted ? "#icon-muted" : "#icon-volume");
+    $("np-mute").setAttribute("aria-pressed", String(muted));
+    $("np-mute").setAttribute("aria-label", muted ? "Unmute" : "Mute");
+  }
+}
+
+async function poll() {
+  clearTimeout(poll.timer);
+  if (!state.device) return;
+  try {
+    state.status = await call("GET", `${api.apiStatus}?device=${encodeURIComponent(state.device.id)}`);
+    render();
+  } catch (error) {
+    $("np-title").textContent = error.message;
+    $("np-state").textContent = "";
+  }
+  poll.timer = setTimeout(poll, 1000);
+}
+
+async function control(action, body = {}) {
+  try {
+    state.status = await call("POST", playerUrl(action), { device: state.device.id, ...body });
+    render();
+  } catch (error) {
+    say(error.message, "error");
+  }
+}
+
+function setUpBar() {
+  $("np-toggle").addEventListener("click", () => {
+    const media = state.status && state.status.media;
+    control(media && media.player_state === "PLAYING" ? "pause" : "play");
+  });
+  $("np-stop").addEventListener("click", () => control("stop"));
+  const seek = $("np-seek");
+  seek.addEventListener("input", () => {
+    state.seeking = true;
+    $("np-position").textContent = clock(Number(seek.value));
+  });
+  seek.addEventListener("change", async () => {
+    await control("seek", { position: Number(seek.value) });
+    state.seeking = false;
+  });
+  $("np-volume").addEventListener("change", (event) => control("volume", { level: Number(event.target.value) }));
+  $("np-mute").addEventListener("click", () => {
+    const muted = $("np-mute").getAttribute("aria-pressed") === "true";
+    control("mute", { muted: !muted });
+  });
+}
+
+async function start() {
+  setUpFilter();
+  setUpBar();
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".cast-button");
+    if (button) castFile(button);
+  });
+  $("device-picker").addEventListener("change", (event) => chooseDevice(event.target.value));
+  try {
+    const session = await call("GET", api.apiSession);
+    state.csrf = session.csrf_token;
+    state.device = session.device;
+  } catch (error) {
+    say(`Sessions are unavailable: ${error.message}`, "error");
+  }
+  await loadDevices();
+  setInterval(loadDevices, 15000);
+  showBar();
+  poll();
+}
+
+document.addEventListener("DOMContentLoaded", start);

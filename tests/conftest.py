@@ -9,6 +9,7 @@ import webtest
 from zeroconf import Zeroconf
 
 from mediacaster import main
+from mediacaster.services.cast import _outside_event_loops
 from tests.fakecast import FakeChromecast
 from tests.support import LiveServer, RedisServer
 
@@ -120,9 +121,9 @@ def wait_for(predicate, timeout=10.0, what="condition"):
 
 @pytest.fixture(scope="session")
 def device_zeroconf():
-    zeroconf = Zeroconf(interfaces=LOOPBACK)
+    zeroconf = _outside_event_loops(lambda: Zeroconf(interfaces=LOOPBACK))
     yield zeroconf
-    zeroconf.close()
+    _outside_event_loops(zeroconf.close)
 
 
 @pytest.fixture(scope="session")

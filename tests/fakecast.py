@@ -27,6 +27,8 @@ from pathlib import Path
 
 from pychromecast.generated.cast_channel_pb2 import CastMessage
 
+from mediacaster.services.cast import _outside_event_loops
+
 TLS_DIR = Path(__file__).parent / "fakecast_tls"
 NS_CONNECTION = "urn:x-cast:com.google.cast.tp.connection"
 NS_HEARTBEAT = "urn:x-cast:com.google.cast.tp.heartbeat"
@@ -133,12 +135,13 @@ class FakeChromecast:
             properties={"id": self.uuid.hex, "md": self.model, "fn": self.name, "ve": "05", "ca": "4101"},
             server=f"{self.uuid.hex}.local.",
         )
-        zeroconf.register_service(self._info, allow_name_change=False)
+        info = self._info
+        _outside_event_loops(lambda: zeroconf.register_service(info, allow_name_change=False))
 
     def unadvertise(self):
         if self._zeroconf is not None and self._info is not None:
-            self._zeroconf.unregister_service(self._info)
-            self._info = None
+            info, self._info = self._info, None
+            _outside_event_loops(lambda: self._zeroconf.unregister_service(info))
 
     # -- known_hosts: /setup/eureka_info on port 8008 ----------------------
 

@@ -217,7 +217,8 @@ class CastService:
 
     def start(self):
         """Start continuous discovery: mDNS, and polling of the known hosts."""
-        self.zeroconf = Zeroconf(interfaces=self.interfaces) if self.interfaces else Zeroconf()
+        kwargs = {"interfaces": self.interfaces} if self.interfaces else {}
+        self.zeroconf = _outside_event_loops(lambda: Zeroconf(**kwargs))
         self.browser = pychromecast.CastBrowser(_Listener(self), self.zeroconf, self.known_hosts or None)
         self.browser.start_discovery()
         self.started_at = time.time()
@@ -229,10 +230,10 @@ class CastService:
         for cast in casts:
             cast.disconnect(timeout=2)
         if self.browser is not None:
-            self.browser.stop_discovery()
+            _outside_event_loops(self.browser.stop_discovery)
             self.browser = None
         if self.zeroconf is not None:
-            self.zeroconf.close()
+            _outside_event_loops(self.zeroconf.close)
             self.zeroconf = None
 
     def state(self):
@@ -460,6 +461,29 @@ class CastService:
             if has_media
             else None,
         }
+
+
+def _outside_event_loops(call):
+    """Run ``call`` in a thread of its own and return its result.
+
+    Zeroconf adopts an asyncio loop running in the calling thread, and skips its
+    blocking calls there; discovery must not depend on whoever starts the
+    service (an async server, a browser driver), so it never sees such a loop.
+    """
+    result = {}
+
+    def run():
+        try:
+            result["value"] = call()
+        except BaseException as error:  # re-raised in the caller's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=run, name="zeroconf-call")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
 
 
 def _wait_connected(cast, timeout):

@@ -1,0 +1,181 @@
+"""The product in a real browser: Debian's headless Chromium driven by Playwright,
+against the app on a real waitress and a fake Chromecast found over mDNS."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import REPO, wait_for
+from tests.support import LiveServer
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+TV = "Living Room TV"
+# As this machine's network is closed, Chromium must not try to reach Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser-library")
+    (folder / "Films").mkdir()
+    shutil.copy(
+        REPO / "mediacaster" / "demo" / "video" / "Test pattern.mp4", folder / "Films" / "Test pattern.mp4"
+    )
+    shutil.copy(
+        REPO / "mediacaster" / "demo" / "audio" / "Sine in C.mp3", folder / "Films" / "Commentary.mp3"
+    )
+    return folder
+
+
+@pytest.fixture
+def site(make_app, library, tv):
+    def start():
+        app = make_app(
+            roots={"films": library},
+            **{"mediacaster.discovery": "true", "mediacaster.discovery_interfaces": "127.0.0.1"},
+        )
+        wait_for(lambda: any(d.name == TV and d.online for d in app.registry.cast.devices()), 40, "discovery")
+        return app
+
+    servers = []
+
+    def serve():
+        server = LiveServer(start()).__enter__()
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 720})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_play_a_video_in_the_page_and_seek(site, page):
+    server = site()
+    page.goto(f"{server.url}/library/films/Films")
+    shot(page, "library")
+    page.get_by_role("link", name="Test pattern.mp4").click()
+    video = page.locator("video#player")
+    expect(video).to_be_visible()
+    page.evaluate("document.getElementById('player').muted = true; document.getElementById('player').play()")
+    page.wait_for_function("document.getElementById('player').currentTime > 0.3", timeout=20000)
+    shot(page, "detail")
+    duration = page.evaluate("document.getElementById('player').duration")
+    assert 5 < duration < 7
+    page.evaluate(f"document.getElementById('player').currentTime = {duration / 2}")
+    page.wait_for_function(
+        f"document.getElementById('player').currentTime > {duration / 2 + 0.5}", timeout=20000
+    )
+    assert page.evaluate("document.getElementById('player').error") is None
+
+
+def test_cast_pause_and_the_now_playing_bar(site, page, tv):
+    server = site()
+    page.goto(f"{server.url}/library/films/Films")
+    picker = page.locator("#device-picker")
+    expect(picker).to_be_enabled(timeout=15000)
+    picker.select_option(label=TV)
+    expect(page.locator("#now-playing")).to_be_visible()
+    loads, fetches = len(tv.loads), len(tv.fetches)
+    page.get_by_role("button", name="Cast Test pattern.mp4").click()
+    expect(page.locator("#np-title")).to_have_text("Test pattern", timeout=15000)
+    expect(page.locator("#np-state")).to_have_text("PLAYING")
+    assert len(tv.loads) > loads
+    assert tv.loads[-1][1]["media"]["contentType"] == "video/mp4"
+    assert tv.fetches[fetches].status == 206 and tv.fetches[fetches].content_type == "video/mp4"
+    expect(page.locator("#cast-message")).to_contain_text(f"on {TV}")
+    shot(page, "now-playing")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator("#np-state")).to_have_text("PAUSED", timeout=5000)
+    assert tv.player_state == "PAUSED"
+    page.get_by_role("button", name="Play").click()
+    expect(page.locator("#np-state")).to_have_text("PLAYING", timeout=5000)
+    assert tv.player_state == "PLAYING"
+
+
+def test_the_session_keeps_the_device_across_reload_and_restart(site, page, tv):
+    server = site()
+    page.goto(f"{server.url}/library/films")
+    picker = page.locator("#device-picker")
+    expect(picker).to_be_enabled(timeout=15000)
+    picker.select_option(label=TV)
+    expect(page.locator("#cast-message")).to_contain_text(f"Casting to {TV}")
+    page.reload()
+    expect(picker).to_have_value(str(tv.uuid), timeout=15000)
+    restarted = site()  # a new app on the same Redis; the cookie stays with 127.0.0.1
+    page.goto(f"{restarted.url}/library/films")
+    expect(page.locator("#device-picker")).to_have_value(str(tv.uuid), timeout=15000)
+
+
+def test_a_failed_cast_says_why(site, page, tv):
+    server = site()
+    page.goto(f"{server.url}/library/films/Films/Commentary.mp3")
+    picker = page.locator("#device-picker")
+    expect(picker).to_be_enabled(timeout=15000)
+    picker.select_option(label=TV)
+    tv.stop()
+    try:
+        page.get_by_role("button", name="Cast Commentary.mp3").click()
+        expect(page.locator("#cast-message")).to_contain_text("Could not cast Commentary.mp3", timeout=20000)
+    finally:
+        tv.start(tv._zeroconf)
+
+
+def test_usable_on_a_phone(site, browser):
+    server = site()
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/library/films/Films")
+        expect(page.get_by_role("button", name="Cast Test pattern.mp4")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways: {width}px"
+        shot(page, "phone")
+    finally:
+        context.close()
+
+
+def test_keyboard_reaches_the_cast_controls(site, page):
+    server = site()
+    page.goto(f"{server.url}/library/films/Films")
+    focused = set()
+    for _ in range(25):
+        page.keyboard.press("Tab")
+        focused.add(page.evaluate("document.activeElement.id || document.activeElement.className"))
+    assert "device-picker" in focused
+    assert "cast-button" in focused
