@@ -41,5 +41,6 @@ setup(
     entry_points={
         "paste.app_factory": ["main = mediacaster:main"],
         "paste.server_runner": ["main = mediacaster.server:serve"],
+        "console_scripts": ["mediacaster-cast = mediacaster.cli:main"],
     },
 )

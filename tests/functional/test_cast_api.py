@@ -228,3 +228,28 @@ def test_openapi_describes_every_api_route(cast_app):
                 actual.add((path, method.lower()))
     documented = {(path, method) for path, item in spec["paths"].items() for method in item}
     assert actual == documented
+
+
+def test_the_console_script_casts_and_controls(cast_app, server, tv):
+    import subprocess
+    import sys
+
+    def run(*args):
+        result = subprocess.run(
+            [sys.executable, "-m", "mediacaster.cli", *args, "--url", server.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return result.returncode, result.stdout.strip(), result.stderr.strip()
+
+    code, out, _ = run("m/song.mp3", "--device", TV)
+    assert code == 0 and out.startswith(f"{TV}: volume") and "PLAYING song" in out
+    assert "PAUSED song" in run("pause", "--device", TV)[1]
+    assert tv.player_state == "PAUSED"
+    assert "PAUSED" in run("status", "--device", TV)[1]
+    assert run("volume", "0.5", "--device", TV)[0] == 0 and tv.volume["level"] == 0.5
+    assert run("stop", "--device", TV)[0] == 0 and tv.player_state == "IDLE"
+    assert TV in run("devices")[1]
+    code, _, err = run("m/missing.mp4", "--device", TV)
+    assert code == 1 and err == "mediacaster-cast: no such file or folder"
