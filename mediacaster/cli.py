@@ -40,7 +40,7 @@ def request(base, method, path, body=None):
 
 
 def describe(status):
-    device, media = status.get("device") or {}, status.get("media")
+    device, media = status.get("device") or {}, status.get("media")  # the status names its device
     volume = device.get("volume")
     line = f"{device.get('name', '?')}: volume {round(volume * 100) if volume is not None else '?'}%"
     line += " (muted)" if device.get("muted") else ""
