@@ -80,6 +80,16 @@ def page(browser):
     context.close()
 
 
+def open_and_choose_tv(page, url):
+    """Open ``url`` and choose the fake TV in the header's device picker."""
+    page.goto(url)
+    picker = page.locator("#device-picker")
+    expect(picker).to_be_enabled(timeout=15000)
+    picker.select_option(label=TV)
+    expect(page.locator("#cast-message")).to_contain_text(f"Casting to {TV}")
+    return picker
+
+
 def shot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -106,10 +116,7 @@ def test_play_a_video_in_the_page_and_seek(site, page):
 
 def test_cast_pause_and_the_now_playing_bar(site, page, tv):
     server = site()
-    page.goto(f"{server.url}/library/films/Films")
-    picker = page.locator("#device-picker")
-    expect(picker).to_be_enabled(timeout=15000)
-    picker.select_option(label=TV)
+    open_and_choose_tv(page, f"{server.url}/library/films/Films")
     expect(page.locator("#now-playing")).to_be_visible()
     loads, fetches = len(tv.loads), len(tv.fetches)
     page.get_by_role("button", name="Cast Test pattern.mp4").click()
@@ -130,11 +137,7 @@ def test_cast_pause_and_the_now_playing_bar(site, page, tv):
 
 def test_the_session_keeps_the_device_across_reload_and_restart(site, page, tv):
     server = site()
-    page.goto(f"{server.url}/library/films")
-    picker = page.locator("#device-picker")
-    expect(picker).to_be_enabled(timeout=15000)
-    picker.select_option(label=TV)
-    expect(page.locator("#cast-message")).to_contain_text(f"Casting to {TV}")
+    picker = open_and_choose_tv(page, f"{server.url}/library/films")
     page.reload()
     expect(picker).to_have_value(str(tv.uuid), timeout=15000)
     restarted = site()  # a new app on the same Redis; the cookie stays with 127.0.0.1
@@ -144,10 +147,7 @@ def test_the_session_keeps_the_device_across_reload_and_restart(site, page, tv):
 
 def test_a_failed_cast_says_why(site, page, tv):
     server = site()
-    page.goto(f"{server.url}/library/films/Films/Commentary.mp3")
-    picker = page.locator("#device-picker")
-    expect(picker).to_be_enabled(timeout=15000)
-    picker.select_option(label=TV)
+    open_and_choose_tv(page, f"{server.url}/library/films/Films/Commentary.mp3")
     tv.stop()
     try:
         page.get_by_role("button", name="Cast Commentary.mp3").click()
