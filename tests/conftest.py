@@ -51,6 +51,14 @@ def make_library(base):
 
 
 @pytest.fixture(scope="session")
+def media_library(tmp_path_factory):
+    """Real media made by ffmpeg: films, music, a photo, subtitles and broken files."""
+    from tests.mediafiles import generate
+
+    return generate(tmp_path_factory.mktemp("real-media"))
+
+
+@pytest.fixture(scope="session")
 def library_roots(tmp_path_factory):
     return make_library(tmp_path_factory.mktemp("library"))
 

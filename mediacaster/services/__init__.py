@@ -1,7 +1,7 @@
 """Create the services once at startup and keep them on the registry.
 
 Services are plain objects that know nothing about HTTP; views reach them as
-``request.registry.library``, ``.search``, ``.cast``, ``.redis`` and ``.signer``. (Not as
+``request.registry.library``, ``.search``, ``.probe``, ``.cast``, ``.redis`` and ``.signer``. (Not as
 reified request properties: Pyramid builds a new request class for every
 request that has any, about 20 µs that every media range request would pay.)
 """
@@ -10,6 +10,7 @@ import atexit
 
 from mediacaster.services.cast import CastService
 from mediacaster.services.library import LibraryService
+from mediacaster.services.probe import ProbeService
 from mediacaster.services.redis_store import connect
 from mediacaster.services.search import SearchIndex
 from mediacaster.signing import UrlSigner
@@ -24,6 +25,8 @@ def includeme(config):
     registry.search.start()
     atexit.register(registry.search.stop)
     registry.signer = UrlSigner(settings.secret, settings.signed_url_ttl)
+    registry.probe = ProbeService(registry.redis)
+    atexit.register(registry.probe.stop)
     registry.cast = CastService(
         known_hosts=settings.known_hosts, interfaces=list(settings.discovery_interfaces) or None
     )

@@ -216,6 +216,10 @@ class LibraryService:
             inode=st.st_ino,
         )
 
+    def file_key(self, entry):
+        """``(path, size, mtime_ns)``: names a version of a file, for caches."""
+        return os.path.join(self.root_path(entry.root), *entry.segments), entry.size, entry.mtime_ns
+
     def readable(self, root):
         path = self.root_path(root)
         return os.path.isdir(path) and os.access(path, os.R_OK | os.X_OK)

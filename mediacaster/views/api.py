@@ -9,6 +9,8 @@ from mediacaster.views.entries import (
     load_entry,
     load_listing,
     matched_entry_path,
+    probe_details,
+    requested_device,
     search_hits,
     sorted_roots,
 )
@@ -30,9 +32,11 @@ def roots(request):
 def library(request):
     root, segments = matched_entry_path(request)
     entry = load_entry(request, root, segments)
+    device = requested_device(request)
     if not entry.is_dir:
-        return entry_json(request, entry)
+        return entry_json(request, entry, probe_details(request, [entry]).get(entry.path), device)
     folder, entries, params = load_listing(request, root, entry.segments)
+    details = probe_details(request, entries)
     parent = folder.parent
     return {
         "root": folder.root,
@@ -41,7 +45,11 @@ def library(request):
         "parent_url": None if parent is None else request.entry_url("api.library", root, parent),
         "sort": params["sort"],
         "order": params["order"],
-        "entries": [entry_json(request, e) for e in entries],
+        "entries": [entry_json(request, e, details.get(e.path), device) for e in entries],
+        "probe": {
+            **request.registry.probe.state(),
+            "pending_here": sum(state == "pending" for state, _ in details.values()),
+        },
     }
 
 

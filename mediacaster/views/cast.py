@@ -10,9 +10,16 @@ from mediacaster import session as sessions
 from mediacaster.services.cast import CastMedia
 from mediacaster.services.library import split_path
 from mediacaster.urls import device_media_url
-from mediacaster.views.entries import load_entry
+from mediacaster.verdicts import WONT_PLAY
+from mediacaster.views.entries import MEDIA_KINDS, load_entry, verdict_for
 
 PLAYER_ACTIONS = ("play", "pause", "stop", "seek", "volume", "mute")
+
+
+class WillNotPlay(HTTPUnprocessableEntity):
+    """The file will not play on the device, and the request did not insist."""
+
+    error_code = "will_not_play"
 
 
 def device_json(device):
@@ -98,21 +105,35 @@ def cast(request):
     if entry.is_dir:
         raise HTTPNotFound(f"{path} is a folder, not a file")
     start = number(body, "start", default=0)
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise HTTPBadRequest("force must be true or false")
     device = target_device(request, body.get("device"))
+    probe = request.registry.probe.probe(*request.registry.library.file_key(entry))
+    verdict = verdict_for(entry, probe, device)
+    # Files that are not media at all are the cast service's to refuse (415).
+    if verdict.verdict == WONT_PLAY and entry.kind in MEDIA_KINDS and not force:
+        raise WillNotPlay(
+            f"{entry.name} will not play on {device.name}: {verdict.reason}; send force: true to try"
+        )
     service = request.registry.cast
     url = device_media_url(request, entry, service.local_address(device.id))
+    tags = (probe or {}).get("tags") or {}
     media = CastMedia(
         url=url,
-        content_type=entry.content_type,
+        # The container the file really is, when its name says otherwise (a .mp4 that is MPEG-TS).
+        content_type=(probe or {}).get("content_type") or entry.content_type,
         kind=entry.kind,
-        title=os.path.splitext(entry.name)[0],
+        title=tags.get("title") or os.path.splitext(entry.name)[0],
         thumb=url if entry.kind == "image" else None,
+        artist=tags.get("artist"),
+        album=tags.get("album"),
         start=start,
     )
     status = service.cast(device.id, media)
     if sessions.has_session(request):
         sessions.remember_cast(request.session, entry, device)
-    return {"device": device_json(device), "media_url": url, "status": status}
+    return {"device": device_json(device), "media_url": url, "status": status, "verdict": verdict.as_json()}
 
 
 @view_config(route_name="api.status", request_method="GET", renderer="json")

@@ -6,11 +6,17 @@ from pyramid.httpexceptions import HTTPNotFound
 
 from mediacaster.services.library import NotFound, natural_key
 from mediacaster.services.search import fold
+from mediacaster.verdicts import judge
 
 SORTS = ("name", "date", "size")
 
 
-def entry_json(request, entry):
+MEDIA_KINDS = ("video", "audio", "image")
+
+
+def entry_json(request, entry, details=None, device=None):
+    """An entry for scripts; ``details`` is its ``(probe state, probe)`` and
+    ``device`` the device to give a will-it-play verdict for."""
     data = {
         "name": entry.name,
         "root": entry.root,
@@ -25,7 +31,41 @@ def entry_json(request, entry):
     if not entry.is_dir:
         data["stream_url"] = request.stream_url(entry)
         data["download_url"] = request.download_url(entry)
+    if details is not None:
+        data["probe_state"], data["probe"] = details
+        if device is not None:
+            data["verdict"] = verdict_for(entry, details[1], device).as_json()
     return data
+
+
+def verdict_for(entry, probe, device):
+    return judge(probe, entry.kind, device.model, device.type, entry.content_type)
+
+
+def probe_details(request, entries):
+    """``{entry.path: (state, probe)}`` for the media among ``entries``: cached
+    probes at once ("done"), the others queued in the background ("pending"),
+    or "unavailable" without ffprobe. Never waits for ffprobe."""
+    library, prober = request.registry.library, request.registry.probe
+    media = [e for e in entries if e.kind in MEDIA_KINDS]
+    if not prober.available:
+        return {e.path: ("unavailable", None) for e in media}
+    keys = {e.path: library.file_key(e) for e in media}
+    cached = prober.cached_many(keys.values())
+    details = {}
+    for path, key in keys.items():
+        if key in cached:
+            details[path] = ("done", cached[key])
+        else:
+            prober.schedule(*key)
+            details[path] = ("pending", None)
+    return details
+
+
+def requested_device(request):
+    """The device named by ``?device=`` (id or name), or None."""
+    wanted = request.params.get("device")
+    return request.registry.cast.find(wanted) if wanted else None
 
 
 def matched_entry_path(request):

@@ -44,8 +44,8 @@ def allowed_methods(request):
 
 
 def _code(exc):
-    """A stable machine-readable name: 'not_found', 'bad_request', ..."""
-    return "_".join(exc.title.lower().replace("-", " ").split())
+    """A stable machine-readable name: 'not_found', 'bad_request', or the exception's own."""
+    return getattr(exc, "error_code", None) or "_".join(exc.title.lower().replace("-", " ").split())
 
 
 @notfound_view_config()

@@ -1,7 +1,7 @@
 """The JSON cast API and sessions, through the whole app, a real waitress for the
 device to fetch from, a real Redis and fake devices found over mDNS."""
 
-import random
+import shutil
 
 import pytest
 import webtest
@@ -15,13 +15,14 @@ BEDROOM = "Bedroom TV"
 
 
 @pytest.fixture(scope="module")
-def castable(tmp_path_factory):
+def castable(tmp_path_factory, media_library):
     folder = tmp_path_factory.mktemp("api-media")
     (folder / "Films").mkdir()
-    (folder / "Films" / "Le café #1.mp4").write_bytes(
-        b"\0\0\0\x18ftypisom" + random.Random(1).randbytes(100_000)
-    )
-    (folder / "song.mp3").write_bytes(random.Random(2).randbytes(10_000))
+    shutil.copy(media_library["films"] / "tail index.mp4", folder / "Films" / "Le café #1.mp4")
+    shutil.copy(media_library["music"] / "song.mp3", folder / "song.mp3")
+    shutil.copy(media_library["films"] / "hevc.mp4", folder / "Films" / "hevc.mp4")
+    shutil.copy(media_library["films"] / "really ts.mp4", folder / "Films" / "really ts.mp4")
+    (folder / "Films" / "broken.mp4").write_bytes(b"not a video" * 100)
     (folder / "readme.txt").write_text("hello")
     return folder
 
@@ -87,6 +88,7 @@ def test_a_browser_chooses_a_device_and_casts(cast_app, server, tv):
     )
     assert result["status"]["media"]["player_state"] == "PLAYING"
     assert result["status"]["media"]["title"] == "Le café #1"
+    assert result["verdict"]["verdict"] == "plays"
     assert tv.fetches[fetched].status == 206 and tv.fetches[fetched].url == result["media_url"]
     session = client.get("/api/session").json
     assert session["recent"][0]["title"] == "Le café #1.mp4" and session["recent"][0]["device"] == TV
@@ -106,6 +108,12 @@ def test_scripts_without_a_cookie_name_the_device(cast_app, server, tv):
     script = browser(cast_app, server)
     result = script.post_json("/api/cast", {"path": "m/song.mp3", "device": TV, "start": 3}).json
     assert result["status"]["media"]["player_state"] == "PLAYING"
+    metadata = tv.loads[-1][1]["media"]["metadata"]  # from the file's own tags
+    assert (metadata["title"], metadata["artist"], metadata["albumName"]) == (
+        "Sine Song",
+        "The Oscillators",
+        "Test Tones",
+    )
     assert tv.loads[-1][1]["currentTime"] == 3
     assert "Set-Cookie" not in script.post_json("/api/player/pause", {"device": TV}).headers
     assert tv.player_state == "PAUSED"
@@ -150,6 +158,51 @@ def test_bad_input_answers_a_clear_error(cast_app, server, method, url, body, st
     else:
         response = script.get(url, status=status)
     assert response.json["error"] == error and response.json["detail"]
+
+
+def test_a_file_that_will_not_play_needs_force(cast_app, server, tv):
+    script = browser(cast_app, server)
+    refused = script.post_json("/api/cast", {"path": "m/Films/hevc.mp4", "device": TV}, status=422).json
+    assert refused["error"] == "will_not_play"
+    assert "HEVC (H.265) video does not play on a 1st or 2nd generation Chromecast" in refused["detail"]
+    forced = script.post_json("/api/cast", {"path": "m/Films/hevc.mp4", "device": TV, "force": True}).json
+    assert forced["verdict"]["verdict"] == "will_not_play"
+    assert tv.loads[-1][1]["media"]["contentId"] == forced["media_url"]
+    broken = script.post_json("/api/cast", {"path": "m/Films/broken.mp4", "device": TV}, status=422).json
+    assert "unreadable: not readable as media" in broken["detail"]
+
+
+def test_a_mp4_that_is_mpeg_ts_is_cast_as_what_it_is(cast_app, server, tv):
+    script = browser(cast_app, server)
+    result = script.post_json("/api/cast", {"path": "m/Films/really ts.mp4", "device": TV}).json
+    assert tv.loads[-1][1]["media"]["contentType"] == "video/mp2t"
+    assert "it is MPEGTS despite its name, cast as video/mp2t" in result["verdict"]["reason"]
+
+
+def test_library_entries_carry_the_probe_and_a_verdict(cast_app, server, tv):
+    script = browser(cast_app, server)
+
+    def probed_listing():
+        data = script.get("/api/library/m/Films", {"device": TV}).json
+        return data if data["probe"]["pending_here"] == 0 else None
+
+    data = wait_for(probed_listing, 30, "probes")
+    entries = {e["name"]: e for e in data["entries"]}
+    film = entries["Le café #1.mp4"]
+    assert film["probe_state"] == "done"
+    assert film["probe"]["video"]["codec"] == "h264" and film["probe"]["duration"] == 2.0
+    assert (film["probe"]["width"], film["probe"]["height"]) == (160, 90)
+    assert film["verdict"] == {
+        "verdict": "plays",
+        "label": "Plays",
+        "reason": "H.264 level 4 in MP4; AAC sound"[:0] + film["verdict"]["reason"],
+    }
+    assert entries["hevc.mp4"]["verdict"]["verdict"] == "will_not_play"
+    assert entries["broken.mp4"]["probe"]["ok"] is False
+    assert (
+        script.get("/api/library/m/Films", {"device": "Garage TV"}, status=404).json["error"]
+        == "unknown_device"
+    )
 
 
 def test_malformed_json(cast_app, server):
@@ -244,8 +297,8 @@ def test_the_console_script_casts_and_controls(cast_app, server, tv):
         return result.returncode, result.stdout.strip(), result.stderr.strip()
 
     code, out, _ = run("m/song.mp3", "--device", TV)
-    assert code == 0 and out.startswith(f"{TV}: volume") and "PLAYING song" in out
-    assert "PAUSED song" in run("pause", "--device", TV)[1]
+    assert code == 0 and out.startswith(f"{TV}: volume") and "PLAYING Sine Song" in out
+    assert "PAUSED Sine Song" in run("pause", "--device", TV)[1]
     assert tv.player_state == "PAUSED"
     assert "PAUSED" in run("status", "--device", TV)[1]
     assert run("volume", "0.5", "--device", TV)[0] == 0 and tv.volume["level"] == 0.5

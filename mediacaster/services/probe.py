@@ -1,0 +1,265 @@
+"""Know the media: ffprobe reads each file once, in the background, cached in Redis.
+
+Results are keyed by path, size and modification time, so a changed file is
+read again. ffprobe runs with a time limit and is killed when it overruns;
+without ffprobe installed the app runs and says what it cannot show.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import redis
+
+log = logging.getLogger(__name__)
+
+CACHE_TTL = 90 * 24 * 3600
+TEXT_SUBTITLES = {"subrip", "ass", "ssa", "mov_text", "webvtt", "text"}
+IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "gif_pipe"}
+# ffprobe's format names, as the containers people know.
+CONTAINERS = {
+    "mpegts": "mpegts",
+    "mp3": "mp3",
+    "ogg": "ogg",
+    "wav": "wav",
+    "flac": "flac",
+    "aac": "aac",
+    "avi": "avi",
+    "hls": "hls",
+    "dash": "dash",
+}
+CONTAINER_TYPES = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
+    "matroska": "video/x-matroska",
+    "mpegts": "video/mp2t",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "aac": "audio/aac",
+    "avi": "video/x-msvideo",
+}
+
+
+def cache_key(path, size, mtime_ns):
+    digest = hashlib.sha1(f"{path}\0{size}\0{mtime_ns}".encode()).hexdigest()
+    return f"mediacaster:probe:{digest}"
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _rate(value):
+    try:
+        top, bottom = (int(x) for x in str(value).split("/"))
+        return round(top / bottom, 3) if bottom else None
+    except ValueError:
+        return None
+
+
+def container_of(format_name, streams, name):
+    """mp4, mov, webm, matroska, mpegts, mp3, ... from ffprobe's format name."""
+    names = format_name.split(",")
+    if "mov" in names and "mp4" in names:
+        return "mov" if name.lower().endswith(".mov") else "mp4"
+    if "matroska" in names:
+        codecs = {s.get("codec_name") for s in streams}
+        webm_only = codecs <= {"vp8", "vp9", "av1", "opus", "vorbis", "webvtt", None}
+        return "webm" if webm_only and not name.lower().endswith(".mkv") else "matroska"
+    if set(names) & IMAGE_FORMATS:
+        return "image"
+    return CONTAINERS.get(names[0], names[0])
+
+
+def parse(data, name):
+    """The fields mediacaster uses, from ``ffprobe -show_format -show_streams`` JSON."""
+    streams = data.get("streams", [])
+    fmt = data.get("format", {})
+    tags = {k.lower(): v for k, v in (fmt.get("tags") or {}).items()}
+    video, audio, subtitles, picture = None, [], [], False
+    for stream in streams:
+        kind = stream.get("codec_type")
+        disposition = stream.get("disposition") or {}
+        stream_tags = {k.lower(): v for k, v in (stream.get("tags") or {}).items()}
+        if kind == "video" and disposition.get("attached_pic"):
+            picture = True
+        elif kind == "video" and video is None:
+            codec = stream.get("codec_name")
+            video = {
+                "codec": codec,
+                "profile": stream.get("profile"),
+                "level": _level(codec, stream.get("level")),
+                "width": stream.get("width"),
+                "height": stream.get("height"),
+                "fps": _rate(stream.get("avg_frame_rate")) or _rate(stream.get("r_frame_rate")),
+            }
+        elif kind == "audio":
+            audio.append(
+                {
+                    "codec": stream.get("codec_name"),
+                    "channels": stream.get("channels"),
+                    "language": stream_tags.get("language"),
+                }
+            )
+        elif kind == "subtitle":
+            subtitles.append(
+                {
+                    "index": stream.get("index"),
+                    "codec": stream.get("codec_name"),
+                    "language": stream_tags.get("language"),
+                    "title": stream_tags.get("title"),
+                    "text": stream.get("codec_name") in TEXT_SUBTITLES,
+                }
+            )
+    container = container_of(fmt.get("format_name", ""), streams, name)
+    if container == "image":
+        video = None
+    return {
+        "ok": True,
+        "container": container,
+        "content_type": CONTAINER_TYPES.get(container),
+        "duration": _number(fmt.get("duration")),
+        "video": video,
+        "audio": audio,
+        "subtitles": subtitles,
+        "picture": picture,
+        "width": (video or {}).get("width") or _first(streams, "width"),
+        "height": (video or {}).get("height") or _first(streams, "height"),
+        "tags": {key: tags[key] for key in ("title", "artist", "album") if tags.get(key)},
+    }
+
+
+def _level(codec, level):
+    """ffprobe gives H.264 levels times ten (41 for 4.1) and HEVC's times thirty."""
+    if level in (None, -99):
+        return None
+    return {"h264": level / 10, "hevc": level / 30}.get(codec, level)
+
+
+def _first(streams, key):
+    return next((s[key] for s in streams if s.get(key)), None)
+
+
+class ProbeService:
+    def __init__(self, redis_client, workers=2, timeout=20.0, ffprobe=None):
+        self.redis = redis_client
+        self.timeout = timeout
+        self.ffprobe = ffprobe or shutil.which("ffprobe")
+        self.ffmpeg = shutil.which("ffmpeg")
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
+        self._pending = set()
+        self._lock = threading.Lock()
+
+    @property
+    def available(self):
+        return bool(self.ffprobe)
+
+    def state(self):
+        with self._lock:
+            pending = len(self._pending)
+        return {
+            "available": self.available,
+            "detail": None
+            if self.available
+            else "ffprobe is not installed: durations, resolutions "
+            "and will-it-play verdicts are not shown (install Debian's ffmpeg package)",
+            "pending": pending,
+        }
+
+    def stop(self):
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- the cache ---------------------------------------------------------
+    # A file is named by (path, size, mtime_ns): a changed file is a new key.
+
+    def cached_many(self, files):
+        """``{(path, size, mtime_ns): probe}`` for the files already probed."""
+        files = list(files)
+        if not files:
+            return {}
+        try:
+            values = self.redis.mget([cache_key(*f) for f in files])
+        except redis.RedisError:
+            return {}
+        return {f: json.loads(value) for f, value in zip(files, values, strict=True) if value}
+
+    def _store(self, key, result):
+        try:
+            self.redis.set(key, json.dumps(result), ex=CACHE_TTL)
+        except redis.RedisError as error:
+            log.warning("probe cache unavailable: %s", error)
+
+    # -- probing -----------------------------------------------------------
+
+    def schedule(self, path, size, mtime_ns):
+        """Probe in the background, once; returns whether it is (now) pending."""
+        if not self.available:
+            return False
+        key = cache_key(path, size, mtime_ns)
+        with self._lock:
+            if key in self._pending:
+                return True
+            self._pending.add(key)
+        self._pool.submit(self._probe_and_store, key, path, size)
+        return True
+
+    def probe(self, path, size, mtime_ns):
+        """Probe now (or from the cache); None without ffprobe."""
+        if not self.available:
+            return None
+        cached = self.cached_many([(path, size, mtime_ns)])
+        if cached:
+            return next(iter(cached.values()))
+        return self._probe_and_store(cache_key(path, size, mtime_ns), path, size)
+
+    def _probe_and_store(self, key, path, size):
+        try:
+            result = self.run(path, size)
+            self._store(key, result)
+            return result
+        except Exception:  # a worker must never die of one bad file
+            log.exception("probing %s failed", path)
+            return {"ok": False, "error": "the file could not be read"}
+        finally:
+            with self._lock:
+                self._pending.discard(key)
+
+    def run(self, path, size):
+        if size == 0:
+            return {"ok": False, "error": "the file is empty"}
+        command = [
+            self.ffprobe,
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            path,
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=self.timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return {"ok": False, "error": f"reading it took longer than {self.timeout:g} s"}
+        if done.returncode != 0:
+            lines = done.stderr.decode(errors="replace").strip().splitlines()
+            reason = lines[-1].split(": ", 1)[-1] if lines else "ffprobe failed"
+            return {"ok": False, "error": f"not readable as media ({reason})"}
+        try:
+            data = json.loads(done.stdout or b"{}")
+        except ValueError:
+            return {"ok": False, "error": "not readable as media"}
+        if not data.get("streams"):
+            return {"ok": False, "error": "not readable as media (no audio, video or picture in it)"}
+        return parse(data, os.path.basename(path))
