@@ -37,6 +37,7 @@ class Settings:
     known_hosts: tuple = ()
     discovery_interfaces: tuple = ()  # addresses zeroconf listens on; () for all
     public_url: str = ""  # base URL devices fetch media from; "" for the connection's own address
+    ffmpeg_dir: str = ""  # where ffprobe and ffmpeg are; "" for the PATH
 
 
 def _bool(value):
@@ -160,6 +161,7 @@ SPECS = [
     ("mediacaster.known_hosts", "MEDIACASTER_KNOWN_HOSTS", parse_hosts, ()),
     ("mediacaster.discovery_interfaces", "MEDIACASTER_DISCOVERY_INTERFACES", parse_hosts, ()),
     ("mediacaster.public_url", "MEDIACASTER_PUBLIC_URL", parse_public_url, ""),
+    ("mediacaster.ffmpeg_dir", "MEDIACASTER_FFMPEG_DIR", str, ""),
 ]
 
 
@@ -229,4 +231,5 @@ def load(settings, environ=None):
         known_hosts=values["mediacaster.known_hosts"],
         discovery_interfaces=values["mediacaster.discovery_interfaces"],
         public_url=values["mediacaster.public_url"],
+        ffmpeg_dir=values["mediacaster.ffmpeg_dir"].strip(),
     )

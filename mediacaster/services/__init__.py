@@ -7,6 +7,7 @@ request that has any, about 20 µs that every media range request would pay.)
 """
 
 import atexit
+import os
 
 from mediacaster.services.cast import CastService
 from mediacaster.services.library import LibraryService
@@ -25,7 +26,10 @@ def includeme(config):
     registry.search.start()
     atexit.register(registry.search.stop)
     registry.signer = UrlSigner(settings.secret, settings.signed_url_ttl)
-    registry.probe = ProbeService(registry.redis)
+    tools = settings.ffmpeg_dir
+    registry.probe = ProbeService(
+        registry.redis, ffprobe=os.path.join(tools, "ffprobe") if tools else "ffprobe"
+    )
     atexit.register(registry.probe.stop)
     registry.cast = CastService(
         known_hosts=settings.known_hosts, interfaces=list(settings.discovery_interfaces) or None

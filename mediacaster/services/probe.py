@@ -152,11 +152,10 @@ def _first(streams, key):
 
 
 class ProbeService:
-    def __init__(self, redis_client, workers=2, timeout=20.0, ffprobe=None):
+    def __init__(self, redis_client, workers=2, timeout=20.0, ffprobe="ffprobe"):
         self.redis = redis_client
         self.timeout = timeout
-        self.ffprobe = ffprobe or shutil.which("ffprobe")
-        self.ffmpeg = shutil.which("ffmpeg")
+        self.ffprobe = shutil.which(ffprobe) if ffprobe else None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         self._pending = set()
         self._lock = threading.Lock()
