@@ -143,7 +143,7 @@ SPEC = {
         },
         "/api/player/{action}": {
             "post": {
-                "summary": "Control playback: play, pause, stop, seek, volume, mute",
+                "summary": "Control playback: play, pause, stop, seek, volume, mute, subtitles",
                 "parameters": [
                     {
                         "name": "action",
@@ -151,7 +151,7 @@ SPEC = {
                         "required": True,
                         "schema": {
                             "type": "string",
-                            "enum": ["play", "pause", "stop", "seek", "volume", "mute"],
+                            "enum": ["play", "pause", "stop", "seek", "volume", "mute", "subtitles"],
                         },
                     }
                 ],
@@ -163,6 +163,11 @@ SPEC = {
                             "position": {"type": "number", "minimum": 0, "description": "seek: seconds"},
                             "level": {"type": "number", "minimum": 0, "maximum": 1, "description": "volume"},
                             "muted": {"type": "boolean", "description": "mute: true or false"},
+                            "track": {
+                                "type": "integer",
+                                "nullable": True,
+                                "description": "subtitles: id or null",
+                            },
                         },
                     }
                 ),

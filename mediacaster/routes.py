@@ -13,6 +13,8 @@ def includeme(config):
     config.add_route("library.search", "/search")
     config.add_route("media.stream", "/media/{root}*path")
     config.add_route("media.download", "/download/{root}*path")
+    config.add_route("media.subtitles", "/subtitles/{root}*path")
+    config.add_route("media.picture", "/picture/{root}*path")
     config.add_route("session.show", "/session")
     config.add_route("session.clear", "/session/clear")
     config.add_route("health", "/healthz")

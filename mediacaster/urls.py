@@ -10,6 +10,8 @@ def includeme(config):
     config.add_request_method(library_url, "library_url")
     config.add_request_method(stream_url, "stream_url")
     config.add_request_method(download_url, "download_url")
+    config.add_request_method(subtitle_url, "subtitle_url")
+    config.add_request_method(picture_url, "picture_url")
     config.add_request_method(asset_url, "asset_url")
 
 
@@ -44,8 +46,20 @@ def download_url(request, entry):
     return entry_url(request, "media.download", entry.root, entry.segments) + _signature(request, entry)
 
 
-def device_media_url(request, entry, address):
-    """The signed, absolute URL a cast device fetches the entry from.
+def subtitle_url(request, entry, track_id):
+    return (
+        entry_url(request, "media.subtitles", entry.root, entry.segments)
+        + _signature(request, entry)
+        + f"&track={track_id}"
+    )
+
+
+def picture_url(request, entry):
+    return entry_url(request, "media.picture", entry.root, entry.segments) + _signature(request, entry)
+
+
+def device_media_url(request, entry, address, route="media.stream", query=""):
+    """The signed, absolute URL a cast device fetches the entry (or its ``route``) from.
 
     ``address`` is this machine's end of the connection to the device (see
     ``CastService.local_address``): an address the device demonstrably
@@ -57,8 +71,8 @@ def device_media_url(request, entry, address):
     if not base:
         host = f"[{address}]" if ":" in address else address
         base = f"http://{host}:{request.server_port}{request.script_name}"
-    url = entry_url(request, "media.stream", entry.root, entry.segments, _app_url=base)
-    return url + _signature(request, entry)
+    url = entry_url(request, route, entry.root, entry.segments, _app_url=base)
+    return url + _signature(request, entry) + query
 
 
 def _signature(request, entry):

@@ -94,6 +94,7 @@ def make_app(redis_server, library_roots):
     for app in apps:
         app.registry.search.stop()
         app.registry.cast.stop()
+        app.registry.probe.stop()
 
 
 @pytest.fixture

@@ -337,6 +337,8 @@ class FakeChromecast:
             elif kind == "STOP":
                 if media is not None:
                     self._set_state("IDLE", idle_reason="CANCELLED")
+            elif kind == "EDIT_TRACKS_INFO":
+                media["activeTrackIds"] = list(data.get("activeTrackIds") or [])
             elif kind.startswith("QUEUE_"):
                 pass
             else:
@@ -359,6 +361,7 @@ class FakeChromecast:
                 "media": media,
                 "playbackRate": 1,
                 "supportedMediaCommands": 274447,
+                "activeTrackIds": list(data.get("activeTrackIds") or []),
                 "_time": float(data.get("currentTime") or 0),
                 "_since": time.monotonic(),
                 "playerState": "PLAYING" if data.get("autoplay", True) else "PAUSED",

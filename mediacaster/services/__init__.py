@@ -1,8 +1,9 @@
 """Create the services once at startup and keep them on the registry.
 
 Services are plain objects that know nothing about HTTP; views reach them as
-``request.registry.library``, ``.search``, ``.probe``, ``.cast``, ``.redis`` and ``.signer``. (Not as
-reified request properties: Pyramid builds a new request class for every
+``request.registry.library``, ``.search``, ``.probe``, ``.subtitles``,
+``.pictures``, ``.cast``, ``.redis`` and ``.signer``. (Not as reified
+request properties: Pyramid builds a new request class for every
 request that has any, about 20 µs that every media range request would pay.)
 """
 
@@ -11,9 +12,11 @@ import os
 
 from mediacaster.services.cast import CastService
 from mediacaster.services.library import LibraryService
+from mediacaster.services.pictures import PictureService
 from mediacaster.services.probe import ProbeService
 from mediacaster.services.redis_store import connect
 from mediacaster.services.search import SearchIndex
+from mediacaster.services.subtitles import SubtitleService
 from mediacaster.signing import UrlSigner
 
 
@@ -27,9 +30,10 @@ def includeme(config):
     atexit.register(registry.search.stop)
     registry.signer = UrlSigner(settings.secret, settings.signed_url_ttl)
     tools = settings.ffmpeg_dir
-    registry.probe = ProbeService(
-        registry.redis, ffprobe=os.path.join(tools, "ffprobe") if tools else "ffprobe"
-    )
+    ffprobe, ffmpeg = (os.path.join(tools, name) if tools else name for name in ("ffprobe", "ffmpeg"))
+    registry.probe = ProbeService(registry.redis, ffprobe=ffprobe)
+    registry.subtitles = SubtitleService(settings.data_dir / "cache" / "subtitles", ffmpeg=ffmpeg)
+    registry.pictures = PictureService(settings.data_dir / "cache" / "pictures", ffmpeg=ffmpeg)
     atexit.register(registry.probe.stop)
     registry.cast = CastService(
         known_hosts=settings.known_hosts, interfaces=list(settings.discovery_interfaces) or None

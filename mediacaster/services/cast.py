@@ -105,6 +105,7 @@ class CastMedia:
     artist: str | None = None
     album: str | None = None
     start: float = 0.0
+    tracks: tuple = ()  # subtitle tracks: dicts of id, url, language, name
 
 
 def device_type(model, port, discovered_type):
@@ -351,6 +352,7 @@ class CastService:
                         current_time=media.start or None,
                         stream_type=STREAM_TYPE_BUFFERED,
                         metadata=_metadata(media),
+                        media_info=_tracks(media.tracks),
                         callback_function=waiter,
                     )
                 except PyChromecastError as error:
@@ -414,6 +416,19 @@ class CastService:
         self._command(device, cast.media_controller.seek, float(seconds))
         return self.status(device.id)
 
+    def set_subtitles(self, id_or_name, track_id):
+        """Show subtitle track ``track_id``, or none with None."""
+        device, cast = self._playing(id_or_name)
+        controller = cast.media_controller
+        if track_id is None:
+            self._command(device, controller.disable_subtitle)
+        else:
+            known = {t.get("trackId") for t in controller.status.subtitle_tracks or []}
+            if track_id not in known:
+                raise ValueError(f"no subtitle track {track_id}; tracks: {sorted(known) or 'none'}")
+            self._command(device, controller.enable_subtitle, int(track_id))
+        return self.status(device.id)
+
     def set_volume(self, id_or_name, level):
         if not 0 <= level <= 1:
             raise ValueError("the volume must be from 0 to 1")
@@ -457,6 +472,12 @@ class CastService:
                 "content_id": media.content_id,
                 "content_type": media.content_type,
                 "idle_reason": media.idle_reason,
+                "tracks": [
+                    {"id": t.get("trackId"), "name": t.get("name"), "language": t.get("language")}
+                    for t in media.subtitle_tracks or []
+                    if t.get("type") == "TEXT"
+                ],
+                "active_tracks": list(media.current_subtitle_tracks or []),
             }
             if has_media
             else None,
@@ -494,6 +515,27 @@ def _wait_connected(cast, timeout):
             return False
         time.sleep(0.02)
     return True
+
+
+def _tracks(tracks):
+    """The LOAD's text tracks, shown as outlined white text like the TV's own captions."""
+    if not tracks:
+        return None
+    return {
+        "tracks": [
+            {
+                "trackId": t["id"],
+                "type": "TEXT",
+                "subtype": "SUBTITLES",
+                "trackContentId": t["url"],
+                "trackContentType": "text/vtt",
+                "language": t.get("language") or "und",
+                "name": t["name"],
+            }
+            for t in tracks
+        ],
+        "textTrackStyle": {"backgroundColor": "#00000000", "edgeType": "OUTLINE", "edgeColor": "#000000FF"},
+    }
 
 
 def _metadata(media):

@@ -146,7 +146,7 @@ class LibraryService:
         if not stat.S_ISREG(st.st_mode):
             file.close()
             raise NotFound("not a regular file")
-        return file, self._make_entry(root, "/".join(found), found[-1] if found else root, st)
+        return file, self.make_entry(root, "/".join(found), found[-1] if found else root, st)
 
     @staticmethod
     def _same_name_other_form(folder, segment):
@@ -171,7 +171,7 @@ class LibraryService:
         except OSError:
             raise NotFound("no such file or folder") from None
         name = found[-1] if found else root
-        return self._make_entry(root, "/".join(found), name, st)
+        return self.make_entry(root, "/".join(found), name, st)
 
     def listing(self, root, segments, sort="name", descending=False):
         """Return ``(folder entry, child entries)``; folders come first."""
@@ -188,7 +188,7 @@ class LibraryService:
                     st = item.stat()
                 except OSError:
                     continue  # broken symlink or vanished meanwhile
-                entries.append(self._make_entry(root, prefix + item.name, item.name, st))
+                entries.append(self.make_entry(root, prefix + item.name, item.name, st))
         except OSError:
             raise NotFound("folder cannot be read") from None
         entries.sort(key=_sort_key(sort), reverse=descending)
@@ -197,7 +197,7 @@ class LibraryService:
         return folder, entries
 
     @staticmethod
-    def _make_entry(root, path, name, st):
+    def make_entry(root, path, name, st):
         is_dir = stat.S_ISDIR(st.st_mode)
         if is_dir:
             content_type, kind = None, "folder"

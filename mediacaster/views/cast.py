@@ -9,11 +9,12 @@ from pyramid.view import view_config, view_defaults
 from mediacaster import session as sessions
 from mediacaster.services.cast import CastMedia
 from mediacaster.services.library import split_path
+from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.urls import device_media_url
 from mediacaster.verdicts import WONT_PLAY
-from mediacaster.views.entries import MEDIA_KINDS, load_entry, verdict_for
+from mediacaster.views.entries import MEDIA_KINDS, folder_names, load_entry, subtitle_tracks, verdict_for
 
-PLAYER_ACTIONS = ("play", "pause", "stop", "seek", "volume", "mute")
+PLAYER_ACTIONS = ("play", "pause", "stop", "seek", "volume", "mute", "subtitles")
 
 
 class WillNotPlay(HTTPUnprocessableEntity):
@@ -72,6 +73,10 @@ def target_device(request, wanted):
     return cast.find(chosen["id"])
 
 
+def has_folder_cover(request, entry):
+    return entry.kind == "audio" and any(n.lower() in FOLDER_COVERS for n in folder_names(request, entry))
+
+
 @view_config(route_name="api.devices", request_method="GET", renderer="json")
 def devices(request):
     cast = request.registry.cast
@@ -117,18 +122,32 @@ def cast(request):
             f"{entry.name} will not play on {device.name}: {verdict.reason}; send force: true to try"
         )
     service = request.registry.cast
-    url = device_media_url(request, entry, service.local_address(device.id))
+    address = service.local_address(device.id)
+    url = device_media_url(request, entry, address)
     tags = (probe or {}).get("tags") or {}
+    tracks = tuple(
+        {
+            "id": t.id,
+            "url": device_media_url(request, entry, address, "media.subtitles", f"&track={t.id}"),
+            "language": t.language,
+            "name": t.label,
+        }
+        for t in subtitle_tracks(request, entry, probe)
+    )
+    has_picture = (
+        entry.kind in ("video", "image") or (probe or {}).get("picture") or has_folder_cover(request, entry)
+    )
     media = CastMedia(
         url=url,
         # The container the file really is, when its name says otherwise (a .mp4 that is MPEG-TS).
         content_type=(probe or {}).get("content_type") or entry.content_type,
         kind=entry.kind,
         title=tags.get("title") or os.path.splitext(entry.name)[0],
-        thumb=url if entry.kind == "image" else None,
+        thumb=device_media_url(request, entry, address, "media.picture") if has_picture else None,
         artist=tags.get("artist"),
         album=tags.get("album"),
         start=start,
+        tracks=tracks,
     )
     status = service.cast(device.id, media)
     if sessions.has_session(request):
@@ -154,6 +173,14 @@ def player(request):
         return service.seek(device.id, number(body, "position"))
     if action == "volume":
         return service.set_volume(device.id, number(body, "level", highest=1.0))
+    if action == "subtitles":
+        track = body.get("track")
+        if track is not None and (isinstance(track, bool) or not isinstance(track, int)):
+            raise HTTPBadRequest("track must be a track id, or null for none")
+        try:
+            return service.set_subtitles(device.id, track)
+        except ValueError as error:
+            raise HTTPUnprocessableEntity(str(error)) from None
     if action == "mute":
         muted = body.get("muted", True)
         if not isinstance(muted, bool):

@@ -1,11 +1,13 @@
 """How library entries are shown to clients: one place for pages and the API."""
 
+import os
 from datetime import datetime, timezone
 
 from pyramid.httpexceptions import HTTPNotFound
 
 from mediacaster.services.library import NotFound, natural_key
 from mediacaster.services.search import fold
+from mediacaster.services.subtitles import find_tracks
 from mediacaster.verdicts import judge
 
 SORTS = ("name", "date", "size")
@@ -127,3 +129,25 @@ def search_hits(request, query, limit):
 
 def sorted_roots(request):
     return sorted(request.registry.library.roots, key=natural_key)
+
+
+def probe_now(request, entry):
+    """The entry's probe, read now if not cached (one file: fine to wait for)."""
+    if entry.kind not in MEDIA_KINDS:
+        return None
+    return request.registry.probe.probe(*request.registry.library.file_key(entry))
+
+
+def folder_names(request, entry):
+    """Names of the files beside ``entry`` (for sidecar subtitles and cover art)."""
+    path, _, _ = request.registry.library.file_key(entry)
+    try:
+        return os.listdir(os.path.dirname(path))
+    except OSError:
+        return []
+
+
+def subtitle_tracks(request, entry, probe):
+    if entry.kind != "video":
+        return []
+    return find_tracks(folder_names(request, entry), entry.name, probe)

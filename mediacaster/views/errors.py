@@ -23,7 +23,7 @@ def error_response(request, status, code, detail):
             "error.jinja2", {"status": status, "code": code, "detail": detail}, request
         )
     response.status_int = status
-    if request.path_info.startswith(("/media/", "/download/")):
+    if request.path_info.startswith(("/media/", "/download/", "/subtitles/", "/picture/")):
         # A Cast receiver fetching cross-origin can then read why it failed.
         response.headers.update(CORS_HEADERS)
     return response

@@ -5,18 +5,22 @@ plain GET they drop, ``bytes=0-``, the tail for the MP4 index, the middle
 after a seek), each answered here by seeking, never by reading what is skipped.
 """
 
+import os
 import secrets
 import unicodedata
 from urllib.parse import quote
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnprocessableEntity
 from pyramid.response import Response
 from pyramid.view import view_config
 
 from mediacaster import byteranges
 from mediacaster.filebody import MultipartRanges, file_body
+from mediacaster.services.library import LibraryService
+from mediacaster.services.pictures import PictureError
+from mediacaster.services.subtitles import SubtitleError
 from mediacaster.signing import SignatureError
-from mediacaster.views.entries import load_entry, matched_entry_path
+from mediacaster.views.entries import folder_names, load_entry, matched_entry_path, probe_now, subtitle_tracks
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -52,8 +56,59 @@ def media(request):
         raise
 
 
+@view_config(route_name="media.subtitles", request_method=("GET", "HEAD"))
+def subtitles(request):
+    """A subtitle track of a video as WebVTT (converted once, then cached)."""
+    entry, path = signed_entry(request)
+    probe = probe_now(request, entry)
+    tracks = {str(t.id): t for t in subtitle_tracks(request, entry, probe)}
+    track = tracks.get(request.params.get("track", ""))
+    if track is None:
+        raise HTTPNotFound(f"{entry.name} has no subtitle track {request.params.get('track')!r}")
+    try:
+        vtt = request.registry.subtitles.webvtt(path, os.stat(path), track)
+    except SubtitleError as error:
+        raise HTTPUnprocessableEntity(str(error)) from None
+    response = Response(body=vtt, headers=CORS_HEADERS, content_type="text/vtt", charset="utf-8")
+    response.cache_control = CACHE_CONTROL
+    return response
+
+
+@view_config(route_name="media.picture", request_method=("GET", "HEAD"))
+def picture(request):
+    """A poster, cover art or preview of the file, as a cached JPEG."""
+    entry, path = signed_entry(request)
+    try:
+        jpeg = request.registry.pictures.picture(
+            path, entry.kind, probe_now(request, entry), folder_names(request, entry)
+        )
+    except (PictureError, OSError) as error:
+        raise HTTPNotFound(str(error)) from None
+    file = open(jpeg, "rb")  # noqa: SIM115 - the response body owns and closes it
+    try:
+        st = os.fstat(file.fileno())
+        return file_response(
+            request, file, LibraryService.make_entry(entry.root, entry.path, "picture.jpg", st), False
+        )
+    except BaseException:
+        file.close()
+        raise
+
+
+def signed_entry(request):
+    """The file a signed media-family URL names: ``(entry, path on disk)``."""
+    root, segments = matched_entry_path(request)
+    check_signature(request, root, segments)
+    entry = load_entry(request, root, segments)
+    if entry.is_dir:
+        raise HTTPNotFound("a folder is not a media file")
+    return entry, request.registry.library.file_key(entry)[0]
+
+
 @view_config(route_name="media.stream", request_method="OPTIONS")
 @view_config(route_name="media.download", request_method="OPTIONS")
+@view_config(route_name="media.subtitles", request_method="OPTIONS")
+@view_config(route_name="media.picture", request_method="OPTIONS")
 def preflight(request):
     """CORS preflight: the Cast receiver fetches tracks and segments cross-origin."""
     return Response(status=204, headers=PREFLIGHT_HEADERS)
