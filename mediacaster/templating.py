@@ -7,7 +7,7 @@ JINJA2_SETTINGS = {
     "jinja2.directories": "mediacaster:templates",
     "jinja2.undefined": "strict",
     "jinja2.filters": "\n".join(
-        f"{name} = mediacaster.templating:{name}" for name in ("filesize", "isotime", "localtime")
+        f"{name} = mediacaster.templating:{name}" for name in ("filesize", "isotime", "localtime", "duration")
     ),
 }
 
@@ -32,3 +32,13 @@ def isotime(timestamp):
 
 def localtime(timestamp):
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def duration(seconds):
+    """1:02:03 or 4:05, as players show it."""
+    if seconds is None:
+        return ""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

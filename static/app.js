@@ -10,9 +10,9 @@ const $ = (id) => document.getElementById(id);
 // -- live filter of a folder listing (Enter still filters on the server) ------
 function setUpFilter() {
   for (const input of document.querySelectorAll("input[data-filter-table]")) {
-    const table = document.getElementById(input.dataset.filterTable);
-    if (!table) continue;
-    const rows = Array.from(table.tBodies[0].rows);
+    const list = document.getElementById(input.dataset.filterTable);
+    if (!list) continue;
+    const rows = Array.from(list.tBodies ? list.tBodies[0].rows : list.children);
     input.addEventListener("input", () => {
       const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
       for (const row of rows) {
@@ -92,9 +92,78 @@ async function chooseDevice(id) {
     say(`Casting to ${state.device.name}.`);
     showBar();
     poll();
+    refreshDetails();
   } catch (error) {
     say(`Could not choose that device: ${error.message}`, "error");
   }
+}
+
+// -- media details and will-it-play verdicts ----------------------------------------
+// Listings render at once; details the server is still reading are marked
+// pending and filled in from the folder's JSON as they arrive.
+function clockOrEmpty(seconds) {
+  return seconds == null ? "" : clock(seconds);
+}
+
+function detailCell(entry) {
+  const span = document.createElement("span");
+  if (entry.probe_state === "pending") {
+    span.className = "pending";
+    span.title = "Reading the file…";
+    span.textContent = "…";
+  } else if (entry.probe && !entry.probe.ok) {
+    span.className = "unreadable";
+    span.title = entry.probe.error;
+    span.textContent = "Unreadable";
+  } else if (entry.probe) {
+    span.textContent = clockOrEmpty(entry.probe.duration);
+  }
+  return span;
+}
+
+function applyEntry(container, entry) {
+  const row = container.querySelector(`[data-path="${CSS.escape(entry.path)}"]`);
+  if (row && entry.probe_state) {
+    row.dataset.probe = entry.probe_state;
+    const length = row.querySelector(".length");
+    if (length) length.replaceChildren(detailCell(entry));
+    const resolution = row.querySelector(".resolution");
+    if (resolution && entry.probe && entry.probe.ok && entry.probe.width) {
+      resolution.textContent = ` · ${entry.probe.width}×${entry.probe.height}`;
+    }
+  }
+  const badge = document.querySelector(`.verdict[data-for="${CSS.escape(entry.path)}"]`);
+  if (badge && entry.verdict) {
+    badge.textContent = entry.verdict.label;
+    badge.title = entry.verdict.reason;
+    badge.dataset.verdict = entry.verdict.verdict;
+    badge.setAttribute("aria-label", `${entry.verdict.label}: ${entry.verdict.reason}`);
+  }
+}
+
+async function refreshDetails(attempt = 0) {
+  const container = document.querySelector("[data-api]");
+  if (!container) return;
+  clearTimeout(refreshDetails.timer);
+  const url = new URL(container.dataset.api, location.href);
+  if (state.device) url.searchParams.set("device", state.device.id);
+  let data;
+  try {
+    data = await call("GET", url.toString());
+  } catch (error) {
+    return;
+  }
+  for (const entry of data.entries || [data]) applyEntry(document, entry);
+  const pending = data.probe ? data.probe.pending_here : 0;
+  const progress = $("probe-progress");
+  if (progress && data.probe) {
+    progress.textContent = !data.probe.available
+      ? data.probe.detail
+      : pending
+        ? `Reading media details: ${pending} left`
+        : "";
+  }
+  if (pending && attempt < 400) refreshDetails.timer = setTimeout(() => refreshDetails(attempt + 1), 1500);
 }
 
 // -- casting ------------------------------------------------------------------------
@@ -105,11 +174,18 @@ async function castFile(button) {
     return;
   }
   const title = button.dataset.title;
+  const path = button.dataset.path.slice(button.dataset.path.indexOf("/") + 1);
+  const badge = document.querySelector(`.verdict[data-for="${CSS.escape(path)}"]`);
+  let force = false;
+  if (badge && badge.dataset.verdict === "will_not_play") {
+    if (!window.confirm(`${title} will not play on ${state.device.name}: ${badge.title}. Cast it anyway?`)) return;
+    force = true;
+  }
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   say(`Casting ${title} to ${state.device.name}…`, "busy");
   try {
-    const result = await call("POST", api.apiCast, { path: button.dataset.path });
+    const result = await call("POST", api.apiCast, { path: button.dataset.path, force });
     state.status = result.status;
     render();
     say(`Playing ${title} on ${result.device.name}.`);
@@ -155,12 +231,29 @@ function render() {
   }
   $("np-position").textContent = clock(media ? media.current_time : 0);
   $("np-duration").textContent = clock(media ? media.duration : 0);
+  renderTracks(media);
   if (status && status.device) {
     if (document.activeElement !== $("np-volume")) $("np-volume").value = status.device.volume ?? 1;
     const muted = Boolean(status.device.muted);
     $("np-mute").querySelector("use").setAttribute("href", muted ? "#icon-muted" : "#icon-volume");
     $("np-mute").setAttribute("aria-pressed", String(muted));
     $("np-mute").setAttribute("aria-label", muted ? "Unmute" : "Mute");
+  }
+}
+
+function renderTracks(media) {
+  const select = $("np-subtitles");
+  const tracks = (media && media.tracks) || [];
+  select.hidden = tracks.length === 0;
+  const wanted = ["", ...tracks.map((t) => String(t.id))].join();
+  if (select.dataset.tracks !== wanted) {
+    select.dataset.tracks = wanted;
+    select.replaceChildren(new Option("Subtitles off", ""));
+    for (const track of tracks) select.append(new Option(track.name || `Track ${track.id}`, String(track.id)));
+  }
+  if (document.activeElement !== select) {
+    const active = media && media.active_tracks && media.active_tracks[0];
+    select.value = active ? String(active) : "";
   }
 }
 
@@ -202,6 +295,10 @@ function setUpBar() {
     state.seeking = false;
   });
   $("np-volume").addEventListener("change", (event) => control("volume", { level: Number(event.target.value) }));
+  $("np-subtitles").addEventListener("change", (event) => {
+    const value = event.target.value;
+    control("subtitles", { track: value ? Number(value) : null });
+  });
   $("np-mute").addEventListener("click", () => {
     const muted = $("np-mute").getAttribute("aria-pressed") === "true";
     control("mute", { muted: !muted });
@@ -227,6 +324,7 @@ async function start() {
   setInterval(loadDevices, 15000);
   showBar();
   poll();
+  refreshDetails();
 }
 
 document.addEventListener("DOMContentLoaded", start);

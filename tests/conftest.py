@@ -148,3 +148,19 @@ def hidden_tv():
     device = FakeChromecast("Bedroom TV", "Chromecast Ultra", "127.0.0.3", port=8009, eureka=True).start()
     yield device
     device.stop()
+
+
+@pytest.fixture
+def server_for():
+    """Serve an app on a real waitress; a WebTest client addresses it as a browser would."""
+    servers = []
+
+    def serve(app):
+        server = LiveServer(app).__enter__()
+        servers.append(server)
+        environ = {"HTTP_HOST": f"127.0.0.1:{server.port}", "SERVER_PORT": str(server.port)}
+        return webtest.TestApp(app, extra_environ=environ)
+
+    yield serve
+    for server in servers:
+        server.__exit__(None, None, None)

@@ -5,14 +5,17 @@ from pyramid.view import view_config
 
 from mediacaster.openapi import SPEC
 from mediacaster.views.entries import (
+    MEDIA_KINDS,
     entry_json,
     load_entry,
     load_listing,
     matched_entry_path,
     probe_details,
+    probe_now,
     requested_device,
     search_hits,
     sorted_roots,
+    subtitles_json,
 )
 
 SEARCH_DEFAULT_LIMIT = 50
@@ -34,7 +37,11 @@ def library(request):
     entry = load_entry(request, root, segments)
     device = requested_device(request)
     if not entry.is_dir:
-        return entry_json(request, entry, probe_details(request, [entry]).get(entry.path), device)
+        probe = probe_now(request, entry)
+        state = None if entry.kind not in MEDIA_KINDS else ("done" if probe else "unavailable")
+        data = entry_json(request, entry, None if state is None else (state, probe), device)
+        data["subtitles"] = subtitles_json(request, entry, probe)
+        return data
     folder, entries, params = load_listing(request, root, entry.segments)
     details = probe_details(request, entries)
     parent = folder.parent

@@ -33,6 +33,8 @@ def entry_json(request, entry, details=None, device=None):
     if not entry.is_dir:
         data["stream_url"] = request.stream_url(entry)
         data["download_url"] = request.download_url(entry)
+    if entry.kind in MEDIA_KINDS:
+        data["picture_url"] = request.picture_url(entry)
     if details is not None:
         data["probe_state"], data["probe"] = details
         if device is not None:
@@ -151,3 +153,10 @@ def subtitle_tracks(request, entry, probe):
     if entry.kind != "video":
         return []
     return find_tracks(folder_names(request, entry), entry.name, probe)
+
+
+def subtitles_json(request, entry, probe):
+    return [
+        {"id": t.id, "label": t.label, "language": t.language, "url": request.subtitle_url(entry, t.id)}
+        for t in subtitle_tracks(request, entry, probe)
+    ]

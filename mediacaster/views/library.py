@@ -8,8 +8,11 @@ from mediacaster.views.entries import (
     load_entry,
     load_listing,
     matched_entry_path,
+    probe_details,
+    probe_now,
     search_hits,
     sorted_roots,
+    subtitles_json,
 )
 
 SEARCH_PAGE_LIMIT = 200
@@ -28,7 +31,15 @@ def folder(request):
     entry = load_entry(request, root, segments)
     if not entry.is_dir:
         request.override_renderer = "file.jinja2"
-        return {"entry": entry, "crumbs": crumbs(request, entry)}
+        probe = probe_now(request, entry)
+        return {
+            "entry": entry,
+            "crumbs": crumbs(request, entry),
+            "probe": probe,
+            "probe_state": request.registry.probe.state(),
+            "subtitles": subtitles_json(request, entry, probe),
+            "api_url": request.entry_url("api.library", root, entry.segments),
+        }
 
     folder, entries, params = load_listing(request, root, entry.segments)
     page_size = request.registry.app_settings.page_size
@@ -38,7 +49,12 @@ def folder(request):
     except ValueError:
         page = 1
     shown = entries[(page - 1) * page_size : page * page_size]
+    view = "grid" if request.params.get("view") == "grid" else "list"
     return {
+        "details": probe_details(request, shown),
+        "probe_state": request.registry.probe.state(),
+        "view": view,
+        "api_url": request.entry_url("api.library", root, folder.segments, _query=params),
         "folder": folder,
         "entries": shown,
         "total": len(entries),

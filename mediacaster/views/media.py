@@ -69,7 +69,8 @@ def subtitles(request):
         vtt = request.registry.subtitles.webvtt(path, os.stat(path), track)
     except SubtitleError as error:
         raise HTTPUnprocessableEntity(str(error)) from None
-    response = Response(body=vtt, headers=CORS_HEADERS, content_type="text/vtt", charset="utf-8")
+    response = Response(body=vtt, headers=CORS_HEADERS)
+    response.content_type, response.charset = "text/vtt", "utf-8"
     response.cache_control = CACHE_CONTROL
     return response
 

@@ -38,9 +38,11 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory):
+def library(tmp_path_factory, media_library):
     folder = tmp_path_factory.mktemp("browser-library")
     (folder / "Films").mkdir()
+    shutil.copy(media_library["films"] / "hevc.mp4", folder / "Films" / "HEVC film.mp4")
+    shutil.copy(media_library["films"] / "tail index.en.srt", folder / "Films" / "Test pattern.en.srt")
     shutil.copy(
         REPO / "mediacaster" / "demo" / "video" / "Test pattern.mp4", folder / "Films" / "Test pattern.mp4"
     )
@@ -179,3 +181,52 @@ def test_keyboard_reaches_the_cast_controls(site, page):
         focused.add(page.evaluate("document.activeElement.id || document.activeElement.className"))
     assert "device-picker" in focused
     assert "cast-button" in focused
+
+
+def test_details_fill_in_and_verdicts_guard_the_cast_button(site, page, tv):
+    server = site()
+    open_and_choose_tv(page, f"{server.url}/library/films/Films")
+    row = page.locator('tr[data-path="Films/Test pattern.mp4"]')
+    expect(row.locator(".length")).to_have_text("0:06", timeout=20000)
+    expect(row.locator(".resolution")).to_have_text(" · 320\u00d7180")
+    expect(page.locator('.verdict[data-for="Films/Test pattern.mp4"]')).to_have_text("Plays", timeout=10000)
+    hevc = page.locator('.verdict[data-for="Films/HEVC film.mp4"]')
+    expect(hevc).to_have_text("Will not play")
+    assert "HEVC (H.265) video does not play" in hevc.get_attribute("title")
+    loads = len(tv.loads)
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Cast HEVC film.mp4").click()
+    page.wait_for_timeout(500)
+    assert len(tv.loads) == loads  # declined: nothing sent
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cast HEVC film.mp4").click()
+    expect(page.locator("#np-title")).to_have_text("HEVC film", timeout=15000)
+    assert len(tv.loads) == loads + 1
+
+
+def test_grid_view_and_detail_page_pictures_and_tracks(site, page):
+    server = site()
+    page.goto(f"{server.url}/library/films/Films?view=grid")
+    card = page.locator('li[data-path="Films/Test pattern.mp4"] img')
+    expect(card).to_be_visible()
+    page.wait_for_function(
+        "[...document.querySelectorAll('.grid img')].every(img => img.complete && img.naturalWidth > 0)",
+        timeout=20000,
+    )
+    shot(page, "grid")
+    page.goto(f"{server.url}/library/films/Films/Test%20pattern.mp4")
+    tracks = page.locator("video#player track")
+    expect(tracks).to_have_count(1)
+    assert tracks.get_attribute("label") == "English" and tracks.get_attribute("srclang") == "en"
+    page.wait_for_function("document.getElementById('player').textTracks.length === 1")
+    cues = page.evaluate(
+        """async () => {
+            const track = document.getElementById('player').textTracks[0];
+            track.mode = 'showing';
+            for (let i = 0; i < 100 && !(track.cues && track.cues.length); i++) {
+                await new Promise(r => setTimeout(r, 50));
+            }
+            return track.cues ? Array.from(track.cues).map(c => c.text) : [];
+        }"""
+    )
+    assert cues == ["Hello from the subtitles", "Café crème"]
