@@ -153,4 +153,6 @@ class SubtitleService:
         if done.returncode != 0 or not done.stdout.startswith(b"WEBVTT"):
             lines = done.stderr.decode(errors="replace").strip().splitlines()
             raise SubtitleError(f"not readable as subtitles ({lines[-1] if lines else 'ffmpeg failed'})")
+        if b"-->" not in done.stdout:
+            raise SubtitleError("not readable as subtitles (no timed text found in it)")
         return done.stdout

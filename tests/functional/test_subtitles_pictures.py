@@ -158,3 +158,39 @@ def test_cast_carries_tracks_and_picture_and_subtitles_switch(make_app, library,
     assert script.post_json("/api/player/subtitles", {"device": TV, "track": 9}, status=422).json["error"]
     script.post_json("/api/cast", {"path": "m/album/song.mp3", "device": TV})
     assert tv.loads[-1][1]["media"]["metadata"]["images"][0]["url"].startswith("http://127.0.0.1:")
+
+
+def test_a_broken_sidecar_is_a_clear_error_not_a_500(client, library, tmp_path):
+    (library / "tail index.xx.srt").write_bytes(b"\x00\x01 not subtitles at all \xff" * 20)
+    try:
+        entry = file_entry(client, "tail index.mp4")
+        broken = next(t for t in entry["subtitles"] if t["language"] == "xx")
+        response = client.get(broken["url"], status=422)
+        assert "not readable as subtitles" in response.text
+    finally:
+        (library / "tail index.xx.srt").unlink()
+
+
+def test_a_thousand_videos_list_at_once_and_fill_in(make_app, media_library, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    source = media_library["films"] / "front index.mp4"
+    for n in range(1000):
+        (folder / f"clip {n:04d}.mp4").hardlink_to(source)  # distinct files to the prober
+    client = webtest.TestApp(make_app(roots={"many": folder}, **{"mediacaster.page_size": "1000"}))
+    page = client.get("/library/many")
+    rows = page.html.select("tbody tr")
+    assert len(rows) == 1000
+    assert sum(row["data-probe"] == "pending" for row in rows) > 900  # listed without waiting
+
+    seen = []
+
+    def done():
+        pending = client.get("/api/library/many").json["probe"]["pending_here"]
+        seen.append(pending)
+        return pending == 0
+
+    wait_for(done, 180, "1,000 probes")
+    assert seen[0] > 0 and seen == sorted(seen, reverse=True)  # visible, steady progress
+    page = client.get("/library/many")
+    assert {row.select_one(".length").text for row in page.html.select("tbody tr")} == {"0:02"}
