@@ -154,7 +154,11 @@ async function refreshDetails(attempt = 0) {
     return;
   }
   for (const entry of data.entries || [data]) applyEntry(document, entry);
-  const pending = data.probe ? data.probe.pending_here : 0;
+  if (!data.entries && container.dataset.probe === "pending" && data.probe_state !== "pending") {
+    location.reload();  // a file page: its details have just been read
+    return;
+  }
+  const pending = data.entries ? (data.probe ? data.probe.pending_here : 0) : Number(data.probe_state === "pending");
   const progress = $("probe-progress");
   if (progress && data.probe) {
     progress.textContent = !data.probe.available

@@ -5,13 +5,11 @@ from pyramid.view import view_config
 
 from mediacaster.openapi import SPEC
 from mediacaster.views.entries import (
-    MEDIA_KINDS,
     entry_json,
     load_entry,
     load_listing,
     matched_entry_path,
     probe_details,
-    probe_now,
     requested_device,
     search_hits,
     sorted_roots,
@@ -37,10 +35,9 @@ def library(request):
     entry = load_entry(request, root, segments)
     device = requested_device(request)
     if not entry.is_dir:
-        probe = probe_now(request, entry)
-        state = None if entry.kind not in MEDIA_KINDS else ("done" if probe else "unavailable")
-        data = entry_json(request, entry, None if state is None else (state, probe), device)
-        data["subtitles"] = subtitles_json(request, entry, probe)
+        details = probe_details(request, [entry]).get(entry.path)
+        data = entry_json(request, entry, details, device)
+        data["subtitles"] = subtitles_json(request, entry, details[1] if details else None)
         return data
     folder, entries, params = load_listing(request, root, entry.segments)
     details = probe_details(request, entries)

@@ -9,7 +9,6 @@ from mediacaster.views.entries import (
     load_listing,
     matched_entry_path,
     probe_details,
-    probe_now,
     search_hits,
     sorted_roots,
     subtitles_json,
@@ -31,8 +30,11 @@ def folder(request):
     entry = load_entry(request, root, segments)
     if not entry.is_dir:
         request.override_renderer = "file.jinja2"
-        probe = probe_now(request, entry)
+        # Never wait for ffprobe here: a file not read yet is read in the
+        # background and the page's script reloads once it has been.
+        state, probe = probe_details(request, [entry]).get(entry.path, (None, None))
         return {
+            "pending": state == "pending",
             "entry": entry,
             "crumbs": crumbs(request, entry),
             "probe": probe,

@@ -40,7 +40,13 @@ def client(make_app, library, tmp_path):
 
 
 def file_entry(client, path):
-    return client.get(f"/api/library/m/{path}").json
+    """The file's entry once it has been read (the first request only queues that)."""
+
+    def read():
+        entry = client.get(f"/api/library/m/{path}").json
+        return None if entry.get("probe_state") == "pending" else entry
+
+    return wait_for(read, 20, f"{path} to be read")
 
 
 def test_sidecar_subtitles_in_any_encoding_become_webvtt(client):
