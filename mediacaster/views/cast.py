@@ -12,7 +12,14 @@ from mediacaster.services.library import split_path
 from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.urls import device_media_url
 from mediacaster.verdicts import WONT_PLAY
-from mediacaster.views.entries import MEDIA_KINDS, folder_names, load_entry, subtitle_tracks, verdict_for
+from mediacaster.views.entries import (
+    MEDIA_KINDS,
+    folder_names,
+    load_entry,
+    probe_now,
+    subtitle_tracks,
+    verdict_for,
+)
 
 PLAYER_ACTIONS = ("play", "pause", "stop", "seek", "volume", "mute", "subtitles")
 
@@ -114,7 +121,7 @@ def cast(request):
     if not isinstance(force, bool):
         raise HTTPBadRequest("force must be true or false")
     device = target_device(request, body.get("device"))
-    probe = request.registry.probe.probe(*request.registry.library.file_key(entry))
+    probe = probe_now(request, entry)
     verdict = verdict_for(entry, probe, device)
     # Files that are not media at all are the cast service's to refuse (415).
     if verdict.verdict == WONT_PLAY and entry.kind in MEDIA_KINDS and not force:
