@@ -86,6 +86,14 @@ def judge(probe, kind, model, device_type, content_type=None):
     return verdict
 
 
+def misnamed_as(probe, content_type):
+    """The content type the file really has, when its name says another container."""
+    actual = (probe or {}).get("content_type")
+    if actual and content_type and actual.split("/")[1] != content_type.split("/")[1]:
+        return actual
+    return None
+
+
 def _judge(probe, kind, profile):
     container, video, audio = probe.get("container"), probe.get("video"), probe.get("audio") or []
     if kind == "image" or container == "image":

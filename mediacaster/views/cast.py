@@ -11,7 +11,7 @@ from mediacaster.services.cast import CastMedia
 from mediacaster.services.library import split_path
 from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.urls import device_media_url
-from mediacaster.verdicts import WONT_PLAY
+from mediacaster.verdicts import WONT_PLAY, misnamed_as
 from mediacaster.views.entries import (
     MEDIA_KINDS,
     folder_names,
@@ -129,8 +129,21 @@ def cast(request):
             f"{entry.name} will not play on {device.name}: {verdict.reason}; send force: true to try"
         )
     service = request.registry.cast
-    address = service.local_address(device.id)
-    url = device_media_url(request, entry, address)
+    media = cast_media(request, entry, probe, service.local_address(device.id), start)
+    status = service.cast(device.id, media)
+    if sessions.has_session(request):
+        sessions.remember_cast(request.session, entry, device)
+    return {
+        "device": device_json(device),
+        "media_url": media.url,
+        "status": status,
+        "verdict": verdict.as_json(),
+    }
+
+
+def cast_media(request, entry, probe, address, start):
+    """What the device is told to load: URLs it can reach, the real content type,
+    the file's own tags, its subtitle tracks and its picture."""
     tags = (probe or {}).get("tags") or {}
     tracks = tuple(
         {
@@ -144,10 +157,10 @@ def cast(request):
     has_picture = (
         entry.kind in ("video", "image") or (probe or {}).get("picture") or has_folder_cover(request, entry)
     )
-    media = CastMedia(
-        url=url,
-        # The container the file really is, when its name says otherwise (a .mp4 that is MPEG-TS).
-        content_type=(probe or {}).get("content_type") or entry.content_type,
+    return CastMedia(
+        url=device_media_url(request, entry, address),
+        # A .mp4 that is really MPEG-TS is announced as what it is.
+        content_type=misnamed_as(probe, entry.content_type) or entry.content_type,
         kind=entry.kind,
         title=tags.get("title") or os.path.splitext(entry.name)[0],
         thumb=device_media_url(request, entry, address, "media.picture") if has_picture else None,
@@ -156,10 +169,6 @@ def cast(request):
         start=start,
         tracks=tracks,
     )
-    status = service.cast(device.id, media)
-    if sessions.has_session(request):
-        sessions.remember_cast(request.session, entry, device)
-    return {"device": device_json(device), "media_url": url, "status": status, "verdict": verdict.as_json()}
 
 
 @view_config(route_name="api.status", request_method="GET", renderer="json")
