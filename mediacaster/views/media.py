@@ -39,15 +39,13 @@ CACHE_CONTROL = "private, max-age=300"
 @view_config(route_name="media.stream", request_method=("GET", "HEAD"))
 @view_config(route_name="media.download", request_method=("GET", "HEAD"))
 def media(request):
-    root, segments = matched_entry_path(request)
-    check_signature(request, root, segments)
     download = request.matched_route.name == "media.download"
     accel = request.registry.app_settings.accel_redirect
     if accel:
-        entry = load_entry(request, root, segments)
-        if entry.is_dir:
-            raise HTTPNotFound("a folder is not a media file")
+        entry, _ = signed_entry(request)
         return accel_redirect(request, accel, entry, download)
+    root, segments = matched_entry_path(request)
+    check_signature(request, root, segments)
     file, entry = request.registry.library.open(root, segments)
     try:
         return file_response(request, file, entry, download)
