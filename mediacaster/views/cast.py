@@ -101,7 +101,10 @@ class SessionDevice:
 
     @view_config(request_method="PUT")
     def put(self):
-        device = target_device(self.request, json_body(self.request).get("device") or None)
+        wanted = json_body(self.request).get("device")
+        if not wanted:
+            raise HTTPBadRequest("device is required: a device id or name")
+        device = target_device(self.request, wanted)
         sessions.choose_device(self.request.session, device)
         return {"device": device_json(device)}
 
