@@ -58,6 +58,14 @@ SPEC = {
                     },
                     {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"]}},
                     {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {
+                        "name": "device",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "add a will-it-play verdict for this device to each entry",
+                    },
                 ],
                 "responses": {
                     "200": _ok("#/components/schemas/Folder"),

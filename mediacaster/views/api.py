@@ -18,6 +18,7 @@ from mediacaster.views.entries import (
 
 SEARCH_DEFAULT_LIMIT = 50
 SEARCH_MAX_LIMIT = 1000
+LISTING_MAX = 10_000_000
 
 
 @view_config(route_name="api.library.roots", request_method="GET", renderer="json")
@@ -40,6 +41,11 @@ def library(request):
         data["subtitles"] = subtitles_json(request, entry, details[1] if details else None)
         return data
     folder, entries, params = load_listing(request, root, entry.segments)
+    # offset and limit give one page of a big folder (the folder page polls its own page).
+    total = len(entries)
+    offset = _int_param(request, "offset", 0, 0, LISTING_MAX)
+    limit = _int_param(request, "limit", LISTING_MAX, 1, LISTING_MAX)
+    entries = entries[offset : offset + limit]
     details = probe_details(request, entries)
     parent = folder.parent
     return {
@@ -49,6 +55,7 @@ def library(request):
         "parent_url": None if parent is None else request.entry_url("api.library", root, parent),
         "sort": params["sort"],
         "order": params["order"],
+        "total": total,
         "entries": [entry_json(request, e, details.get(e.path), device) for e in entries],
         "probe": {
             **request.registry.probe.state(),

@@ -56,7 +56,12 @@ def folder(request):
         "details": probe_details(request, shown),
         "probe_state": request.registry.probe.state(),
         "view": view,
-        "api_url": request.entry_url("api.library", root, folder.segments, _query=params),
+        "api_url": request.entry_url(
+            "api.library",
+            root,
+            folder.segments,
+            _query={**params, "offset": (page - 1) * page_size, "limit": page_size},
+        ),
         "folder": folder,
         "entries": shown,
         "total": len(entries),
