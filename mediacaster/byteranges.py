@@ -7,6 +7,7 @@ with the whole file. It knows nothing of files or of any web framework.
 
 import re
 from dataclasses import dataclass
+from datetime import timezone
 from email.utils import formatdate, parsedate_to_datetime
 
 # More ranges than this in one request are ignored (RFC 9110 §14.2 lets a
@@ -15,6 +16,10 @@ MAX_RANGES = 16
 
 _SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 _ETAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
+_EMPTY_ELEMENT = re.compile(r"\s*,")
+# A position with more digits than this is past the end of any file (and int()
+# refuses strings of more than 4300 digits).
+_MAX_DIGITS = 19
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,12 @@ def parse_http_date(value):
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    if parsed is None or parsed.tzinfo is None:
+    if parsed is None:
         return None
+    if parsed.tzinfo is None:
+        if value.strip().count(" ") < 4:
+            return None  # no time of day: not an HTTP date
+        parsed = parsed.replace(tzinfo=timezone.utc)  # asctime dates are UTC (RFC 9110 §5.6.7)
     return int(parsed.timestamp())
 
 
@@ -50,6 +59,10 @@ def parse_etags(value):
         return "*"
     tags, position = [], 0
     while position < len(value):
+        empty = _EMPTY_ELEMENT.match(value, position)
+        if empty:  # RFC 9110 §5.6.1.2: empty list elements are allowed
+            position = empty.end()
+            continue
         match = _ETAG.match(value, position)
         if not match:
             return None
@@ -78,7 +91,7 @@ def parse_range(header, size):
         match = _SPEC.match(part)
         if not match or match.group(1) == match.group(2) == "":
             return None
-        first, last = match.groups()
+        first, last = (_position(group) for group in match.groups())
         if first == "":  # suffix: the last N bytes
             length = int(last)
             if length > 0 and size > 0:
@@ -134,10 +147,23 @@ def decide(headers, method, size, etag, mtime):
     if ranges is None:
         return Decision(200)
     if not ranges:
-        return Decision(416)
+        # On an empty file a suffix range is satisfiable (RFC 9110 §14.1.1) but
+        # names no byte: the empty file is the answer.
+        return Decision(200 if size == 0 and _has_suffix(range_header) else 416)
     if len(ranges) > 1 and sum(last - first + 1 for first, last in ranges) > size:
         return Decision(200)  # cheaper to send the file once than its parts again
     return Decision(206, ranges)
+
+
+def _position(digits):
+    """The digits of a position, capped so that int() accepts them."""
+    return digits if len(digits) <= _MAX_DIGITS else "9" * _MAX_DIGITS
+
+
+def _has_suffix(header):
+    """Whether a Range field asks for a non-zero suffix (``-N``, N > 0)."""
+    spec = header.partition("=")[2]
+    return any(m and m.group(1) == "" and m.group(2).strip("0") for m in map(_SPEC.match, spec.split(",")))
 
 
 def _if_range_matches(value, etag, last_modified):

@@ -52,7 +52,9 @@ MEDIA_TYPES = {
     ".srt": ("application/x-subrip", "other"),
 }
 
-KINDS = ("folder", "video", "audio", "image", "other")
+# What plays, is shown or is cast; everything else is "other" (and folders "folder").
+MEDIA_KINDS = ("video", "audio", "image")
+KINDS = ("folder", *MEDIA_KINDS, "other")
 
 
 def classify(name):

@@ -1,12 +1,17 @@
 """Every route of the app, in one place."""
 
-from pathlib import Path
+from mediacaster.assets import ContentHashCacheBuster
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# The static files, as an asset spec: found in the installed package, wherever it is.
+STATIC_DIR = "mediacaster:static/"
 
 
 def includeme(config):
-    config.add_static_view("static", str(STATIC_DIR), cache_max_age=3600)
+    # Asset URLs carry a hash of the file's content (mediacaster.assets): cached for a year.
+    config.add_static_view("static", STATIC_DIR, cache_max_age=365 * 24 * 3600)
+    config.add_cache_buster(
+        STATIC_DIR, ContentHashCacheBuster(reload=config.registry.settings["pyramid.reload_assets"])
+    )
 
     config.add_route("home", "/")
     config.add_route("library.folder", "/library/{root}*path")

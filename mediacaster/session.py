@@ -24,7 +24,7 @@ def includeme(config):
         cookie_secure=settings.cookie_secure,
         cookie_httponly=True,
         cookie_samesite="Lax",
-        redis_client_callable=lambda request, **kwargs: request.registry.redis,
+        redis_client_callable=lambda request, **kwargs: request.registry.services.redis,
         # JSON rather than the default pickle: session data stays readable
         # in Redis and a tampered value cannot run code.
         serialize=lambda data: json.dumps(data).encode(),

@@ -3,11 +3,13 @@
 Every setting comes from the ini file and can be overridden by an environment
 variable. A bad value raises :class:`SettingsError` with one line that names
 the setting and the value, so startup fails with a message a person can act on.
+Each setting is declared once, as a field of :class:`Settings` that names its
+ini key, its environment variable, its parser and its default.
 """
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,28 +21,7 @@ class SettingsError(ValueError):
     """A setting has a value the app cannot run with."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    roots: dict = field(default_factory=dict)  # name -> absolute Path
-    demo: bool = False  # True when the roots are the bundled demo library
-    redis_url: str | None = None  # None: start an embedded Redis
-    data_dir: Path = Path("data")
-    secret: str = ""
-    session_timeout: int = 30 * 24 * 3600
-    cookie_secure: bool = False
-    rescan_interval: float = 60.0
-    page_size: int = 500
-    require_signed_media: bool = False
-    signed_url_ttl: int = 24 * 3600
-    accel_redirect: str = ""  # nginx internal location prefix, "" to stream from the app
-    discovery: bool = True
-    known_hosts: tuple = ()
-    discovery_interfaces: tuple = ()  # addresses zeroconf listens on; () for all
-    public_url: str = ""  # base URL devices fetch media from; "" for the connection's own address
-    ffmpeg_dir: str = ""  # where ffprobe and ffmpeg are; "" for the PATH
-
-
-def _bool(value):
+def parse_bool(value):
     text = str(value).strip().lower()
     if text in ("1", "true", "yes", "on"):
         return True
@@ -49,14 +30,14 @@ def _bool(value):
     raise ValueError("expected true or false")
 
 
-def _positive_int(value):
+def positive_int(value):
     number = int(str(value).strip())
     if number <= 0:
         raise ValueError("expected a whole number above 0")
     return number
 
 
-def _positive_float(value):
+def positive_float(value):
     number = float(str(value).strip())
     if not number > 0:
         raise ValueError("expected a number above 0")
@@ -142,49 +123,81 @@ def parse_redis_url(value):
     return value
 
 
-# (setting, environment variable, converter, default); the default applies when
-# neither the ini file nor the environment gives a value.
-SPECS = [
-    ("mediacaster.roots", "MEDIACASTER_ROOTS", parse_roots, {}),
-    ("mediacaster.demo_library", "MEDIACASTER_DEMO_LIBRARY", _bool, False),
-    ("redis.url", "REDIS_URL", parse_redis_url, None),
-    ("mediacaster.data_dir", "MEDIACASTER_DATA_DIR", str, "data"),
-    ("mediacaster.secret", "MEDIACASTER_SECRET", str, ""),
-    ("mediacaster.session_timeout", "MEDIACASTER_SESSION_TIMEOUT", _positive_int, 30 * 24 * 3600),
-    ("mediacaster.cookie_secure", "MEDIACASTER_COOKIE_SECURE", _bool, False),
-    ("mediacaster.rescan_interval", "MEDIACASTER_RESCAN_INTERVAL", _positive_float, 60.0),
-    ("mediacaster.page_size", "MEDIACASTER_PAGE_SIZE", _positive_int, 500),
-    ("mediacaster.require_signed_media", "MEDIACASTER_REQUIRE_SIGNED_MEDIA", _bool, False),
-    ("mediacaster.signed_url_ttl", "MEDIACASTER_SIGNED_URL_TTL", _positive_int, 24 * 3600),
-    ("mediacaster.accel_redirect", "MEDIACASTER_ACCEL_REDIRECT", parse_accel_prefix, ""),
-    ("mediacaster.discovery", "MEDIACASTER_DISCOVERY", _bool, True),
-    ("mediacaster.known_hosts", "MEDIACASTER_KNOWN_HOSTS", parse_hosts, ()),
-    ("mediacaster.discovery_interfaces", "MEDIACASTER_DISCOVERY_INTERFACES", parse_hosts, ()),
-    ("mediacaster.public_url", "MEDIACASTER_PUBLIC_URL", parse_public_url, ""),
-    ("mediacaster.ffmpeg_dir", "MEDIACASTER_FFMPEG_DIR", str, ""),
-]
+def parse_folder(value):
+    return Path(str(value).strip() or ".").expanduser().absolute()
 
 
-def _raw_values(settings, environ):
-    for key, env, convert, default in SPECS:
-        if env in environ:
-            yield key, env, convert, default, environ[env], f"{env} (environment)"
-        elif key in settings:
-            yield key, env, convert, default, settings[key], key
-        else:
-            yield key, env, convert, default, None, key
+def parse_text(value):
+    return str(value).strip()
+
+
+def setting(key, env, parse, default):
+    """A field read from ini ``key`` or environment variable ``env`` through ``parse``."""
+    meta = {"key": key, "env": env, "parse": parse}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    roots: dict = setting("mediacaster.roots", "MEDIACASTER_ROOTS", parse_roots, {})  # name -> Path
+    demo_library: bool = setting("mediacaster.demo_library", "MEDIACASTER_DEMO_LIBRARY", parse_bool, False)
+    redis_url: str | None = setting("redis.url", "REDIS_URL", parse_redis_url, None)  # None: embedded
+    data_dir: Path = setting("mediacaster.data_dir", "MEDIACASTER_DATA_DIR", parse_folder, Path("data"))
+    secret: str = setting("mediacaster.secret", "MEDIACASTER_SECRET", parse_text, "")
+    session_timeout: int = setting(
+        "mediacaster.session_timeout", "MEDIACASTER_SESSION_TIMEOUT", positive_int, 30 * 24 * 3600
+    )
+    cookie_secure: bool = setting("mediacaster.cookie_secure", "MEDIACASTER_COOKIE_SECURE", parse_bool, False)
+    rescan_interval: float = setting(
+        "mediacaster.rescan_interval", "MEDIACASTER_RESCAN_INTERVAL", positive_float, 60.0
+    )
+    page_size: int = setting("mediacaster.page_size", "MEDIACASTER_PAGE_SIZE", positive_int, 500)
+    require_signed_media: bool = setting(
+        "mediacaster.require_signed_media", "MEDIACASTER_REQUIRE_SIGNED_MEDIA", parse_bool, False
+    )
+    signed_url_ttl: int = setting(
+        "mediacaster.signed_url_ttl", "MEDIACASTER_SIGNED_URL_TTL", positive_int, 24 * 3600
+    )
+    # nginx internal location prefix; "" to stream from the app
+    accel_redirect: str = setting(
+        "mediacaster.accel_redirect", "MEDIACASTER_ACCEL_REDIRECT", parse_accel_prefix, ""
+    )
+    discovery: bool = setting("mediacaster.discovery", "MEDIACASTER_DISCOVERY", parse_bool, True)
+    known_hosts: tuple = setting("mediacaster.known_hosts", "MEDIACASTER_KNOWN_HOSTS", parse_hosts, ())
+    # addresses zeroconf listens on; () for all
+    discovery_interfaces: tuple = setting(
+        "mediacaster.discovery_interfaces", "MEDIACASTER_DISCOVERY_INTERFACES", parse_hosts, ()
+    )
+    # base URL devices fetch media from; "" for the connection's own address
+    public_url: str = setting("mediacaster.public_url", "MEDIACASTER_PUBLIC_URL", parse_public_url, "")
+    ffmpeg_dir: str = setting("mediacaster.ffmpeg_dir", "MEDIACASTER_FFMPEG_DIR", parse_text, "")  # "": PATH
+    cache_max_mb: int = setting("mediacaster.cache_max_mb", "MEDIACASTER_CACHE_MAX_MB", positive_int, 1024)
+    # Validate every /api/ response against the OpenAPI document (tests, development).
+    validate_api: bool = setting("mediacaster.validate_api", "MEDIACASTER_VALIDATE_API", parse_bool, False)
+    demo: bool = False  # derived: the roots are the bundled demo library
+
+
+def declared():
+    """The fields that are settings, in order."""
+    return [f for f in fields(Settings) if "key" in f.metadata]
 
 
 def load(settings, environ=None):
     """Build :class:`Settings` from ini ``settings`` and ``environ``."""
     environ = os.environ if environ is None else environ
     values = {}
-    for key, _env, convert, default, raw, source in _raw_values(settings, environ):
-        if raw is None:
-            values[key] = default
+    for spec in declared():
+        key, env, parse = spec.metadata["key"], spec.metadata["env"], spec.metadata["parse"]
+        if env in environ:
+            raw, source = environ[env], f"{env} (environment)"
+        elif key in settings:
+            raw, source = settings[key], key
+        else:
             continue
         try:
-            values[key] = convert(raw)
+            values[spec.name] = parse(raw)
         except ValueError as error:
             raise SettingsError(f"{source} = {str(raw).strip()!r}: {error}") from None
 
@@ -196,40 +209,19 @@ def load(settings, environ=None):
         except ValueError as error:
             raise SettingsError(f"PORT (environment) = {environ['PORT']!r}: {error}") from None
 
-    roots = values["mediacaster.roots"]
-    demo = False
-    if not roots:
-        if not values["mediacaster.demo_library"]:
+    result = Settings(**values)
+    result = replace(result, data_dir=result.data_dir.absolute())
+    if not result.roots:
+        if not result.demo_library:
             raise SettingsError(
                 "mediacaster.roots is empty: set MEDIACASTER_ROOTS, "
                 "for example 'video=/srv/video;audio=/srv/music'"
             )
-        roots = {p.name: p for p in sorted(DEMO_LIBRARY.iterdir()) if p.is_dir()}
-        demo = True
-
-    secret = values["mediacaster.secret"].strip()
-    if len(secret) < 16:
+        demo_roots = {p.name: p for p in sorted(DEMO_LIBRARY.iterdir()) if p.is_dir()}
+        result = replace(result, roots=demo_roots, demo=True)
+    if len(result.secret) < 16:
         raise SettingsError(
             "mediacaster.secret must be at least 16 characters: set MEDIACASTER_SECRET "
             "to a long random string"
         )
-
-    return Settings(
-        roots=roots,
-        demo=demo,
-        redis_url=values["redis.url"],
-        data_dir=Path(values["mediacaster.data_dir"]).expanduser().absolute(),
-        secret=secret,
-        session_timeout=values["mediacaster.session_timeout"],
-        cookie_secure=values["mediacaster.cookie_secure"],
-        rescan_interval=values["mediacaster.rescan_interval"],
-        page_size=values["mediacaster.page_size"],
-        require_signed_media=values["mediacaster.require_signed_media"],
-        signed_url_ttl=values["mediacaster.signed_url_ttl"],
-        accel_redirect=values["mediacaster.accel_redirect"],
-        discovery=values["mediacaster.discovery"],
-        known_hosts=values["mediacaster.known_hosts"],
-        discovery_interfaces=values["mediacaster.discovery_interfaces"],
-        public_url=values["mediacaster.public_url"],
-        ffmpeg_dir=values["mediacaster.ffmpeg_dir"].strip(),
-    )
+    return result

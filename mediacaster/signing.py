@@ -11,10 +11,12 @@ import hashlib
 import hmac
 import time
 
+from mediacaster.errors import Forbidden
+
 BUCKET = 3600
 
 
-class SignatureError(Exception):
+class SignatureError(Forbidden):
     """A media URL is unsigned, forged or expired; the message says which."""
 
 
@@ -23,16 +25,22 @@ class UrlSigner:
         self.key = hashlib.sha256(b"mediacaster media url\0" + secret.encode()).digest()
         self.ttl = ttl
 
-    def _mac(self, root, path, expires):
-        message = f"{root}\0{path}\0{expires}".encode()
-        digest = hmac.new(self.key, message, hashlib.sha256).digest()[:18]
+    def expiry(self, now=None):
+        """The expiry a URL signed now carries: at least ``ttl`` ahead, rounded up to the hour."""
+        now = time.time() if now is None else now
+        return (int(now + self.ttl) // BUCKET + 1) * BUCKET
+
+    def signature(self, root, path, expires):
+        message = f"{root}\0{path}\0{expires}".encode("utf-8", "surrogateescape")
+        # hmac.digest: the one-shot C implementation, several times faster than
+        # hmac.new for short messages, and a listing signs thousands.
+        digest = hmac.digest(self.key, message, "sha256")[:18]
         return base64.urlsafe_b64encode(digest).decode()
 
     def sign(self, root, path, now=None):
         """Return the query parameters ``{"exp": ..., "sig": ...}`` for a path."""
-        now = time.time() if now is None else now
-        expires = (int(now + self.ttl) // BUCKET + 1) * BUCKET
-        return {"exp": str(expires), "sig": self._mac(root, path, expires)}
+        expires = self.expiry(now)
+        return {"exp": str(expires), "sig": self.signature(root, path, expires)}
 
     def verify(self, root, path, expires, signature, now=None):
         if not expires or not signature:
@@ -43,7 +51,9 @@ class UrlSigner:
             expires_at = int(expires)
         except ValueError:
             raise SignatureError("this media URL has a malformed expiry time") from None
-        if not hmac.compare_digest(self._mac(root, path, expires_at), signature):
+        expected = self.signature(root, path, expires_at).encode()
+        # As bytes: compare_digest refuses str with non-ASCII characters.
+        if not hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape")):
             raise SignatureError("this media URL's signature does not match its path")
         now = time.time() if now is None else now
         if expires_at < now:

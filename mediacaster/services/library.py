@@ -12,13 +12,10 @@ import stat
 import unicodedata
 from typing import NamedTuple
 
-from mediacaster.mediatypes import classify
+from mediacaster.errors import NotFound
+from mediacaster.mediatypes import MEDIA_KINDS, classify
 
 SORT_KEYS = ("name", "date", "size")
-
-
-class NotFound(LookupError):
-    """No such root, folder or file (or one outside its root)."""
 
 
 class Entry(NamedTuple):
@@ -34,6 +31,11 @@ class Entry(NamedTuple):
     content_type: str | None
     mtime_ns: int = 0  # with inode: the file's identity, for strong validators
     inode: int = 0
+
+    @property
+    def is_media(self):
+        """Video, audio or a picture: what plays, has a picture and can be cast."""
+        return self.kind in MEDIA_KINDS
 
     @property
     def segments(self):
@@ -54,6 +56,11 @@ def natural_key(name):
 def split_path(path):
     """Split a '/'-joined path from an API client into segments."""
     return tuple(part for part in (path or "").split("/") if part != "")
+
+
+def fold(text):
+    """The form names and queries are compared in: NFC, case-folded."""
+    return unicodedata.normalize("NFC", text).casefold()
 
 
 def _valid_segment(segment):
@@ -173,8 +180,10 @@ class LibraryService:
         name = found[-1] if found else root
         return self.make_entry(root, "/".join(found), name, st)
 
-    def listing(self, root, segments, sort="name", descending=False):
-        """Return ``(folder entry, child entries)``; folders come first."""
+    def listing(self, root, segments, sort="name", descending=False, query=""):
+        """Return ``(folder entry, child entries)``; folders come first. With
+        ``query``, only entries whose name holds every word of it (compared as
+        the search compares them: NFC, case-folded)."""
         real, found = self.resolve(root, segments)
         folder = self._entry_at(root, real, found)
         if not folder.is_dir:
@@ -191,6 +200,9 @@ class LibraryService:
                 entries.append(self.make_entry(root, prefix + item.name, item.name, st))
         except OSError:
             raise NotFound("folder cannot be read") from None
+        words = fold(query).split()
+        if words:
+            entries = [e for e in entries if all(w in fold(e.name) for w in words)]
         entries.sort(key=_sort_key(sort), reverse=descending)
         # Folders stay first whichever the order: sort() is stable.
         entries.sort(key=_is_file)
@@ -216,9 +228,41 @@ class LibraryService:
             inode=st.st_ino,
         )
 
+    def lookup(self, path):
+        """The entry of a ``"<root>/<path below it>"`` string, as scripts name files."""
+        root, *segments = split_path(path) or ("",)
+        return self.entry(root, tuple(segments))
+
+    def file_path(self, entry):
+        """Where the entry is on disk (below its root: its path was resolved safely)."""
+        base = self.root_path(entry.root)
+        return base + "/" + entry.path if entry.path else base
+
     def file_key(self, entry):
         """``(path, size, mtime_ns)``: names a version of a file, for caches."""
-        return os.path.join(self.root_path(entry.root), *entry.segments), entry.size, entry.mtime_ns
+        return self.file_path(entry), entry.size, entry.mtime_ns
+
+    def siblings(self, entry):
+        """Names of the files beside ``entry`` that a listing would show: where sidecar
+        subtitles and folder covers are looked for, under the same rules (no dot
+        files, no symlinks out of the root)."""
+        folder = os.path.dirname(self.file_path(entry))
+        try:
+            return [item.name for item in visible_children(folder, self.root_path(entry.root))]
+        except OSError:
+            return []
+
+    def search(self, index, text, limit):
+        """Entries of the best ``limit`` hits of the search ``index`` for ``text``
+        (stat'ed now, so sizes are fresh), and how many there are in all."""
+        hits, total = index.query(text, limit=limit)
+        entries = []
+        for hit in hits:
+            try:
+                entries.append(self.entry(hit.root, tuple(hit.path.split("/"))))
+            except NotFound:
+                total -= 1  # removed since the last scan
+        return entries, total
 
     def readable(self, root):
         path = self.root_path(root)

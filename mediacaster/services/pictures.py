@@ -6,40 +6,38 @@ image gets a smaller preview. Each is made once with ffmpeg (time-limited and
 killed when it overruns) and cached on disk as JPEG by the file's version.
 """
 
-import hashlib
 import os
-import shutil
-import subprocess
-from pathlib import Path
+
+from mediacaster.errors import NotFound
+from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
 
 WIDTH = 480
 FOLDER_COVERS = ("cover.jpg", "cover.png", "folder.jpg", "folder.png", "front.jpg")
 
 
-class PictureError(Exception):
+class PictureError(NotFound):
     """No picture can be made for the file; the message says why."""
 
 
 class PictureService:
-    def __init__(self, cache_dir, timeout=20.0, ffmpeg="ffmpeg"):
-        self.cache_dir = Path(cache_dir)
+    def __init__(self, cache, ffmpeg, timeout=20.0):
+        self.cache = cache  # a DiskCache
+        self.ffmpeg = ffmpeg  # a Tool
         self.timeout = timeout
-        self.ffmpeg = shutil.which(ffmpeg) if ffmpeg else None
 
     def picture(self, path, kind, probe, folder_names=()):
         """Path of the cached JPEG for the file, made if needed."""
-        if self.ffmpeg is None:
+        if not self.ffmpeg.available:
             raise PictureError("ffmpeg is not installed: no pictures")
         source, inputs = self._source(path, kind, probe, folder_names)
-        version = f"{source}\0{os.stat(source).st_size}\0{os.stat(source).st_mtime_ns}\0{kind}\0{WIDTH}"
-        cached = self.cache_dir / f"{hashlib.sha1(version.encode()).hexdigest()}.jpg"
-        if not cached.exists():
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_suffix(f".{os.getpid()}.part.jpg")
-            self._run(
-                [*inputs, "-frames:v", "1", "-vf", f"scale='min({WIDTH},iw)':-2", "-q:v", "4", str(partial)]
+        st = os.stat(source)
+        version = f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0{kind}\0{WIDTH}"
+        cached = self.cache.get("pictures", version, ".jpg")
+        if cached is None:
+            scale = ["-frames:v", "1", "-vf", f"scale='min({WIDTH},iw)':-2", "-q:v", "4"]
+            cached = self.cache.put(
+                "pictures", version, ".jpg", lambda partial: self._run([*inputs, *scale, partial])
             )
-            partial.replace(cached)
         return str(cached)
 
     def _source(self, path, kind, probe, folder_names):
@@ -62,11 +60,9 @@ class PictureService:
         raise PictureError("only video, audio and pictures have pictures")
 
     def _run(self, args):
-        command = [self.ffmpeg, "-nostdin", "-loglevel", "error", "-y", *args]
         try:
-            done = subprocess.run(command, capture_output=True, timeout=self.timeout, check=False)
-        except subprocess.TimeoutExpired:
+            self.ffmpeg.run(["-nostdin", "-loglevel", "error", "-y", *args], self.timeout)
+        except ToolTimeout:
             raise PictureError(f"making the picture took longer than {self.timeout:g} s") from None
-        if done.returncode != 0:
-            lines = done.stderr.decode(errors="replace").strip().splitlines()
-            raise PictureError(f"no picture could be made ({lines[-1] if lines else 'ffmpeg failed'})")
+        except ToolFailed as failure:
+            raise PictureError(f"no picture could be made ({failure.reason})") from None

@@ -9,12 +9,12 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import redis
+
+from mediacaster.services.ffmpeg import Tool, ToolFailed, ToolTimeout
 
 log = logging.getLogger(__name__)
 
@@ -152,17 +152,17 @@ def _first(streams, key):
 
 
 class ProbeService:
-    def __init__(self, redis_client, workers=2, timeout=20.0, ffprobe="ffprobe"):
+    def __init__(self, redis_client, ffprobe=None, workers=2, timeout=20.0):
         self.redis = redis_client
         self.timeout = timeout
-        self.ffprobe = shutil.which(ffprobe) if ffprobe else None
+        self.ffprobe = ffprobe or Tool("ffprobe")
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         self._pending = set()
         self._lock = threading.Lock()
 
     @property
     def available(self):
-        return bool(self.ffprobe)
+        return self.ffprobe.available
 
     def state(self):
         with self._lock:
@@ -176,7 +176,7 @@ class ProbeService:
             "pending": pending,
         }
 
-    def stop(self):
+    def close(self):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # -- the cache ---------------------------------------------------------
@@ -237,26 +237,15 @@ class ProbeService:
     def run(self, path, size):
         if size == 0:
             return {"ok": False, "error": "the file is empty"}
-        command = [
-            self.ffprobe,
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            path,
-        ]
+        args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", path]
         try:
-            done = subprocess.run(command, capture_output=True, timeout=self.timeout, check=False)
-        except subprocess.TimeoutExpired:
+            output = self.ffprobe.run(args, self.timeout)
+        except ToolTimeout:
             return {"ok": False, "error": f"reading it took longer than {self.timeout:g} s"}
-        if done.returncode != 0:
-            lines = done.stderr.decode(errors="replace").strip().splitlines()
-            reason = lines[-1].split(": ", 1)[-1] if lines else "ffprobe failed"
-            return {"ok": False, "error": f"not readable as media ({reason})"}
+        except ToolFailed as failure:
+            return {"ok": False, "error": f"not readable as media ({failure.reason.split(': ', 1)[-1]})"}
         try:
-            data = json.loads(done.stdout or b"{}")
+            data = json.loads(output or b"{}")
         except ValueError:
             return {"ok": False, "error": "not readable as media"}
         if not data.get("streams"):

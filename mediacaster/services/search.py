@@ -13,17 +13,11 @@ import logging
 import os
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 
-from mediacaster.services.library import visible_children
+from mediacaster.services.library import fold, visible_children
 
 log = logging.getLogger(__name__)
-
-
-def fold(text):
-    """The form names and queries are compared in: NFC, case-folded."""
-    return unicodedata.normalize("NFC", text).casefold()
 
 
 @dataclass(frozen=True)
@@ -62,7 +56,7 @@ class SearchIndex:
             self._thread = threading.Thread(target=self._run, name="search-index", daemon=True)
             self._thread.start()
 
-    def stop(self):
+    def close(self):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

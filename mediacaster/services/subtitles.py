@@ -8,13 +8,12 @@ the file's version and killed when they overrun.
 """
 
 import codecs
-import hashlib
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
+
+from mediacaster.errors import Unprocessable
+from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
 
 SIDECAR_FORMATS = {".srt": "srt", ".vtt": "webvtt", ".ass": "ass", ".ssa": "ass"}
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2})?$")
@@ -40,7 +39,7 @@ LANGUAGE_NAMES = {
 }
 
 
-class SubtitleError(Exception):
+class SubtitleError(Unprocessable):
     """A track that cannot be turned into WebVTT; the message says why."""
 
 
@@ -101,14 +100,14 @@ def decode_text(data):
 
 
 class SubtitleService:
-    def __init__(self, cache_dir, timeout=20.0, ffmpeg="ffmpeg"):
-        self.cache_dir = Path(cache_dir)
+    def __init__(self, cache, ffmpeg, timeout=20.0):
+        self.cache = cache  # a DiskCache
+        self.ffmpeg = ffmpeg  # a Tool
         self.timeout = timeout
-        self.ffmpeg = shutil.which(ffmpeg) if ffmpeg else None
 
     def webvtt(self, video_path, video_st, track):
         """The track as WebVTT bytes (cached), or :class:`SubtitleError`."""
-        if self.ffmpeg is None:
+        if not self.ffmpeg.available:
             raise SubtitleError("ffmpeg is not installed: subtitles cannot be converted")
         kind, _, ref = track.key.partition(":")
         source = os.path.join(os.path.dirname(video_path), ref) if kind == "file" else video_path
@@ -117,8 +116,8 @@ class SubtitleService:
         except OSError:
             raise SubtitleError("the subtitle file is gone") from None
         version = f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0{track.key}"
-        cached = self.cache_dir / f"{hashlib.sha1(version.encode()).hexdigest()}.vtt"
-        if cached.exists():
+        cached = self.cache.get("subtitles", version, ".vtt")
+        if cached is not None:
             return cached.read_bytes()
         if kind == "file":
             with open(source, "rb") as file:
@@ -127,32 +126,20 @@ class SubtitleService:
             vtt = self._convert(["-f", fmt, "-i", "pipe:0"], text.encode("utf-8"))
         else:
             vtt = self._convert(["-i", source, "-map", f"0:{int(ref)}"], None)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.part")
-        partial.write_bytes(vtt)
-        partial.replace(cached)
+        self.cache.put_bytes("subtitles", version, ".vtt", vtt)
         return vtt
 
     def _convert(self, inputs, stdin):
-        command = [
-            self.ffmpeg,
-            "-nostdin" if stdin is None else "-hide_banner",
-            "-loglevel",
-            "error",
-            *inputs,
-            "-f",
-            "webvtt",
-            "pipe:1",
-        ]
+        args = ["-nostdin" if stdin is None else "-hide_banner", "-loglevel", "error"]
+        args += [*inputs, "-f", "webvtt", "pipe:1"]
         try:
-            done = subprocess.run(
-                command, input=stdin, capture_output=True, timeout=self.timeout, check=False
-            )
-        except subprocess.TimeoutExpired:
+            vtt = self.ffmpeg.run(args, self.timeout, input=stdin)
+        except ToolTimeout:
             raise SubtitleError(f"converting took longer than {self.timeout:g} s") from None
-        if done.returncode != 0 or not done.stdout.startswith(b"WEBVTT"):
-            lines = done.stderr.decode(errors="replace").strip().splitlines()
-            raise SubtitleError(f"not readable as subtitles ({lines[-1] if lines else 'ffmpeg failed'})")
-        if b"-->" not in done.stdout:
+        except ToolFailed as failure:
+            raise SubtitleError(f"not readable as subtitles ({failure.reason})") from None
+        if not vtt.startswith(b"WEBVTT"):
+            raise SubtitleError("not readable as subtitles (ffmpeg made no WebVTT of it)")
+        if b"-->" not in vtt:
             raise SubtitleError("not readable as subtitles (no timed text found in it)")
-        return done.stdout
+        return vtt

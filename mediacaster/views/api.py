@@ -1,64 +1,55 @@
-"""The JSON API for scripts: library and search."""
+"""The JSON API for scripts: the library, search and the API's own description."""
 
-from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.view import view_config
 
-from mediacaster.openapi import SPEC
-from mediacaster.views.entries import (
-    entry_json,
-    load_entry,
-    load_listing,
-    matched_entry_path,
-    probe_details,
-    requested_device,
-    search_hits,
-    sorted_roots,
-    subtitles_json,
-)
-
-SEARCH_DEFAULT_LIMIT = 50
-SEARCH_MAX_LIMIT = 1000
-LISTING_MAX = 10_000_000
+from mediacaster import apispec, presenters
+from mediacaster.playback import Target
+from mediacaster.services.library import natural_key
+from mediacaster.views.inputs import entry_path, parse_query
 
 
 @view_config(route_name="api.library.roots", request_method="GET", renderer="json")
 def roots(request):
-    return {
-        "roots": [
-            entry_json(request, request.registry.library.entry(name, ())) for name in sorted_roots(request)
-        ]
-    }
+    library, urls = request.registry.services.library, request.entry_urls()
+    names = sorted(library.roots, key=natural_key)
+    return {"roots": [presenters.entry_json(library.entry(name, ()), urls) for name in names]}
 
 
 @view_config(route_name="api.library", request_method="GET", renderer="json")
 def library(request):
-    root, segments = matched_entry_path(request)
-    entry = load_entry(request, root, segments)
-    device = requested_device(request)
+    services, urls = request.registry.services, request.entry_urls()
+    query = parse_query(request, apispec.ListingQuery)
+    target = Target.device(services.cast.find(query.device)) if query.device else None
+    entry = services.library.entry(*entry_path(request))
     if not entry.is_dir:
-        details = probe_details(request, [entry]).get(entry.path)
-        data = entry_json(request, entry, details, device)
-        data["subtitles"] = subtitles_json(request, entry, details[1] if details else None)
+        plan = services.playback.plan(entry, target or Target.browser(), urls, wait=False)
+        data = presenters.entry_json(
+            entry, urls, (plan.probe_state, plan.probe) if entry.is_media else None, target and plan.verdict
+        )
+        data["subtitles"] = presenters.tracks_json(plan.tracks)
         return data
-    folder, entries, params = load_listing(request, root, entry.segments)
-    # offset and limit give one page of a big folder (the folder page polls its own page).
-    total = len(entries)
-    offset = _int_param(request, "offset", 0, 0, LISTING_MAX)
-    limit = _int_param(request, "limit", LISTING_MAX, 1, LISTING_MAX)
-    entries = entries[offset : offset + limit]
-    details = probe_details(request, entries)
+    folder, entries = services.library.listing(
+        entry.root, entry.segments, sort=query.sort, descending=query.direction == "desc", query=query.q
+    )
+    page = entries[query.offset : query.offset + query.limit]
+    details = services.playback.details(page)
+    rows = []
+    for item in page:
+        detail = details.get(item.path)
+        verdict = target and item.is_media and services.playback.verdict(item, detail[1], target)
+        rows.append(presenters.entry_json(item, urls, detail, verdict or None))
     parent = folder.parent
     return {
         "root": folder.root,
         "path": folder.path,
         "parent": None if parent is None else "/".join(parent),
-        "parent_url": None if parent is None else request.entry_url("api.library", root, parent),
-        "sort": params["sort"],
-        "order": params["order"],
-        "total": total,
-        "entries": [entry_json(request, e, details.get(e.path), device) for e in entries],
+        "parent_url": None if parent is None else urls.url("api.library", folder.root, "/".join(parent)),
+        "sort": query.sort,
+        "order": query.direction,
+        "total": len(entries),
+        "entries": rows,
         "probe": {
-            **request.registry.probe.state(),
+            **services.probe.state(),
             "pending_here": sum(state == "pending" for state, _ in details.values()),
         },
     }
@@ -66,32 +57,17 @@ def library(request):
 
 @view_config(route_name="api.search", request_method="GET", renderer="json")
 def search(request):
-    query = request.params.get("q", "").strip()
-    if not query:
-        raise HTTPBadRequest("give the words to search for as ?q=")
-    limit = _int_param(request, "limit", SEARCH_DEFAULT_LIMIT, 1, SEARCH_MAX_LIMIT)
-    entries, total = search_hits(request, query, limit)
+    query = parse_query(request, apispec.SearchQuery)
+    services, urls = request.registry.services, request.entry_urls()
+    entries, total = services.library.search(services.search, query.q, query.limit)
     return {
-        "query": query,
+        "query": query.q,
         "total": total,
-        "entries": [entry_json(request, e) for e in entries],
-        "index_ready": request.registry.search.ready.is_set(),
+        "entries": [presenters.entry_json(e, urls) for e in entries],
+        "index_ready": services.search.ready.is_set(),
     }
-
-
-def _int_param(request, name, default, lowest, highest):
-    raw = request.params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not lowest <= value <= highest:
-        raise HTTPBadRequest(f"{name} must be a whole number from {lowest} to {highest}")
-    return value
 
 
 @view_config(route_name="api.openapi", request_method="GET", renderer="json")
 def openapi(request):
-    return SPEC
+    return apispec.SPEC

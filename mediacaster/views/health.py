@@ -2,14 +2,12 @@
 
 from pyramid.view import view_config
 
-from mediacaster.services.redis_store import reachable
-
 
 @view_config(route_name="health", request_method="GET", renderer="json")
 def health(request):
-    library = request.registry.library
-    roots = {name: {"readable": library.readable(name)} for name in library.roots}
-    redis_ok = reachable(request.registry.redis)
+    services = request.registry.services
+    roots = {name: {"readable": services.library.readable(name)} for name in services.library.roots}
+    redis_ok = services.store.reachable()
     ok = redis_ok and all(r["readable"] for r in roots.values())
     request.response.status_int = 200 if ok else 503
     request.response.cache_control = "no-store"
@@ -17,6 +15,6 @@ def health(request):
         "status": "ok" if ok else "degraded",
         "redis": {"reachable": redis_ok},
         "roots": roots,
-        "search": request.registry.search.state(),
-        "discovery": request.registry.cast.state(),
+        "search": services.search.state(),
+        "discovery": services.cast.state(),
     }

@@ -1,93 +1,86 @@
-"""HTML pages: the roots, folder listings, file detail pages and search."""
+"""HTML pages: the roots, folder listings, file pages and search."""
 
 import math
 
 from pyramid.view import view_config
 
-from mediacaster.views.entries import (
-    load_entry,
-    load_listing,
-    matched_entry_path,
-    probe_details,
-    search_hits,
-    sorted_roots,
-    subtitles_json,
-)
+from mediacaster import apispec, presenters
+from mediacaster.playback import Target
+from mediacaster.services.library import natural_key
+from mediacaster.views.inputs import entry_path, parse_query
 
 SEARCH_PAGE_LIMIT = 200
 
 
+class PageQuery(apispec.ListingQuery):
+    page: int = 1
+    view: str = "list"
+
+
 @view_config(route_name="home", request_method="GET", renderer="home.jinja2")
 def home(request):
-    library = request.registry.library
-    roots = [library.entry(name, ()) for name in sorted_roots(request)]
-    return {"roots": roots, "demo": request.registry.app_settings.demo}
+    services = request.registry.services
+    roots = [services.library.entry(name, ()) for name in sorted(services.library.roots, key=natural_key)]
+    return {"roots": roots, "demo": services.settings.demo}
 
 
 @view_config(route_name="library.folder", request_method="GET", renderer="folder.jinja2")
 def folder(request):
-    root, segments = matched_entry_path(request)
-    entry = load_entry(request, root, segments)
+    services, urls = request.registry.services, request.entry_urls()
+    entry = services.library.entry(*entry_path(request))
     if not entry.is_dir:
         request.override_renderer = "file.jinja2"
         # Never wait for ffprobe here: a file not read yet is read in the
         # background and the page's script reloads once it has been.
-        state, probe = probe_details(request, [entry]).get(entry.path, (None, None))
+        plan = services.playback.plan(entry, Target.browser(), urls, wait=False)
         return {
-            "pending": state == "pending",
+            "pending": plan.probe_state == "pending",
             "entry": entry,
-            "crumbs": crumbs(request, entry),
-            "probe": probe,
-            "probe_state": request.registry.probe.state(),
-            "subtitles": subtitles_json(request, entry, probe),
-            "api_url": request.entry_url("api.library", root, entry.segments),
+            "plan": plan,
+            "crumbs": crumbs(urls, entry),
+            "probe": plan.probe,
+            "probe_state": services.probe.state(),
+            "subtitles": presenters.tracks_json(plan.tracks),
+            "api_url": urls.api(entry),
         }
 
-    folder, entries, params = load_listing(request, root, entry.segments)
-    page_size = request.registry.app_settings.page_size
+    query = parse_query(request, PageQuery, lenient=True)
+    folder, entries = services.library.listing(
+        entry.root, entry.segments, sort=query.sort, descending=query.direction == "desc", query=query.q
+    )
+    page_size = services.settings.page_size
     pages = max(1, math.ceil(len(entries) / page_size))
-    try:
-        page = min(max(1, int(request.params.get("page", 1))), pages)
-    except ValueError:
-        page = 1
+    page = min(max(1, query.page), pages)
     shown = entries[(page - 1) * page_size : page * page_size]
-    view = "grid" if request.params.get("view") == "grid" else "list"
+    params = {"sort": query.sort, "order": query.direction, "q": query.q}
     return {
-        "details": probe_details(request, shown),
-        "probe_state": request.registry.probe.state(),
-        "view": view,
-        "api_url": request.entry_url(
-            "api.library",
-            root,
-            folder.segments,
-            _query={**params, "offset": (page - 1) * page_size, "limit": page_size},
-        ),
+        "details": services.playback.details(shown),
+        "probe_state": services.probe.state(),
+        "view": "grid" if query.view == "grid" else "list",
+        "api_url": urls.api(folder, **params, offset=(page - 1) * page_size, limit=page_size),
         "folder": folder,
         "entries": shown,
         "total": len(entries),
         "page": page,
         "pages": pages,
         "params": params,
-        "crumbs": crumbs(request, folder),
+        "crumbs": crumbs(urls, folder),
     }
 
 
 @view_config(route_name="library.search", request_method="GET", renderer="search.jinja2")
 def search(request):
+    services = request.registry.services
     query = request.params.get("q", "").strip()
-    entries, total = search_hits(request, query, SEARCH_PAGE_LIMIT) if query else ([], 0)
-    return {
-        "query": query,
-        "entries": entries,
-        "total": total,
-        "index": request.registry.search.state(),
-    }
+    entries, total = services.library.search(services.search, query, SEARCH_PAGE_LIMIT) if query else ([], 0)
+    return {"query": query, "entries": entries, "total": total, "index": services.search.state()}
 
 
-def crumbs(request, entry):
+def crumbs(urls, entry):
     """(label, url) pairs from the root down to the entry's folder and the entry."""
-    trail = [(entry.root, request.library_url(entry.root))]
     segments = entry.segments
-    for depth, name in enumerate(segments, start=1):
-        trail.append((name, request.library_url(entry.root, segments[:depth])))
+    trail = [(entry.root, urls.folder(entry.root))]
+    trail += [
+        (name, urls.folder(entry.root, segments[:depth])) for depth, name in enumerate(segments, start=1)
+    ]
     return trail

@@ -10,24 +10,25 @@ import secrets
 import unicodedata
 from urllib.parse import quote
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnprocessableEntity
+from pyramid.events import NewResponse, subscriber
 from pyramid.response import Response
 from pyramid.view import view_config
 
 from mediacaster import byteranges
+from mediacaster.errors import NotFound
 from mediacaster.filebody import MultipartRanges, file_body
 from mediacaster.services.library import LibraryService
-from mediacaster.services.pictures import PictureError
-from mediacaster.services.subtitles import SubtitleError
-from mediacaster.signing import SignatureError
-from mediacaster.views.entries import folder_names, load_entry, matched_entry_path, probe_now, subtitle_tracks
+from mediacaster.views.inputs import entry_path
 
+# The media family: what a Cast receiver fetches cross-origin. Every answer
+# of these routes, errors included, carries the CORS headers, so that a
+# receiver can read why a request failed.
+CORS_ROUTES = frozenset({"media.stream", "media.download", "media.subtitles", "media.picture"})
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag",
 }
 PREFLIGHT_HEADERS = {
-    **CORS_HEADERS,
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
     "Access-Control-Allow-Headers": "Range, If-Range, If-Match, If-None-Match, "
     "If-Modified-Since, If-Unmodified-Since, Content-Type",
@@ -36,17 +37,24 @@ PREFLIGHT_HEADERS = {
 CACHE_CONTROL = "private, max-age=300"
 
 
+@subscriber(NewResponse)
+def cors(event):
+    route = getattr(event.request, "matched_route", None)
+    if route is not None and route.name in CORS_ROUTES:
+        event.response.headers.update(CORS_HEADERS)
+
+
 @view_config(route_name="media.stream", request_method=("GET", "HEAD"))
 @view_config(route_name="media.download", request_method=("GET", "HEAD"))
 def media(request):
+    services = request.registry.services
     download = request.matched_route.name == "media.download"
-    accel = request.registry.app_settings.accel_redirect
+    accel = services.settings.accel_redirect
     if accel:
-        entry, _ = signed_entry(request)
-        return accel_redirect(request, accel, entry, download)
-    root, segments = matched_entry_path(request)
+        return accel_redirect(request, accel, signed_entry(request), download)
+    root, segments = entry_path(request)
     check_signature(request, root, segments)
-    file, entry = request.registry.library.open(root, segments)
+    file, entry = services.library.open(root, segments)
     try:
         return file_response(request, file, entry, download)
     except BaseException:
@@ -57,17 +65,9 @@ def media(request):
 @view_config(route_name="media.subtitles", request_method=("GET", "HEAD"))
 def subtitles(request):
     """A subtitle track of a video as WebVTT (converted once, then cached)."""
-    entry, path = signed_entry(request)
-    probe = probe_now(request, entry)
-    tracks = {str(t.id): t for t in subtitle_tracks(request, entry, probe)}
-    track = tracks.get(request.params.get("track", ""))
-    if track is None:
-        raise HTTPNotFound(f"{entry.name} has no subtitle track {request.params.get('track')!r}")
-    try:
-        vtt = request.registry.subtitles.webvtt(path, os.stat(path), track)
-    except SubtitleError as error:
-        raise HTTPUnprocessableEntity(str(error)) from None
-    response = Response(body=vtt, headers=CORS_HEADERS)
+    entry = signed_entry(request)
+    vtt = request.registry.services.playback.webvtt(entry, request.params.get("track", ""))
+    response = Response(body=vtt)
     response.content_type, response.charset = "text/vtt", "utf-8"
     response.cache_control = CACHE_CONTROL
     return response
@@ -76,14 +76,12 @@ def subtitles(request):
 @view_config(route_name="media.picture", request_method=("GET", "HEAD"))
 def picture(request):
     """A poster, cover art or preview of the file, as a cached JPEG."""
-    entry, path = signed_entry(request)
+    entry = signed_entry(request)
+    jpeg = request.registry.services.playback.picture(entry)
     try:
-        jpeg = request.registry.pictures.picture(
-            path, entry.kind, probe_now(request, entry), folder_names(request, entry)
-        )
-    except (PictureError, OSError) as error:
-        raise HTTPNotFound(str(error)) from None
-    file = open(jpeg, "rb")  # noqa: SIM115 - the response body owns and closes it
+        file = open(jpeg, "rb")  # noqa: SIM115 - the response body owns and closes it
+    except OSError:
+        raise NotFound("the picture was removed from the cache meanwhile; ask again") from None
     try:
         st = os.fstat(file.fileno())
         return file_response(
@@ -95,13 +93,13 @@ def picture(request):
 
 
 def signed_entry(request):
-    """The file a signed media-family URL names: ``(entry, path on disk)``."""
-    root, segments = matched_entry_path(request)
+    """The file a signed media-family URL names."""
+    root, segments = entry_path(request)
     check_signature(request, root, segments)
-    entry = load_entry(request, root, segments)
+    entry = request.registry.services.library.entry(root, segments)
     if entry.is_dir:
-        raise HTTPNotFound("a folder is not a media file")
-    return entry, request.registry.library.file_key(entry)[0]
+        raise NotFound("a folder is not a media file")
+    return entry
 
 
 @view_config(route_name="media.stream", request_method="OPTIONS")
@@ -114,13 +112,10 @@ def preflight(request):
 
 
 def check_signature(request, root, segments):
-    if not request.registry.app_settings.require_signed_media:
-        return
-    params = request.GET
-    try:
-        request.registry.signer.verify(root, "/".join(segments), params.get("exp"), params.get("sig"))
-    except SignatureError as error:
-        raise HTTPForbidden(str(error)) from None
+    services = request.registry.services
+    if services.settings.require_signed_media:
+        params = request.GET
+        services.signer.verify(root, "/".join(segments), params.get("exp"), params.get("sig"))
 
 
 def file_response(request, file, entry, download):
@@ -129,7 +124,7 @@ def file_response(request, file, entry, download):
     etag = byteranges.make_etag(size, entry.mtime_ns, entry.inode)
     decision = byteranges.decide(request.headers, request.method, size, etag, entry.mtime)
 
-    response = Response(status=decision.status, headers=CORS_HEADERS)
+    response = Response(status=decision.status)
     response.headers["Accept-Ranges"] = "bytes"
     if decision.status in (200, 206, 304):
         response.headers["ETag"] = etag
@@ -172,7 +167,7 @@ def file_response(request, file, entry, download):
 
 def accel_redirect(request, prefix, entry, download):
     """Let nginx send the bytes (sendfile, ranges) once the app has said yes."""
-    response = Response(status=200, headers=CORS_HEADERS)
+    response = Response(status=200)
     response.headers["X-Accel-Redirect"] = f"{prefix}/{quote(entry.root)}/{quote(entry.path)}"
     response.content_type = entry.content_type
     if download:

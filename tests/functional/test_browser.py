@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import REPO, wait_for
-from tests.support import LiveServer
+from tests.common.app import REPO, wait_for
+from tests.common.servers import LiveServer
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -59,7 +59,11 @@ def site(make_app, library, tv):
             roots={"films": library},
             **{"mediacaster.discovery": "true", "mediacaster.discovery_interfaces": "127.0.0.1"},
         )
-        wait_for(lambda: any(d.name == TV and d.online for d in app.registry.cast.devices()), 40, "discovery")
+        wait_for(
+            lambda: any(d.name == TV and d.online for d in app.registry.services.cast.devices()),
+            40,
+            "discovery",
+        )
         return app
 
     servers = []

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from mediacaster import main
+from mediacaster.fakecast import FakeChromecast
 from mediacaster.services.cast import (
     CastMedia,
     CastService,
@@ -18,9 +19,8 @@ from mediacaster.services.cast import (
     UnknownDevice,
     UnsupportedMedia,
 )
-from tests.conftest import LOOPBACK, app_settings, wait_for
-from tests.fakecast import FakeChromecast
-from tests.support import LiveServer
+from tests.common.app import LOOPBACK, app_settings, wait_for
+from tests.common.servers import LiveServer
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def service(tv, hidden_tv):
     service.start()
     wait_for(lambda: len([d for d in service.devices() if d.online]) >= 2, 40, "discovery")
     yield service
-    service.stop()
+    service.close()
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def media_server(redis_server, media_files):
     app = main({}, **app_settings({"m": media_files}, redis_server.url))
     with LiveServer(app) as server:
         yield app, server
-    app.registry.search.stop()
+    app.registry.services.close()
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def media_for(media_server, service):
 
     def build(name, kind, device="Living Room TV", **extra):
         address = service.local_address(device)
-        signed = app.registry.signer.sign("m", name)
+        signed = app.registry.services.signer.sign("m", name)
         url = f"http://{address}:{server.port}/media/m/{quote(name)}?exp={signed['exp']}&sig={signed['sig']}"
         content_type = {"video": "video/mp4", "audio": "audio/mpeg", "image": "image/jpeg"}.get(
             kind, "text/plain"
@@ -120,9 +120,9 @@ def test_cast_a_video_the_device_fetches_it(service, tv, media_for):
     assert media.url.startswith("http://127.0.0.1:")  # the address on the device's connection
     fetches_before = len(tv.fetches)
     status = service.cast("Living Room TV", media)
-    assert status["media"]["player_state"] == "PLAYING"
-    assert status["media"]["content_id"] == media.url
-    assert status["device"]["app_id"] == "CC1AD845"
+    assert status.media.player_state == "PLAYING"
+    assert status.media.content_id == media.url
+    assert status.device.app_id == "CC1AD845"
     _, load = tv.loads[-1]
     assert load["media"]["streamType"] == "BUFFERED"
     assert load["media"]["contentType"] == "video/mp4"
@@ -149,7 +149,7 @@ def test_cast_audio_with_music_metadata_and_an_image(service, tv, media_for):
 def test_cast_from_a_start_position(service, tv, media_for):
     status = service.cast("Living Room TV", media_for("movie tail-index.mp4", "video", start=12.5))
     assert tv.loads[-1][1]["currentTime"] == 12.5
-    assert status["media"]["current_time"] >= 12.5
+    assert status.media.current_time >= 12.5
 
 
 def test_unsupported_media(service, media_for):
@@ -179,33 +179,33 @@ def test_a_url_answering_403_is_a_load_failed(service, media_server):
 
 def test_every_control(service, tv, media_for):
     service.cast("Living Room TV", media_for("movie tail-index.mp4", "video"))
-    assert service.pause("Living Room TV")["media"]["player_state"] == "PAUSED"
+    assert service.pause("Living Room TV").media.player_state == "PAUSED"
     assert tv.player_state == "PAUSED"
-    assert service.play("Living Room TV")["media"]["player_state"] == "PLAYING"
+    assert service.play("Living Room TV").media.player_state == "PLAYING"
     assert tv.player_state == "PLAYING"
     service.seek("Living Room TV", 20)
     assert 20 <= tv.position() < 22
-    assert service.set_volume("Living Room TV", 0.3)["device"]["volume"] == pytest.approx(0.3)
+    assert service.set_volume("Living Room TV", 0.3).device.volume == pytest.approx(0.3)
     assert tv.volume["level"] == pytest.approx(0.3)
-    assert service.set_muted("Living Room TV", True)["device"]["muted"] is True
+    assert service.set_muted("Living Room TV", True).device.muted is True
     assert tv.volume["muted"] is True
     service.set_muted("Living Room TV", False)
     status = service.status("Living Room TV")
-    assert status["media"]["title"] == "movie tail-index.mp4"
-    assert status["media"]["duration"] == 30.0
-    assert 20 <= status["media"]["current_time"] < 25
-    stopped = service.stop_media("Living Room TV")["media"]
-    assert stopped["player_state"] == "IDLE" and stopped["idle_reason"] == "CANCELLED"
+    assert status.media.title == "movie tail-index.mp4"
+    assert status.media.duration == 30.0
+    assert 20 <= status.media.current_time < 25
+    stopped = service.stop_media("Living Room TV").media
+    assert stopped.player_state == "IDLE" and stopped.idle_reason == "CANCELLED"
     with pytest.raises(NothingPlaying, match="nothing is playing on Living Room TV"):
         service.pause("Living Room TV")
-    assert service.quit_app("Living Room TV")["device"]["app_id"] is None
+    assert service.quit_app("Living Room TV").device.app_id is None
     with pytest.raises(ValueError):
         service.set_volume("Living Room TV", 1.5)
 
 
 def test_playback_ends_with_finished(service, tv, media_for):
     service.cast("Living Room TV", media_for("movie tail-index.mp4", "video", start=29.5))
-    wait_for(lambda: service.status("Living Room TV")["media"]["idle_reason"] == "FINISHED", 5, "FINISHED")
+    wait_for(lambda: service.status("Living Room TV").media.idle_reason == "FINISHED", 5, "FINISHED")
 
 
 # -- reliability -----------------------------------------------------------------------
@@ -217,7 +217,7 @@ def test_a_lost_load_is_sent_again(service, tv, media_for):
         before = len(tv.loads)
         tv.drop_next_loads = 1
         status = service.cast("Living Room TV", media_for("song.mp3", "audio"))
-        assert status["media"]["player_state"] == "PLAYING"
+        assert status.media.player_state == "PLAYING"
         assert len(tv.loads) - before == 2
     finally:
         service.load_timeout = saved
@@ -227,7 +227,7 @@ def test_200_casts_in_a_row_all_confirmed(service, tv, media_for):
     media = media_for("photo.jpg", "image")
     before = len(tv.loads)
     for _ in range(200):
-        assert service.cast("Living Room TV", media)["media"]["content_id"] == media.url
+        assert service.cast("Living Room TV", media).media.content_id == media.url
     assert len(tv.loads) - before == 200  # none lost, none retried
 
 
@@ -265,7 +265,7 @@ def test_a_device_that_vanishes_and_comes_back(service, tv, media_for):
     finally:
         tv.start(tv._zeroconf)
     wait_for(lambda: service.find("Living Room TV").online, 15, "back online")
-    assert service.cast("Living Room TV", media)["media"]["player_state"] == "PLAYING"
+    assert service.cast("Living Room TV", media).media.player_state == "PLAYING"
 
 
 def test_a_device_that_restarts_gets_its_connection_back(service, tv, media_for):
@@ -273,7 +273,7 @@ def test_a_device_that_restarts_gets_its_connection_back(service, tv, media_for)
     service.cast("Living Room TV", media)
     tv.restart()  # every connection drops, the app is gone
     status = service.cast("Living Room TV", media)
-    assert status["media"]["player_state"] == "PLAYING"
+    assert status.media.player_state == "PLAYING"
 
 
 def test_an_unreachable_device_answers_within_seconds(service, hidden_tv, media_for):
@@ -305,4 +305,4 @@ def test_the_app_discovers_from_startup_and_reports_it(make_app, tv, hidden_tv):
     assert found
     discovery = testapp.get("/healthz").json["discovery"]
     assert discovery["running"] is True and discovery["known_hosts"] == ["127.0.0.3"]
-    assert {d.name for d in app.registry.cast.devices()} >= {"Living Room TV", "Bedroom TV"}
+    assert {d.name for d in app.registry.services.cast.devices()} >= {"Living Room TV", "Bedroom TV"}

@@ -6,9 +6,9 @@ import shutil
 import pytest
 import webtest
 
-from mediacaster.openapi import SPEC
-from tests.conftest import wait_for
-from tests.support import LiveServer
+from mediacaster.apispec import SPEC
+from tests.common.app import wait_for
+from tests.common.servers import LiveServer
 
 TV = "Living Room TV"
 BEDROOM = "Bedroom TV"
@@ -37,7 +37,7 @@ def cast_app(make_app, castable, tv, hidden_tv):
             "mediacaster.known_hosts": "127.0.0.3",
         },
     )
-    wait_for(lambda: len([d for d in app.registry.cast.devices() if d.online]) >= 2, 40, "discovery")
+    wait_for(lambda: len([d for d in app.registry.services.cast.devices() if d.online]) >= 2, 40, "discovery")
     return app
 
 

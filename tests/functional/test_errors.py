@@ -5,7 +5,7 @@ import http.client
 import pytest
 from pyramid.config import Configurator
 
-from tests.support import LiveServer
+from tests.common.servers import LiveServer
 
 TRAVERSALS = [
     "/media/video/../../../etc/passwd",

@@ -16,7 +16,7 @@ import webtest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import LiveServer
+from tests.common.servers import LiveServer
 
 SIZE = 1_000_000
 
@@ -41,11 +41,11 @@ def media_root(tmp_path_factory):
 @pytest.fixture(scope="module")
 def media_app(redis_server, media_root, library_roots):
     from mediacaster import main
-    from tests.conftest import app_settings
+    from tests.common.app import app_settings
 
     app = main({}, **app_settings({"m": media_root, **library_roots}, redis_server.url))
     yield app
-    app.registry.search.stop()
+    app.registry.services.close()
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def server(media_app):
 
 
 def media_url(app, name, route="media"):
-    params = app.registry.signer.sign("m", name)
+    params = app.registry.services.signer.sign("m", name)
     return f"/{route}/m/{quote(name)}?exp={params['exp']}&sig={params['sig']}"
 
 
@@ -312,12 +312,12 @@ def test_unsigned_forged_and_expired_urls_are_403(client, media_app):
     status, headers, body = client.request("/media/m/clip.mp4")
     assert status == 403 and b"carries no signature" in body
     assert headers["Access-Control-Allow-Origin"] == "*"  # the receiver may read the reason
-    good = media_app.registry.signer.sign("m", "clip.mp4")
+    good = media_app.registry.services.signer.sign("m", "clip.mp4")
     status, _, body = client.request(f"/media/m/clip.mp4?exp={good['exp']}&sig=AAAA{good['sig'][4:]}")
     assert status == 403 and b"does not match" in body
     status, _, body = client.request(f"/media/m/small.mp4?exp={good['exp']}&sig={good['sig']}")
     assert status == 403 and b"does not match" in body
-    old = media_app.registry.signer.sign("m", "clip.mp4", now=time.time() - 3 * 86400)
+    old = media_app.registry.services.signer.sign("m", "clip.mp4", now=time.time() - 3 * 86400)
     status, _, body = client.request(f"/media/m/clip.mp4?exp={old['exp']}&sig={old['sig']}")
     assert status == 403 and b"expired at" in body
 

@@ -9,8 +9,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from mediacaster import main
-from tests.conftest import REPO, app_settings
-from tests.support import LiveServer, Nginx
+from tests.common.app import REPO, app_settings
+from tests.common.servers import LiveServer, Nginx
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def proxy(redis_server, roots, tmp_path_factory):
     )
     with server, Nginx(rendered_conf(roots, socket_path)) as nginx:
         yield nginx
-    app.registry.search.stop()
+    app.registry.services.close()
 
 
 def get(nginx, path, headers=None):

@@ -6,9 +6,10 @@ import stat
 import pytest
 import webtest
 
+from mediacaster.playback.verdicts import NO_SOUND, PLAYS, UNKNOWN, WONT_PLAY, judge
+from mediacaster.services.ffmpeg import Tool
 from mediacaster.services.probe import ProbeService
-from mediacaster.verdicts import NO_SOUND, PLAYS, UNKNOWN, WONT_PLAY, judge
-from tests.conftest import wait_for
+from tests.common.app import wait_for
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def prober(redis_server):
     client.flushdb()
     service = ProbeService(client)
     yield service
-    service.stop()
+    service.close()
 
 
 def probe(prober, path):
@@ -77,7 +78,7 @@ def test_results_are_cached_and_refreshed_when_the_file_changes(prober, media_li
     copy = tmp_path / "copy.mp4"
     copy.write_bytes((media_library["films"] / "tail index.mp4").read_bytes())
     assert probe(prober, copy)["ok"]
-    prober.ffprobe = "/bin/false"  # from now on only the cache can answer
+    prober.ffprobe = Tool("false")  # from now on only the cache can answer
     assert probe(prober, copy)["ok"]
     os.utime(copy, ns=(1, 1))
     assert probe(prober, copy)["ok"] is False  # a new version: read again
@@ -87,7 +88,7 @@ def test_an_overrunning_ffprobe_is_killed(prober, tmp_path):
     slow = tmp_path / "ffprobe"
     slow.write_text("#!/bin/sh\nexec sleep 30\n")
     slow.chmod(slow.stat().st_mode | stat.S_IEXEC)
-    prober.ffprobe, prober.timeout = str(slow), 0.5
+    prober.ffprobe, prober.timeout = Tool("ffprobe", str(tmp_path)), 0.5
     target = tmp_path / "x.mp4"
     target.write_bytes(b"x")
     result = probe(prober, target)

@@ -8,7 +8,7 @@ import webtest
 from pyramid.config import Configurator
 
 from mediacaster.session import COOKIE_NAME
-from tests.support import RedisServer
+from tests.common.servers import RedisServer
 
 
 def add_session_writer(app):

@@ -6,8 +6,9 @@ import urllib.request
 import pytest
 import webtest
 
+from mediacaster.services.ffmpeg import Tool
 from mediacaster.services.subtitles import decode_text
-from tests.conftest import wait_for
+from tests.common.app import wait_for
 
 TV = "Living Room TV"
 
@@ -103,7 +104,7 @@ def test_pictures_posters_cover_art_and_previews(client, path):
 def test_pictures_are_made_once(client):
     url = file_entry(client, "tail index.mp4")["picture_url"]
     first = client.get(url).body
-    client.app.registry.pictures.ffmpeg = "/bin/false"  # only the cache can answer now
+    client.app.registry.services.pictures.ffmpeg = Tool("false")  # only the cache can answer now
     assert client.get(url).body == first
 
 
@@ -138,7 +139,9 @@ def test_cast_carries_tracks_and_picture_and_subtitles_switch(make_app, library,
             "mediacaster.discovery_interfaces": "127.0.0.1",
         },
     )
-    wait_for(lambda: any(d.name == TV and d.online for d in app.registry.cast.devices()), 40, "discovery")
+    wait_for(
+        lambda: any(d.name == TV and d.online for d in app.registry.services.cast.devices()), 40, "discovery"
+    )
     script = server_for(app)
     script.post_json("/api/cast", {"path": "m/tail index.mp4", "device": TV})
     media = tv.loads[-1][1]["media"]

@@ -59,7 +59,7 @@ def test_rescan_sees_new_and_removed_files(tmp_path):
             time.sleep(0.05)
         assert index.query("newfile")[1] == 0
     finally:
-        index.stop()
+        index.close()
 
 
 def test_unchanged_folders_are_not_listed_again(tmp_path):

@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from mediacaster.settings import DEMO_LIBRARY, SettingsError, load, parse_roots
-from tests.conftest import REPO, SECRET
+from tests.common.app import REPO, SECRET
 
 
 def test_roots_are_named_folders(tmp_path):

@@ -7,8 +7,9 @@ a Default Media Receiver it fetches the media it is told to LOAD (``bytes=0-``
 first, then the tail of an MP4 whose index is at the end), answers LOAD_FAILED
 when it cannot, and lets playback time run while PLAYING.
 
-Run it by hand to try the UI without a TV:
-``python -m tests.fakecast --name "Living Room TV" --address 127.0.0.2``
+A development tool, shipped with the package so that the tests, the
+benchmarks and people trying the UI without a TV all run the same device:
+``python -m mediacaster.fakecast --name "Living Room TV" --address 127.0.0.2``
 """
 
 import argparse
@@ -27,9 +28,9 @@ from pathlib import Path
 
 from pychromecast.generated.cast_channel_pb2 import CastMessage
 
-from mediacaster.services.cast import _outside_event_loops
+from mediacaster.services.cast import outside_event_loops
 
-TLS_DIR = Path(__file__).parent / "fakecast_tls"
+TLS_DIR = Path(__file__).parent / "tls"
 NS_CONNECTION = "urn:x-cast:com.google.cast.tp.connection"
 NS_HEARTBEAT = "urn:x-cast:com.google.cast.tp.heartbeat"
 NS_RECEIVER = "urn:x-cast:com.google.cast.receiver"
@@ -136,12 +137,12 @@ class FakeChromecast:
             server=f"{self.uuid.hex}.local.",
         )
         info = self._info
-        _outside_event_loops(lambda: zeroconf.register_service(info, allow_name_change=False))
+        outside_event_loops(lambda: zeroconf.register_service(info, allow_name_change=False))
 
     def unadvertise(self):
         if self._zeroconf is not None and self._info is not None:
             info, self._info = self._info, None
-            _outside_event_loops(lambda: self._zeroconf.unregister_service(info))
+            outside_event_loops(lambda: self._zeroconf.unregister_service(info))
 
     # -- known_hosts: /setup/eureka_info on port 8008 ----------------------
 
@@ -476,7 +477,3 @@ def main():
     except KeyboardInterrupt:
         device.stop()
         zeroconf.close()
-
-
-if __name__ == "__main__":
-    main()

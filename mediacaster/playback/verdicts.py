@@ -11,6 +11,8 @@ usually means silence.
 
 from dataclasses import dataclass
 
+from mediacaster.mediatypes import MEDIA_KINDS
+
 PLAYS, NO_SOUND, WONT_PLAY, UNKNOWN = "plays", "plays_without_sound", "will_not_play", "unknown"
 LABELS = {PLAYS: "Plays", NO_SOUND: "Plays without sound", WONT_PLAY: "Will not play", UNKNOWN: "Unknown"}
 
@@ -60,7 +62,7 @@ class Verdict:
 
 def judge(probe, kind, model, device_type, content_type=None):
     """The verdict for a file (its ``probe``, kind and content type by name) on a device."""
-    if kind not in ("video", "audio", "image"):
+    if kind not in MEDIA_KINDS:
         return Verdict(WONT_PLAY, "not video, audio or a picture")
     if probe is None:
         return Verdict(UNKNOWN, "the file has not been read yet")

@@ -1,0 +1,517 @@
+"""The JSON API, described once: pydantic models from which the OpenAPI document is made.
+
+Views parse every query string and body through the request models here
+(:mod:`mediacaster.views.inputs`), so what the document says is what the
+server accepts; the response models describe what :mod:`mediacaster.presenters`
+builds, and the test suite checks every API response against the document.
+OpenAPI path parameters cannot hold ``/``: ``/api/library/{path}`` takes the
+root and the path below it as one parameter, sent as it is (``video/Films``) or
+with ``%2F`` for each ``/``, which the server reads the same way.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
+
+from mediacaster.mediatypes import KINDS
+
+LISTING_MAX = 10_000_000
+SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT = 50, 1000
+DEVICE = "a device id or friendly name; default: the one chosen in this session"
+
+# -- requests -------------------------------------------------------------------
+
+
+class Body(BaseModel):
+    """A JSON body: values of the wrong type are refused, not converted."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, extra="ignore")
+
+
+class Query(BaseModel):
+    """A query string: text converted to the field's type."""
+
+    model_config = ConfigDict(allow_inf_nan=False, extra="ignore", str_strip_whitespace=True)
+
+
+class ChooseDevice(Body):
+    device: str = Field(min_length=1, description="a device id or name")
+
+
+class CastRequest(Body):
+    path: str = Field(min_length=1, description='the file, as "<root>/<path below the root>"')
+    device: str | None = Field(None, description=DEVICE)
+    start: float = Field(0, ge=0, description="seconds from the start")
+    force: bool = Field(False, description="cast even a file that will not play on the device")
+
+
+class PlayerCommand(Body):
+    device: str | None = Field(None, description=DEVICE)
+
+
+class Seek(PlayerCommand):
+    position: float = Field(ge=0, description="seconds from the start")
+
+
+class Volume(PlayerCommand):
+    level: float = Field(ge=0, le=1, description="from 0 (silent) to 1")
+
+
+class Mute(PlayerCommand):
+    muted: bool = Field(True, description="true to mute, false to unmute")
+
+
+class Subtitles(PlayerCommand):
+    track: int | None = Field(None, description="a subtitle track id, or null for none")
+
+
+PLAYER_ACTIONS = {
+    "play": PlayerCommand,
+    "pause": PlayerCommand,
+    "stop": PlayerCommand,
+    "seek": Seek,
+    "volume": Volume,
+    "mute": Mute,
+    "subtitles": Subtitles,
+}
+
+
+class ListingQuery(Query):
+    sort: Literal["name", "date", "size"] = "name"
+    order: Literal["asc", "desc"] | None = Field(None, description="default: desc by date, else asc")
+    q: str = Field("", description="only names holding every word")
+    offset: int = Field(0, ge=0, le=LISTING_MAX, description="first entry of the page")
+    limit: int = Field(LISTING_MAX, ge=1, le=LISTING_MAX, description="entries in the page")
+    device: str | None = Field(None, description="add a will-it-play verdict for this device to each entry")
+
+    @property
+    def direction(self):
+        return self.order or ("desc" if self.sort == "date" else "asc")
+
+
+class SearchQuery(Query):
+    q: str = Field(min_length=1, description="the words to search for")
+    limit: int = Field(SEARCH_DEFAULT_LIMIT, ge=1, le=SEARCH_MAX_LIMIT)
+
+
+class StatusQuery(Query):
+    device: str | None = Field(None, description=DEVICE)
+
+
+# -- responses ------------------------------------------------------------------
+
+
+class Reply(BaseModel):
+    """A response: fields the description does not name are refused, so drift fails a test."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(Reply):
+    error: str = Field(description="a stable code, such as not_found or will_not_play")
+    detail: str = Field(description="what went wrong, in words")
+
+
+class Verdict(Reply):
+    verdict: Literal["plays", "plays_without_sound", "will_not_play", "unknown"]
+    label: str
+    reason: str
+
+
+class VideoStream(Reply):
+    codec: str | None
+    profile: str | None
+    level: float | None
+    width: int | None
+    height: int | None
+    fps: float | None
+
+
+class AudioStream(Reply):
+    codec: str | None
+    channels: int | None
+    language: str | None
+
+
+class SubtitleStream(Reply):
+    index: int | None
+    codec: str | None
+    language: str | None
+    title: str | None
+    text: bool
+
+
+class Probe(Reply):
+    """What ffprobe read of the file; ``ok`` false with the reason when it could not."""
+
+    ok: bool
+    error: str | None = None
+    container: str | None = None
+    content_type: str | None = None
+    duration: float | None = None
+    video: VideoStream | None = None
+    audio: list[AudioStream] | None = None
+    subtitles: list[SubtitleStream] | None = None
+    picture: bool | None = None
+    width: int | None = None
+    height: int | None = None
+    tags: dict[str, str] | None = None
+
+
+class SubtitleTrack(Reply):
+    id: int
+    label: str
+    language: str | None
+    url: str
+
+
+class Entry(Reply):
+    name: str
+    root: str
+    path: str = Field(description="below the root; empty for the root itself")
+    kind: Literal[KINDS]
+    size: int
+    mtime: str = Field(json_schema_extra={"format": "date-time"})
+    content_type: str | None
+    url: str = Field(description="the page of the entry")
+    api_url: str
+    stream_url: str | None = Field(None, description="files only: the bytes, signed")
+    download_url: str | None = Field(None, description="files only: as an attachment, signed")
+    picture_url: str | None = Field(None, description="video, audio and pictures: a JPEG, signed")
+    probe_state: Literal["done", "pending", "unavailable"] | None = None
+    probe: Probe | None = None
+    verdict: Verdict | None = Field(None, description="with ?device=: whether it plays there")
+    subtitles: list[SubtitleTrack] | None = Field(None, description="a file's own entry: its tracks")
+
+
+class ProbeProgress(Reply):
+    available: bool
+    detail: str | None
+    pending: int = Field(description="files being read, in the whole library")
+    pending_here: int = Field(description="entries of this page still being read")
+
+
+class Folder(Reply):
+    root: str
+    path: str
+    parent: str | None = Field(description="the parent folder's path; null for a root")
+    parent_url: str | None
+    sort: Literal["name", "date", "size"]
+    order: Literal["asc", "desc"]
+    total: int = Field(description="entries in the folder (after q), of which this page is a part")
+    entries: list[Entry]
+    probe: ProbeProgress
+
+
+class Roots(Reply):
+    roots: list[Entry]
+
+
+class SearchResult(Reply):
+    query: str
+    total: int
+    entries: list[Entry]
+    index_ready: bool
+
+
+class Device(Reply):
+    id: str
+    name: str
+    model: str
+    type: Literal["cast", "audio", "group"]
+    online: bool
+    host: str
+    last_seen: float
+
+
+class DiscoveryState(Reply):
+    running: bool
+    devices: int
+    online: int
+    known_hosts: list[str]
+
+
+class Devices(Reply):
+    devices: list[Device]
+    discovery: DiscoveryState
+
+
+class SessionDevice(Reply):
+    id: str
+    name: str
+
+
+class SessionDeviceResult(Reply):
+    device: SessionDevice | None
+
+
+class ChosenDevice(Reply):
+    device: Device
+
+
+class RecentCast(Reply):
+    time: float
+    title: str
+    path: str
+    kind: str
+    device: str
+
+
+class Session(Reply):
+    device: SessionDevice | None
+    recent: list[RecentCast]
+    csrf_token: str
+
+
+class ClearedSession(Reply):
+    device: None
+    recent: list[RecentCast] = Field(max_length=0)
+
+
+class ReceiverStatus(Reply):
+    id: str
+    name: str
+    volume: float | None
+    muted: bool | None
+    app: str | None
+    app_id: str | None
+
+
+class StatusTrack(Reply):
+    id: int | None
+    name: str | None
+    language: str | None
+
+
+class MediaStatus(Reply):
+    player_state: str
+    current_time: float | None
+    duration: float | None
+    title: str | None
+    content_id: str | None
+    content_type: str | None
+    idle_reason: str | None
+    tracks: list[StatusTrack]
+    active_tracks: list[int]
+
+
+class Status(Reply):
+    device: ReceiverStatus
+    media: MediaStatus | None = Field(description="null when nothing is loaded")
+
+
+class CastResult(Reply):
+    device: Device
+    media_url: str = Field(description="what the device was told to fetch")
+    delivery: Literal["direct"] = Field(description="direct: the file as it is")
+    status: Status
+    verdict: Verdict
+
+
+# -- the document -----------------------------------------------------------------
+
+CONTROL_ERRORS = {
+    400: "malformed JSON or a value of the wrong type",
+    403: "the session cookie was sent without its CSRF token",
+    404: "unknown device",
+    409: "no device chosen, or nothing playing",
+    422: "a value out of range",
+    503: "device offline or unreachable",
+    504: "device did not answer in time",
+}
+
+# (route name, path, method, summary, query model, body model(s), response model, errors)
+OPERATIONS = [
+    ("api.library.roots", "/api/library", "get", "The library roots", None, None, Roots, {}),
+    (
+        "api.library",
+        "/api/library/{path}",
+        "get",
+        "A folder's entries, or one file's entry",
+        ListingQuery,
+        None,
+        (Folder, Entry),
+        {400: "a bad parameter", 404: "no such root, folder or file, or unknown device"},
+    ),
+    (
+        "api.search",
+        "/api/search",
+        "get",
+        "Files and folders by name across all roots",
+        SearchQuery,
+        None,
+        SearchResult,
+        {400: "no query or a bad limit"},
+    ),
+    ("api.devices", "/api/devices", "get", "Cast devices found on the network", None, None, Devices, {}),
+    (
+        "api.session",
+        "/api/session",
+        "get",
+        "What this session holds, and its CSRF token",
+        None,
+        None,
+        Session,
+        {503: "Redis unreachable"},
+    ),
+    (
+        "api.session",
+        "/api/session",
+        "delete",
+        "Clear this session",
+        None,
+        None,
+        ClearedSession,
+        {403: CONTROL_ERRORS[403], 503: "Redis unreachable"},
+    ),
+    (
+        "api.session.device",
+        "/api/session/device",
+        "get",
+        "The device chosen in this session",
+        None,
+        None,
+        SessionDeviceResult,
+        {503: "Redis unreachable"},
+    ),
+    (
+        "api.session.device",
+        "/api/session/device",
+        "put",
+        "Choose this session's device",
+        None,
+        ChooseDevice,
+        ChosenDevice,
+        CONTROL_ERRORS,
+    ),
+    (
+        "api.cast",
+        "/api/cast",
+        "post",
+        "Cast a file; answers once the device confirmed the LOAD",
+        None,
+        CastRequest,
+        CastResult,
+        {
+            **CONTROL_ERRORS,
+            404: "unknown device or path",
+            415: "not video, audio or an image",
+            422: "a value out of range, or a file that will not play there (will_not_play) without force",
+            502: "the device could not load the media (LOAD_FAILED)",
+        },
+    ),
+    (
+        "api.status",
+        "/api/status",
+        "get",
+        "Device and media status",
+        StatusQuery,
+        None,
+        Status,
+        CONTROL_ERRORS,
+    ),
+    (
+        "api.player",
+        "/api/player/{action}",
+        "post",
+        "Control playback: " + ", ".join(PLAYER_ACTIONS),
+        None,
+        tuple(dict.fromkeys(PLAYER_ACTIONS.values())),
+        Status,
+        {**CONTROL_ERRORS, 404: "unknown device or action"},
+    ),
+    ("api.openapi", "/api/openapi.json", "get", "This document", None, None, None, {}),
+]
+
+PATH_PARAMETERS = {
+    "/api/library/{path}": {
+        "name": "path",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "the root's name, then the path below it; '/' as it is or as %2F",
+    },
+    "/api/player/{action}": {
+        "name": "action",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": list(PLAYER_ACTIONS)},
+    },
+}
+
+
+def _ref(model):
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(schema, description):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _schema(models):
+    if isinstance(models, tuple):
+        return {"anyOf": [_ref(m) for m in models]} if len(models) > 1 else _ref(models[0])
+    return _ref(models)
+
+
+def _query_parameters(model):
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, field in schema["properties"].items():
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": field}
+        if "description" in field:
+            parameter["description"] = field["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+def build():
+    """The OpenAPI 3.1 document of the API."""
+    models = {Error}
+    paths = {}
+    for _route, path, method, summary, query, body, reply, errors in OPERATIONS:
+        operation = {"summary": summary}
+        parameters = [PATH_PARAMETERS[path]] if path in PATH_PARAMETERS else []
+        if query is not None:
+            parameters += _query_parameters(query)
+        if parameters:
+            operation["parameters"] = parameters
+        if body is not None:
+            models.update(body if isinstance(body, tuple) else (body,))
+            operation["requestBody"] = {
+                "required": False,
+                "content": {"application/json": {"schema": _schema(body)}},
+            }
+        if reply is None:
+            ok = {
+                "description": "OpenAPI 3.1",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        else:
+            models.update(reply if isinstance(reply, tuple) else (reply,))
+            ok = _json(_schema(reply), "OK")
+        responses = {"200": ok}
+        for status, description in sorted(errors.items()):
+            responses[str(status)] = _json(_ref(Error), description)
+        responses["default"] = _json(_ref(Error), "any other error, such as 405 or 500")
+        operation["responses"] = responses
+        paths.setdefault(path, {})[method] = operation
+    _, schemas = models_json_schema(
+        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "mediacaster",
+            "version": "1",
+            "description": "Browse the media library and cast it.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas["$defs"]},
+    }
+
+
+SPEC = build()

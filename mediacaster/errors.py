@@ -1,0 +1,72 @@
+"""The app's errors: each carries the status a person would expect and a stable code.
+
+Services raise these with a message a person can act on; they know nothing of
+HTTP beyond the status number that classifies the failure. One exception view
+(:mod:`mediacaster.views.errors`) answers every one of them: a page for people,
+``{"error": code, "detail": message}`` under ``/api/``.
+"""
+
+
+class AppError(Exception):
+    """Base of every error the app answers on purpose."""
+
+    status = 500
+    code = "internal_error"
+    default_detail = "something went wrong on the server; it has been logged"
+
+    def __init__(self, detail=None, headers=None):
+        super().__init__(detail or self.default_detail)
+        self.headers = dict(headers or {})  # e.g. Allow, Retry-After
+
+    @property
+    def detail(self):
+        return str(self)
+
+
+class BadRequest(AppError):
+    """The request is malformed: bad JSON, a value of the wrong type, a missing field."""
+
+    status, code = 400, "bad_request"
+    default_detail = "the request is malformed"
+
+
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+    default_detail = "this is not allowed"
+
+
+class NotFound(AppError):
+    """No such root, folder, file, track or page (or one outside its root)."""
+
+    status, code = 404, "not_found"
+    default_detail = "nothing here"
+
+
+class MethodNotAllowed(AppError):
+    status, code = 405, "method_not_allowed"
+
+
+class Conflict(AppError):
+    status, code = 409, "conflict"
+
+
+class UnsupportedMedia(AppError):
+    status, code = 415, "unsupported_media"
+
+
+class Unprocessable(AppError):
+    """Well-formed, but a value is out of range or the thing cannot be done to this file."""
+
+    status, code = 422, "unprocessable_entity"
+
+
+class Unavailable(AppError):
+    """Something the request needs is down for now; ``retry_after`` says when to try again."""
+
+    status, code = 503, "service_unavailable"
+    default_detail = "the service is unavailable for now"
+
+    def __init__(self, detail=None, headers=None, retry_after=None):
+        super().__init__(detail, headers)
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(retry_after)

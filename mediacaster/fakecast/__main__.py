@@ -1,0 +1,5 @@
+"""``python -m mediacaster.fakecast``: run a fake Chromecast until Ctrl-C."""
+
+from mediacaster.fakecast import main
+
+main()

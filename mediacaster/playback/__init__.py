@@ -1,0 +1,195 @@
+"""The playback layer: how a file reaches a target.
+
+Given an entry and a target (the browser, or a cast device), :meth:`Playback.plan`
+returns one :class:`Plan`: the verdict with its reason, how the file is
+delivered, the URLs the target fetches, its subtitle tracks, its picture and
+its metadata. The file page and the cast view both ask for a plan; views only
+translate HTTP into these calls and the plan back into HTML or JSON. URLs are
+built by an object the caller passes in (see ``mediacaster.urls.EntryUrls``),
+so this layer knows what to fetch but not how the web names it.
+"""
+
+import os
+from dataclasses import dataclass
+
+from mediacaster.errors import NotFound, Unprocessable
+from mediacaster.playback.verdicts import UNKNOWN, WONT_PLAY, Verdict, judge, misnamed_as
+from mediacaster.services.cast.model import CastMedia, Track
+from mediacaster.services.pictures import FOLDER_COVERS
+from mediacaster.services.subtitles import find_tracks
+
+# How the file reaches the target. Today every file goes as it is; conversions
+# into HLS segments add their own ways.
+DIRECT = "direct"
+
+
+class WillNotPlay(Unprocessable):
+    """The file will not play on the device, and the request did not insist."""
+
+    code = "will_not_play"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who plays the file: this browser, or a cast device of a model and a type."""
+
+    name: str
+    model: str | None = None
+    device_type: str | None = None  # cast, audio or group; None for the browser
+
+    @classmethod
+    def browser(cls):
+        return cls("this browser")
+
+    @classmethod
+    def device(cls, device):
+        return cls(device.name, device.model, device.type)
+
+    @property
+    def is_device(self):
+        return self.device_type is not None
+
+
+@dataclass(frozen=True)
+class SubtitleTrack:
+    id: int
+    label: str
+    language: str | None
+    url: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    entry: object  # the library Entry
+    target: Target
+    verdict: Verdict
+    delivery: str  # DIRECT
+    url: str  # what the target fetches
+    content_type: str  # what the target is told it is
+    picture_url: str | None
+    tracks: tuple  # of SubtitleTrack
+    title: str
+    artist: str | None
+    album: str | None
+    probe: dict | None
+    probe_state: str | None  # done, pending or unavailable; None for what is not media
+
+    def cast_media(self, start=0.0):
+        """What the cast service loads on the device."""
+        return CastMedia(
+            url=self.url,
+            content_type=self.content_type,
+            kind=self.entry.kind,
+            title=self.title,
+            thumb=self.picture_url,
+            artist=self.artist,
+            album=self.album,
+            start=start,
+            tracks=tuple(Track(t.id, t.url, t.language, t.label) for t in self.tracks),
+        )
+
+
+class Playback:
+    def __init__(self, library, probe, subtitles, pictures):
+        self.library = library
+        self.probe = probe
+        self.subtitles = subtitles
+        self.pictures = pictures
+
+    def plan(self, entry, target, urls, wait=True, force=False):
+        """The plan for playing ``entry`` on ``target``.
+
+        ``wait``: read the file now if it has not been read (one file: fine to
+        wait for), else leave it to the background. On a device, a file that
+        will not play raises :class:`WillNotPlay` unless ``force``.
+        """
+        if wait:
+            probe = self.read(entry)
+            state = ("done" if self.probe.available else "unavailable") if entry.is_media else None
+        else:
+            state, probe = self.details([entry]).get(entry.path, (None, None))
+        verdict = self.verdict(entry, probe, target)
+        if target.is_device and entry.is_media and verdict.verdict == WONT_PLAY and not force:
+            raise WillNotPlay(
+                f"{entry.name} will not play on {target.name}: {verdict.reason}; send force: true to try"
+            )
+        tags = (probe or {}).get("tags") or {}
+        return Plan(
+            entry=entry,
+            target=target,
+            verdict=verdict,
+            delivery=DIRECT,
+            url=urls.stream(entry),
+            # A .mp4 that is really MPEG-TS is announced as what it is.
+            content_type=misnamed_as(probe, entry.content_type) or entry.content_type,
+            picture_url=urls.picture(entry) if self.has_picture(entry, probe) else None,
+            tracks=tuple(
+                SubtitleTrack(t.id, t.label, t.language, urls.subtitles(entry, t.id))
+                for t in self.subtitle_tracks(entry, probe)
+            ),
+            title=tags.get("title") or os.path.splitext(entry.name)[0],
+            artist=tags.get("artist"),
+            album=tags.get("album"),
+            probe=probe,
+            probe_state=state,
+        )
+
+    def verdict(self, entry, probe, target):
+        if not target.is_device:
+            # The browser's own decoders decide; it says so as it plays.
+            return Verdict(UNKNOWN, "this browser tries the file as it is")
+        return judge(probe, entry.kind, target.model, target.device_type, entry.content_type)
+
+    # -- what is known of the files ------------------------------------------
+
+    def details(self, entries):
+        """``{entry.path: (state, probe)}`` for the media among ``entries``: cached
+        probes at once ("done"), the others queued in the background ("pending"),
+        or "unavailable" without ffprobe. Never waits for ffprobe."""
+        media = [e for e in entries if e.is_media]
+        if not self.probe.available:
+            return {e.path: ("unavailable", None) for e in media}
+        keys = {e.path: self.library.file_key(e) for e in media}
+        cached = self.probe.cached_many(keys.values())
+        details = {}
+        for path, key in keys.items():
+            if key in cached:
+                details[path] = ("done", cached[key])
+            else:
+                self.probe.schedule(*key)
+                details[path] = ("pending", None)
+        return details
+
+    def read(self, entry):
+        """The entry's probe, read now if not cached; None for what is not media."""
+        if not entry.is_media:
+            return None
+        return self.probe.probe(*self.library.file_key(entry))
+
+    def subtitle_tracks(self, entry, probe):
+        if entry.kind != "video":
+            return []
+        return find_tracks(self.library.siblings(entry), entry.name, probe)
+
+    def has_picture(self, entry, probe):
+        if entry.kind in ("video", "image") or (probe or {}).get("picture"):
+            return True
+        names = {name.lower() for name in self.library.siblings(entry)} if entry.kind == "audio" else ()
+        return any(cover in names for cover in FOLDER_COVERS)
+
+    # -- the files a plan points to --------------------------------------------
+
+    def webvtt(self, entry, track_id):
+        """Subtitle track ``track_id`` (as text from a URL) of the entry, as WebVTT bytes."""
+        tracks = {str(t.id): t for t in self.subtitle_tracks(entry, self.read(entry))}
+        track = tracks.get(track_id)
+        if track is None:
+            raise NotFound(f"{entry.name} has no subtitle track {track_id!r}")
+        path = self.library.file_path(entry)
+        return self.subtitles.webvtt(path, os.stat(path), track)
+
+    def picture(self, entry):
+        """Path of the entry's picture, a JPEG made once and cached."""
+        return self.pictures.picture(
+            self.library.file_path(entry), entry.kind, self.read(entry), self.library.siblings(entry)
+        )

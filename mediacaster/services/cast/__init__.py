@@ -1,0 +1,154 @@
+"""Cast service: discover Chromecasts, keep one connection per device, cast and control.
+
+Knows nothing of HTTP and returns plain data (:mod:`.model`). Built on
+pychromecast 14 and one shared Zeroconf, in one module per job:
+:mod:`.discovery` (the registry of devices), :mod:`.connections` (one shared
+connection per device, made serial by :mod:`.tls`), :mod:`.loading` (the LOAD
+protocol) and :mod:`.controls` (player controls and status). Nothing ever
+waits inside pychromecast's socket thread.
+"""
+
+from mediacaster.mediatypes import MEDIA_KINDS
+from mediacaster.services.cast.connections import Connections
+from mediacaster.services.cast.controls import command, read_status, require_media, subtitle_command
+from mediacaster.services.cast.discovery import Discovery, outside_event_loops
+from mediacaster.services.cast.errors import (
+    CastError,
+    DeviceTimeout,
+    DeviceUnreachable,
+    LoadFailed,
+    NothingPlaying,
+    UnknownDevice,
+    UnknownTrack,
+    UnsupportedMedia,
+)
+from mediacaster.services.cast.loading import load
+from mediacaster.services.cast.model import (
+    CastMedia,
+    Device,
+    MediaStatus,
+    PlayerStatus,
+    ReceiverStatus,
+    Track,
+)
+
+__all__ = [
+    "CastError",
+    "CastMedia",
+    "CastService",
+    "Device",
+    "DeviceTimeout",
+    "DeviceUnreachable",
+    "LoadFailed",
+    "MediaStatus",
+    "NothingPlaying",
+    "PlayerStatus",
+    "ReceiverStatus",
+    "Track",
+    "UnknownDevice",
+    "UnknownTrack",
+    "UnsupportedMedia",
+    "outside_event_loops",
+]
+
+
+class CastService:
+    def __init__(
+        self, known_hosts=(), interfaces=None, connect_timeout=5.0, load_timeout=8.0, command_timeout=5.0
+    ):
+        self.discovery = Discovery(known_hosts, interfaces)
+        self.connections = Connections(self.discovery, connect_timeout)
+        self.load_timeout = load_timeout
+        self.command_timeout = command_timeout
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self):
+        """Start continuous discovery: mDNS, and polling of the known hosts."""
+        self.discovery.start()
+        return self
+
+    def close(self):
+        self.connections.close()
+        self.discovery.stop()
+
+    def state(self):
+        return self.discovery.state()
+
+    # -- devices ---------------------------------------------------------
+
+    def devices(self):
+        return self.discovery.devices()
+
+    def find(self, id_or_name):
+        return self.discovery.find(id_or_name)
+
+    def local_address(self, id_or_name):
+        """This machine's address on the connection to the device (for the URLs it fetches)."""
+        return self.connections.local_address(self.find(id_or_name))
+
+    # -- casting and control ----------------------------------------------
+
+    def cast(self, id_or_name, media):
+        """Load ``media`` on the device; return its status once the device confirmed it."""
+        device = self.find(id_or_name)
+        if media.kind not in MEDIA_KINDS:
+            raise UnsupportedMedia(f"{media.title} is not video, audio or an image and cannot be cast")
+        cast = self.connections.get(device)
+        with self.connections.lock(device):
+            load(cast, device, media, self.load_timeout, self.connections.timeout)
+        return read_status(device, cast)
+
+    def status(self, id_or_name):
+        device = self.find(id_or_name)
+        return read_status(device, self.connections.get(device))
+
+    def _connected(self, id_or_name, playing=True):
+        """The device and its connection; with ``playing``, refuse when nothing plays."""
+        device = self.find(id_or_name)
+        cast = self.connections.get(device)
+        if playing:
+            require_media(device, cast)
+        return device, cast
+
+    def _send(self, device, cast, call, *args):
+        command(device, call, *args, timeout=self.command_timeout)
+        return read_status(device, cast)
+
+    def play(self, id_or_name):
+        device, cast = self._connected(id_or_name)
+        return self._send(device, cast, cast.media_controller.play)
+
+    def pause(self, id_or_name):
+        device, cast = self._connected(id_or_name)
+        return self._send(device, cast, cast.media_controller.pause)
+
+    def stop_media(self, id_or_name):
+        device, cast = self._connected(id_or_name)
+        return self._send(device, cast, cast.media_controller.stop)
+
+    def seek(self, id_or_name, seconds):
+        device, cast = self._connected(id_or_name)
+        if seconds < 0:
+            raise ValueError("the position must be 0 or more seconds")
+        return self._send(device, cast, cast.media_controller.seek, float(seconds))
+
+    def set_subtitles(self, id_or_name, track_id):
+        """Show subtitle track ``track_id``, or none with None."""
+        device, cast = self._connected(id_or_name)
+        call, args = subtitle_command(device, cast, track_id)
+        return self._send(device, cast, call, *args)
+
+    def set_volume(self, id_or_name, level):
+        if not 0 <= level <= 1:
+            raise ValueError("the volume must be from 0 to 1")
+        device, cast = self._connected(id_or_name, playing=False)
+        return self._send(device, cast, cast.set_volume, float(level))
+
+    def set_muted(self, id_or_name, muted):
+        device, cast = self._connected(id_or_name, playing=False)
+        return self._send(device, cast, cast.set_volume_muted, bool(muted))
+
+    def quit_app(self, id_or_name):
+        device, cast = self._connected(id_or_name, playing=False)
+        return self._send(device, cast, cast.quit_app)

@@ -1,0 +1,119 @@
+"""The LOAD protocol: what a device is told to play, and proof that it took it.
+
+pychromecast's ``play_media`` defaults to ``stream_type="LIVE"``; files are
+sent ``BUFFERED``. Its request callback fires on the connection's socket
+thread, so it only sets an event and the waiting happens in the caller's
+thread. A LOAD counts once the MEDIA_STATUS that answers it arrived; an
+unanswered LOAD is sent once more.
+"""
+
+import logging
+import threading
+
+from pychromecast.controllers.media import STREAM_TYPE_BUFFERED
+from pychromecast.error import PyChromecastError
+
+from mediacaster.services.cast.connections import wait_connected
+from mediacaster.services.cast.errors import DeviceTimeout, LoadFailed
+
+log = logging.getLogger(__name__)
+
+# Cast's MediaMetadata types: generic, movie, TV show, music track, photo.
+METADATA_GENERIC, METADATA_MUSIC, METADATA_PHOTO = 0, 3, 4
+# detailedErrorCode values of a receiver's LOAD_FAILED, in words.
+LOAD_ERRORS = {
+    100: "the media could not be played (generic media error)",
+    101: "the media could not be decoded",
+    102: "the media is not supported",
+    103: "the media could not be decoded",
+    104: "the receiver could not fetch the media",
+    110: "the media source is not supported",
+    301: "the media could not be loaded",
+    311: "a media segment could not be fetched",
+    321: "the media manifest could not be fetched",
+    411: "the media could not be fetched (network error)",
+    412: "the media could not be fetched (HTTP error)",
+}
+
+
+def load(cast, device, media, timeout, reconnect_timeout):
+    """Send the LOAD (twice at most) and return once the device confirmed it."""
+    for attempt in (1, 2):
+        waiter = _Waiter()
+        try:
+            cast.media_controller.play_media(
+                media.url,
+                media.content_type,
+                current_time=media.start or None,
+                stream_type=STREAM_TYPE_BUFFERED,
+                metadata=metadata(media),
+                media_info=text_tracks(media.tracks),
+                callback_function=waiter,
+            )
+        except PyChromecastError as error:
+            log.warning("LOAD on %s failed to send (attempt %d): %s", device.name, attempt, error)
+            wait_connected(cast, reconnect_timeout)
+            continue
+        if waiter.event.wait(timeout) and waiter.sent:
+            _check(device, waiter.response)
+            return
+        log.warning("LOAD on %s unanswered (attempt %d)", device.name, attempt)
+    raise DeviceTimeout(f"{device.name} did not confirm the cast within {timeout:g} s, twice")
+
+
+def _check(device, response):
+    kind = (response or {}).get("type")
+    if kind in ("LOAD_FAILED", "LOAD_CANCELLED", "INVALID_REQUEST"):
+        code = response.get("detailedErrorCode")
+        reason = LOAD_ERRORS.get(code) or response.get("reason") or kind.replace("_", " ").lower()
+        raise LoadFailed(f"{device.name} could not play it: {reason}")
+
+
+class _Waiter:
+    """A request callback that the socket thread fires and the caller waits on."""
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.sent = None
+        self.response = None
+
+    def __call__(self, sent, response):
+        self.sent, self.response = sent, response
+        self.event.set()
+
+
+def text_tracks(tracks):
+    """The LOAD's text tracks, shown as outlined white text like the TV's own captions."""
+    if not tracks:
+        return None
+    return {
+        "tracks": [
+            {
+                "trackId": t.id,
+                "type": "TEXT",
+                "subtype": "SUBTITLES",
+                "trackContentId": t.url,
+                "trackContentType": "text/vtt",
+                "language": t.language or "und",
+                "name": t.name,
+            }
+            for t in tracks
+        ],
+        "textTrackStyle": {"backgroundColor": "#00000000", "edgeType": "OUTLINE", "edgeColor": "#000000FF"},
+    }
+
+
+def metadata(media):
+    if media.kind == "image":
+        data = {"metadataType": METADATA_PHOTO, "title": media.title}
+    elif media.kind == "audio":
+        data = {"metadataType": METADATA_MUSIC, "title": media.title}
+        if media.artist:
+            data["artist"] = media.artist
+        if media.album:
+            data["albumName"] = media.album
+    else:
+        data = {"metadataType": METADATA_GENERIC, "title": media.title}
+    if media.thumb:
+        data["images"] = [{"url": media.thumb}]
+    return data

@@ -1,0 +1,109 @@
+"""Files made once and kept on disk: WebVTT subtitles, pictures (and next, segments).
+
+Each file is named by a hash of the version of what it was made from, in a
+folder per kind, so a changed source makes a new file and no name the app
+derives can leave the cache folder. Writes are atomic (a temporary file in the
+same folder, renamed into place), so a reader never sees half a file. The
+total size is kept under a budget: when a write goes over it, the least
+recently used files are removed. A hit sets a file's access time, never its
+modification time, which the file's ETag is made from.
+"""
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# After an eviction the cache holds at most this share of its budget, so that
+# not every write triggers one.
+LOW_WATER = 0.9
+
+
+class DiskCache:
+    def __init__(self, folder, max_bytes):
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self._size = None  # bytes in the cache, counted on first write
+        self._lock = threading.Lock()
+
+    def path(self, kind, version, suffix):
+        digest = hashlib.sha1(version.encode("utf-8", "surrogateescape")).hexdigest()
+        return self.folder / kind / f"{digest}{suffix}"
+
+    def get(self, kind, version, suffix):
+        """The cached file for ``version``, or None."""
+        path = self.path(kind, version, suffix)
+        try:
+            os.utime(path, ns=(time.time_ns(), os.stat(path).st_mtime_ns))  # a hit: recently used
+        except OSError:
+            return None
+        return path
+
+    def put(self, kind, version, suffix, make):
+        """Make the file with ``make(temporary path)`` and keep it; return its path."""
+        path = self.path(kind, version, suffix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=suffix)
+        os.close(fd)
+        try:
+            make(partial)
+            size = os.path.getsize(partial)
+            os.replace(partial, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+            raise
+        self._account(size)
+        return path
+
+    def put_bytes(self, kind, version, suffix, data):
+        return self.put(kind, version, suffix, lambda partial: Path(partial).write_bytes(data))
+
+    @property
+    def size(self):
+        with self._lock:
+            if self._size is None:
+                self._size = sum(size for _, size, _ in self._files())
+            return self._size
+
+    def _account(self, added):
+        total = self.size + added
+        with self._lock:
+            self._size = total
+        if total > self.max_bytes:
+            self._evict()
+
+    def _evict(self):
+        with self._lock:
+            files = sorted(self._files(), key=lambda f: f[2])  # least recently used first
+            total = sum(size for _, size, _ in files)
+            for path, size, _ in files:
+                if total <= self.max_bytes * LOW_WATER:
+                    break
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                    total -= size
+            self._size = total
+        log.info("disk cache %s trimmed to %d bytes", self.folder, total)
+
+    def _files(self):
+        """(path, size, last use) of every file in the cache."""
+        try:
+            kinds = list(os.scandir(self.folder))
+        except OSError:
+            return []
+        found = []
+        for kind in kinds:
+            if not kind.is_dir(follow_symlinks=False):
+                continue
+            for item in os.scandir(kind.path):
+                if item.is_file(follow_symlinks=False) and not item.name.startswith(".part-"):
+                    st = item.stat(follow_symlinks=False)
+                    found.append((item.path, st.st_size, st.st_atime))
+        return found

@@ -1,0 +1,79 @@
+"""Running ffmpeg and ffprobe: located once, time-limited, killed when they overrun.
+
+Every run is a process group of its own, so an overrun is killed with
+whatever it started, and waited for, so no zombie is left behind.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+
+
+class ToolFailed(Exception):
+    """The tool exited with an error; ``reason`` is the last line it printed."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ToolTimeout(Exception):
+    """The tool ran longer than its time limit and was killed."""
+
+
+class Tool:
+    """``ffmpeg`` or ``ffprobe``, from ``folder`` or the PATH; ``path`` is None when missing."""
+
+    def __init__(self, name, folder=""):
+        self.name = name
+        self.path = shutil.which(os.path.join(folder, name) if folder else name)
+        self._running = set()  # processes not yet waited for, for close()
+        self._lock = threading.Lock()
+
+    @property
+    def available(self):
+        return self.path is not None
+
+    def run(self, args, timeout, input=None):
+        """Run with ``args``; return its standard output, or raise ToolFailed or ToolTimeout."""
+        process = subprocess.Popen(
+            [self.path, *args],
+            stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        with self._lock:
+            self._running.add(process)
+        try:
+            stdout, stderr = process.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            raise ToolTimeout(f"{self.name} took longer than {timeout:g} s") from None
+        except BaseException:
+            _kill(process)
+            raise
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        if process.returncode != 0:
+            lines = stderr.decode(errors="replace").strip().splitlines()
+            raise ToolFailed(lines[-1] if lines else f"{self.name} failed")
+        return stdout
+
+    def close(self):
+        """Kill every run still going (the app is stopping)."""
+        with self._lock:
+            running = list(self._running)
+        for process in running:
+            _kill(process, wait=False)
+
+
+def _kill(process, wait=True):
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    if wait:
+        process.communicate()

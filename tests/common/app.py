@@ -1,0 +1,61 @@
+"""Building the app for tests: settings, a library with awkward names, waiting."""
+
+import os
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+SECRET = "test-secret-0123456789abcdef"
+LOOPBACK = ["127.0.0.1"]
+
+
+def app_settings(roots, redis_url, **extra):
+    settings = {
+        "mediacaster.roots": ";".join(f"{name}={path}" for name, path in roots.items()),
+        "redis.url": redis_url,
+        "mediacaster.secret": SECRET,
+        "mediacaster.rescan_interval": "0.2",
+        "mediacaster.require_signed_media": "true",
+        # Cast discovery is exercised by its own tests, against fake devices on loopback.
+        "mediacaster.discovery": "false",
+        # Every /api/ response is checked against the OpenAPI document.
+        "pyramid.includes": "tests.common.openapi_check",
+    }
+    settings.update(extra)
+    return settings
+
+
+def make_library(base):
+    """A small library with the awkward names real NAS shares have."""
+    base = Path(base)
+    video, audio, images = base / "video", base / "audio", base / "images"
+    for folder in (video / "Series" / "Season 1", audio / "Album", images):
+        folder.mkdir(parents=True, exist_ok=True)
+    (video / "movie.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
+    (video / "Series" / "Season 1" / "Episode 2.mkv").write_bytes(b"e2")
+    (video / "Series" / "Season 1" / "Episode 10.mkv").write_bytes(b"e10")
+    (video / "odd name #1?%.mp4").write_bytes(b"odd")
+    (video / "Café.webm").write_bytes(b"nfc")  # NFC
+    (video / "Cafe\u0301 noir.webm").write_bytes(b"nfd")  # NFD, as macOS writes it
+    (video / ".hidden.mp4").write_bytes(b"hidden")
+    (video / "notes.txt").write_text("notes")
+    (audio / "Album" / "01 Song.mp3").write_bytes(b"ID3")
+    (audio / "Album" / "cover.jpg").write_bytes(b"\xff\xd8\xff")
+    (images / "photo.png").write_bytes(b"\x89PNG")
+    outside = base / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "secret.mp4").write_bytes(b"secret")
+    os.symlink(outside / "secret.mp4", video / "escape.mp4")
+    os.symlink(outside, video / "escape-dir")
+    os.symlink(video / "movie.mp4", video / "inside-link.mp4")
+    return {"video": video, "audio": audio, "images": images}
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
