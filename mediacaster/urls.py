@@ -31,6 +31,8 @@ class EntryUrls:
         self.base = base
         self.signer = request.registry.services.signer
         self.expires = self.signer.expiry()
+        # What every URL built here depends on besides the entry itself.
+        self.generation = (base or request.application_url, self.expires)
         self._prefixes = {}
         self._signatures = {}
         self._quoted = ("", "")  # (path, quoted path) of the last entry: its URLs come together
@@ -47,14 +49,30 @@ class EntryUrls:
         """URL of the ``/{root}*path`` route ``route`` for a '/'-joined ``path``."""
         if query:
             extra = {"_app_url": self.base} if self.base else {}
-            return self.request.route_url(
-                route, root=root, path="/" + path if path else "", _query=query, **extra
-            )
+            remainder = "/" + path if path else ""
+            return self.request.route_url(route, root=root, path=remainder, _query=query, **extra)
+        return self.prefix(route, root) + self._quote(path)
+
+    def _quote(self, path):
         if not path:
-            return self.prefix(route, root)
+            return ""
         if self._quoted[0] != path:
             self._quoted = (path, "/" + quote_path_segment(path, safe=PATH_SAFE))
-        return self.prefix(route, root) + self._quoted[1]
+        return self._quoted[1]
+
+    def links(self, entry):
+        """The URLs of an entry's JSON at once: its page and API entry, and for files
+        the signed media URLs, from one quoted path and one signature."""
+        root, path = entry.root, self._quote(entry.path)
+        prefix = self.prefix
+        links = {"url": prefix("library.folder", root) + path, "api_url": prefix("api.library", root) + path}
+        if not entry.is_dir:
+            signature = self.signature(entry)
+            links["stream_url"] = prefix("media.stream", root) + path + signature
+            links["download_url"] = prefix("media.download", root) + path + signature
+            if entry.is_media:
+                links["picture_url"] = prefix("media.picture", root) + path + signature
+        return links
 
     def signature(self, entry):
         """``?exp=…&sig=…`` for the entry."""

@@ -149,15 +149,16 @@ class Playback:
         media = [e for e in entries if e.is_media]
         if not self.probe.available:
             return {e.path: ("unavailable", None) for e in media}
-        keys = {e.path: self.library.file_key(e) for e in media}
-        cached = self.probe.cached_many(keys.values())
+        keys = self.library.file_keys(media)
+        cached = self.probe.cached_many(keys)
         details = {}
-        for path, key in keys.items():
-            if key in cached:
-                details[path] = ("done", cached[key])
-            else:
+        for entry, key in zip(media, keys, strict=True):
+            probe = cached.get(key)
+            if probe is None:
                 self.probe.schedule(*key)
-                details[path] = ("pending", None)
+                details[entry.path] = ("pending", None)
+            else:
+                details[entry.path] = ("done", probe)
         return details
 
     def read(self, entry):

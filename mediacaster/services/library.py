@@ -6,6 +6,7 @@ absolute paths, symlinks pointing outside) is refused as not found, so the
 caller never needs to tell "forbidden" from "missing" and leaks nothing.
 """
 
+import functools
 import os
 import re
 import stat
@@ -47,10 +48,15 @@ class Entry(NamedTuple):
         return self.segments[:-1] if self.path else None
 
 
+@functools.lru_cache(maxsize=200_000)
 def natural_key(name):
-    """Sort 'Episode 2' before 'Episode 10', ignoring case and accents' form."""
+    """Sort 'Episode 2' before 'Episode 10', ignoring case and accents' form.
+
+    Memoised: a folder is listed again and again, and its names' keys are most
+    of what sorting it costs.
+    """
     text = unicodedata.normalize("NFC", name).casefold()
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text))
 
 
 def split_path(path):
@@ -99,10 +105,15 @@ def visible_children(folder, base):
             yield item
 
 
+# Folders whose name order is kept (see LibraryService._by_name).
+ORDERS_KEPT = 256
+
+
 class LibraryService:
     def __init__(self, roots):
         # name -> real path of the root folder, as a string for cheap prefix checks
         self.roots = {name: os.path.realpath(path) for name, path in roots.items()}
+        self._orders = {}  # real folder path -> {name: rank in natural order}
 
     def root_path(self, root):
         try:
@@ -203,10 +214,30 @@ class LibraryService:
         words = fold(query).split()
         if words:
             entries = [e for e in entries if all(w in fold(e.name) for w in words)]
-        entries.sort(key=_sort_key(sort), reverse=descending)
+        if sort == "name":
+            rank = self._by_name(real, entries)
+            entries.sort(key=lambda e: rank[e.name], reverse=descending)
+        else:
+            entries.sort(key=_sort_key(sort), reverse=descending)
         # Folders stay first whichever the order: sort() is stable.
         entries.sort(key=_is_file)
         return folder, entries
+
+    def _by_name(self, folder, entries):
+        """``{name: rank}`` in natural order for the names of ``entries``.
+
+        Sorting 10,000 names by their natural keys is most of what listing a
+        big folder costs, and the names of a folder rarely change: the order is
+        kept per folder and made again when a name it does not know appears.
+        """
+        rank = self._orders.get(folder)
+        if rank is None or any(e.name not in rank for e in entries):
+            names = sorted({e.name for e in entries} | set(rank or ()), key=natural_key)
+            rank = {name: position for position, name in enumerate(names)}
+            if len(self._orders) >= ORDERS_KEPT:
+                self._orders.pop(next(iter(self._orders)), None)
+            self._orders[folder] = rank
+        return rank
 
     @staticmethod
     def make_entry(root, path, name, st):
@@ -215,18 +246,9 @@ class LibraryService:
             content_type, kind = None, "folder"
         else:
             content_type, kind = classify(name)
-        return Entry(
-            root=root,
-            path=path,
-            name=name,
-            is_dir=is_dir,
-            size=0 if is_dir else st.st_size,
-            mtime=st.st_mtime,
-            kind=kind,
-            content_type=content_type,
-            mtime_ns=st.st_mtime_ns,
-            inode=st.st_ino,
-        )
+        # Positional: a named tuple built from keywords costs four times as much.
+        size, mtime = 0 if is_dir else st.st_size, st.st_mtime
+        return Entry(root, path, name, is_dir, size, mtime, kind, content_type, st.st_mtime_ns, st.st_ino)
 
     def lookup(self, path):
         """The entry of a ``"<root>/<path below it>"`` string, as scripts name files."""
@@ -241,6 +263,11 @@ class LibraryService:
     def file_key(self, entry):
         """``(path, size, mtime_ns)``: names a version of a file, for caches."""
         return self.file_path(entry), entry.size, entry.mtime_ns
+
+    def file_keys(self, entries):
+        """:meth:`file_key` of each of ``entries``, for a whole listing at once."""
+        bases = {root: self.root_path(root) + "/" for root in {e.root for e in entries}}
+        return [(bases[e.root] + e.path, e.size, e.mtime_ns) for e in entries]
 
     def siblings(self, entry):
         """Names of the files beside ``entry`` that a listing would show: where sidecar

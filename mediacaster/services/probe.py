@@ -6,6 +6,7 @@ without ffprobe installed the app runs and says what it cannot show.
 """
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -19,6 +20,10 @@ from mediacaster.services.ffmpeg import Tool, ToolFailed, ToolTimeout
 log = logging.getLogger(__name__)
 
 CACHE_TTL = 90 * 24 * 3600
+# Probes kept decoded in this process, besides Redis: a file version's probe
+# never changes, and a 10,000-file folder would otherwise fetch and decode
+# 10,000 of them on every listing.
+MEMO_SIZE = 100_000
 TEXT_SUBTITLES = {"subrip", "ass", "ssa", "mov_text", "webvtt", "text"}
 IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "gif_pipe"}
 # ffprobe's format names, as the containers people know.
@@ -159,6 +164,7 @@ class ProbeService:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         self._pending = set()
         self._lock = threading.Lock()
+        self._memo = {}  # (path, size, mtime_ns) -> probe, oldest first
 
     @property
     def available(self):
@@ -184,20 +190,39 @@ class ProbeService:
 
     def cached_many(self, files):
         """``{(path, size, mtime_ns): probe}`` for the files already probed."""
-        files = list(files)
-        if not files:
-            return {}
+        memo, found, missing = self._memo, {}, []
+        for file in files:
+            probe = memo.get(file)
+            if probe is None:
+                missing.append(file)
+            else:
+                found[file] = probe
+        if not missing:
+            return found
         try:
-            values = self.redis.mget([cache_key(*f) for f in files])
+            values = self.redis.mget([cache_key(*f) for f in missing])
         except redis.RedisError:
-            return {}
-        return {f: json.loads(value) for f, value in zip(files, values, strict=True) if value}
+            return found
+        for file, value in zip(missing, values, strict=True):
+            if value:
+                found[file] = self._remember(file, json.loads(value))
+        return found
 
-    def _store(self, key, result):
+    def _remember(self, file, result):
+        memo = self._memo
+        if len(memo) >= MEMO_SIZE:
+            for old in list(itertools.islice(memo, MEMO_SIZE // 10)):
+                memo.pop(old, None)
+        memo[file] = result
+        return result
+
+    def _store(self, file, result):
         try:
-            self.redis.set(key, json.dumps(result), ex=CACHE_TTL)
+            self.redis.set(cache_key(*file), json.dumps(result), ex=CACHE_TTL)
         except redis.RedisError as error:
             log.warning("probe cache unavailable: %s", error)
+            return
+        self._remember(file, result)
 
     # -- probing -----------------------------------------------------------
 
@@ -205,34 +230,36 @@ class ProbeService:
         """Probe in the background, once; returns whether it is (now) pending."""
         if not self.available:
             return False
-        key = cache_key(path, size, mtime_ns)
+        file = (path, size, mtime_ns)
         with self._lock:
-            if key in self._pending:
+            if file in self._pending:
                 return True
-            self._pending.add(key)
-        self._pool.submit(self._probe_and_store, key, path, size)
+            self._pending.add(file)
+        self._pool.submit(self._probe_and_store, file)
         return True
 
     def probe(self, path, size, mtime_ns):
         """Probe now (or from the cache); None without ffprobe."""
         if not self.available:
             return None
-        cached = self.cached_many([(path, size, mtime_ns)])
+        file = (path, size, mtime_ns)
+        cached = self.cached_many([file])
         if cached:
-            return next(iter(cached.values()))
-        return self._probe_and_store(cache_key(path, size, mtime_ns), path, size)
+            return cached[file]
+        return self._probe_and_store(file)
 
-    def _probe_and_store(self, key, path, size):
+    def _probe_and_store(self, file):
+        path, size, _ = file
         try:
             result = self.run(path, size)
-            self._store(key, result)
+            self._store(file, result)
             return result
         except Exception:  # a worker must never die of one bad file
             log.exception("probing %s failed", path)
             return {"ok": False, "error": "the file could not be read"}
         finally:
             with self._lock:
-                self._pending.discard(key)
+                self._pending.discard(file)
 
     def run(self, path, size):
         if size == 0:

