@@ -81,7 +81,7 @@ def run(device, media):
     first_use = []
     for _ in range(5):
         service = CastService(interfaces=LOOPBACK).start()
-        wait_for(lambda service=service: any(d.online for d in service.devices()), 30)
+        wait_for(lambda service=service: any(d.name == NAME and d.online for d in service.devices()), 30)
         first_use.append(time_to_load(device, lambda service=service: service.cast(NAME, media)))
         if len(first_use) == 5:
             warm = [

@@ -173,9 +173,8 @@ class Settings:
     # base URL devices fetch media from; "" for the connection's own address
     public_url: str = setting("mediacaster.public_url", "MEDIACASTER_PUBLIC_URL", parse_public_url, "")
     ffmpeg_dir: str = setting("mediacaster.ffmpeg_dir", "MEDIACASTER_FFMPEG_DIR", parse_text, "")  # "": PATH
+    # budget of the disk cache of subtitles and pictures, under data_dir/cache
     cache_max_mb: int = setting("mediacaster.cache_max_mb", "MEDIACASTER_CACHE_MAX_MB", positive_int, 1024)
-    # Validate every /api/ response against the OpenAPI document (tests, development).
-    validate_api: bool = setting("mediacaster.validate_api", "MEDIACASTER_VALIDATE_API", parse_bool, False)
     demo: bool = False  # derived: the roots are the bundled demo library
 
 

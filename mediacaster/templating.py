@@ -5,12 +5,15 @@ from datetime import datetime, timezone
 import orjson
 from pyramid.renderers import JSON
 
+from mediacaster.services.library import fold as _fold
+
 # pyramid_jinja2 reads these from the settings when it creates its environment.
 JINJA2_SETTINGS = {
     "jinja2.directories": "mediacaster:templates",
     "jinja2.undefined": "strict",
     "jinja2.filters": "\n".join(
-        f"{name} = mediacaster.templating:{name}" for name in ("filesize", "isotime", "localtime", "duration")
+        f"{name} = mediacaster.templating:{name}"
+        for name in ("filesize", "isotime", "localtime", "duration", "fold")
     ),
 }
 
@@ -24,6 +27,11 @@ def includeme(config):
 
 def _orjson(value, default=None):
     return orjson.dumps(value, default=default)
+
+
+def fold(text):
+    """Names as the filter compares them: NFC, case-folded, as the server's own filter does."""
+    return _fold(text)
 
 
 def filesize(size):

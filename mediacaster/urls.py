@@ -86,12 +86,6 @@ class EntryUrls:
     def folder(self, root, segments=(), **query):
         return self.url("library.folder", root, "/".join(segments), **query)
 
-    def page(self, entry):
-        return self.url("library.folder", entry.root, entry.path)
-
-    def api(self, entry, **query):
-        return self.url("api.library", entry.root, entry.path, **query)
-
     def stream(self, entry):
         return self.url("media.stream", entry.root, entry.path) + self.signature(entry)
 

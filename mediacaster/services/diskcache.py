@@ -49,6 +49,7 @@ class DiskCache:
         """Make the file with ``make(temporary path)`` and keep it; return its path."""
         path = self.path(kind, version, suffix)
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.size  # noqa: B018 - count what is there before this file joins it
         fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=suffix)
         os.close(fd)
         try:
@@ -73,10 +74,10 @@ class DiskCache:
             return self._size
 
     def _account(self, added):
-        total = self.size + added
         with self._lock:
-            self._size = total
-        if total > self.max_bytes:
+            self._size += added
+            over = self._size > self.max_bytes
+        if over:
             self._evict()
 
     def _evict(self):

@@ -8,16 +8,21 @@ const state = { csrf: null, device: null, devices: [], status: null, seeking: fa
 const $ = (id) => document.getElementById(id);
 
 // -- live filter of a folder listing (Enter still filters on the server) ------
+// Names are compared as the server compares them: NFC, case-folded. Rows carry
+// their folded name (data-name); JavaScript has no casefold, so the few folds
+// that differ from lower-casing in file names are done by hand.
+const FOLDS = { "ß": "ss", "ẞ": "ss", "ς": "σ", "ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st" };
+const fold = (text) => text.normalize("NFC").toLowerCase().replace(/[ßẞςﬀ-ﬆ]/g, (c) => FOLDS[c] || c).normalize("NFC");
+
 function setUpFilter() {
   for (const input of document.querySelectorAll("input[data-filter-table]")) {
     const list = document.getElementById(input.dataset.filterTable);
     if (!list) continue;
-    const rows = Array.from(list.tBodies ? list.tBodies[0].rows : list.children);
     input.addEventListener("input", () => {
-      const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-      for (const row of rows) {
-        const name = row.dataset.name || "";
-        row.hidden = !words.every((word) => name.includes(word));
+      const words = fold(input.value).split(/\s+/).filter(Boolean);
+      // Rows are read each time: the ones swapped in by refreshDetails are new.
+      for (const row of list.querySelectorAll("[data-name]")) {
+        row.hidden = !words.every((word) => row.dataset.name.includes(word));
       }
     });
   }
@@ -99,74 +104,51 @@ async function chooseDevice(id) {
 }
 
 // -- media details and will-it-play verdicts ----------------------------------------
-// Listings render at once; details the server is still reading are marked
-// pending and filled in from the folder's JSON as they arrive.
-function clockOrEmpty(seconds) {
-  return seconds == null ? "" : clock(seconds);
-}
-
-function detailCell(entry) {
-  const span = document.createElement("span");
-  if (entry.probe_state === "pending") {
-    span.className = "pending";
-    span.title = "Reading the file…";
-    span.textContent = "…";
-  } else if (entry.probe && !entry.probe.ok) {
-    span.className = "unreadable";
-    span.title = entry.probe.error;
-    span.textContent = "Unreadable";
-  } else if (entry.probe) {
-    span.textContent = clockOrEmpty(entry.probe.duration);
-  }
-  return span;
-}
-
-function applyEntry(container, entry) {
-  const row = container.querySelector(`[data-path="${CSS.escape(entry.path)}"]`);
-  if (row && entry.probe_state) {
-    row.dataset.probe = entry.probe_state;
-    const length = row.querySelector(".length");
-    if (length) length.replaceChildren(detailCell(entry));
-    const resolution = row.querySelector(".resolution");
-    if (resolution && entry.probe && entry.probe.ok && entry.probe.width) {
-      resolution.textContent = ` · ${entry.probe.width}×${entry.probe.height}`;
-    }
-  }
-  const badge = document.querySelector(`.verdict[data-for="${CSS.escape(entry.path)}"]`);
-  if (badge && entry.verdict) {
-    badge.textContent = entry.verdict.label;
-    badge.title = entry.verdict.reason;
-    badge.dataset.verdict = entry.verdict.verdict;
-    badge.setAttribute("aria-label", `${entry.verdict.label}: ${entry.verdict.reason}`);
+// Pages render at once; details the server is still reading are marked pending.
+// While any are, and whenever a device is chosen, the script fetches the page
+// again (with ?device= for the verdicts) and swaps in the rows and facts the
+// server rendered: rows have one template, the server's.
+function swap(current, fresh) {
+  if (fresh && current.outerHTML !== fresh.outerHTML && !current.contains(document.activeElement)) {
+    current.replaceWith(document.importNode(fresh, true));
   }
 }
 
 async function refreshDetails(attempt = 0) {
-  const container = document.querySelector("[data-api]");
+  const container = document.querySelector("[data-poll]");
   if (!container) return;
   clearTimeout(refreshDetails.timer);
-  const url = new URL(container.dataset.api, location.href);
+  const url = new URL(container.dataset.poll, location.href);
   if (state.device) url.searchParams.set("device", state.device.id);
-  let data;
+  else url.searchParams.delete("device");
+  let fresh;
   try {
-    data = await call("GET", url.toString());
+    const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+    if (!response.ok) return;
+    fresh = new DOMParser().parseFromString(await response.text(), "text/html");
   } catch (error) {
     return;
   }
-  for (const entry of data.entries || [data]) applyEntry(document, entry);
-  if (!data.entries && container.dataset.probe === "pending" && data.probe_state !== "pending") {
-    location.reload();  // a file page: its details have just been read
-    return;
+  if (container.id === "entry-facts") {
+    const facts = fresh.getElementById("entry-facts");
+    if (container.dataset.probe === "pending" && facts && facts.dataset.probe !== "pending") {
+      location.reload();  // a file page: its details have just been read
+      return;
+    }
+    swap(container, facts);
+    for (const badge of document.querySelectorAll(".actions .verdict")) {
+      swap(badge, fresh.querySelector(".actions .verdict"));
+    }
+  } else {
+    for (const row of container.querySelectorAll("[data-path]")) {
+      swap(row, fresh.querySelector(`#entries [data-path="${CSS.escape(row.dataset.path)}"]`));
+    }
+    const progress = fresh.getElementById("probe-progress");
+    if (progress) $("probe-progress").textContent = progress.textContent;
+    const filter = document.querySelector("input[data-filter-table]");
+    if (filter && filter.value) filter.dispatchEvent(new Event("input"));  // new rows, same filter
   }
-  const pending = data.entries ? (data.probe ? data.probe.pending_here : 0) : Number(data.probe_state === "pending");
-  const progress = $("probe-progress");
-  if (progress && data.probe) {
-    progress.textContent = !data.probe.available
-      ? data.probe.detail
-      : pending
-        ? `Reading media details: ${pending} left`
-        : "";
-  }
+  const pending = fresh.querySelector('[data-probe="pending"]');
   if (pending && attempt < 400) refreshDetails.timer = setTimeout(() => refreshDetails(attempt + 1), 1500);
 }
 

@@ -77,7 +77,7 @@ def _explain(error, model, where):
     field = model.model_fields.get(name)
     description = (field.description if field else None) or "see /api/openapi.json"
     kind = problem["type"]
-    if kind == "missing" or (kind == "string_too_short" and not problem.get("input")):
+    if kind == "missing" or (kind == "string_too_short" and not str(problem.get("input") or "").strip()):
         if where == "query":
             return BadRequest(f"give {description} as ?{name}=")
         return BadRequest(f"{name} is required: {description}")
@@ -85,14 +85,19 @@ def _explain(error, model, where):
         lowest, highest = _bounds(field)
         number = "a whole number" if field and field.annotation is int else "a number"
         if lowest is not None and highest is not None:
-            span = f"from {lowest:g} to {highest:g}"
+            span = f"from {_number(lowest)} to {_number(highest)}"
         else:
-            span = f"{lowest:g} or more" if lowest is not None else f"at most {highest:g}"
+            span = f"{_number(lowest)} or more" if lowest is not None else f"at most {_number(highest)}"
         text = f"{name} must be {number} {span}" if where == "query" else f"{name} must be {span}"
         return BadRequest(text) if where == "query" else Unprocessable(text)
     if kind == "literal_error":
         return BadRequest(f"{name} must be one of {problem['ctx']['expected']}")
     return BadRequest(f"{name} must be {EXPECTED.get(kind, 'valid: ' + problem['msg'])}")
+
+
+def _number(value):
+    """0.5 as 0.5, 10000000 as 10000000 (not 1e+07)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _bounds(field):

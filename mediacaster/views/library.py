@@ -5,6 +5,7 @@ import math
 from pyramid.view import view_config
 
 from mediacaster import apispec, presenters
+from mediacaster.errors import NotFound
 from mediacaster.playback import Target
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
@@ -28,23 +29,26 @@ def home(request):
 def folder(request):
     services, urls = request.registry.services, request.entry_urls()
     entry = services.library.entry(*entry_path(request))
+    query = parse_query(request, PageQuery, lenient=True)
+    device = page_device(services, query.device)
     if not entry.is_dir:
         request.override_renderer = "file.jinja2"
         # Never wait for ffprobe here: a file not read yet is read in the
         # background and the page's script reloads once it has been.
         plan = services.playback.plan(entry, Target.browser(), urls, wait=False)
+        verdict = device and entry.is_media and services.playback.verdict(entry, plan.probe, device)
         return {
             "pending": plan.probe_state == "pending",
             "entry": entry,
             "plan": plan,
+            "verdict": presenters.verdict_json(verdict) if verdict else None,
+            "poll_url": request.url,
             "crumbs": crumbs(urls, entry),
             "probe": plan.probe,
             "probe_state": services.probe.state(),
             "subtitles": presenters.tracks_json(plan.tracks),
-            "api_url": urls.api(entry),
         }
 
-    query = parse_query(request, PageQuery, lenient=True)
     folder, entries = services.library.listing(
         entry.root, entry.segments, sort=query.sort, descending=query.direction == "desc", query=query.q
     )
@@ -53,11 +57,20 @@ def folder(request):
     page = min(max(1, query.page), pages)
     shown = entries[(page - 1) * page_size : page * page_size]
     params = {"sort": query.sort, "order": query.direction, "q": query.q}
+    details = services.playback.details(shown)
+    verdicts = {}
+    if device:
+        for item in shown:
+            if item.path in details:
+                verdict = services.playback.verdict(item, details[item.path][1], device)
+                verdicts[item.path] = presenters.verdict_json(verdict)
     return {
-        "details": services.playback.details(shown),
+        "details": details,
+        "verdicts": verdicts,
+        "pending": sum(state == "pending" for state, _ in details.values()),
+        "poll_url": request.url,
         "probe_state": services.probe.state(),
         "view": "grid" if query.view == "grid" else "list",
-        "api_url": urls.api(folder, **params, offset=(page - 1) * page_size, limit=page_size),
         "folder": folder,
         "entries": shown,
         "total": len(entries),
@@ -74,6 +87,16 @@ def search(request):
     query = request.params.get("q", "").strip()
     entries, total = services.library.search(services.search, query, SEARCH_PAGE_LIMIT) if query else ([], 0)
     return {"query": query, "entries": entries, "total": total, "index": services.search.state()}
+
+
+def page_device(services, wanted):
+    """The playback target of the device a page is asked about (``?device=``), if known."""
+    if not wanted:
+        return None
+    try:
+        return Target.device(services.cast.find(wanted))
+    except NotFound:
+        return None  # a device gone since: the page shows no verdicts
 
 
 def crumbs(urls, entry):

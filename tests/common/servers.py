@@ -84,10 +84,16 @@ class LiveServer:
 
     def __exit__(self, *exc):
         self.server.task_dispatcher.shutdown()
-        # Close every channel too, not only the listener, so that no client
-        # socket is left for the garbage collector; the loop ends with the map.
-        for dispatcher in list(self.server._map.values()):
-            dispatcher.close()
+
+        def close_all():
+            # Every channel, not only the listener, so that no client socket
+            # is left for the garbage collector; the loop ends with the map.
+            for dispatcher in list(self.server._map.values()):
+                dispatcher.close()
+
+        # Inside the server's own loop: closed from this thread, a socket the
+        # loop is polling fails it with EBADF.
+        self.server.trigger.pull_trigger(close_all)
         self.thread.join(5)
 
 

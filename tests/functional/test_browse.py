@@ -118,7 +118,7 @@ def test_a_big_folder_pages_its_html_and_lists_all_its_json(make_app, tmp_path):
     assert [a.text for a in last.html.select("table.entries .name a")][-1] == "clip 01199.mp4"
     assert len(testapp.get("/api/library/big").json["entries"]) == 1200
     # The page's script polls only the page it shows.
-    assert "offset=1000" in last.html.select_one("#entries")["data-api"]
+    assert "page=3" in last.html.select_one("#entries")["data-poll"]
     page = testapp.get("/api/library/big", {"offset": "1000", "limit": "500"}).json
     assert page["total"] == 1200 and len(page["entries"]) == 200
     assert page["entries"][0]["name"] == "clip 01000.mp4"

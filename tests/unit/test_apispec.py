@@ -1,0 +1,180 @@
+"""The OpenAPI document made from the API's models: valid, self-contained, saying what the views accept."""
+
+import json
+import re
+
+import pytest
+from openapi_core import OpenAPI
+from pyramid.config import Configurator
+
+from mediacaster import apispec
+from mediacaster.apispec import OPERATIONS, PLAYER_ACTIONS, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SPEC
+
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def operations():
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def refs(node):
+    """Every ``$ref`` value anywhere below ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from refs(item)
+
+
+def resolve(ref):
+    assert ref.startswith("#/"), f"{ref} points outside the document"
+    node = SPEC
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        assert isinstance(node, dict) and part in node, f"{ref} does not resolve"
+        node = node[part]
+    return node
+
+
+def test_the_document_is_openapi_3_1_that_openapi_core_accepts():
+    assert SPEC["openapi"].startswith("3.1.")
+    OpenAPI.from_dict(SPEC)
+
+
+def test_the_document_passes_the_openapi_spec_validator():
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(SPEC)
+
+
+def test_the_document_survives_a_trip_through_json():
+    assert json.loads(json.dumps(SPEC)) == SPEC
+
+
+def test_every_operation_of_the_list_is_in_the_document_once():
+    listed = [(path, method) for _, path, method, *_ in OPERATIONS]
+    assert len(listed) == len(set(listed))
+    assert sorted(listed) == sorted((path, method) for path, method, _ in operations())
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), list(operations()), ids=lambda v: str(v)[:30])
+def test_every_operation_answers_errors_as_error_objects_by_default(path, method, operation):
+    responses = operation["responses"]
+    assert "200" in responses
+    assert responses["default"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    for status, response in responses.items():
+        assert status == "default" or status == "200" or 400 <= int(status) < 600
+        assert response["description"]
+        if status != "200":
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_every_ref_resolves_to_a_schema_inside_components():
+    found = set(refs(SPEC))
+    assert found, "the document has no $ref at all"
+    for ref in found:
+        assert ref.startswith("#/components/schemas/"), ref
+        schema = resolve(ref)
+        assert isinstance(schema, dict) and ("properties" in schema or "type" in schema or "anyOf" in schema)
+
+
+def test_every_component_schema_is_used():
+    used = {ref.rsplit("/", 1)[1] for ref in refs(SPEC)}
+    assert set(SPEC["components"]["schemas"]) <= used | {"Error"}
+
+
+def test_the_error_schema_requires_a_code_and_a_detail():
+    error = SPEC["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"error", "detail"}
+    assert error["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), list(operations()), ids=lambda v: str(v)[:30])
+def test_every_path_template_parameter_is_declared_as_a_required_path_parameter(path, method, operation):
+    in_template = set(re.findall(r"{(\w+)}", path))
+    declared = {p["name"] for p in operation.get("parameters", ()) if p["in"] == "path"}
+    assert declared == in_template
+    assert all(p["required"] for p in operation.get("parameters", ()) if p["in"] == "path")
+
+
+def test_the_player_body_offers_every_model_of_player_actions():
+    body = SPEC["paths"]["/api/player/{action}"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
+    offered = {ref.rsplit("/", 1)[1] for ref in refs(body)}
+    assert offered == {model.__name__ for model in PLAYER_ACTIONS.values()}
+    for name in offered:
+        assert name in SPEC["components"]["schemas"]
+
+
+def test_the_player_action_parameter_lists_every_action():
+    [action] = SPEC["paths"]["/api/player/{action}"]["post"]["parameters"]
+    assert (
+        action["schema"]["enum"]
+        == list(PLAYER_ACTIONS)
+        == ["play", "pause", "stop", "seek", "volume", "mute", "subtitles"]
+    )
+
+
+def test_the_search_takes_a_required_q_and_a_bounded_limit():
+    parameters = {p["name"]: p for p in SPEC["paths"]["/api/search"]["get"]["parameters"]}
+    assert set(parameters) == {"q", "limit"}
+    q, limit = parameters["q"], parameters["limit"]
+    assert (q["in"], q["required"], q["schema"]["type"], q["schema"]["minLength"]) == (
+        "query",
+        True,
+        "string",
+        1,
+    )
+    assert (limit["in"], limit["required"], limit["schema"]["type"]) == ("query", False, "integer")
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"], limit["schema"]["default"]) == (
+        1,
+        SEARCH_MAX_LIMIT,
+        SEARCH_DEFAULT_LIMIT,
+    )
+
+
+def test_the_listing_query_parameters_are_those_of_its_model_and_none_is_required():
+    parameters = SPEC["paths"]["/api/library/{path}"]["get"]["parameters"]
+    query = {p["name"]: p for p in parameters if p["in"] == "query"}
+    assert set(query) == set(apispec.ListingQuery.model_fields)
+    assert not any(p["required"] for p in query.values())
+    assert query["sort"]["schema"]["enum"] == ["name", "date", "size"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "model"),
+    [
+        ("/api/cast", "post", apispec.CastRequest),
+        ("/api/session/device", "put", apispec.ChooseDevice),
+    ],
+)
+def test_a_body_is_described_by_its_model(path, method, model):
+    schema = SPEC["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": f"#/components/schemas/{model.__name__}"}
+    component = resolve(schema["$ref"])
+    assert set(component["properties"]) == set(model.model_fields)
+    assert set(component.get("required", ())) == {n for n, f in model.model_fields.items() if f.is_required()}
+
+
+@pytest.fixture(scope="module")
+def routes():
+    config = Configurator(settings={"pyramid.reload_assets": False})
+    config.include("mediacaster.routes")
+    config.commit()
+    return {route.name: route.pattern for route in config.get_routes_mapper().get_routes()}
+
+
+@pytest.mark.parametrize(("route", "path", "method"), [(r, p, m) for r, p, m, *_ in OPERATIONS])
+def test_every_operation_names_a_route_of_the_app_at_its_path(routes, route, path, method):
+    assert route in routes
+    # OpenAPI cannot say "{root}*path": the document takes both as its one {path}.
+    assert routes[route].replace("{root}*path", "{path}") == path
