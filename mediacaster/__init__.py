@@ -22,11 +22,11 @@ def main(global_config, **settings):
             config.include(".routes")
             config.scan(".views")
         app = config.make_wsgi_app()
-    except SettingsError as error:
-        raise SystemExit(f"mediacaster: invalid setting: {error}") from None
-    except BaseException:
+        services.start()
+    except BaseException as error:
         if services is not None:
             services.close()
+        if isinstance(error, SettingsError):
+            raise SystemExit(f"mediacaster: invalid setting: {error}") from None
         raise
-    services.start()
     return app

@@ -12,6 +12,7 @@ import logging
 import threading
 
 from mediacaster.playback import Playback
+from mediacaster.presenters import RowCache
 from mediacaster.services.cast import CastService
 from mediacaster.services.diskcache import DiskCache
 from mediacaster.services.ffmpeg import Tool
@@ -21,6 +22,7 @@ from mediacaster.services.probe import ProbeService
 from mediacaster.services.redis_store import RedisStore
 from mediacaster.services.search import SearchIndex
 from mediacaster.services.subtitles import SubtitleService
+from mediacaster.settings import SettingsError
 from mediacaster.signing import UrlSigner
 
 log = logging.getLogger(__name__)
@@ -45,17 +47,25 @@ class Services:
             known_hosts=settings.known_hosts, interfaces=list(settings.discovery_interfaces) or None
         )
         self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures)
+        # Presentation, kept with the rest so that it lives and dies with the app.
+        self.rows = RowCache()
         self._closed = threading.Event()
 
     def start(self):
         """Start the background work: the search index, and device discovery so that
         no request ever waits for a scan."""
-        self.search.start()
-        if self.settings.discovery:
-            self.cast.start()
         # The server runner closes the services on SIGINT and SIGTERM; this
         # covers any other way the process ends normally.
         atexit.register(self.close)
+        self.search.start()
+        if self.settings.discovery:
+            try:
+                self.cast.start()
+            except OSError as error:
+                interfaces = ",".join(self.settings.discovery_interfaces) or "all"
+                raise SettingsError(
+                    f"mediacaster.discovery_interfaces = {interfaces!r}: cannot listen for devices: {error}"
+                ) from None
         return self
 
     def interrupt(self):
@@ -69,11 +79,11 @@ class Services:
             return
         self._closed.set()
         for name, stop in [
+            ("ffprobe", self.ffprobe.close),  # first: what waits on them then ends at once
+            ("ffmpeg", self.ffmpeg.close),
             ("cast", self.cast.close),
             ("probe", self.probe.close),
             ("search", self.search.close),
-            ("ffprobe", self.ffprobe.close),
-            ("ffmpeg", self.ffmpeg.close),
             ("redis", self.store.close),
         ]:
             try:

@@ -14,15 +14,47 @@ import orjson
 
 from mediacaster.playback.verdicts import LABELS
 
-# The fixed part of an entry's JSON (its fields and URLs, signature included)
-# stays the same until the file changes, the URLs' signatures move to the next
-# hour, or the app is reached under another URL. A folder's listing keeps it
-# encoded for that long and splices it into the response, so that a
-# 10,000-file folder lists without building 50,000 URLs and encoding 7 MB of
-# JSON again on every visit.
-ROWS_KEPT = 50_000
-_rows = {}  # generation -> {entry: its fixed part, as JSON without the closing brace}
-_rows_lock = threading.Lock()
+
+class RowCache:
+    """The fixed part of entries' JSON (fields and URLs, signature included), encoded.
+
+    It stays the same until the file changes, the URLs' signatures move to the
+    next hour, or the app is reached under another URL (a *generation*). A
+    folder's listing keeps it for that long and splices it into the response,
+    so that a 10,000-file folder lists without building 50,000 URLs and
+    encoding 10 MB of JSON again on every visit. A row's probe is kept with it,
+    encoded, while the listing hands the same probe (the probe service keeps
+    each file version's probe as one object). Bounded in total: at most
+    ``generations`` generations (the newest) of ``rows`` rows each, about 1 KB
+    a row with its probe. Dict operations are atomic under CPython's GIL; the
+    lock only keeps two threads from trimming at once.
+    """
+
+    def __init__(self, rows=20_000, generations=2):
+        self.max_rows = rows
+        self.max_generations = generations
+        self._generations = {}  # generation -> ({entry: row}, {entry: (probe, row with it)}), oldest first
+        self._lock = threading.Lock()
+
+    def rows(self, generation):
+        """The rows of ``generation``: ``(fixed parts, parts with their probe)``, dicts
+        to read and fill."""
+        tables = self._generations.get(generation)
+        if tables is None:
+            with self._lock:
+                tables = self._generations.setdefault(generation, ({}, {}))
+                while len(self._generations) > self.max_generations:
+                    self._generations.pop(next(iter(self._generations)))
+        return tables
+
+    def trim(self, tables):
+        """Forget the oldest rows of a generation beyond its budget (down to 90% of it)."""
+        for rows in tables:
+            if len(rows) > self.max_rows:
+                with self._lock:
+                    excess = len(rows) - self.max_rows * 9 // 10
+                    for key in list(itertools.islice(rows, max(0, excess))):
+                        rows.pop(key, None)
 
 
 def entry_json(entry, urls, details=None, verdict=None):
@@ -33,27 +65,51 @@ def entry_json(entry, urls, details=None, verdict=None):
     return data
 
 
-def folder_json(head, entries, urls, details, verdict=None):
+def folder_head(folder, query, total, probe_state, details, urls):
+    """A folder's own fields: where it is, how it is sorted, how many entries it
+    has (``total``) and how far reading the files of this page has got."""
+    parent = folder.parent
+    return {
+        "root": folder.root,
+        "path": folder.path,
+        "parent": None if parent is None else "/".join(parent),
+        "parent_url": None if parent is None else urls.url("api.library", folder.root, "/".join(parent)),
+        "sort": query.sort,
+        "order": query.direction,
+        "total": total,
+        "probe": {**probe_state, "pending_here": sum(state == "pending" for state, _ in details.values())},
+    }
+
+
+def folder_json(head, entries, urls, details, verdicts, cache):
     """A folder's JSON, as bytes: ``head`` (its own fields) and its ``entries`` as
-    :func:`entry_json` would give them; ``verdict(entry, probe)`` adds the verdict
-    of each media entry, if asked."""
-    rows = _rows.get(urls.generation)
-    if rows is None:
-        rows = _generation(urls.generation)
+    :func:`entry_json` would give them, with ``verdicts`` by path, the fixed part
+    of each taken from the :class:`RowCache` ``cache``."""
+    tables = cache.rows(urls.generation)
+    rows, probed = tables
     dumps = orjson.dumps
     encoded = []
     for entry in entries:
         fixed = rows.get(entry)
         if fixed is None:
             fixed = rows[entry] = dumps(_row(entry, urls))[:-1]
-            if len(rows) > ROWS_KEPT:
-                _forget_oldest(rows)
         detail = details.get(entry.path)
         if detail is None:
             encoded.append(fixed + b"}")
+            continue
+        state, probe = detail
+        if state == "done" and probe is not None:
+            kept = probed.get(entry)
+            if kept is None or kept[0] is not probe:
+                kept = probed[entry] = (probe, fixed + b',"probe_state":"done","probe":' + dumps(probe))
+            row = kept[1]
         else:
-            found = verdict(entry, detail[1]) if verdict is not None else None
-            encoded.append(fixed + b"," + dumps(_extra(detail, found))[1:])
+            row = fixed + b"," + dumps({"probe_state": state, "probe": probe})[1:-1]
+        verdict = verdicts.get(entry.path)
+        if verdict is not None:
+            row += b',"verdict":' + dumps(verdict_json(verdict))
+        encoded.append(row + b"}")
+    cache.trim(tables)
     return b"".join((dumps(head)[:-1], b',"entries":[', b",".join(encoded), b"]}"))
 
 
@@ -77,20 +133,6 @@ def _row(entry, urls):
         "content_type": entry.content_type,
         **urls.links(entry),
     }
-
-
-def _generation(generation):
-    with _rows_lock:
-        # Rows of an expired hour or of a URL no longer used are not asked for again.
-        for old in [g for g in _rows if g[1] != generation[1]]:
-            del _rows[old]
-        return _rows.setdefault(generation, {})
-
-
-def _forget_oldest(rows):
-    with _rows_lock:
-        for key in list(itertools.islice(rows, ROWS_KEPT // 10)):
-            rows.pop(key, None)
 
 
 def verdict_json(verdict):

@@ -74,6 +74,11 @@ class Plan:
     probe: dict | None
     probe_state: str | None  # done, pending or unavailable; None for what is not media
 
+    @property
+    def will_not_play(self):
+        """The target cannot play this media file (it can still be tried)."""
+        return self.entry.is_media and self.verdict.verdict == WONT_PLAY
+
     def cast_media(self, start=0.0):
         """What the cast service loads on the device."""
         return CastMedia(
@@ -96,23 +101,23 @@ class Playback:
         self.subtitles = subtitles
         self.pictures = pictures
 
-    def plan(self, entry, target, urls, wait=True, force=False):
+    def plan(self, entry, target, urls, wait=True):
         """The plan for playing ``entry`` on ``target``.
 
         ``wait``: read the file now if it has not been read (one file: fine to
-        wait for), else leave it to the background. On a device, a file that
-        will not play raises :class:`WillNotPlay` unless ``force``.
+        wait for), else leave it to the background.
         """
         if wait:
             probe = self.read(entry)
-            state = ("done" if self.probe.available else "unavailable") if entry.is_media else None
+            if not entry.is_media:
+                state = None
+            elif not self.probe.available:
+                state = "unavailable"
+            else:  # None: the read was stopped (the app is stopping), nothing known yet
+                state = "done" if probe is not None else "pending"
         else:
             state, probe = self.details([entry]).get(entry.path, (None, None))
         verdict = self.verdict(entry, probe, target)
-        if target.is_device and entry.is_media and verdict.verdict == WONT_PLAY and not force:
-            raise WillNotPlay(
-                f"{entry.name} will not play on {target.name}: {verdict.reason}; send force: true to try"
-            )
         tags = (probe or {}).get("tags") or {}
         return Plan(
             entry=entry,
@@ -141,6 +146,17 @@ class Playback:
         return judge(probe, entry.kind, target.model, target.device_type, entry.content_type)
 
     # -- what is known of the files ------------------------------------------
+
+    def listing(self, entries, target=None):
+        """``(details, verdicts)`` of a page of a folder: what :meth:`details` gives,
+        and ``{entry.path: Verdict}`` for its media on ``target``, if any."""
+        details = self.details(entries)
+        verdicts = {}
+        if target is not None:
+            for entry in entries:
+                if entry.path in details:
+                    verdicts[entry.path] = self.verdict(entry, details[entry.path][1], target)
+        return details, verdicts
 
     def details(self, entries):
         """``{entry.path: (state, probe)}`` for the media among ``entries``: cached

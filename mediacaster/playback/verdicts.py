@@ -56,9 +56,6 @@ class Verdict:
     verdict: str
     reason: str
 
-    def as_json(self):
-        return {"verdict": self.verdict, "label": LABELS[self.verdict], "reason": self.reason}
-
 
 def judge(probe, kind, model, device_type, content_type=None):
     """The verdict for a file (its ``probe``, kind and content type by name) on a device."""

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import threading
 
+from mediacaster.errors import Unavailable
+
 
 class ToolFailed(Exception):
     """The tool exited with an error; ``reason`` is the last line it printed."""
@@ -24,6 +26,13 @@ class ToolTimeout(Exception):
     """The tool ran longer than its time limit and was killed."""
 
 
+class ToolInterrupted(Unavailable):
+    """The app is stopping: the run was killed, or refused, by :meth:`Tool.close`.
+    A request that needed it answers 503: the app is back after its restart."""
+
+    code = "stopping"
+
+
 class Tool:
     """``ffmpeg`` or ``ffprobe``, from ``folder`` or the PATH; ``path`` is None when missing."""
 
@@ -31,6 +40,7 @@ class Tool:
         self.name = name
         self.path = shutil.which(os.path.join(folder, name) if folder else name)
         self._running = set()  # processes not yet waited for, for close()
+        self._closed = False
         self._lock = threading.Lock()
 
     @property
@@ -38,7 +48,10 @@ class Tool:
         return self.path is not None
 
     def run(self, args, timeout, input=None):
-        """Run with ``args``; return its standard output, or raise ToolFailed or ToolTimeout."""
+        """Run with ``args``; return its standard output, or raise ToolFailed, ToolTimeout
+        or ToolInterrupted."""
+        if self._closed:
+            raise ToolInterrupted(f"{self.name} is not started: the app is stopping")
         process = subprocess.Popen(
             [self.path, *args],
             stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
@@ -59,14 +72,17 @@ class Tool:
         finally:
             with self._lock:
                 self._running.discard(process)
+        if self._closed:
+            raise ToolInterrupted(f"{self.name} was stopped: the app is stopping")
         if process.returncode != 0:
             lines = stderr.decode(errors="replace").strip().splitlines()
             raise ToolFailed(lines[-1] if lines else f"{self.name} failed")
         return stdout
 
     def close(self):
-        """Kill every run still going (the app is stopping)."""
+        """Kill every run still going and refuse new ones (the app is stopping)."""
         with self._lock:
+            self._closed = True
             running = list(self._running)
         for process in running:
             _kill(process, wait=False)

@@ -48,7 +48,7 @@ class Entry(NamedTuple):
         return self.segments[:-1] if self.path else None
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=20_000)
 def natural_key(name):
     """Sort 'Episode 2' before 'Episode 10', ignoring case and accents' form.
 
@@ -106,7 +106,7 @@ def visible_children(folder, base):
 
 
 # Folders whose name order is kept (see LibraryService._by_name).
-ORDERS_KEPT = 256
+ORDERS_KEPT = 64
 
 
 class LibraryService:
@@ -211,11 +211,13 @@ class LibraryService:
                 entries.append(self.make_entry(root, prefix + item.name, item.name, st))
         except OSError:
             raise NotFound("folder cannot be read") from None
+        # The order of every name, before filtering, so that a filtered listing
+        # reuses the folder's order rather than replacing it.
+        rank = self._by_name(real, entries) if sort == "name" else None
         words = fold(query).split()
         if words:
             entries = [e for e in entries if all(w in fold(e.name) for w in words)]
-        if sort == "name":
-            rank = self._by_name(real, entries)
+        if rank is not None:
             entries.sort(key=lambda e: rank[e.name], reverse=descending)
         else:
             entries.sort(key=_sort_key(sort), reverse=descending)
@@ -228,11 +230,13 @@ class LibraryService:
 
         Sorting 10,000 names by their natural keys is most of what listing a
         big folder costs, and the names of a folder rarely change: the order is
-        kept per folder and made again when a name it does not know appears.
+        kept per folder and made again, from the names there now, when a name
+        it does not know appears. (Dict operations are atomic under CPython's
+        GIL; two threads may at worst both make the same order.)
         """
         rank = self._orders.get(folder)
         if rank is None or any(e.name not in rank for e in entries):
-            names = sorted({e.name for e in entries} | set(rank or ()), key=natural_key)
+            names = sorted({e.name for e in entries}, key=natural_key)
             rank = {name: position for position, name in enumerate(names)}
             if len(self._orders) >= ORDERS_KEPT:
                 self._orders.pop(next(iter(self._orders)), None)

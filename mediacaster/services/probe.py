@@ -15,15 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import redis
 
-from mediacaster.services.ffmpeg import Tool, ToolFailed, ToolTimeout
+from mediacaster.services.ffmpeg import Tool, ToolFailed, ToolInterrupted, ToolTimeout
 
 log = logging.getLogger(__name__)
 
 CACHE_TTL = 90 * 24 * 3600
+# A file that took too long to read is tried again after this long: the NAS
+# may just have been busy.
+TIMEOUT_TTL = 3600
 # Probes kept decoded in this process, besides Redis: a file version's probe
 # never changes, and a 10,000-file folder would otherwise fetch and decode
-# 10,000 of them on every listing.
-MEMO_SIZE = 100_000
+# 10,000 of them on every listing. About 3.5 KB each: at most 70 MB.
+MEMO_SIZE = 20_000
 TEXT_SUBTITLES = {"subrip", "ass", "ssa", "mov_text", "webvtt", "text"}
 IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "gif_pipe"}
 # ffprobe's format names, as the containers people know.
@@ -164,7 +167,9 @@ class ProbeService:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         self._pending = set()
         self._lock = threading.Lock()
-        self._memo = {}  # (path, size, mtime_ns) -> probe, oldest first
+        # (path, size, mtime_ns) -> probe, oldest first; dict operations are
+        # atomic under CPython's GIL, and a lost race only reads a file twice.
+        self._memo = {}
 
     @property
     def available(self):
@@ -183,7 +188,9 @@ class ProbeService:
         }
 
     def close(self):
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the background probes: queued ones are dropped, running ones end as
+        soon as their ffprobe is stopped (stop the Tool first)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- the cache ---------------------------------------------------------
     # A file is named by (path, size, mtime_ns): a changed file is a new key.
@@ -216,13 +223,14 @@ class ProbeService:
         memo[file] = result
         return result
 
-    def _store(self, file, result):
+    def _store(self, file, result, ttl=CACHE_TTL):
         try:
-            self.redis.set(cache_key(*file), json.dumps(result), ex=CACHE_TTL)
+            self.redis.set(cache_key(*file), json.dumps(result), ex=ttl)
         except redis.RedisError as error:
             log.warning("probe cache unavailable: %s", error)
             return
-        self._remember(file, result)
+        if ttl == CACHE_TTL:  # what is kept only for a while is not kept here
+            self._remember(file, result)
 
     # -- probing -----------------------------------------------------------
 
@@ -249,11 +257,18 @@ class ProbeService:
         return self._probe_and_store(file)
 
     def _probe_and_store(self, file):
+        """Read the file and keep what was learnt; None when the app stopped the read."""
         path, size, _ = file
         try:
-            result = self.run(path, size)
-            self._store(file, result)
+            try:
+                result, ttl = self.run(path, size), CACHE_TTL
+            except ToolTimeout:
+                result = {"ok": False, "error": f"reading it took longer than {self.timeout:g} s"}
+                ttl = TIMEOUT_TTL
+            self._store(file, result, ttl)
             return result
+        except ToolInterrupted:
+            return None  # nothing was learnt about the file
         except Exception:  # a worker must never die of one bad file
             log.exception("probing %s failed", path)
             return {"ok": False, "error": "the file could not be read"}
@@ -267,8 +282,6 @@ class ProbeService:
         args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", path]
         try:
             output = self.ffprobe.run(args, self.timeout)
-        except ToolTimeout:
-            return {"ok": False, "error": f"reading it took longer than {self.timeout:g} s"}
         except ToolFailed as failure:
             return {"ok": False, "error": f"not readable as media ({failure.reason.split(': ', 1)[-1]})"}
         try:

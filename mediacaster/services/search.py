@@ -20,6 +20,10 @@ from mediacaster.services.library import fold, visible_children
 log = logging.getLogger(__name__)
 
 
+class _Stopped(Exception):
+    """The index is closing: a scan under way ends."""
+
+
 @dataclass(frozen=True)
 class Hit:
     root: str
@@ -57,9 +61,9 @@ class SearchIndex:
             self._thread.start()
 
     def close(self):
-        self._stop.set()
+        self._stop.set()  # a scan under way stops at its next folder
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=1)
 
     def _run(self):
         while not self._stop.is_set():
@@ -76,8 +80,11 @@ class SearchIndex:
         started = time.monotonic()
         seen = {}
         items = []
-        for root, base in self.roots.items():
-            self._walk(root, base, "", seen, items, {os.path.realpath(base)})
+        try:
+            for root, base in self.roots.items():
+                self._walk(root, base, "", seen, items, {os.path.realpath(base)})
+        except _Stopped:
+            return len(self._items)  # closing: the index stays as it was
         blob, starts, offset = [], [], 0
         for key, _name, _hit in items:
             starts.append(offset)
@@ -94,6 +101,8 @@ class SearchIndex:
         return len(items)
 
     def _walk(self, root, base, rel, seen, items, visited):
+        if self._stop.is_set():
+            raise _Stopped
         path = os.path.join(base, rel) if rel else base
         try:
             mtime = os.stat(path).st_mtime

@@ -24,32 +24,18 @@ def library(request):
     entry = services.library.entry(*entry_path(request))
     if not entry.is_dir:
         plan = services.playback.plan(entry, target or Target.browser(), urls, wait=False)
-        data = presenters.entry_json(
-            entry, urls, (plan.probe_state, plan.probe) if entry.is_media else None, target and plan.verdict
-        )
+        details = (plan.probe_state, plan.probe) if entry.is_media else None
+        verdict = plan.verdict if target and entry.is_media else None
+        data = presenters.entry_json(entry, urls, details, verdict)
         data["subtitles"] = presenters.tracks_json(plan.tracks)
         return data
     folder, entries = services.library.listing(
         entry.root, entry.segments, sort=query.sort, descending=query.direction == "desc", query=query.q
     )
     page = entries[query.offset : query.offset + query.limit]
-    details = services.playback.details(page)
-    verdict = (lambda entry, probe: services.playback.verdict(entry, probe, target)) if target else None
-    parent = folder.parent
-    head = {
-        "root": folder.root,
-        "path": folder.path,
-        "parent": None if parent is None else "/".join(parent),
-        "parent_url": None if parent is None else urls.url("api.library", folder.root, "/".join(parent)),
-        "sort": query.sort,
-        "order": query.direction,
-        "total": len(entries),
-        "probe": {
-            **services.probe.state(),
-            "pending_here": sum(state == "pending" for state, _ in details.values()),
-        },
-    }
-    body = presenters.folder_json(head, page, urls, details, verdict)
+    details, verdicts = services.playback.listing(page, target)
+    head = presenters.folder_head(folder, query, len(entries), services.probe.state(), details, urls)
+    body = presenters.folder_json(head, page, urls, details, verdicts, services.rows)
     return Response(body=body, content_type="application/json", charset=None)
 
 

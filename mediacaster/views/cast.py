@@ -5,7 +5,7 @@ from pyramid.view import view_config, view_defaults
 from mediacaster import apispec, presenters
 from mediacaster import session as sessions
 from mediacaster.errors import Conflict, NotFound
-from mediacaster.playback import Target
+from mediacaster.playback import Target, WillNotPlay
 from mediacaster.urls import device_urls
 from mediacaster.views.inputs import parse_body, parse_query
 
@@ -53,7 +53,10 @@ def cast(request):
         raise NotFound(f"{body.path} is a folder, not a file")
     device = target_device(request, body.device)
     urls = device_urls(request, services.cast.local_address(device.id))
-    plan = services.playback.plan(entry, Target.device(device), urls, force=body.force)
+    plan = services.playback.plan(entry, Target.device(device), urls)
+    if plan.will_not_play and not body.force:
+        reason = plan.verdict.reason
+        raise WillNotPlay(f"{entry.name} will not play on {device.name}: {reason}; send force: true to try")
     status = services.cast.cast(device.id, plan.cast_media(body.start))
     if sessions.has_session(request):
         sessions.remember_cast(request.session, entry, device)

@@ -35,8 +35,8 @@ def folder(request):
         request.override_renderer = "file.jinja2"
         # Never wait for ffprobe here: a file not read yet is read in the
         # background and the page's script reloads once it has been.
-        plan = services.playback.plan(entry, Target.browser(), urls, wait=False)
-        verdict = device and entry.is_media and services.playback.verdict(entry, plan.probe, device)
+        plan = services.playback.plan(entry, device or Target.browser(), urls, wait=False)
+        verdict = plan.verdict if device and entry.is_media else None
         return {
             "pending": plan.probe_state == "pending",
             "entry": entry,
@@ -57,16 +57,10 @@ def folder(request):
     page = min(max(1, query.page), pages)
     shown = entries[(page - 1) * page_size : page * page_size]
     params = {"sort": query.sort, "order": query.direction, "q": query.q}
-    details = services.playback.details(shown)
-    verdicts = {}
-    if device:
-        for item in shown:
-            if item.path in details:
-                verdict = services.playback.verdict(item, details[item.path][1], device)
-                verdicts[item.path] = presenters.verdict_json(verdict)
+    details, verdicts = services.playback.listing(shown, device)
     return {
         "details": details,
-        "verdicts": verdicts,
+        "verdicts": {path: presenters.verdict_json(v) for path, v in verdicts.items()},
         "pending": sum(state == "pending" for state, _ in details.values()),
         "poll_url": request.url,
         "probe_state": services.probe.state(),
@@ -84,7 +78,7 @@ def folder(request):
 @view_config(route_name="library.search", request_method="GET", renderer="search.jinja2")
 def search(request):
     services = request.registry.services
-    query = request.params.get("q", "").strip()
+    query = parse_query(request, apispec.SearchPageQuery, lenient=True).q
     entries, total = services.library.search(services.search, query, SEARCH_PAGE_LIMIT) if query else ([], 0)
     return {"query": query, "entries": entries, "total": total, "index": services.search.state()}
 

@@ -1,5 +1,7 @@
 """Browsing the library as HTML and JSON, through the whole app and a real Redis."""
 
+import http.client
+import json
 import unicodedata
 from urllib.parse import quote
 
@@ -67,6 +69,17 @@ def test_json_folder(testapp):
     root = testapp.get("/api/library/video").json
     assert root["parent"] is None and root["path"] == ""
     assert testapp.get("/api/library/video/Series").json["parent"] == ""
+
+
+def test_the_api_path_may_send_each_slash_as_2f(live_server):
+    """OpenAPI clients encode the one path parameter's slashes; the server reads both forms alike."""
+    conn = http.client.HTTPConnection("127.0.0.1", live_server.port, timeout=10)
+    conn.request("GET", "/api/library/video%2FSeries%2FSeason%201")
+    response = conn.getresponse()
+    data = json.loads(response.read())
+    conn.close()
+    assert response.status == 200
+    assert (data["root"], data["path"]) == ("video", "Series/Season 1")
 
 
 def test_json_file_and_roots(testapp):

@@ -16,6 +16,7 @@ from mediacaster.services.cast import (
     DeviceUnreachable,
     LoadFailed,
     NothingPlaying,
+    OutOfRange,
     UnknownDevice,
     UnsupportedMedia,
 )
@@ -199,7 +200,7 @@ def test_every_control(service, tv, media_for):
     with pytest.raises(NothingPlaying, match="nothing is playing on Living Room TV"):
         service.pause("Living Room TV")
     assert service.quit_app("Living Room TV").device.app_id is None
-    with pytest.raises(ValueError):
+    with pytest.raises(OutOfRange):
         service.set_volume("Living Room TV", 1.5)
 
 

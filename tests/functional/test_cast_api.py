@@ -181,6 +181,15 @@ def test_a_mp4_that_is_mpeg_ts_is_cast_as_what_it_is(cast_app, server, tv):
     assert "it is MPEGTS despite its name, cast as video/mp2t" in result["verdict"]["reason"]
 
 
+def test_a_file_entry_with_a_device_carries_its_verdict_even_when_it_will_not_play(cast_app, server):
+    script = browser(cast_app, server)
+    hevc = script.get("/api/library/m/Films/hevc.mp4", {"device": TV}).json
+    assert hevc["verdict"]["verdict"] == "will_not_play"
+    assert "HEVC (H.265) video does not play" in hevc["verdict"]["reason"]
+    assert "verdict" not in script.get("/api/library/m/readme.txt", {"device": TV}).json
+    assert "verdict" not in script.get("/api/library/m/Films/hevc.mp4").json
+
+
 def test_library_entries_carry_the_probe_and_a_verdict(cast_app, server, tv):
     script = browser(cast_app, server)
 

@@ -1,10 +1,13 @@
 """Stopping the app: SIGINT and SIGTERM end pserve within 2 s and leave no process behind.
 
 pserve runs development.ini as people run it (embedded Redis, discovery on),
-with a request kept busy by an ffprobe that would never finish on its own.
+with a connection open to a cast device and a request kept busy by an
+ffprobe that would never finish on its own.
 """
 
 import contextlib
+import json
+import shutil
 import signal
 import sys
 import threading
@@ -14,6 +17,7 @@ import urllib.request
 import psutil
 import pytest
 
+from mediacaster.fakecast import FakeChromecast
 from tests.common.app import wait_for
 from tests.common.pserve import Pserve
 from tests.common.servers import free_port
@@ -28,14 +32,29 @@ def processes_running(argument):
     return found
 
 
+TV = "Lifecycle TV"
+
+
+@pytest.fixture(scope="module")
+def tv():
+    """Reached as a known host (no mDNS): eureka_info on 8008, cast on 8009."""
+    device = FakeChromecast(TV, "Chromecast", "127.0.0.9", port=8009, eureka=True).start()
+    yield device
+    device.stop()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_stops_pserve_within_two_seconds_and_leaves_nothing(tmp_path, signum):
+def test_a_signal_stops_pserve_within_two_seconds_and_leaves_nothing(tmp_path, signum, tv):
     port = free_port()
     marker = str(port * 10 + 7)  # the slow tools' argument, unique to this run
     tools = tmp_path / "tools"
     tools.mkdir()
     for name in ("ffprobe", "ffmpeg"):
-        (tools / name).write_text(f"#!/bin/sh\nexec sleep {marker}\n")
+        # The real tool, except for the test card, which it reads for ever.
+        real = shutil.which(name)
+        (tools / name).write_text(
+            f'#!/bin/sh\ncase "$*" in *"Test card"*) exec sleep {marker};; esac\nexec {real} "$@"\n'
+        )
         (tools / name).chmod(0o755)
     (tmp_path / "run").mkdir()
     pserve = Pserve(
@@ -46,12 +65,16 @@ def test_a_signal_stops_pserve_within_two_seconds_and_leaves_nothing(tmp_path, s
         "development.ini",
         MEDIACASTER_FFMPEG_DIR=str(tools),
         MEDIACASTER_DISCOVERY_INTERFACES="127.0.0.1",
+        MEDIACASTER_KNOWN_HOSTS="127.0.0.9",
     )
     try:
         pserve.wait_until_up()
         assert pserve.redis_servers(), pserve.log
+        loads = len(tv.loads)
+        wait_for(lambda: _cast(pserve, "images/Mandelbrot.jpg"), 30, "a cast to the device")
+        assert len(tv.loads) > loads  # a connection to the device is open
         # A picture needs the file's probe first: the request waits on the slow ffprobe.
-        busy = threading.Thread(target=_get_quietly, args=(pserve, "/picture/images/Mandelbrot.jpg"))
+        busy = threading.Thread(target=_get_quietly, args=(pserve, "/picture/images/Test%20card.png"))
         busy.start()
         wait_for(lambda: processes_running(marker), 10, "the slow ffprobe")
 
@@ -67,6 +90,21 @@ def test_a_signal_stops_pserve_within_two_seconds_and_leaves_nothing(tmp_path, s
         pserve.stop()
         for process in processes_running(marker):
             process.kill()
+
+
+def _cast(pserve, path):
+    """Cast ``path`` to the test's device; False until the device is discovered."""
+    body = json.dumps({"path": path, "device": TV}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{pserve.port}/api/cast", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status == 200
+    except urllib.error.HTTPError as error:
+        if error.code == 404:  # not discovered yet
+            return False
+        raise
 
 
 def _get_quietly(pserve, path):

@@ -8,7 +8,7 @@ import webtest
 
 from mediacaster.playback.verdicts import NO_SOUND, PLAYS, UNKNOWN, WONT_PLAY, judge
 from mediacaster.services.ffmpeg import Tool
-from mediacaster.services.probe import ProbeService
+from mediacaster.services.probe import TIMEOUT_TTL, ProbeService, cache_key
 from tests.common.app import wait_for
 
 
@@ -93,6 +93,26 @@ def test_an_overrunning_ffprobe_is_killed(prober, tmp_path):
     target.write_bytes(b"x")
     result = probe(prober, target)
     assert result == {"ok": False, "error": "reading it took longer than 0.5 s"}
+    # Kept for an hour only: the NAS may just have been busy.
+    st = os.stat(target)
+    assert 0 < prober.redis.ttl(cache_key(str(target), st.st_size, st.st_mtime_ns)) <= TIMEOUT_TTL
+
+
+def test_a_read_stopped_because_the_app_stops_is_not_kept(prober, tmp_path):
+    slow = tmp_path / "ffprobe"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(slow.stat().st_mode | stat.S_IEXEC)
+    prober.ffprobe = Tool("ffprobe", str(tmp_path))
+    target = tmp_path / "film.mp4"
+    target.write_bytes(b"x" * 100)
+    st = os.stat(target)
+    key = (str(target), st.st_size, st.st_mtime_ns)
+    assert prober.schedule(*key)
+    wait_for(lambda: prober.ffprobe._running, 10, "ffprobe to start")
+    prober.ffprobe.close()  # the app stops
+    prober.close()
+    assert prober.cached_many([key]) == {}
+    assert prober.redis.get(cache_key(*key)) is None  # not "unreadable" for 90 days
 
 
 def test_background_probing_never_blocks_and_fills_in(prober, media_library):

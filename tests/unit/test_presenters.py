@@ -70,6 +70,17 @@ def verdict_of(entry, probe):
     return Verdict(PLAYS, "H.264 and AAC") if probe else Verdict(UNKNOWN, "the file has not been read yet")
 
 
+CACHE = presenters.RowCache()
+
+
+def folder_body(head, entries, urls, details, verdict=None, cache=CACHE):
+    """folder_json, with the verdicts ``verdict(entry, probe)`` gives the entries that have details."""
+    verdicts = {}
+    if verdict is not None:
+        verdicts = {e.path: verdict(e, details[e.path][1]) for e in entries if e.path in details}
+    return presenters.folder_json(head, entries, urls, details, verdicts, cache)
+
+
 # -- entries ---------------------------------------------------------------------
 
 
@@ -156,7 +167,6 @@ def test_a_verdict_carries_its_label(verdict):
         "label": LABELS[verdict],
         "reason": "why",
     }
-    assert presenters.verdict_json(Verdict(verdict, "why")) == Verdict(verdict, "why").as_json()
 
 
 # -- folders -----------------------------------------------------------------------
@@ -188,19 +198,19 @@ def expected_folder(head, entries, urls, details, verdict=None):
 @pytest.mark.parametrize("verdict", [None, verdict_of])
 def test_a_folder_is_its_head_and_its_entries_as_entry_json_gives_them(verdict):
     urls = StandInUrls()
-    body = presenters.folder_json(HEAD, ENTRIES, urls, DETAILS, verdict)
+    body = folder_body(HEAD, ENTRIES, urls, DETAILS, verdict)
     assert isinstance(body, bytes)
     assert json.loads(body) == expected_folder(HEAD, ENTRIES, urls, DETAILS, verdict)
 
 
 def test_a_folder_made_with_the_real_urls_matches_the_api_document(real_urls):
-    body = presenters.folder_json(HEAD, ENTRIES, real_urls, DETAILS, verdict_of)
+    body = folder_body(HEAD, ENTRIES, real_urls, DETAILS, verdict_of)
     apispec.Folder.model_validate_json(body)
     assert json.loads(body) == expected_folder(HEAD, ENTRIES, real_urls, DETAILS, verdict_of)
 
 
 def test_an_empty_folder_has_an_empty_list_of_entries():
-    assert json.loads(presenters.folder_json({**HEAD, "total": 0}, [], StandInUrls(), {})) == {
+    assert json.loads(folder_body({**HEAD, "total": 0}, [], StandInUrls(), {})) == {
         **HEAD,
         "total": 0,
         "entries": [],
@@ -209,17 +219,17 @@ def test_an_empty_folder_has_an_empty_list_of_entries():
 
 def test_rows_are_reused_across_listings_and_give_identical_output():
     urls = StandInUrls()
-    first = presenters.folder_json(HEAD, ENTRIES, urls, DETAILS, verdict_of)
+    first = folder_body(HEAD, ENTRIES, urls, DETAILS, verdict_of)
     assert urls.built == len(ENTRIES)
-    again = presenters.folder_json(HEAD, ENTRIES, urls, DETAILS, verdict_of)
+    again = folder_body(HEAD, ENTRIES, urls, DETAILS, verdict_of)
     assert again == first
     assert urls.built == len(ENTRIES)  # no URL built again
 
 
 def test_details_and_verdicts_are_fresh_on_every_listing_even_from_a_kept_row():
     urls = StandInUrls()
-    presenters.folder_json(HEAD, [FILM], urls, {FILM.path: ("pending", None)}, verdict_of)
-    body = presenters.folder_json(HEAD, [FILM], urls, {FILM.path: ("done", PROBE)}, verdict_of)
+    folder_body(HEAD, [FILM], urls, {FILM.path: ("pending", None)}, verdict_of)
+    body = folder_body(HEAD, [FILM], urls, {FILM.path: ("done", PROBE)}, verdict_of)
     [row] = json.loads(body)["entries"]
     assert (row["probe_state"], row["probe"], row["verdict"]["verdict"]) == ("done", PROBE, PLAYS)
     assert urls.built == 1
@@ -231,9 +241,9 @@ def test_details_and_verdicts_are_fresh_on_every_listing_even_from_a_kept_row():
 )
 def test_a_changed_file_gets_a_fresh_row(change):
     urls = StandInUrls()
-    presenters.folder_json(HEAD, [FILM], urls, {})
+    folder_body(HEAD, [FILM], urls, {})
     changed = FILM._replace(**change)
-    [row] = json.loads(presenters.folder_json(HEAD, [changed], urls, {}))["entries"]
+    [row] = json.loads(folder_body(HEAD, [changed], urls, {}))["entries"]
     assert urls.built == 2
     assert row == presenters.entry_json(changed, urls)
 
@@ -244,15 +254,13 @@ def test_a_changed_file_gets_a_fresh_row(change):
 def test_a_new_generation_gets_fresh_urls(other):
     old = StandInUrls(base="http://nas.test", expires=2_000_000_000)
     new = StandInUrls(**{"base": "http://nas.test", "expires": 2_000_000_000, **other})
-    before = json.loads(presenters.folder_json(HEAD, ENTRIES, old, {}))
-    after = json.loads(presenters.folder_json(HEAD, ENTRIES, new, {}))
+    before = json.loads(folder_body(HEAD, ENTRIES, old, {}))
+    after = json.loads(folder_body(HEAD, ENTRIES, new, {}))
     assert after == expected_folder(HEAD, ENTRIES, new, {})
     assert before["entries"] != after["entries"]
     assert new.built == 2 * len(ENTRIES)  # expected_folder built them once more
     # The old generation still answers correctly if it is asked again.
-    assert json.loads(presenters.folder_json(HEAD, ENTRIES, old, {})) == expected_folder(
-        HEAD, ENTRIES, old, {}
-    )
+    assert json.loads(folder_body(HEAD, ENTRIES, old, {})) == expected_folder(HEAD, ENTRIES, old, {})
 
 
 names = st.text(min_size=1, max_size=20).filter(lambda s: "/" not in s)
@@ -288,7 +296,7 @@ def test_any_folder_equals_its_entries_as_entry_json_gives_them(listing, states)
     }
     urls = StandInUrls(base="http://nas.test", expires=2_000_000_000)  # rows kept across examples
     for _ in range(2):
-        body = presenters.folder_json(HEAD, listing, urls, details, verdict_of)
+        body = folder_body(HEAD, listing, urls, details, verdict_of)
         assert json.loads(body) == expected_folder(HEAD, listing, urls, details, verdict_of)
 
 
@@ -302,8 +310,28 @@ def test_a_folder_holding_a_name_that_is_not_utf8_lists():
     odd = NOTES._replace(path="Films/caf\udce9.txt", name="caf\udce9.txt")
     urls = StandInUrls()
     assert json.loads(json.dumps(presenters.entry_json(odd, urls)))["name"] == "caf\udce9.txt"
-    body = presenters.folder_json(HEAD, [odd], urls, {})
+    body = folder_body(HEAD, [odd], urls, {})
     assert json.loads(body)["entries"][0]["name"] == "caf\udce9.txt"
+
+
+def test_the_row_cache_keeps_the_newest_generations_only():
+    cache = presenters.RowCache(rows=100, generations=2)
+    first, second, third = StandInUrls(), StandInUrls(), StandInUrls()
+    for urls in (first, second, third):
+        folder_body(HEAD, ENTRIES, urls, {}, cache=cache)
+    folder_body(HEAD, ENTRIES, third, {}, cache=cache)
+    folder_body(HEAD, ENTRIES, first, {}, cache=cache)
+    assert (first.built, second.built, third.built) == (2 * len(ENTRIES), len(ENTRIES), len(ENTRIES))
+
+
+def test_the_row_cache_holds_at_most_its_rows_per_generation():
+    cache = presenters.RowCache(rows=10, generations=1)
+    urls = StandInUrls()
+    many = [NOTES._replace(path=f"Films/{n}.txt", name=f"{n}.txt") for n in range(25)]
+    body = folder_body(HEAD, many, urls, {}, cache=cache)
+    assert len(json.loads(body)["entries"]) == 25
+    fixed, probed = cache.rows(urls.generation)
+    assert len(fixed) <= 10 and len(probed) <= 10
 
 
 # -- devices, status and casts -------------------------------------------------------

@@ -71,3 +71,13 @@ def test_unchanged_folders_are_not_listed_again(tmp_path):
     before = dict(index._folders)
     index.scan()
     assert all(index._folders[key] is folder for key, folder in before.items())
+
+
+def test_a_closing_index_stops_its_scan_and_keeps_what_it_had(tmp_path):
+    (tmp_path / "a.mp4").touch()
+    index = SearchIndex({"t": tmp_path}, interval=3600)
+    assert index.scan() == 1
+    (tmp_path / "b.mp4").touch()
+    index.close()
+    assert index.scan() == 1  # stopped at its first folder
+    assert [hit.path for hit in index.query("mp4")[0]] == ["a.mp4"]

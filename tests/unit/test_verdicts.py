@@ -10,7 +10,6 @@ from mediacaster.playback.verdicts import (
     ULTRA,
     UNKNOWN,
     WONT_PLAY,
-    Verdict,
     judge,
     misnamed_as,
     profile_for,
@@ -334,11 +333,3 @@ def test_a_misnamed_file_that_will_not_play_says_only_why():
 )
 def test_misnamed_as_compares_only_the_subtype(probe, content_type, actual):
     assert misnamed_as(probe, content_type) == actual
-
-
-def test_a_verdict_as_json_carries_its_label():
-    assert Verdict(NO_SOUND, "why").as_json() == {
-        "verdict": "plays_without_sound",
-        "label": "Plays without sound",
-        "reason": "why",
-    }

@@ -18,6 +18,7 @@ from mediacaster.services.cast.errors import (
     DeviceUnreachable,
     LoadFailed,
     NothingPlaying,
+    OutOfRange,
     UnknownDevice,
     UnknownTrack,
     UnsupportedMedia,
@@ -42,6 +43,7 @@ __all__ = [
     "LoadFailed",
     "MediaStatus",
     "NothingPlaying",
+    "OutOfRange",
     "PlayerStatus",
     "ReceiverStatus",
     "Track",
@@ -130,7 +132,7 @@ class CastService:
     def seek(self, id_or_name, seconds):
         device, cast = self._connected(id_or_name)
         if seconds < 0:
-            raise ValueError("the position must be 0 or more seconds")
+            raise OutOfRange("the position must be 0 or more seconds")
         return self._send(device, cast, cast.media_controller.seek, float(seconds))
 
     def set_subtitles(self, id_or_name, track_id):
@@ -141,7 +143,7 @@ class CastService:
 
     def set_volume(self, id_or_name, level):
         if not 0 <= level <= 1:
-            raise ValueError("the volume must be from 0 to 1")
+            raise OutOfRange("the volume must be from 0 to 1")
         device, cast = self._connected(id_or_name, playing=False)
         return self._send(device, cast, cast.set_volume, float(level))
 

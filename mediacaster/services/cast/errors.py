@@ -38,3 +38,9 @@ class NothingPlaying(CastError, Conflict):
 
 class UnknownTrack(CastError, Unprocessable):
     status, code = 422, "unprocessable_entity"
+
+
+class OutOfRange(CastError, Unprocessable):
+    """A position or a level the device cannot take."""
+
+    status, code = 422, "unprocessable_entity"
