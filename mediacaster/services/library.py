@@ -4,6 +4,10 @@ Knows nothing about HTTP. A path is always a sequence of segments below a
 named root; anything that could leave the root (``..``, separators, NUL,
 absolute paths, symlinks pointing outside) is refused as not found, so the
 caller never needs to tell "forbidden" from "missing" and leaks nothing.
+
+Only regular files and folders exist here: a FIFO, a socket or a device file
+is neither listed nor resolved, and files are opened without blocking and
+checked once open (:func:`open_regular`), so no request can hang in ``open()``.
 """
 
 import functools
@@ -90,7 +94,8 @@ def _inside(path, root):
 def visible_children(folder, base):
     """Yield the ``os.DirEntry`` items of ``folder`` that a listing shows.
 
-    Dot files stay hidden and symlinks that lead out of ``base`` are left out.
+    Dot files stay hidden; symlinks that lead out of ``base``, and whatever is
+    neither a regular file nor a folder (FIFOs, sockets, devices), are left out.
     Raises ``OSError`` when the folder itself cannot be read.
     """
     with os.scandir(folder) as scan:
@@ -100,9 +105,34 @@ def visible_children(folder, base):
             try:
                 if item.is_symlink() and not _inside(os.path.realpath(item.path), base):
                     continue
+                if not (item.is_file() or item.is_dir()):
+                    continue
             except OSError:
                 continue
             yield item
+
+
+def open_regular(path):
+    """Open a regular file for reading, or raise :class:`NotFound`.
+
+    ``O_NONBLOCK``: opening a FIFO for reading would wait for a writer, for
+    ever; with it the open returns at once, and ``fstat`` of what was opened
+    refuses anything that is not a regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except IsADirectoryError:
+        raise NotFound("a folder is not a file") from None
+    except OSError:
+        raise NotFound("the file cannot be read") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotFound("not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 # Folders whose name order is kept (see LibraryService._by_name).
@@ -154,16 +184,8 @@ class LibraryService:
         """Open a file for reading: ``(binary file, entry)``; the entry comes
         from ``fstat`` of the open file, so it describes exactly what is read."""
         real, found = self.resolve(root, segments)
-        try:
-            file = open(real, "rb")  # noqa: SIM115 - the caller owns and closes it
-        except IsADirectoryError:
-            raise NotFound("a folder is not a file") from None
-        except OSError:
-            raise NotFound("the file cannot be read") from None
+        file = open_regular(real)
         st = os.fstat(file.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            file.close()
-            raise NotFound("not a regular file")
         return file, self.make_entry(root, "/".join(found), found[-1] if found else root, st)
 
     @staticmethod
@@ -188,6 +210,8 @@ class LibraryService:
             st = os.stat(real)
         except OSError:
             raise NotFound("no such file or folder") from None
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+            raise NotFound("not a regular file or a folder")
         name = found[-1] if found else root
         return self.make_entry(root, "/".join(found), name, st)
 

@@ -7,6 +7,7 @@ killed when it overruns) and cached on disk as JPEG by the file's version.
 """
 
 import os
+import stat
 
 from mediacaster.errors import NotFound
 from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
@@ -30,7 +31,12 @@ class PictureService:
         if not self.ffmpeg.available:
             raise PictureError("ffmpeg is not installed: no pictures")
         source, inputs = self._source(path, kind, probe, folder_names)
-        st = os.stat(source)
+        try:
+            st = os.stat(source)
+        except OSError:
+            raise PictureError("the file is gone") from None
+        if not stat.S_ISREG(st.st_mode):  # ffmpeg would wait on a FIFO until its time limit
+            raise PictureError("not a regular file")
         version = f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0{kind}\0{WIDTH}"
         cached = self.cache.get("pictures", version, ".jpg")
         if cached is None:

@@ -12,10 +12,14 @@ import os
 import re
 from dataclasses import dataclass
 
-from mediacaster.errors import Unprocessable
+from mediacaster.errors import NotFound, Unprocessable
 from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
+from mediacaster.services.library import open_regular
 
 SIDECAR_FORMATS = {".srt": "srt", ".vtt": "webvtt", ".ass": "ass", ".ssa": "ass"}
+# A film's subtitles are well under a megabyte; a larger "subtitle" is refused
+# rather than read into memory.
+MAX_SIDECAR = 16 * 2**20
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2})?$")
 LANGUAGE_NAMES = {
     "en": "English",
@@ -120,8 +124,14 @@ class SubtitleService:
         if cached is not None:
             return cached.read_bytes()
         if kind == "file":
-            with open(source, "rb") as file:
-                text = decode_text(file.read())
+            try:
+                with open_regular(source) as file:
+                    data = file.read(MAX_SIDECAR + 1)
+            except NotFound:
+                raise SubtitleError("the subtitle file cannot be read") from None
+            if len(data) > MAX_SIDECAR:
+                raise SubtitleError(f"the subtitle file is larger than {MAX_SIDECAR // 2**20} MB")
+            text = decode_text(data)
             fmt = SIDECAR_FORMATS[os.path.splitext(ref)[1].lower()]
             vtt = self._convert(["-f", fmt, "-i", "pipe:0"], text.encode("utf-8"))
         else:

@@ -1,0 +1,103 @@
+"""A NAS full of odd files: special files never hang a request or break a page.
+
+FIFOs (a second reader blocks in open() until a writer comes, for ever),
+sockets and symlink loops, named like media, sidecars and covers, served by a
+real waitress with the 4 threads of development.ini.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.common.servers import LiveServer
+
+
+@pytest.fixture(scope="module")
+def odd_library(tmp_path_factory, media_library):
+    base = tmp_path_factory.mktemp("odd")
+    films, music = base / "films", base / "music"
+    films.mkdir()
+    music.mkdir()
+    shutil.copy(media_library["films"] / "tail index.mp4", films / "film.mp4")
+    os.mkfifo(films / "film.en.srt")  # a FIFO where a sidecar would be
+    os.mkfifo(films / "pipe.mp4")  # a FIFO named like a film
+    os.symlink("loop.mp4", films / "loop.mp4")  # a symlink to itself
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(films / "socket.mp4"))
+    shutil.copy(media_library["music"] / "tone.flac", music / "tone.flac")
+    os.mkfifo(music / "cover.jpg")  # a FIFO where the folder's cover would be
+    yield {"films": films, "music": music}
+    listener.close()
+
+
+@pytest.fixture(scope="module")
+def server(redis_server, odd_library):
+    from mediacaster import main
+    from tests.common.app import app_settings
+
+    settings = app_settings(odd_library, redis_server.url, **{"mediacaster.require_signed_media": "false"})
+    app = main({}, **settings)
+    with LiveServer(app, threads=4) as live:
+        yield live
+    app.registry.services.close()
+
+
+def get(server, path, timeout=5):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_special_files_are_not_listed(server):
+    status, body = get(server, "/api/library/films")
+    assert status == 200
+    assert [e["name"] for e in json.loads(body)["entries"]] == ["film.mp4"]
+    status, page = get(server, "/library/films")
+    assert status == 200 and b"pipe.mp4" not in page and b"socket.mp4" not in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media/films/pipe.mp4",
+        "/download/films/pipe.mp4",
+        "/library/films/pipe.mp4",
+        "/api/library/films/pipe.mp4",
+        "/picture/films/pipe.mp4",
+        "/subtitles/films/pipe.mp4?track=1",
+        "/media/films/socket.mp4",
+        "/media/films/loop.mp4",
+        "/library/films/loop.mp4",
+        "/media/films/film.en.srt",
+        "/media/music/cover.jpg",
+    ],
+)
+def test_special_files_answer_404_at_once(server, path):
+    started = time.monotonic()
+    status, _ = get(server, path)
+    assert status == 404
+    assert time.monotonic() - started < 2
+
+
+def test_a_fifo_sidecar_or_cover_hangs_nothing(server):
+    """Many requests that would each open the FIFOs, at once: the server still answers."""
+    paths = ["/library/films/film.mp4", "/api/library/films/film.mp4", "/picture/music/tone.flac"] * 4
+    with ThreadPoolExecutor(len(paths)) as pool:
+        statuses = list(pool.map(lambda path: get(server, path, timeout=30)[0], paths))
+    assert set(statuses) <= {200, 404}, statuses
+    started = time.monotonic()
+    assert get(server, "/healthz")[0] == 200
+    assert time.monotonic() - started < 1
+    # The film's page offers no subtitle track for the FIFO beside it.
+    status, body = get(server, "/api/library/films/film.mp4")
+    assert status == 200 and json.loads(body)["subtitles"] == []
