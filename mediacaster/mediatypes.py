@@ -57,6 +57,26 @@ MEDIA_KINDS = ("video", "audio", "image")
 KINDS = ("folder", *MEDIA_KINDS, "other")
 
 
+# Types a browser would run rather than show: served as downloads, never inline.
+ACTIVE_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "text/javascript",
+        "application/javascript",
+        "application/x-javascript",
+        "application/pdf",
+    }
+)
+
+
+def is_active(content_type):
+    return (content_type or "").split(";")[0].strip().lower() in ACTIVE_TYPES
+
+
 def classify(name):
     """Return ``(content_type, kind)`` for a file name."""
     dot = name.rfind(".")

@@ -291,6 +291,33 @@ function setUpBar() {
   });
 }
 
+// -- pictures that cannot be made --------------------------------------------------
+// A picture that fails (no cover art, an unreadable file) is removed, or replaced
+// by the kind's icon held in the <template> after it. Here rather than in onerror
+// attributes: the pages' Content-Security-Policy allows no inline script.
+function fallBack(img) {
+  const icon = img.nextElementSibling;
+  if (img.dataset.fallback === "icon" && icon && icon.tagName === "TEMPLATE") {
+    img.replaceWith(icon.content.cloneNode(true));
+  } else {
+    img.remove();
+  }
+}
+
+function setUpPictureFallbacks() {
+  document.addEventListener(
+    "error",
+    (event) => {
+      if (event.target instanceof HTMLImageElement && event.target.dataset.fallback) fallBack(event.target);
+    },
+    true,  // error events do not bubble: catch them on the way down
+  );
+  // Pictures that failed before this script ran.
+  for (const img of document.querySelectorAll("img[data-fallback]")) {
+    if (img.complete && img.naturalWidth === 0) fallBack(img);
+  }
+}
+
 async function start() {
   setUpFilter();
   setUpBar();
@@ -313,4 +340,5 @@ async function start() {
   refreshDetails();
 }
 
+setUpPictureFallbacks();
 document.addEventListener("DOMContentLoaded", start);

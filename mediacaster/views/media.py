@@ -10,24 +10,17 @@ import secrets
 import unicodedata
 from urllib.parse import quote
 
-from pyramid.events import NewResponse, subscriber
 from pyramid.response import Response
 from pyramid.view import view_config
 
 from mediacaster import byteranges
 from mediacaster.errors import NotFound
 from mediacaster.filebody import MultipartRanges, file_body
+from mediacaster.mediatypes import is_active
 from mediacaster.services.library import LibraryService
 from mediacaster.views.inputs import entry_path
 
-# The media family: what a Cast receiver fetches cross-origin. Every answer
-# of these routes, errors included, carries the CORS headers, so that a
-# receiver can read why a request failed.
-CORS_ROUTES = frozenset({"media.stream", "media.download", "media.subtitles", "media.picture"})
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag",
-}
+# CORS and the other headers of every media answer: views/headers.py.
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
     "Access-Control-Allow-Headers": "Range, If-Range, If-Match, If-None-Match, "
@@ -35,13 +28,6 @@ PREFLIGHT_HEADERS = {
     "Access-Control-Max-Age": "86400",
 }
 CACHE_CONTROL = "private, max-age=300"
-
-
-@subscriber(NewResponse)
-def cors(event):
-    route = getattr(event.request, "matched_route", None)
-    if route is not None and route.name in CORS_ROUTES:
-        event.response.headers.update(CORS_HEADERS)
 
 
 @view_config(route_name="media.stream", request_method=("GET", "HEAD"))
@@ -142,7 +128,7 @@ def file_response(request, file, entry, download):
         return response
 
     response.content_type = entry.content_type
-    if download:
+    if download or is_active(entry.content_type):
         response.headers["Content-Disposition"] = content_disposition(entry.name)
 
     if decision.status == 206 and len(decision.ranges) > 1:
@@ -170,7 +156,7 @@ def accel_redirect(request, prefix, entry, download):
     response = Response(status=200)
     response.headers["X-Accel-Redirect"] = f"{prefix}/{quote(entry.root)}/{quote(entry.path)}"
     response.content_type = entry.content_type
-    if download:
+    if download or is_active(entry.content_type):
         response.headers["Content-Disposition"] = content_disposition(entry.name)
     response.app_iter = []
     return response

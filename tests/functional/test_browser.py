@@ -3,6 +3,7 @@ against the app on a real waitress and a fake Chromecast found over mDNS."""
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -82,8 +83,26 @@ def site(make_app, library, tv):
 def page(browser):
     context = browser.new_context(viewport={"width": 1100, "height": 720})
     page = context.new_page()
+    refused = []
+    page.on(
+        "console", lambda message: "Content Security Policy" in message.text and refused.append(message.text)
+    )
     yield page
     context.close()
+    assert not refused, f"the page broke its own Content-Security-Policy: {refused}"
+
+
+def wait_until(page, expression, timeout=10000):
+    """Poll ``expression`` in the page until it is true.
+
+    Not ``page.wait_for_function``: it evaluates strings inside the page, which
+    the pages' Content-Security-Policy forbids, as it should.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
 
 
 def open_and_choose_tv(page, url):
@@ -109,14 +128,12 @@ def test_play_a_video_in_the_page_and_seek(site, page):
     video = page.locator("video#player")
     expect(video).to_be_visible()
     page.evaluate("document.getElementById('player').muted = true; document.getElementById('player').play()")
-    page.wait_for_function("document.getElementById('player').currentTime > 0.3", timeout=20000)
+    wait_until(page, "document.getElementById('player').currentTime > 0.3", timeout=20000)
     shot(page, "detail")
     duration = page.evaluate("document.getElementById('player').duration")
     assert 5 < duration < 7
     page.evaluate(f"document.getElementById('player').currentTime = {duration / 2}")
-    page.wait_for_function(
-        f"document.getElementById('player').currentTime > {duration / 2 + 0.5}", timeout=20000
-    )
+    wait_until(page, f"document.getElementById('player').currentTime > {duration / 2 + 0.5}", timeout=20000)
     assert page.evaluate("document.getElementById('player').error") is None
 
 
@@ -213,7 +230,8 @@ def test_grid_view_and_detail_page_pictures_and_tracks(site, page):
     page.goto(f"{server.url}/library/films/Films?view=grid")
     card = page.locator('li[data-path="Films/Test pattern.mp4"] img')
     expect(card).to_be_visible()
-    page.wait_for_function(
+    wait_until(
+        page,
         "[...document.querySelectorAll('.grid img')].every(img => img.complete && img.naturalWidth > 0)",
         timeout=20000,
     )
@@ -222,7 +240,7 @@ def test_grid_view_and_detail_page_pictures_and_tracks(site, page):
     tracks = page.locator("video#player track")
     expect(tracks).to_have_count(1)
     assert tracks.get_attribute("label") == "English" and tracks.get_attribute("srclang") == "en"
-    page.wait_for_function("document.getElementById('player').textTracks.length === 1")
+    wait_until(page, "document.getElementById('player').textTracks.length === 1")
     cues = page.evaluate(
         """async () => {
             const track = document.getElementById('player').textTracks[0];

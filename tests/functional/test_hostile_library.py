@@ -32,6 +32,12 @@ def odd_library(tmp_path_factory, media_library):
     listener.bind(str(films / "socket.mp4"))
     shutil.copy(media_library["music"] / "tone.flac", music / "tone.flac")
     os.mkfifo(music / "cover.jpg")  # a FIFO where the folder's cover would be
+    script = (
+        "<script>fetch('/api/session').then(r => r.json()).then(s => document.title = s.csrf_token)</script>"
+    )
+    (films / "evil.html").write_text(f"<html><body>{script}</body></html>")
+    (films / "evil.svg").write_text(f'<svg xmlns="http://www.w3.org/2000/svg">{script}</svg>')
+    (films / "evil.xhtml").write_text(f'<html xmlns="http://www.w3.org/1999/xhtml">{script}</html>')
     yield {"films": films, "music": music}
     listener.close()
 
@@ -48,12 +54,13 @@ def server(redis_server, odd_library):
     app.registry.services.close()
 
 
-def get(server, path, timeout=5):
+def get(server, path, timeout=5, headers=False):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
     try:
         conn.request("GET", path)
         response = conn.getresponse()
-        return response.status, response.read()
+        body = response.read()
+        return (response.status, body, response.headers) if headers else (response.status, body)
     finally:
         conn.close()
 
@@ -61,7 +68,12 @@ def get(server, path, timeout=5):
 def test_special_files_are_not_listed(server):
     status, body = get(server, "/api/library/films")
     assert status == 200
-    assert [e["name"] for e in json.loads(body)["entries"]] == ["film.mp4"]
+    assert [e["name"] for e in json.loads(body)["entries"]] == [
+        "evil.html",
+        "evil.svg",
+        "evil.xhtml",
+        "film.mp4",
+    ]
     status, page = get(server, "/library/films")
     assert status == 200 and b"pipe.mp4" not in page and b"socket.mp4" not in page
 
@@ -101,3 +113,33 @@ def test_a_fifo_sidecar_or_cover_hangs_nothing(server):
     # The film's page offers no subtitle track for the FIFO beside it.
     status, body = get(server, "/api/library/films/film.mp4")
     assert status == 200 and json.loads(body)["subtitles"] == []
+
+
+@pytest.mark.parametrize("name", ["evil.html", "evil.svg", "evil.xhtml"])
+def test_files_a_browser_would_run_are_downloads_that_run_nothing(server, name):
+    status, body, headers = get(server, f"/media/films/{name}", headers=True)
+    assert status == 200 and b"<script>" in body  # the bytes as they are, for who wants them
+    assert headers["Content-Disposition"].startswith("attachment")
+    assert headers["Content-Security-Policy"] == "sandbox"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_media_is_shown_inline_but_sandboxed(server):
+    status, _, headers = get(server, "/media/films/film.mp4", headers=True)
+    assert status == 200 and "Content-Disposition" not in headers
+    assert headers["Content-Security-Policy"] == "sandbox"
+    assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_pages_carry_a_strict_policy_and_leak_no_referrer(server):
+    for path in ("/", "/library/films", "/no/such/page"):
+        _, _, headers = get(server, path, headers=True)
+        policy = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+    _, _, headers = get(server, "/api/library/films", headers=True)
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
