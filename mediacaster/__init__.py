@@ -18,6 +18,7 @@ def main(global_config, **settings):
             services = config.registry.services
             config.include(".templating")
             config.include(".session")
+            config.include(".crossorigin")
             config.include(".urls")
             config.include(".routes")
             config.scan(".views")

@@ -1,6 +1,7 @@
 """The JSON cast API and sessions, through the whole app, a real waitress for the
 device to fetch from, a real Redis and fake devices found over mDNS."""
 
+import json
 import shutil
 
 import pytest
@@ -317,3 +318,53 @@ def test_the_console_script_casts_and_controls(cast_app, server, tv):
     assert TV in run("devices")[1]
     code, _, err = run("m/missing.mp4", "--device", TV)
     assert code == 1 and err == "mediacaster-cast: no such file or folder"
+
+
+# -- other sites' pages ------------------------------------------------------------
+
+CROSS_SITE = [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "http://evil.example"},
+    {"Origin": "null"},  # a sandboxed frame, a file: page
+]
+CHANGES = [
+    ("/api/cast", {"path": "m/song.mp3", "device": TV}),
+    ("/api/player/volume", {"device": TV, "level": 0.1}),
+    ("/api/player/pause", {"device": TV}),
+    ("/api/session/device", {"device": TV}),
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_another_sites_page_changes_nothing_with_or_without_a_cookie(cast_app, server, tv, headers):
+    loads, volume = len(tv.loads), tv.volume["level"]
+    for with_cookie in (False, True):
+        client = browser(cast_app, server)
+        extra = {**headers, **(csrf(client) if with_cookie else {})}
+        for url, body in CHANGES:
+            method = client.put_json if url == "/api/session/device" else client.post_json
+            response = method(url, body, headers=extra, status=403)
+            assert response.json["error"] == "cross_site"
+    assert (len(tv.loads), tv.volume["level"]) == (loads, volume)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
+def test_a_body_that_is_not_json_changes_nothing(cast_app, server, tv, content_type):
+    script = browser(cast_app, server)
+    loads = len(tv.loads)
+    body = json.dumps({"path": "m/song.mp3", "device": TV})
+    response = script.post("/api/cast", body, content_type=content_type, status=415)
+    assert response.json["error"] == "json_required"
+    assert len(tv.loads) == loads
+
+
+def test_the_apps_own_pages_and_scripts_still_change_things(cast_app, server, tv):
+    page = browser(cast_app, server)
+    own = {"Origin": f"http://127.0.0.1:{server.port}", "Sec-Fetch-Site": "same-origin", **csrf(page)}
+    assert page.post_json("/api/player/volume", {"device": TV, "level": 0.3}, headers=own).status_int == 200
+    script = browser(cast_app, server)  # curl and mediacaster-cast send neither header
+    assert script.post_json("/api/player/volume", {"device": TV, "level": 0.4}).status_int == 200
+    assert tv.volume["level"] == 0.4
