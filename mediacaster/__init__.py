@@ -19,6 +19,7 @@ def main(global_config, **settings):
             config.include(".templating")
             config.include(".session")
             config.include(".crossorigin")
+            config.include(".views.errors")
             config.include(".urls")
             config.include(".routes")
             config.scan(".views")

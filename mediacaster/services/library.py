@@ -68,9 +68,19 @@ def split_path(path):
     return tuple(part for part in (path or "").split("/") if part != "")
 
 
+# Words of a filter or a search beyond this many are ignored: a query of
+# thousands of words would otherwise cost seconds of work per request.
+MAX_WORDS = 16
+
+
 def fold(text):
     """The form names and queries are compared in: NFC, case-folded."""
     return unicodedata.normalize("NFC", text).casefold()
+
+
+def query_words(text):
+    """The distinct words of a filter or search query, folded, at most MAX_WORDS."""
+    return list(dict.fromkeys(fold(text).split()))[:MAX_WORDS]
 
 
 def _valid_segment(segment):
@@ -238,9 +248,9 @@ class LibraryService:
         # The order of every name, before filtering, so that a filtered listing
         # reuses the folder's order rather than replacing it.
         rank = self._by_name(real, entries) if sort == "name" else None
-        words = fold(query).split()
+        words = query_words(query)
         if words:
-            entries = [e for e in entries if all(w in fold(e.name) for w in words)]
+            entries = [e for e in entries if _holds_all(fold(e.name), words)]
         if rank is not None:
             entries.sort(key=lambda e: rank[e.name], reverse=descending)
         else:
@@ -322,6 +332,10 @@ class LibraryService:
     def readable(self, root):
         path = self.root_path(root)
         return os.path.isdir(path) and os.access(path, os.R_OK | os.X_OK)
+
+
+def _holds_all(name, words):
+    return all(word in name for word in words)
 
 
 def _is_file(entry):

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from mediacaster.services.library import fold, visible_children
+from mediacaster.services.library import fold, query_words, visible_children
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class SearchIndex:
         Every word of the query must appear in the path below the root; hits
         whose own name starts with, then contains, the first word come first.
         """
-        words = fold(text).split()
+        words = query_words(text)
         if not words:
             return [], 0
         with self._lock:

@@ -8,18 +8,39 @@ it for pages.
 """
 
 import logging
+import re
 
 import redis
-from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch, URLDecodeError
 from pyramid.httpexceptions import HTTPException, HTTPNotFound
 from pyramid.view import exception_view_config
 
-from mediacaster.errors import AppError, Forbidden, MethodNotAllowed, NotFound, Unavailable
+from mediacaster.errors import AppError, BadRequest, Forbidden, MethodNotAllowed, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
-# Requests under /api/ (below any URL prefix, which Pyramid keeps out of path_info).
-API_PATH = r"^/api(/|$)"
+# Requests under /api/ (below any URL prefix, which Pyramid keeps out of path_info),
+# read from the raw PATH_INFO: a path that is not UTF-8 must still get its error.
+API_PATH = re.compile(r"^/api(/|$)")
+
+
+class ApiPathPredicate:
+    """View predicate ``api_path=True``: the request is under /api/."""
+
+    def __init__(self, value, config):
+        self.value = value
+
+    def text(self):
+        return f"api_path = {self.value}"
+
+    phash = text
+
+    def __call__(self, context, request):
+        return bool(API_PATH.match(request.environ.get("PATH_INFO", ""))) == self.value
+
+
+def includeme(config):
+    config.add_view_predicate("api_path", ApiPathPredicate)
 
 
 class CsrfFailed(Forbidden):
@@ -44,6 +65,8 @@ def as_app_error(exc, request):
         return exc
     if isinstance(exc, (BadCSRFToken, BadCSRFOrigin)):
         return CsrfFailed()
+    if isinstance(exc, URLDecodeError):
+        return BadRequest("the address is not valid: its %-escapes do not spell UTF-8 text")
     if isinstance(exc, PredicateMismatch) and getattr(request, "matched_route", None) is not None:
         allowed = allowed_methods(request)
         if allowed and request.method not in allowed:
@@ -53,7 +76,7 @@ def as_app_error(exc, request):
     if isinstance(exc, HTTPNotFound):
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else ""
         if not detail or detail.startswith("/"):  # Pyramid's own detail for an unmatched URL
-            detail = f"no page at {request.path_info}"
+            detail = f"no page at {_raw_path(request)}"
         return NotFound(detail)
     if isinstance(exc, HTTPException):
         error = AppError(exc.detail if isinstance(exc.detail, str) and exc.detail else exc.explanation)
@@ -63,8 +86,20 @@ def as_app_error(exc, request):
     if isinstance(exc, redis.RedisError):
         log.warning("session store unavailable: %s", exc)
         return SessionStoreUnavailable(retry_after=5)
-    log.error("unexpected error on %s %s", request.method, request.path_qs, exc_info=exc)
+    try:
+        where = request.path_qs
+    except UnicodeDecodeError:
+        where = _raw_path(request)
+    log.error("unexpected error on %s %s", request.method, where, exc_info=exc)
     return AppError()
+
+
+def _raw_path(request):
+    """The request's path as text, whatever bytes it holds (Pyramid's own decoding may fail)."""
+    try:
+        return request.path_info
+    except UnicodeDecodeError:
+        return request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
 
 
 def allowed_methods(request):
@@ -83,9 +118,9 @@ def allowed_methods(request):
 
 # Registered for HTTPException too, which Pyramid's own default view would
 # otherwise answer (as text/plain), being more specific than Exception.
-@exception_view_config(HTTPException, path_info=API_PATH, renderer="json")
+@exception_view_config(HTTPException, api_path=True, renderer="json")
 @exception_view_config(HTTPException, renderer="error.jinja2")
-@exception_view_config(Exception, path_info=API_PATH, renderer="json")
+@exception_view_config(Exception, api_path=True, renderer="json")
 @exception_view_config(Exception, renderer="error.jinja2")
 def error_view(exc, request):
     if isinstance(exc, HTTPException) and exc.code < 400:

@@ -34,7 +34,8 @@ def includeme(config):
 def tween_factory(handler, registry):
     def tween(request):
         response = handler(request)
-        if not API.match(request.path_info) or request.method == "HEAD":
+        # The raw path: one that is not UTF-8 must get its 400, not fail here.
+        if not API.match(request.environ.get("PATH_INFO", "")) or request.method == "HEAD":
             return response
         route = getattr(request, "matched_route", None)
         operation = route and route.pattern.replace("{root}*path", "{path}")

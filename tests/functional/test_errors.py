@@ -1,6 +1,7 @@
 """Bad input answers a clear 4xx, never a 500 traceback; paths never leave a root."""
 
 import http.client
+import json
 
 import pytest
 from pyramid.config import Configurator
@@ -100,3 +101,16 @@ def test_bad_page_and_sort_parameters_fall_back(testapp):
     page = testapp.get("/library/video", {"page": "x", "sort": "evil", "order": "sideways"})
     assert page.status_int == 200
     assert testapp.get("/library/video", {"page": "999"}).status_int == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/library/%ff", "/media/video/%C3%28.mp4", "/no/%fe%ff", "/api/library/%ff"]
+)
+def test_escapes_that_do_not_spell_utf8_are_a_400_in_the_right_shape(unsigned_server, path):
+    status, content_type, body = raw_get(unsigned_server, path)
+    assert status == 400
+    if path.startswith("/api/"):
+        assert content_type == "application/json"
+        assert json.loads(body)["error"] == "bad_request"
+    else:
+        assert content_type.startswith("text/html") and b"not valid" in body

@@ -124,3 +124,10 @@ def test_no_generated_path_escapes_its_root(library, library_roots, segments):
         return
     assert os.path.commonpath([real, base]) == base
     assert os.path.exists(real)
+
+
+def test_query_words_are_folded_distinct_and_bounded():
+    from mediacaster.services.library import MAX_WORDS, query_words
+
+    assert query_words("  Café  CAFÉ cafe\u0301 film ") == ["café", "film"]
+    assert len(query_words(" ".join(f"w{n}" for n in range(100)))) == MAX_WORDS
