@@ -7,10 +7,11 @@ name) and the recent casts (``recent``: newest first).
 import json
 import time
 
-from pyramid.csrf import get_csrf_token
+from pyramid.csrf import CookieCSRFStoragePolicy, get_csrf_token
 from pyramid_session_redis import RedisSessionFactory
 
 COOKIE_NAME = "mediacaster_session"
+CSRF_COOKIE = "mediacaster_csrf"
 MAX_RECENT = 20
 
 
@@ -32,6 +33,14 @@ def includeme(config):
         set_redis_ttl=True,
     )
     config.set_session_factory(factory)
+    # The CSRF token lives in a cookie of its own, not in the Redis session:
+    # reading /api/session (every page does) must not create a session for
+    # every visitor; a session is made when something is stored in it.
+    config.set_csrf_storage_policy(
+        CookieCSRFStoragePolicy(
+            cookie_name=CSRF_COOKIE, secure=settings.cookie_secure, httponly=True, samesite="Lax"
+        )
+    )
     # Requests that carry the session cookie and change state must send the
     # page's token in X-CSRF-Token (or a csrf_token form field); scripts that
     # send no cookie have nothing to forge and need none.

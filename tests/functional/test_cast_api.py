@@ -99,7 +99,7 @@ def test_a_browser_chooses_a_device_and_casts(cast_app, server, tv):
 
 def test_state_changes_with_the_cookie_need_the_token(cast_app, server):
     client = browser(cast_app, server)
-    client.get("/api/session")  # the session cookie is set
+    client.put_json("/api/session/device", {"device": TV}, headers=csrf(client))  # the session is made
     missing = client.put_json("/api/session/device", {}, headers=csrf(client), status=400).json
     assert missing["detail"] == "device is required: a device id or name"
     response = client.put_json("/api/session/device", {"device": TV}, status=403)

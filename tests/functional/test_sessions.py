@@ -84,3 +84,14 @@ def test_browsing_and_streaming_survive_redis_going_away(make_app, doomed_redis)
     doomed_redis.start()
     assert testapp.get("/api/session").json["device"] is None  # the throwaway server kept nothing
     assert testapp.get("/healthz").json["status"] == "ok"
+
+
+def test_reading_the_session_stores_nothing(testapp, redis_server):
+    """Every page reads /api/session: a session is made when something is stored, not before."""
+    client = redis.Redis.from_url(redis_server.url)
+    before = client.dbsize()
+    for _ in range(5):
+        response = webtest.TestApp(testapp.app).get("/api/session")
+        assert response.json["csrf_token"]
+        assert COOKIE_NAME not in response.headers.get("Set-Cookie", "")
+    assert client.dbsize() == before
