@@ -3,7 +3,7 @@
 Whatever was raised (the app's own errors, Pyramid's not-found and CSRF
 failures, Redis going away, a bug) is first translated into an
 :class:`~mediacaster.errors.AppError`, then rendered by the same view, which
-is registered with the ``path_info`` predicate for the JSON API, and without
+is registered with the ``api_path`` predicate for the JSON API, and without
 it for pages.
 """
 
