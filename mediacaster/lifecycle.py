@@ -79,8 +79,7 @@ class Services:
             return
         self._closed.set()
         for name, stop in [
-            ("ffprobe", self.ffprobe.close),  # first: what waits on them then ends at once
-            ("ffmpeg", self.ffmpeg.close),
+            ("ffmpeg", self.interrupt),  # first: what waits on ffmpeg or ffprobe then ends at once
             ("cast", self.cast.close),
             ("probe", self.probe.close),
             ("search", self.search.close),

@@ -65,9 +65,9 @@ def entry_json(entry, urls, details=None, verdict=None):
     return data
 
 
-def folder_head(folder, query, total, probe_state, details, urls):
+def folder_head(folder, query, total, probe_state, pending, urls):
     """A folder's own fields: where it is, how it is sorted, how many entries it
-    has (``total``) and how far reading the files of this page has got."""
+    has (``total``) and how many files of this page are still being read."""
     parent = folder.parent
     return {
         "root": folder.root,
@@ -77,7 +77,7 @@ def folder_head(folder, query, total, probe_state, details, urls):
         "sort": query.sort,
         "order": query.direction,
         "total": total,
-        "probe": {**probe_state, "pending_here": sum(state == "pending" for state, _ in details.values())},
+        "probe": {**probe_state, "pending_here": pending},
     }
 
 

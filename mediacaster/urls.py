@@ -63,15 +63,15 @@ class EntryUrls:
     def links(self, entry):
         """The URLs of an entry's JSON at once: its page and API entry, and for files
         the signed media URLs, from one quoted path and one signature."""
-        root, path = entry.root, self._quote(entry.path)
-        prefix = self.prefix
-        links = {"url": prefix("library.folder", root) + path, "api_url": prefix("api.library", root) + path}
+        links = {
+            "url": self.url("library.folder", entry.root, entry.path),
+            "api_url": self.url("api.library", entry.root, entry.path),
+        }
         if not entry.is_dir:
-            signature = self.signature(entry)
-            links["stream_url"] = prefix("media.stream", root) + path + signature
-            links["download_url"] = prefix("media.download", root) + path + signature
+            links["stream_url"] = self.stream(entry)
+            links["download_url"] = self.download(entry)
             if entry.is_media:
-                links["picture_url"] = prefix("media.picture", root) + path + signature
+                links["picture_url"] = self.picture(entry)
         return links
 
     def signature(self, entry):
@@ -86,19 +86,20 @@ class EntryUrls:
     def folder(self, root, segments=(), **query):
         return self.url("library.folder", root, "/".join(segments), **query)
 
+    def _signed(self, route, entry):
+        return self.url(route, entry.root, entry.path) + self.signature(entry)
+
     def stream(self, entry):
-        return self.url("media.stream", entry.root, entry.path) + self.signature(entry)
+        return self._signed("media.stream", entry)
 
     def download(self, entry):
-        return self.url("media.download", entry.root, entry.path) + self.signature(entry)
+        return self._signed("media.download", entry)
 
     def picture(self, entry):
-        return self.url("media.picture", entry.root, entry.path) + self.signature(entry)
+        return self._signed("media.picture", entry)
 
     def subtitles(self, entry, track_id):
-        return (
-            self.url("media.subtitles", entry.root, entry.path) + self.signature(entry) + f"&track={track_id}"
-        )
+        return self._signed("media.subtitles", entry) + f"&track={track_id}"
 
 
 def entry_urls(request):

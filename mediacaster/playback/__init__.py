@@ -158,6 +158,11 @@ class Playback:
                     verdicts[entry.path] = self.verdict(entry, details[entry.path][1], target)
         return details, verdicts
 
+    @staticmethod
+    def pending(details):
+        """How many files of :meth:`details` are still being read."""
+        return sum(state == "pending" for state, _ in details.values())
+
     def details(self, entries):
         """``{entry.path: (state, probe)}`` for the media among ``entries``: cached
         probes at once ("done"), the others queued in the background ("pending"),

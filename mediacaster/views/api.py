@@ -34,7 +34,8 @@ def library(request):
     )
     page = entries[query.offset : query.offset + query.limit]
     details, verdicts = services.playback.listing(page, target)
-    head = presenters.folder_head(folder, query, len(entries), services.probe.state(), details, urls)
+    pending = services.playback.pending(details)
+    head = presenters.folder_head(folder, query, len(entries), services.probe.state(), pending, urls)
     body = presenters.folder_json(head, page, urls, details, verdicts, services.rows)
     return Response(body=body, content_type="application/json", charset=None)
 

@@ -61,7 +61,7 @@ def folder(request):
     return {
         "details": details,
         "verdicts": {path: presenters.verdict_json(v) for path, v in verdicts.items()},
-        "pending": sum(state == "pending" for state, _ in details.values()),
+        "pending": services.playback.pending(details),
         "poll_url": request.url,
         "probe_state": services.probe.state(),
         "view": "grid" if query.view == "grid" else "list",
