@@ -13,6 +13,8 @@ requires = [
     "psutil>=5.9",
     "pychromecast>=14,<15",
     "zeroconf>=0.130",
+    # This machine's addresses, for the Host allowlist (mediacaster/hosts.py).
+    "ifaddr>=0.2",
     # Request models from which the OpenAPI document is generated (mediacaster/apispec.py).
     "pydantic>=2.7,<3",
     "orjson>=3.9",
@@ -27,6 +29,8 @@ testing_requires = [
     "playwright>=1.40",
     # Checks every API response against the OpenAPI document (tests/common/openapi_check.py).
     "openapi-core>=0.19",
+    # Fuzzes the API from its OpenAPI document (tests/functional/test_api_fuzz.py).
+    "schemathesis>=4.0,<5",
 ]
 
 dev_requires = [

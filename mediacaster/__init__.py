@@ -21,6 +21,8 @@ def main(global_config, **settings):
             config.include(".crossorigin")
             config.include(".views.errors")
             config.include(".urls")
+            config.include(".bytenames")
+            config.include(".hosts")
             config.include(".routes")
             config.scan(".views")
         app = config.make_wsgi_app()

@@ -19,10 +19,11 @@ per field. openapi-core still has a role: the test suite validates responses
 with it, independently of the code that wrote the document.
 """
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic.json_schema import models_json_schema
+from pydantic_core import PydanticCustomError
 
 from mediacaster.mediatypes import KINDS
 
@@ -31,6 +32,22 @@ SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT = 50, 1000
 DEVICE = "a device id or friendly name; default: the one chosen in this session"
 
 # -- requests -------------------------------------------------------------------
+
+
+def _library_path(value):
+    """Any text, lone surrogates included: pydantic's ``str`` refuses them, but a
+    library name that is not UTF-8 comes back from a listing that way
+    (mediacaster.bytenames)."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    if not value.strip():
+        raise PydanticCustomError("string_too_short", "String should have at least 1 character")
+    return value
+
+
+LibraryPath = Annotated[
+    Any, PlainValidator(_library_path), WithJsonSchema({"type": "string", "minLength": 1})
+]
 
 
 class Body(BaseModel):
@@ -50,7 +67,7 @@ class ChooseDevice(Body):
 
 
 class CastRequest(Body):
-    path: str = Field(min_length=1, description='the file, as "<root>/<path below the root>"')
+    path: LibraryPath = Field(description='the file, as "<root>/<path below the root>"')
     device: str | None = Field(None, description=DEVICE)
     start: float = Field(0, ge=0, description="seconds from the start")
     force: bool = Field(False, description="cast even a file that will not play on the device")

@@ -10,8 +10,7 @@ import threading
 from dataclasses import asdict
 from datetime import datetime, timezone
 
-import orjson
-
+from mediacaster import bytenames
 from mediacaster.playback.verdicts import LABELS
 
 
@@ -87,7 +86,7 @@ def folder_json(head, entries, urls, details, verdicts, cache):
     of each taken from the :class:`RowCache` ``cache``."""
     tables = cache.rows(urls.generation)
     rows, probed = tables
-    dumps = orjson.dumps
+    dumps = bytenames.dumps
     encoded = []
     for entry in entries:
         fixed = rows.get(entry)

@@ -95,6 +95,14 @@ def parse_hosts(value):
     return hosts
 
 
+def parse_allowed_hosts(value):
+    hosts = tuple(h.strip() for h in re.split(r"[,\s]+", str(value)) if h.strip())
+    for host in hosts:
+        if host != "*" and not re.match(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.:-]+)$", host):
+            raise ValueError(f"{host!r} is not a host name, an address or *")
+    return hosts
+
+
 def parse_public_url(value):
     value = str(value).strip().rstrip("/")
     if not value:
@@ -172,6 +180,10 @@ class Settings:
     )
     # base URL devices fetch media from; "" for the connection's own address
     public_url: str = setting("mediacaster.public_url", "MEDIACASTER_PUBLIC_URL", parse_public_url, "")
+    # names the app answers to; empty: this machine's names and addresses (mediacaster.hosts)
+    allowed_hosts: tuple = setting(
+        "mediacaster.allowed_hosts", "MEDIACASTER_ALLOWED_HOSTS", parse_allowed_hosts, ()
+    )
     ffmpeg_dir: str = setting("mediacaster.ffmpeg_dir", "MEDIACASTER_FFMPEG_DIR", parse_text, "")  # "": PATH
     # budget of the disk cache of subtitles and pictures, under data_dir/cache
     cache_max_mb: int = setting("mediacaster.cache_max_mb", "MEDIACASTER_CACHE_MAX_MB", positive_int, 1024)

@@ -2,15 +2,17 @@
 
 from datetime import datetime, timezone
 
-import orjson
 from pyramid.renderers import JSON
 
+from mediacaster import bytenames
 from mediacaster.services.library import fold as _fold
 
 # pyramid_jinja2 reads these from the settings when it creates its environment.
 JINJA2_SETTINGS = {
     "jinja2.directories": "mediacaster:templates",
     "jinja2.undefined": "strict",
+    # Names whose bytes are not UTF-8 are printed readable (mediacaster.bytenames).
+    "jinja2.finalize": "mediacaster.bytenames.finalize",
     "jinja2.filters": "\n".join(
         f"{name} = mediacaster.templating:{name}"
         for name in ("filesize", "isotime", "localtime", "duration", "fold")
@@ -22,11 +24,7 @@ def includeme(config):
     config.include("pyramid_jinja2")
     # orjson: a 10,000-file listing is about 8 MB of JSON, which the standard
     # library's encoder takes several times longer to write.
-    config.add_renderer("json", JSON(serializer=_orjson))
-
-
-def _orjson(value, default=None):
-    return orjson.dumps(value, default=default)
+    config.add_renderer("json", JSON(serializer=lambda value, default=None: bytenames.dumps(value)))
 
 
 def fold(text):

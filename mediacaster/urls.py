@@ -1,7 +1,9 @@
 """URLs of library entries and static assets, built in one place for pages, the API and devices."""
 
-from pyramid.traversal import PATH_SAFE, quote_path_segment
+from pyramid.encode import urlencode
+from pyramid.traversal import PATH_SAFE
 
+from mediacaster import bytenames
 from mediacaster.routes import STATIC_DIR
 
 
@@ -47,17 +49,14 @@ class EntryUrls:
 
     def url(self, route, root, path, **query):
         """URL of the ``/{root}*path`` route ``route`` for a '/'-joined ``path``."""
-        if query:
-            extra = {"_app_url": self.base} if self.base else {}
-            remainder = "/" + path if path else ""
-            return self.request.route_url(route, root=root, path=remainder, _query=query, **extra)
-        return self.prefix(route, root) + self._quote(path)
+        url = self.prefix(route, root) + self._quote(path)
+        return url + "?" + urlencode(query) if query else url
 
     def _quote(self, path):
         if not path:
             return ""
         if self._quoted[0] != path:
-            self._quoted = (path, "/" + quote_path_segment(path, safe=PATH_SAFE))
+            self._quoted = (path, "/" + bytenames.quote(path, safe=PATH_SAFE))
         return self._quoted[1]
 
     def links(self, entry):

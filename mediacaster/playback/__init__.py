@@ -12,6 +12,7 @@ so this layer knows what to fetch but not how the web names it.
 import os
 from dataclasses import dataclass
 
+from mediacaster.bytenames import shown
 from mediacaster.errors import NotFound, Unprocessable
 from mediacaster.playback.verdicts import UNKNOWN, WONT_PLAY, Verdict, judge, misnamed_as
 from mediacaster.services.cast.model import CastMedia, Track
@@ -132,7 +133,7 @@ class Playback:
                 SubtitleTrack(t.id, t.label, t.language, urls.subtitles(entry, t.id))
                 for t in self.subtitle_tracks(entry, probe)
             ),
-            title=tags.get("title") or os.path.splitext(entry.name)[0],
+            title=tags.get("title") or shown(os.path.splitext(entry.name)[0]),
             artist=tags.get("artist"),
             album=tags.get("album"),
             probe=probe,

@@ -15,7 +15,9 @@ from mediacaster.errors import Unavailable
 
 
 class ToolFailed(Exception):
-    """The tool exited with an error; ``reason`` is the last line it printed."""
+    """The tool exited with an error; ``reason`` is the last line it printed, with
+    file names in place of the absolute paths it was given (errors are shown to
+    people on the network, who need not learn the NAS's layout)."""
 
     def __init__(self, reason):
         super().__init__(reason)
@@ -76,7 +78,7 @@ class Tool:
             raise ToolInterrupted(f"{self.name} was stopped: the app is stopping")
         if process.returncode != 0:
             lines = stderr.decode(errors="replace").strip().splitlines()
-            raise ToolFailed(lines[-1] if lines else f"{self.name} failed")
+            raise ToolFailed(_without_paths(lines[-1], args) if lines else f"{self.name} failed")
         return stdout
 
     def close(self):
@@ -86,6 +88,13 @@ class Tool:
             running = list(self._running)
         for process in running:
             _kill(process, wait=False)
+
+
+def _without_paths(message, args):
+    for arg in sorted((a for a in args if isinstance(a, str) and os.path.isabs(a)), key=len, reverse=True):
+        printed = os.fsencode(arg).decode(errors="replace")  # as the tool printed it
+        message = message.replace(printed, os.path.basename(printed))
+    return message
 
 
 def _kill(process, wait=True):

@@ -57,7 +57,7 @@ CONTAINER_TYPES = {
 
 
 def cache_key(path, size, mtime_ns):
-    digest = hashlib.sha1(f"{path}\0{size}\0{mtime_ns}".encode()).hexdigest()
+    digest = hashlib.sha1(f"{path}\0{size}\0{mtime_ns}".encode("utf-8", "surrogateescape")).hexdigest()
     return f"mediacaster:probe:{digest}"
 
 

@@ -171,7 +171,7 @@ async function castFile(button) {
   button.setAttribute("aria-busy", "true");
   say(`Casting ${title} to ${state.device.name}…`, "busy");
   try {
-    const result = await call("POST", api.apiCast, { path: button.dataset.path, force });
+    const result = await call("POST", api.apiCast, { path: JSON.parse(button.dataset.castPath), force });
     state.status = result.status;
     render();
     say(`Playing ${title} on ${result.device.name}.`);

@@ -9,6 +9,7 @@ it for pages.
 
 import logging
 import re
+from urllib.parse import unquote_to_bytes
 
 import redis
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch, URLDecodeError
@@ -67,6 +68,8 @@ def as_app_error(exc, request):
         return CsrfFailed()
     if isinstance(exc, URLDecodeError):
         return BadRequest("the address is not valid: its %-escapes do not spell UTF-8 text")
+    if isinstance(exc, UnicodeDecodeError) and not _is_utf8(request.environ.get("QUERY_STRING", "")):
+        return BadRequest("the query string is not valid: its %-escapes do not spell UTF-8 text")
     if isinstance(exc, PredicateMismatch) and getattr(request, "matched_route", None) is not None:
         allowed = allowed_methods(request)
         if allowed and request.method not in allowed:
@@ -92,6 +95,14 @@ def as_app_error(exc, request):
         where = _raw_path(request)
     log.error("unexpected error on %s %s", request.method, where, exc_info=exc)
     return AppError()
+
+
+def _is_utf8(query):
+    try:
+        unquote_to_bytes(query.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _raw_path(request):

@@ -7,8 +7,11 @@ one sentence that names the field; pages (``lenient``) fall back to defaults
 instead, since people follow links rather than write queries.
 """
 
+import json
+
 from pydantic import ValidationError
 
+from mediacaster.bytenames import real_names
 from mediacaster.errors import BadRequest, NotFound, Unprocessable
 
 RANGE_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
@@ -34,7 +37,7 @@ def entry_path(request):
     """
     if any(part in (".", "..") for part in request.path_info.split("/")):
         raise NotFound("no such file or folder")
-    return request.matchdict["root"], request.matchdict["path"]
+    return real_names(request.environ, request.matchdict["root"], request.matchdict["path"])
 
 
 def json_body(request):
@@ -42,7 +45,8 @@ def json_body(request):
     if not request.body:
         return {}
     try:
-        body = request.json_body
+        # JSON is UTF-8 (RFC 8259): a charset parameter, even an unknown one, is not used.
+        body = json.loads(request.body)
     except ValueError as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from None
     except RecursionError:

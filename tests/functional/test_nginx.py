@@ -1,8 +1,10 @@
 """docs/nginx.conf against a real nginx: the app under /mediacenter/ on a unix
 socket, media bytes sent by nginx through X-Accel-Redirect."""
 
+import configparser
 import http.client
 import json
+import os
 import random
 from urllib.parse import quote, urlsplit
 
@@ -22,6 +24,7 @@ def roots(tmp_path_factory):
     (roots["video"] / "clip.mp4").write_bytes(random.Random(3).randbytes(300_000))
     (roots["video"] / "Ünïcode #1?%.mp4").write_bytes(b"odd bytes")
     (roots["video"] / "show.mkv").write_bytes(b"matroska")
+    (roots["video"] / os.fsdecode(b"caf\xe9.mp4")).write_bytes(b"latin-1 name")
     with open(roots["video"] / "huge.mp4", "wb") as sparse:
         sparse.truncate(2 * 1024**3)
         sparse.seek(2 * 1024**3 - 4)
@@ -50,13 +53,19 @@ def rendered_conf(roots, socket_path):
 def proxy(redis_server, roots, tmp_path_factory):
     socket_path = tmp_path_factory.mktemp("sock") / "app.sock"
     app = main({}, **app_settings(roots, redis_server.url, **{"mediacaster.accel_redirect": "/_mediacaster"}))
+    # The proxy trust production.ini ships, for the connections nginx makes on the unix socket.
+    shipped = configparser.ConfigParser(interpolation=None)
+    shipped.read(REPO / "production.ini")
+    trusted = {
+        key: shipped["server:main"][key] for key in ("trusted_proxy_headers", "clear_untrusted_proxy_headers")
+    }
     server = LiveServer(
         app,
         unix_socket=str(socket_path),
         unix_socket_perms="666",
         url_prefix="/mediacenter",
         trusted_proxy="localhost",
-        trusted_proxy_headers="x-forwarded-host x-forwarded-proto x-forwarded-for",
+        **trusted,
     )
     with server, Nginx(rendered_conf(roots, socket_path)) as nginx:
         yield nginx
@@ -89,6 +98,32 @@ def test_every_generated_url_carries_the_prefix_and_the_public_host(proxy):
     assert status == 200
     assert f'href="{base}static/app.css' in page.decode()
     assert f'href="{base}library/video/clip.mp4"' in page.decode()
+
+
+def test_forwarded_headers_a_client_sends_are_not_believed(proxy):
+    # A Host without its port (as browsers send it for port 80) leaves the port to X-Forwarded-Port.
+    forged = {
+        "Host": "127.0.0.1",
+        "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Port": "1234",
+        "X-Forwarded-Proto": "https",
+    }
+    status, _, body = get(proxy, "/mediacenter/api/library/video", forged)
+    assert status == 200
+    for entry in json.loads(body)["entries"]:
+        assert entry["stream_url"].startswith(f"http://127.0.0.1:{proxy.port}/mediacenter/media/")
+
+
+def test_a_host_that_is_not_the_apps_is_refused_through_nginx(proxy):
+    status, _, body = get(proxy, "/mediacenter/api/library/video", {"Host": "evil.example"})
+    assert (status, json.loads(body)["error"]) == (400, "unknown_host")
+
+
+def test_a_name_that_is_not_utf8_is_sent_by_nginx(proxy):
+    entries = json.loads(get(proxy, "/mediacenter/api/library/video")[2])["entries"]
+    (odd,) = [e for e in entries if e["name"] == os.fsdecode(b"caf\xe9.mp4")]
+    assert odd["stream_url"].split("?")[0].endswith("/media/video/caf%E9.mp4")
+    assert get(proxy, local(odd["stream_url"]))[:3:2] == (200, b"latin-1 name")
 
 
 def test_nginx_sends_the_media_with_ranges(proxy, roots):

@@ -33,6 +33,11 @@ def _pserve(ini, env):
             "Error 111 connecting to 127.0.0.1:1. Connection refused.",
         ),
         (
+            {"MEDIACASTER_ALLOWED_HOSTS": "nas.example http://nas"},
+            "mediacaster: invalid setting: MEDIACASTER_ALLOWED_HOSTS (environment) = "
+            "'nas.example http://nas': 'http://nas' is not a host name, an address or *",
+        ),
+        (
             {"PORT": "eighty"},
             "mediacaster: invalid setting: PORT (environment) = 'eighty': "
             "expected a port number from 1 to 65535",

@@ -106,6 +106,15 @@ def test_a_large_output_is_read_whole_without_blocking(tmp_path):
     assert tool.run([], timeout=5) == bytes(3_000_000)
 
 
+def test_a_failure_names_the_files_it_was_given_without_their_folders(tmp_path):
+    tool = make_tool(tmp_path, "ffprobe", 'echo "$2: Invalid data; see also $1" >&2\nexit 1\n')
+    film = os.fsdecode(b"/srv/nas/films/caf\xe9.mkv")
+    with pytest.raises(ToolFailed) as raised:
+        tool.run(["/srv/nas/films", film], timeout=5)
+    assert raised.value.reason == "caf\ufffd.mkv: Invalid data; see also films"
+    assert "/srv" not in str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("script", "reason"),
     [

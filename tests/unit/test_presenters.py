@@ -300,12 +300,6 @@ def test_any_folder_equals_its_entries_as_entry_json_gives_them(listing, states)
         assert json.loads(body) == expected_folder(HEAD, listing, urls, details, verdict_of)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="orjson refuses lone surrogates: a file whose name is not UTF-8 (read by Python as "
-    "surrogate escapes) makes folder_json raise, while entry_json of it is encodable",
-)
 def test_a_folder_holding_a_name_that_is_not_utf8_lists():
     odd = NOTES._replace(path="Films/caf\udce9.txt", name="caf\udce9.txt")
     urls = StandInUrls()

@@ -67,6 +67,7 @@ def test_an_error_names_the_setting_and_the_value():
         ("mediacaster.public_url", "http://nas:6543/?x=1"),
         ("mediacaster.known_hosts", "192.168.1.5;rm -rf"),
         ("mediacaster.accel_redirect", "_media"),
+        ("mediacaster.allowed_hosts", "nas.example, evil/path"),
     ],
 )
 def test_bad_values_fail(tmp_path, key, value):
