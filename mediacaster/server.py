@@ -1,9 +1,20 @@
-"""The ``[server:main]`` runner: waitress, with HOST and PORT from the environment, and a clean stop.
+"""The ``[server:main]`` runner: waitress, with HOST and PORT from the environment, request
+deadlines against slow clients, and a clean stop.
 
 ``PORT=8080 pserve development.ini`` and ``make run PORT=8080`` both work; the
 ini file's ``host`` and ``port`` are the defaults. ``UNIX_SOCKET`` and
 ``URL_PREFIX`` set waitress's ``unix_socket`` and ``url_prefix`` (docs/nginx.conf).
 A bad PORT has already stopped startup in :func:`mediacaster.settings.load`.
+
+waitress holds at most ``connection_limit`` connections and closes only those
+idle for ``channel_timeout``, so clients that send a header byte now and then
+are never idle and, that many of them, lock everyone out (slowloris). Two
+options of ours in ``[server:main]`` bound a request instead: its line and
+headers must arrive within ``header_timeout`` seconds, all of it within
+``body_timeout``. Once connections near the limit (:data:`CROWDED`), a request
+gets :data:`CROWDED_GRACE` seconds and so does a connection idle between two.
+A connection receiving an answer, however slowly (a paused player), has no
+deadline, nor has one idle between requests (keep-alive) otherwise.
 
 SIGINT (Ctrl-C) and SIGTERM (systemd, docker, kill) both stop the server the
 same way: waitress stops listening, running ffmpeg and ffprobe are stopped
@@ -14,19 +25,41 @@ leaves no process behind.
 """
 
 import logging
+import math
 import os
+import resource
 import signal
+import sys
+import time
 
 import waitress
 from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
 from mediacaster.settings import parse_port
+
+log = logging.getLogger(__name__)
 
 # Environment variables that override waitress settings of the ini file.
 WAITRESS_ENV = {"UNIX_SOCKET": "unix_socket", "URL_PREFIX": "url_prefix"}
 # Seconds busy requests get to finish once a stop is asked for (waitress's own: 5).
 GRACE = 1.0
+# Our [server:main] options (waitress refuses keys it does not know) and their defaults:
+# seconds from a request's start to its last header, and to its last body byte.
+DEADLINES = {"header_timeout": 10.0, "body_timeout": 30.0}
+# With this share of connection_limit open, a request still arriving after
+# CROWDED_GRACE seconds is dropped (a browser sends its headers in one packet),
+# and so is a connection idle between requests for that long.
+CROWDED = 0.9
+CROWDED_GRACE = 1.0
+# At most one log line this often about dropped clients: an attack must not flood the log.
+LOG_EVERY = 60.0
+# File descriptors a connection may hold (socket, a file being sent, a spooled
+# body; waitress's docs), and those of the rest of the app (Redis, devices, ffmpeg).
+FDS_PER_CONNECTION = 3
+FDS_OF_THE_APP = 256
 
 
 class _Dispatcher(ThreadedTaskDispatcher):
@@ -42,19 +75,112 @@ class _Dispatcher(ThreadedTaskDispatcher):
         return super().shutdown(cancel_pending, timeout)
 
 
+class _Channel(HTTPChannel):
+    """A waitress connection whose requests must arrive in time.
+
+    A request's clock starts when the connection is accepted (its first
+    request) or at its first byte (later ones) and stops once it is whole. The
+    check runs where waitress's loop asks each connection whether to read from
+    it, at least once a second (``asyncore_loop_timeout``): no cleanup pass to
+    wait for, and no server class to replace (``create_server`` picks it).
+    """
+
+    header_timeout = DEADLINES["header_timeout"]
+    body_timeout = DEADLINES["body_timeout"]
+    began = None  # monotonic start of the request being received; None between requests
+    dropped = 0  # clients dropped since the last log line, for every channel
+    logged_at = -math.inf
+
+    def __init__(self, server, sock, addr, adj, map=None):
+        super().__init__(server, sock, addr, adj, map)
+        self.began = time.monotonic()
+
+    def received(self, data):
+        result = super().received(data)
+        if self.request is None:
+            self.began = None
+        elif self.began is None:
+            self.began = time.monotonic()
+        return result
+
+    def readable(self):
+        if not (self.will_close or self.close_when_flushed):
+            if self.requests or self.total_outbufs_len:
+                if self.began is not None:
+                    # Still answering: a request pipelined behind waits its turn, its clock stopped.
+                    self.began = time.monotonic()
+            elif self.began is not None:
+                self._check_deadline()
+            elif self._crowded() and time.time() - self.last_activity > CROWDED_GRACE:
+                # Between requests while others need the slot: nginx too closes
+                # idle keep-alive connections when it runs out. Players still
+                # owed bytes (paused) have total_outbufs_len and stay.
+                self._drop(f"idle for over {CROWDED_GRACE:g} s while crowded")
+        return super().readable()
+
+    def _crowded(self):
+        return len(self._map) >= CROWDED * self.adj.connection_limit
+
+    def _check_deadline(self):
+        headers_done = self.request is not None and self.request.headers_finished
+        allowed = self.body_timeout if headers_done else self.header_timeout
+        if self._crowded():
+            allowed = min(allowed, CROWDED_GRACE)
+        if time.monotonic() - self.began > allowed:
+            self._drop(f"no whole {'body' if headers_done else 'headers'} within {allowed:g} s")
+
+    def _drop(self, reason):
+        self.will_close = True  # closed by the loop on its turn, as waitress's own maintenance does
+        _Channel.dropped += 1
+        now = time.monotonic()
+        if now - _Channel.logged_at >= LOG_EVERY:
+            log.warning(
+                "closed %d slow or idle connection(s) (at most one line a minute), the last from %s: %s",
+                _Channel.dropped,
+                self.addr,
+                reason,
+            )
+            _Channel.dropped, _Channel.logged_at = 0, now
+
+
+class ServerOptionError(ValueError):
+    """An option of ours in ``[server:main]`` has a value the server cannot run with."""
+
+
 def serve(app, global_conf, host="localhost", port="6543", **kwargs):
+    services = getattr(getattr(app, "registry", None), "services", None)
+    try:
+        _serve(app, services, host, port, kwargs)
+    except ServerOptionError:
+        # pserve turns a SystemExit from here into "Exiting ..." and status 0: this
+        # error ends the process with status 1, and its one line instead of a traceback.
+        sys.excepthook = _one_line_for(ServerOptionError, sys.excepthook)
+        raise
+    finally:
+        if services is not None:
+            services.close()
+
+
+def _serve(app, services, host, port, kwargs):
     host = os.environ.get("HOST") or host
     port = parse_port(os.environ.get("PORT") or port)
+    deadlines = {key: _seconds(key, kwargs.pop(key, default)) for key, default in DEADLINES.items()}
     for env, key in WAITRESS_ENV.items():
         if os.environ.get(env):
             kwargs[key] = os.environ[env]
     if not kwargs.get("unix_socket"):  # a unix socket replaces the TCP listener
         kwargs["listen"] = f"{host}:{port}"
-    services = getattr(getattr(app, "registry", None), "services", None)
+    adjustments = Adjustments(**kwargs)
     dispatcher = _Dispatcher(services.interrupt if services is not None else lambda: None)
-    dispatcher.set_thread_count(Adjustments(**kwargs).threads)
+    dispatcher.set_thread_count(adjustments.threads)
     logging.basicConfig()
-    server = waitress.create_server(app, _dispatcher=dispatcher, **kwargs)
+    _raise_file_limit(adjustments.connection_limit)
+    sockets = {}
+    server = waitress.create_server(app, map=sockets, _dispatcher=dispatcher, **kwargs)
+    channel_class = type("Channel", (_Channel,), deadlines)
+    for listener in sockets.values():  # one per address the host has, or the unix socket
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = channel_class
     # SIGTERM's default ends the process at once, skipping every clean-up:
     # make it stop the server as Ctrl-C does.
     previous = signal.signal(signal.SIGTERM, _stop)
@@ -63,8 +189,54 @@ def serve(app, global_conf, host="localhost", port="6543", **kwargs):
         server.run()  # returns once SIGINT or SIGTERM stopped it
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if services is not None:
-            services.close()
+
+
+def _seconds(key, value):
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds < math.inf):
+        raise ServerOptionError(
+            f"mediacaster: invalid setting: [server:main] {key} = {value!r}: "
+            "expected a number of seconds above 0"
+        )
+    return seconds
+
+
+def _one_line_for(kind, excepthook):
+    """An excepthook that prints errors of ``kind`` as their message alone."""
+
+    def hook(error_kind, error, traceback):
+        if issubclass(error_kind, kind):
+            print(error, file=sys.stderr)
+        else:
+            excepthook(error_kind, error, traceback)
+
+    return hook
+
+
+def _raise_file_limit(connection_limit):
+    """Raise the soft limit of open files (often 1024) towards the hard one, so that
+    ``connection_limit`` connections fit; say so when they cannot."""
+    need = FDS_PER_CONNECTION * connection_limit + FDS_OF_THE_APP
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        target = soft
+    if target < need:
+        log.warning(
+            "the open file limit is %d (hard limit %s): connection_limit = %d may need %d "
+            "(raise it: ulimit -n, or LimitNOFILE= for systemd)",
+            target,
+            "unlimited" if hard == resource.RLIM_INFINITY else hard,
+            connection_limit,
+            need,
+        )
 
 
 def _stop(signum, frame):
