@@ -118,7 +118,8 @@ class ListingQuery(Query):
 
 
 class SearchQuery(Query):
-    q: str = Field(min_length=1, description="the words to search for")
+    # pattern: words, not only spaces (the query is stripped before it is read)
+    q: str = Field(min_length=1, pattern=r"\S", description="the words to search for")
     limit: int = Field(SEARCH_DEFAULT_LIMIT, ge=1, le=SEARCH_MAX_LIMIT)
 
 
@@ -153,18 +154,28 @@ class Verdict(Reply):
 
 
 class VideoStream(Reply):
+    index: int | None
     codec: str | None
     profile: str | None
     level: float | None
     width: int | None
     height: int | None
     fps: float | None
+    pix_fmt: str | None
+    bit_depth: int = Field(description="bits per sample: 8, 10, 12")
+    interlaced: bool
+    bit_rate: int | None = Field(description="bits per second, when the container says")
 
 
 class AudioStream(Reply):
+    index: int | None
     codec: str | None
+    profile: str | None
     channels: int | None
+    sample_rate: int | None
     language: str | None
+    title: str | None
+    default: bool
 
 
 class SubtitleStream(Reply):
@@ -183,6 +194,7 @@ class Probe(Reply):
     container: str | None = None
     content_type: str | None = None
     duration: float | None = None
+    bit_rate: int | None = None
     video: VideoStream | None = None
     audio: list[AudioStream] | None = None
     subtitles: list[SubtitleStream] | None = None
@@ -444,15 +456,19 @@ OPERATIONS = [
         Status,
         CONTROL_ERRORS,
     ),
-    (
-        "api.player",
-        "/api/player/{action}",
-        "post",
-        "Control playback: " + ", ".join(PLAYER_ACTIONS),
-        None,
-        tuple(dict.fromkeys(PLAYER_ACTIONS.values())),
-        Status,
-        {**CONTROL_ERRORS, 404: "unknown device or action"},
+    # One path per action (the route is /api/player/{action}), each with its own body.
+    *(
+        (
+            "api.player",
+            f"/api/player/{action}",
+            "post",
+            f"Player: {action}",
+            None,
+            model,
+            Status,
+            CONTROL_ERRORS,
+        )
+        for action, model in PLAYER_ACTIONS.items()
     ),
     ("api.openapi", "/api/openapi.json", "get", "This document", None, None, None, {}),
 ]
@@ -465,12 +481,6 @@ PATH_PARAMETERS = {
         "schema": {"type": "string"},
         "description": "the root's name, then the path below it; '/' as it is or as %2F",
     },
-    "/api/player/{action}": {
-        "name": "action",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "enum": list(PLAYER_ACTIONS)},
-    },
 }
 
 
@@ -480,6 +490,10 @@ def _ref(model):
 
 def _json(schema, description):
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _models(models):
+    return models if isinstance(models, tuple) else (models,)
 
 
 def _schema(models):
@@ -514,7 +528,8 @@ def build():
         if body is not None:
             models.update(body if isinstance(body, tuple) else (body,))
             operation["requestBody"] = {
-                "required": False,
+                # Required when its model has required fields: an empty body is {}.
+                "required": any(m.model_json_schema().get("required") for m in _models(body)),
                 "content": {"application/json": {"schema": _schema(body)}},
             }
         if reply is None:

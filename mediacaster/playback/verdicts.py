@@ -27,12 +27,21 @@ class Profile:
     h264_level: float
     codecs: frozenset  # video codecs beyond H.264
     display: bool = True
+    max_width: int = 1920  # of the longer side
+    max_height: int = 1080  # of the shorter side
+    max_bit_depth: int = 8  # of the codecs beyond H.264 (HEVC Main 10, VP9 profile 2)
+    max_channels: int = 8  # of the sound; more is downmixed first
+    containers: frozenset = frozenset(CONTAINERS)
+
+    def plays_audio(self, codec):
+        return codec in AUDIO or str(codec).startswith("pcm_")
 
 
+UHD = {"max_width": 3840, "max_height": 2160, "max_bit_depth": 10}
 GEN1 = Profile("a 1st or 2nd generation Chromecast", 4.1, frozenset({"vp8"}))
-ULTRA = Profile("a Chromecast Ultra", 4.2, frozenset({"vp8", "vp9", "hevc"}))
-GOOGLE_TV = Profile("a Chromecast with Google TV", 5.1, frozenset({"vp8", "vp9", "hevc"}))
-STREAMER = Profile("a Google TV Streamer", 5.1, frozenset({"vp8", "vp9", "hevc", "av1"}))
+ULTRA = Profile("a Chromecast Ultra", 4.2, frozenset({"vp8", "vp9", "hevc"}), **UHD)
+GOOGLE_TV = Profile("a Chromecast with Google TV", 5.1, frozenset({"vp8", "vp9", "hevc"}), **UHD)
+STREAMER = Profile("a Google TV Streamer", 5.1, frozenset({"vp8", "vp9", "hevc", "av1"}), **UHD)
 SPEAKER = Profile("an audio device", 0, frozenset(), display=False)
 
 # Model names as devices report them. "Chromecast" is every generation from the

@@ -10,6 +10,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,6 +28,8 @@ TIMEOUT_TTL = 3600
 # never changes, and a 10,000-file folder would otherwise fetch and decode
 # 10,000 of them on every listing. About 3.5 KB each: at most 70 MB.
 MEMO_SIZE = 20_000
+# ffprobe's field_order values of interlaced video (progressive, unknown: not).
+INTERLACED = {"tt", "bb", "tb", "bt"}
 TEXT_SUBTITLES = {"subrip", "ass", "ssa", "mov_text", "webvtt", "text"}
 IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "gif_pipe"}
 # ffprobe's format names, as the containers people know.
@@ -56,8 +59,13 @@ CONTAINER_TYPES = {
 }
 
 
+# Bumped when parse() keeps new fields: probes cached before are read again.
+PARSE_VERSION = 2
+
+
 def cache_key(path, size, mtime_ns):
-    digest = hashlib.sha1(f"{path}\0{size}\0{mtime_ns}".encode("utf-8", "surrogateescape")).hexdigest()
+    text = f"{PARSE_VERSION}\0{path}\0{size}\0{mtime_ns}"
+    digest = hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
     return f"mediacaster:probe:{digest}"
 
 
@@ -66,6 +74,20 @@ def _number(value):
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _whole(value):
+    number = _number(value)
+    return int(number) if number is not None else None
+
+
+def _bit_depth(stream):
+    """Bits per sample of a video stream: from ffprobe's field, else its pixel format's name."""
+    depth = _whole(stream.get("bits_per_raw_sample"))
+    if depth:
+        return depth
+    match = re.search(r"p(9|10|12|14|16)(le|be)$", stream.get("pix_fmt") or "")
+    return int(match.group(1)) if match else 8
 
 
 def _rate(value):
@@ -105,19 +127,29 @@ def parse(data, name):
         elif kind == "video" and video is None:
             codec = stream.get("codec_name")
             video = {
+                "index": stream.get("index"),
                 "codec": codec,
                 "profile": stream.get("profile"),
                 "level": _level(codec, stream.get("level")),
                 "width": stream.get("width"),
                 "height": stream.get("height"),
                 "fps": _rate(stream.get("avg_frame_rate")) or _rate(stream.get("r_frame_rate")),
+                "pix_fmt": stream.get("pix_fmt"),
+                "bit_depth": _bit_depth(stream),
+                "interlaced": stream.get("field_order") in INTERLACED,
+                "bit_rate": _whole(stream.get("bit_rate")),
             }
         elif kind == "audio":
             audio.append(
                 {
+                    "index": stream.get("index"),
                     "codec": stream.get("codec_name"),
+                    "profile": stream.get("profile"),
                     "channels": stream.get("channels"),
+                    "sample_rate": _whole(stream.get("sample_rate")),
                     "language": stream_tags.get("language"),
+                    "title": stream_tags.get("title"),
+                    "default": bool(disposition.get("default")),
                 }
             )
         elif kind == "subtitle":
@@ -138,6 +170,7 @@ def parse(data, name):
         "container": container,
         "content_type": CONTAINER_TYPES.get(container),
         "duration": _number(fmt.get("duration")),
+        "bit_rate": _whole(fmt.get("bit_rate")),
         "video": video,
         "audio": audio,
         "subtitles": subtitles,

@@ -6,8 +6,10 @@
 - Media, downloads, subtitles and pictures: CORS, so that a Cast receiver can
   fetch them (and read why it failed), and ``Content-Security-Policy: sandbox``,
   so that a library file a browser would run (HTML, SVG) runs nothing.
-- Everything: ``nosniff`` (the declared type is the type) and no Referer
-  (media URLs carry their signature).
+- Everything: ``nosniff`` (the declared type is the type) and no Referer to
+  other sites (media URLs carry their signature). ``same-origin``, not
+  ``no-referrer``: under ``no-referrer`` Chromium sends ``Origin: null`` with
+  the app's own form posts, which the same-origin check must then refuse.
 """
 
 from pyramid.events import NewResponse, subscriber
@@ -17,7 +19,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag",
 }
-EVERYWHERE = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+EVERYWHERE = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "

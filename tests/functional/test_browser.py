@@ -4,38 +4,22 @@ against the app on a real waitress and a fake Chromecast found over mDNS."""
 import os
 import shutil
 import time
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.common.app import REPO, wait_for
+from tests.common.chromium import chromium
 from tests.common.servers import LiveServer
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
 TV = "Living Room TV"
-# As this machine's network is closed, Chromium must not try to reach Google's services.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium("--autoplay-policy=no-user-gesture-required") as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

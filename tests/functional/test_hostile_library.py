@@ -28,6 +28,7 @@ def odd_library(tmp_path_factory, media_library):
     os.mkfifo(films / "film.en.srt")  # a FIFO where a sidecar would be
     os.mkfifo(films / "pipe.mp4")  # a FIFO named like a film
     os.symlink("loop.mp4", films / "loop.mp4")  # a symlink to itself
+    os.symlink("nowhere.mp4", films / "gone.mp4")  # a symlink to nothing: unreadable
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(films / "socket.mp4"))
     shutil.copy(media_library["music"] / "tone.flac", music / "tone.flac")
@@ -90,6 +91,8 @@ def test_special_files_are_not_listed(server):
         "/media/films/socket.mp4",
         "/media/films/loop.mp4",
         "/library/films/loop.mp4",
+        "/media/films/gone.mp4",
+        "/api/library/films/gone.mp4",
         "/media/films/film.en.srt",
         "/media/music/cover.jpg",
     ],
@@ -131,14 +134,14 @@ def test_media_is_shown_inline_but_sandboxed(server):
     assert headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_pages_carry_a_strict_policy_and_leak_no_referrer(server):
+def test_pages_carry_a_strict_policy_and_leak_no_referrer_to_other_sites(server):
     for path in ("/", "/library/films", "/no/such/page"):
         _, _, headers = get(server, path, headers=True)
         policy = headers["Content-Security-Policy"]
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert "unsafe-inline" not in policy
         assert headers["X-Frame-Options"] == "DENY"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Content-Type-Options"] == "nosniff"
     _, _, headers = get(server, "/api/library/films", headers=True)
     assert headers["X-Content-Type-Options"] == "nosniff"

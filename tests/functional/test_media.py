@@ -362,7 +362,7 @@ def test_stalled_players_do_not_starve_other_requests(server, media_app):
         for _ in range(16):
             sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            sock.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\nRange: bytes=0-\r\n\r\n".encode())
+            sock.sendall(f"GET {url} HTTP/1.1\r\nHost: localhost\r\nRange: bytes=0-\r\n\r\n".encode())
             stalled.append(sock)
         for sock in stalled:
             assert sock.recv(64).startswith(b"HTTP/1.1 206")  # answered, then never read again

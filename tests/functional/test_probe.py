@@ -34,13 +34,19 @@ def test_probe_fields(prober, media_library):
     assert film["ok"] and film["container"] == "mp4" and film["content_type"] == "video/mp4"
     assert film["duration"] == pytest.approx(2.0, abs=0.1)
     assert film["video"] == {
+        "index": 0,
         "codec": "h264",
         "profile": "Constrained Baseline",
         "level": 4.0,
         "width": 160,
         "height": 90,
         "fps": 15.0,
+        "pix_fmt": "yuv420p",
+        "bit_depth": 8,
+        "interlaced": False,
+        "bit_rate": film["video"]["bit_rate"],
     }
+    assert 100_000 < film["video"]["bit_rate"] < 1_000_000
     assert film["audio"][0]["codec"] == "aac" and film["audio"][0]["channels"] == 1
     assert probe(prober, films / "front index.mp4")["video"]["codec"] == "h264"
     assert probe(prober, films / "hevc.mp4")["video"]["codec"] == "hevc"

@@ -15,26 +15,10 @@ from mediacaster.playback import DIRECT, Plan, Playback, SubtitleTrack, Target
 from mediacaster.playback.verdicts import NO_SOUND, PLAYS, UNKNOWN, WONT_PLAY, Verdict
 from mediacaster.services.cast.model import CastMedia, Device, Track
 from mediacaster.services.library import LibraryService
-from mediacaster.services.probe import CONTAINER_TYPES, TEXT_SUBTITLES, parse
+from mediacaster.services.probe import TEXT_SUBTITLES, parse
+from tests.common.probes import probed
 
 # -- probes as mediacaster.services.probe.parse returns them --------------------
-
-
-def probed(container, video=None, level=None, audio=(), subtitles=(), picture=False, tags=None):
-    stream = {"codec": video, "profile": None, "level": level, "width": 1920, "height": 1080, "fps": 25.0}
-    return {
-        "ok": True,
-        "container": container,
-        "content_type": CONTAINER_TYPES.get(container),
-        "duration": 60.0,
-        "video": stream if video else None,
-        "audio": [{"codec": codec, "channels": 2, "language": None} for codec in audio],
-        "subtitles": list(subtitles),
-        "picture": picture,
-        "width": 1920 if video else None,
-        "height": 1080 if video else None,
-        "tags": dict(tags or {}),
-    }
 
 
 def subtitle_stream(index, codec, language=None, title=None):

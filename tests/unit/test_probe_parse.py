@@ -26,13 +26,16 @@ def h264(level=41, width=1920, height=1080, **extra):
         "level": level,
         "r_frame_rate": "24000/1001",
         "avg_frame_rate": "24000/1001",
+        "pix_fmt": "yuv420p",
+        "field_order": "progressive",
+        "bit_rate": "6000000",
         "disposition": {"default": 1, "attached_pic": 0},
         **extra,
     }
 
 
 def sound(codec, channels=2, **extra):
-    return {"codec_name": codec, "codec_type": "audio", "channels": channels, **extra}
+    return {"codec_name": codec, "codec_type": "audio", "channels": channels, "sample_rate": "48000", **extra}
 
 
 def test_an_mp4_with_h264_and_aac_gives_every_field():
@@ -48,15 +51,32 @@ def test_an_mp4_with_h264_and_aac_gives_every_field():
         "container": "mp4",
         "content_type": "video/mp4",
         "duration": 5400.021,
+        "bit_rate": None,
         "video": {
+            "index": 0,
             "codec": "h264",
             "profile": "High",
             "level": 4.1,
             "width": 1920,
             "height": 1080,
             "fps": 23.976,
+            "pix_fmt": "yuv420p",
+            "bit_depth": 8,
+            "interlaced": False,
+            "bit_rate": 6000000,
         },
-        "audio": [{"codec": "aac", "channels": 2, "language": "eng"}],
+        "audio": [
+            {
+                "index": 1,
+                "codec": "aac",
+                "profile": None,
+                "channels": 2,
+                "sample_rate": 48000,
+                "language": "eng",
+                "title": None,
+                "default": False,
+            }
+        ],
         "subtitles": [],
         "picture": False,
         "width": 1920,
@@ -70,6 +90,7 @@ def test_an_mkv_with_hevc_ac3_and_subtitles_lists_tracks_with_language_and_title
         "codec_name": "hevc",
         "codec_type": "video",
         "profile": "Main 10",
+        "pix_fmt": "yuv420p10le",
         "width": 3840,
         "height": 2160,
         "level": 153,
@@ -92,9 +113,10 @@ def test_an_mkv_with_hevc_ac3_and_subtitles_lists_tracks_with_language_and_title
     probe = parse(data, "Film.mkv")
     assert (probe["container"], probe["content_type"]) == ("matroska", "video/x-matroska")
     assert probe["video"]["level"] == 5.1
-    assert probe["audio"] == [
-        {"codec": "ac3", "channels": 6, "language": "fre"},
-        {"codec": "aac", "channels": 2, "language": "eng"},
+    assert probe["video"]["bit_depth"] == 10  # from the pixel format's name
+    assert [(a["index"], a["codec"], a["channels"], a["language"], a["title"]) for a in probe["audio"]] == [
+        (1, "ac3", 6, "fre", "VF 5.1"),
+        (2, "aac", 2, "eng", None),
     ]
     assert probe["subtitles"] == [
         {"index": 3, "codec": "subrip", "language": "eng", "title": "English (SDH)", "text": True},
@@ -216,8 +238,8 @@ def test_level_reads_h264_in_tenths_and_hevc_in_thirtieths(codec, level, expecte
     assert _level(codec, level) == expected
 
 
-def test_cache_key_is_a_sha1_of_path_size_and_mtime():
-    digest = hashlib.sha1(b"video/a.mp4\x00100\x001700000000000000000").hexdigest()
+def test_cache_key_is_a_sha1_of_the_parse_version_path_size_and_mtime():
+    digest = hashlib.sha1(b"2\x00video/a.mp4\x00100\x001700000000000000000").hexdigest()
     assert cache_key("video/a.mp4", 100, 1_700_000_000_000_000_000) == f"mediacaster:probe:{digest}"
 
 

@@ -14,27 +14,8 @@ from mediacaster.playback.verdicts import (
     misnamed_as,
     profile_for,
 )
-from mediacaster.services.probe import CONTAINER_TYPES as CONTENT_TYPES
 from mediacaster.services.probe import parse
-
-
-def probed(container, video=None, level=None, audio=()):
-    """A probe as ``probe.parse`` returns it, for a file of ``container``."""
-    picture = {"codec": video, "profile": None, "level": level, "width": 1920, "height": 1080, "fps": 25.0}
-    return {
-        "ok": True,
-        "container": container,
-        "content_type": CONTENT_TYPES.get(container),
-        "duration": 60.0,
-        "video": picture if video else None,
-        "audio": [{"codec": codec, "channels": 2, "language": None} for codec in audio],
-        "subtitles": [],
-        "picture": False,
-        "width": 1920 if video else None,
-        "height": 1080 if video else None,
-        "tags": {},
-    }
-
+from tests.common.probes import probed
 
 IMAGE = {**probed("image"), "content_type": None, "width": 4000, "height": 3000}
 

@@ -1,0 +1,35 @@
+"""Debian's headless Chromium, driven by Playwright (its own browser download is not used)."""
+
+import contextlib
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# As this machine's network is closed, Chromium must not try to reach Google's services.
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextlib.contextmanager
+def chromium(*extra_args):
+    """A headless Chromium for the ``with`` block; a missing one fails the test (no skip)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*ARGS, *extra_args], headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
