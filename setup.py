@@ -31,6 +31,8 @@ testing_requires = [
     "openapi-core>=0.19",
     # Fuzzes the API from its OpenAPI document (tests/functional/test_api_fuzz.py).
     "schemathesis>=4.0,<5",
+    # Parse the HLS playlists the app writes (tests of mediacaster/services/conversion).
+    "m3u8>=4.0",
 ]
 
 dev_requires = [

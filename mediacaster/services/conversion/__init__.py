@@ -1,0 +1,1 @@
+"""Converting files a target cannot play into seekable HLS segments."""

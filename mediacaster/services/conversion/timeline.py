@@ -1,0 +1,106 @@
+"""Where a converted stream's segments start and end, known before ffmpeg runs.
+
+A VOD playlist is complete up front, so its cuts must be the ones ffmpeg will
+make, from whatever point a job starts (a seek restarts ffmpeg at a segment).
+ffmpeg's HLS muxer cuts at a keyframe once ``hls_time * n`` has passed since
+the job's first packet, which depends on where the job started; with an
+``hls_time`` of a microsecond it cuts at every keyframe instead, wherever it
+starts. So:
+
+- video copied: one segment per group of pictures, from the source's
+  keyframes (read once by ffprobe);
+- video converted: keyframes forced where the frame time crosses a multiple
+  of the segment length, and no others, so segments are that long;
+- sound only: every packet is a keyframe, so ffmpeg cuts on ``hls_time`` and
+  segments are that long (within one packet).
+"""
+
+import math
+from dataclasses import dataclass
+
+# Seconds per segment of a converted stream (Apple's recommendation for VOD).
+SEGMENT_SECONDS = 6.0
+# hls_time that makes ffmpeg cut at every keyframe (see above).
+EVERY_KEYFRAME = "0.000001"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Segment ``i`` covers ``starts[i]`` to ``starts[i + 1]`` (``end`` for the last), in
+    the source's own timestamps: jobs keep them (``-copyts``)."""
+
+    starts: tuple
+    end: float
+
+    def __len__(self):
+        return len(self.starts)
+
+    def duration(self, index):
+        following = self.starts[index + 1] if index + 1 < len(self.starts) else self.end
+        return following - self.starts[index]
+
+    @property
+    def target_duration(self):
+        return max(math.ceil(self.duration(i) - 1e-6) for i in range(len(self))) if self.starts else 0
+
+    def index_at(self, seconds):
+        """The segment holding ``seconds`` from the start of the file."""
+        low, high = 0, len(self.starts) - 1
+        position = self.starts[0] + max(0.0, seconds)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.starts[middle] <= position:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def playlist(self, init_uri, segment_uri):
+        """The HLS media playlist: VOD, fMP4 (``EXT-X-MAP``), complete."""
+        lines = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:7",
+            f"#EXT-X-TARGETDURATION:{self.target_duration}",
+            "#EXT-X-MEDIA-SEQUENCE:0",
+            "#EXT-X-PLAYLIST-TYPE:VOD",
+            "#EXT-X-INDEPENDENT-SEGMENTS",
+            f'#EXT-X-MAP:URI="{init_uri}"',
+        ]
+        for index in range(len(self.starts)):
+            lines.append(f"#EXTINF:{self.duration(index):.6f},")
+            lines.append(segment_uri(index))
+        lines.append("#EXT-X-ENDLIST")
+        return "\n".join(lines) + "\n"
+
+
+def from_keyframes(keyframes, start, end):
+    """Segments of copied video: one per keyframe, the first from the file's ``start``."""
+    starts = [start]
+    for keyframe in sorted(keyframes):
+        if start < keyframe < end and keyframe > starts[-1]:
+            starts.append(keyframe)
+    return Timeline(tuple(starts), end)
+
+
+def fixed(start, end, fps=None, seconds=SEGMENT_SECONDS):
+    """Segments of converted video or of sound: cut at each multiple of ``seconds`` of
+    the source's clock after ``start``. With the frame rate known, each cut sits on
+    the first frame at or after it, as forced keyframes do."""
+    starts = [start]
+    number = math.floor(start / seconds) + 1
+    while number * seconds < end - 1e-3:
+        cut = number * seconds
+        if fps:
+            cut = math.ceil(round(cut * fps, 6)) / fps  # encoders put frames on k / fps
+        if cut > starts[-1]:
+            starts.append(round(cut, 6))
+        number += 1
+    return Timeline(tuple(starts), end)
+
+
+def force_keyframes_expression(seconds=SEGMENT_SECONDS):
+    """ffmpeg's ``-force_key_frames`` for :func:`fixed` cuts, from any starting point:
+    the first frame of a job, then each frame that crosses a multiple of ``seconds``
+    (frame times are the source's, kept by ``-copyts``)."""
+    step = f"{seconds:g}"
+    return f"expr:if(eq(n,0),1,gte(floor(t/{step}),floor(prev_forced_t/{step})+1))"

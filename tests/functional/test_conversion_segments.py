@@ -1,0 +1,120 @@
+"""Real ffmpeg writes the segments the timeline announced, from the start and after a seek.
+
+For copied video (cut at the source's keyframes), converted video (keyframes
+forced at multiples of the segment length) and sound alone, the first packet of
+each segment is where the playlist puts it, in a job started at the file's
+start and in one started later (a seek), and the streams are what the target
+plays.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mediacaster.services.conversion.commands import Job, hls_command
+from mediacaster.services.conversion.keyframes import read_keyframes
+from mediacaster.services.conversion.timeline import fixed, from_keyframes
+from mediacaster.services.ffmpeg import Tool
+
+SECONDS = 20
+
+
+def ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True)
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("conversion-sources")
+    picture = ["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=25:duration={SECONDS}"]
+    sound = ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={SECONDS}"]
+    # Scene-cut keyframes off: groups of pictures of 2 s, and one of 0.4 s in the middle.
+    x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-sc_threshold", "0"]
+    x264 += ["-force_key_frames", "9.6"]
+    ffmpeg(*picture, *sound, *x264, "-c:a", "ac3", "-ac", "6", folder / "ac3.mkv")
+    hevc = [
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p10le",
+        "-x265-params",
+        "log-level=0",
+    ]
+    ffmpeg(*picture, *sound, *hevc, "-c:a", "eac3", folder / "hevc10.mkv")
+    ffmpeg(*sound, "-c:a", "alac", folder / "music.m4a")
+    return folder
+
+
+def run(job, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ffmpeg", *hls_command(job, folder)], check=True, timeout=120)
+
+
+def packets(folder, index):
+    """``{stream type: [pts…]}`` of segment ``index`` behind the job's init segment."""
+    joined = folder / f"joined-{index}.mp4"
+    joined.write_bytes((folder / "init.mp4").read_bytes() + (folder / f"{index}.m4s").read_bytes())
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "packet=codec_type,pts_time:stream=codec_type,codec_name,"
+         "profile,pix_fmt", "-of", "json", str(joined)],
+        capture_output=True, check=True, text=True,
+    ).stdout  # fmt: skip
+    data = json.loads(out)
+    found = {}
+    for packet in data["packets"]:
+        found.setdefault(packet["codec_type"], []).append(float(packet["pts_time"]))
+    return found, {s["codec_type"]: s for s in data["streams"]}
+
+
+def check_cuts(timeline, folder, indexes, kind, tolerance):
+    for index in indexes:
+        found, _ = packets(folder, index)
+        assert min(found[kind]) == pytest.approx(timeline.starts[index], abs=tolerance), index
+
+
+def test_copied_video_is_cut_at_each_keyframe_the_timeline_read(sources, tmp_path):
+    source = str(sources / "ac3.mkv")
+    keyframes = read_keyframes(Tool("ffprobe"), source, 0)
+    timeline = from_keyframes(keyframes, keyframes[0], SECONDS)
+    assert len(timeline) == 11  # ten groups of 2 s, one split at 9.6 s
+    job = Job(source=source, video_index=0, video="copy", audio_index=1, audio="convert", fps=25.0)
+    run(job, tmp_path / "from-start")
+    assert len(list((tmp_path / "from-start").glob("*.m4s"))) == len(timeline)
+    check_cuts(timeline, tmp_path / "from-start", range(len(timeline)), "video", 0.001)
+    after_seek = Job(**{**job.__dict__, "start_index": 6, "start_time": timeline.starts[6] + 0.0005})
+    run(after_seek, tmp_path / "after-seek")
+    check_cuts(timeline, tmp_path / "after-seek", range(6, len(timeline)), "video", 0.001)
+    _, streams = packets(tmp_path / "after-seek", 6)
+    assert (streams["video"]["codec_name"], streams["audio"]["codec_name"]) == ("h264", "aac")
+
+
+def test_converted_video_is_cut_at_multiples_of_the_segment_length(sources, tmp_path):
+    source = str(sources / "hevc10.mkv")
+    timeline = fixed(0.0, SECONDS, fps=25.0)
+    job = Job(source=source, video_index=0, video="convert", audio_index=1, audio="convert", fps=25.0)
+    run(job, tmp_path / "from-start")
+    check_cuts(timeline, tmp_path / "from-start", range(len(timeline)), "video", 0.041)
+    after_seek = Job(**{**job.__dict__, "start_index": 2, "start_time": timeline.starts[2]})
+    run(after_seek, tmp_path / "after-seek")
+    check_cuts(timeline, tmp_path / "after-seek", range(2, len(timeline)), "video", 0.041)
+    _, streams = packets(tmp_path / "after-seek", 2)
+    video = streams["video"]
+    assert (video["codec_name"], video["profile"], video["pix_fmt"]) == ("h264", "High", "yuv420p")
+    assert streams["audio"]["codec_name"] == "aac"
+
+
+def test_sound_alone_is_cut_every_segment_length(sources, tmp_path):
+    source = str(sources / "music.m4a")
+    timeline = fixed(0.0, SECONDS)
+    job = Job(source=source, video_index=None, video=None, audio_index=0, audio="convert")
+    run(job, tmp_path / "from-start")
+    check_cuts(timeline, tmp_path / "from-start", range(len(timeline)), "audio", 0.03)
+    after_seek = Job(**{**job.__dict__, "start_index": 2, "start_time": timeline.starts[2]})
+    run(after_seek, tmp_path / "after-seek")
+    check_cuts(timeline, tmp_path / "after-seek", range(2, len(timeline)), "audio", 0.03)
+    assert packets(tmp_path / "after-seek", 2)[1]["audio"]["codec_name"] == "aac"
+    assert not Path(tmp_path / "after-seek" / "0.m4s").exists()

@@ -1,0 +1,59 @@
+"""Segment cuts known before ffmpeg runs, and the playlist that lists them."""
+
+import m3u8
+import pytest
+
+from mediacaster.services.conversion.timeline import (
+    Timeline,
+    fixed,
+    force_keyframes_expression,
+    from_keyframes,
+)
+
+
+def test_copied_video_has_a_segment_per_group_of_pictures():
+    timeline = from_keyframes([0.005, 3.005, 6.005, 9.005, 7.5], start=0.005, end=10.0)
+    assert timeline.starts == (0.005, 3.005, 6.005, 7.5, 9.005)
+    assert [round(timeline.duration(i), 3) for i in range(len(timeline))] == [3.0, 3.0, 1.495, 1.505, 0.995]
+    assert timeline.target_duration == 3
+
+
+def test_keyframes_outside_the_file_are_ignored():
+    assert from_keyframes([-1.0, 0.0, 5.0, 12.0], start=0.0, end=10.0).starts == (0.0, 5.0)
+
+
+def test_converted_video_is_cut_at_multiples_on_the_frame_grid():
+    timeline = fixed(0.0, 20.0, fps=24000 / 1001)
+    assert len(timeline) == 4
+    assert timeline.starts[1] == pytest.approx(6.006, abs=1e-3)  # frame 144 of 23.976 fps
+    assert timeline.end == 20.0
+
+
+def test_sound_is_cut_at_multiples_of_the_segment_length():
+    assert fixed(0.0, 13.0).starts == (0.0, 6.0, 12.0)
+    assert fixed(0.0, 12.0005).starts == (0.0, 6.0)  # no sliver of a last segment
+    assert fixed(7.0, 20.0).starts == (7.0, 12.0, 18.0)
+
+
+@pytest.mark.parametrize("seconds", [0.0, 2.9, 3.005, 9.5, 100.0])
+def test_index_at_finds_the_segment_holding_a_time(seconds):
+    timeline = Timeline((0.005, 3.005, 6.005, 9.005), 10.0)
+    index = timeline.index_at(seconds)
+    position = min(0.005 + seconds, 9.99)
+    assert timeline.starts[index] <= position
+    assert index == len(timeline) - 1 or position < timeline.starts[index + 1]
+
+
+def test_the_playlist_is_complete_vod_fmp4_and_parses():
+    timeline = from_keyframes([0.0, 4.0, 8.0], start=0.0, end=10.5)
+    text = timeline.playlist("init.mp4", lambda i: f"{i}.m4s")
+    playlist = m3u8.loads(text)
+    assert playlist.playlist_type == "vod" and playlist.is_endlist
+    assert playlist.segment_map[0].uri == "init.mp4"
+    assert [s.uri for s in playlist.segments] == ["0.m4s", "1.m4s", "2.m4s"]
+    assert sum(s.duration for s in playlist.segments) == pytest.approx(10.5)
+    assert playlist.target_duration == 4
+
+
+def test_the_keyframe_expression_forces_the_first_frame_and_each_crossing():
+    assert force_keyframes_expression(6) == "expr:if(eq(n,0),1,gte(floor(t/6),floor(prev_forced_t/6)+1))"
