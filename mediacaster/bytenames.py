@@ -12,7 +12,9 @@ care, and they are all here:
 - JSON carries the surrogate as an escape (``"caf\\udce9.mp4"``), which
   Python's and JavaScript's JSON parsers read back into the same name, so a
   path from a listing can be sent back as it is.
-- Pages show the byte as ``\\xe9``: every name stays distinct and readable.
+- Pages show the byte as ``\\xe9``: readable, and distinct from every other
+  name but one holding that very text (a backslash, which Windows and SMB
+  clients cannot write).
 """
 
 import json
@@ -85,6 +87,16 @@ def routable(environ):
     environ[REAL_PATH] = path
     stand_in = path.replace("\n", "?").encode("utf-8", "replace")
     environ["PATH_INFO"] = stand_in.decode("latin-1")
+
+
+def request_url(request):
+    """The request's URL as the client sent it: ``request.url`` holds the stand-in."""
+    path = request.environ.get(REAL_PATH)
+    if path is None:
+        return request.url
+    query = request.environ.get("QUERY_STRING")
+    url = request.application_url + quote(path)
+    return f"{url}?{query}" if query else url
 
 
 def real_names(environ, root, segments):

@@ -96,6 +96,10 @@ def hostname(host):
     """The lower-case name or address of a ``Host`` value, without port or brackets;
     None when it is not one."""
     try:
+        return str(ipaddress.ip_address(host))  # a bare address, IPv6 included
+    except ValueError:
+        pass
+    try:
         parts = urlsplit("//" + host)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError:

@@ -5,6 +5,7 @@ import math
 from pyramid.view import view_config
 
 from mediacaster import apispec, presenters
+from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
 from mediacaster.playback import Target
 from mediacaster.services.library import natural_key
@@ -42,7 +43,7 @@ def folder(request):
             "entry": entry,
             "plan": plan,
             "verdict": presenters.verdict_json(verdict) if verdict else None,
-            "poll_url": request.url,
+            "poll_url": request_url(request),
             "crumbs": crumbs(urls, entry),
             "probe": plan.probe,
             "probe_state": services.probe.state(),
@@ -62,7 +63,7 @@ def folder(request):
         "details": details,
         "verdicts": {path: presenters.verdict_json(v) for path, v in verdicts.items()},
         "pending": services.playback.pending(details),
-        "poll_url": request.url,
+        "poll_url": request_url(request),
         "probe_state": services.probe.state(),
         "view": "grid" if query.view == "grid" else "list",
         "folder": folder,

@@ -13,7 +13,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from mediacaster import byteranges
-from mediacaster.bytenames import quote, shown
+from mediacaster.bytenames import encode, quote
 from mediacaster.errors import NotFound
 from mediacaster.filebody import MultipartRanges, file_body
 from mediacaster.mediatypes import is_active
@@ -164,7 +164,7 @@ def accel_redirect(request, prefix, entry, download):
 
 def content_disposition(name):
     """``attachment`` with an ASCII fallback and the exact name in RFC 6266 ``filename*``."""
-    name = shown(name)
+    name = encode(name).decode("utf-8", "replace")  # a file name to save: readable, not escaped
     fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     fallback = "".join("_" if c in '"\\' or ord(c) < 32 else c for c in fallback) or "download"
     value = f'attachment; filename="{fallback}"'

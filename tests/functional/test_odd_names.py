@@ -117,7 +117,12 @@ def test_a_folder_whose_name_is_not_utf8_opens_with_its_cover(client, server):
     folder = listed(client)[ALBUM]
     status, body, _ = fetch(server, folder["url"])
     assert status == 200
-    assert "Disque \\xe9t\\xe9" in BeautifulSoup(body, "html.parser").h1.text
+    page = BeautifulSoup(body, "html.parser")
+    assert "Disque \\xe9t\\xe9" in page.h1.text
+    # The page polls its own real URL for probe results, not the routed stand-in.
+    poll = page.select_one("[data-poll]")["data-poll"]
+    assert poll.endswith("/library/films/Disque%20%E9t%E9")
+    assert fetch(server, poll)[0] == 200
     track = {e["name"]: e for e in json.loads(fetch(server, folder["api_url"])[1])["entries"]}["piste 1.flac"]
     assert track["path"] == f"{ALBUM}/piste 1.flac"
     status, body, headers = fetch(server, track["picture_url"])

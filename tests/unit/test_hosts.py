@@ -17,6 +17,7 @@ from mediacaster.hosts import AllowedHosts, hostname
         ("nas.example:port", None),
         ("user@nas.example", None),
         ("nas.example/x", None),
+        ("fd00:0::1", "fd00::1"),  # a bare IPv6 address, as a setting may list it
         ("", None),
     ],
 )
@@ -47,6 +48,10 @@ def test_a_configured_list_is_exactly_what_it_says_besides_loopback():
     assert allowed.check("[fd00:0:0::2]") and allowed.check("127.0.0.1")
     assert not allowed.check(socket.gethostname()) or socket.gethostname() == "localhost"
     assert not allowed.check("192.168.1.11")
+
+
+def test_a_bare_ipv6_address_in_the_list_matches_its_bracketed_host():
+    assert AllowedHosts(("fd00::1",)).check("[fd00::1]:6543")
 
 
 def test_a_star_allows_any_name():
