@@ -48,19 +48,15 @@ REASONS = (
 H264_PROFILES_PAST_HIGH = ("high 10", "high 4:2:2", "high 4:4:4")
 # Sound that HLS segments carry as it is.
 SEGMENT_AUDIO = {"aac"}
+# Codecs by the names people know (others: ffmpeg's, in capitals); verdicts use them too.
 CODEC_NAMES = {
     "h264": "H.264",
     "hevc": "HEVC (H.265)",
     "vp8": "VP8",
     "vp9": "VP9",
     "av1": "AV1",
-    "mpeg4": "MPEG-4 Part 2 (XviD, DivX)",
-    "msmpeg4v3": "MPEG-4 (DivX 3)",
+    "mpeg4": "MPEG-4 Part 2",
     "mpeg2video": "MPEG-2",
-    "mpeg1video": "MPEG-1",
-    "wmv3": "WMV 9",
-    "wmv2": "WMV 8",
-    "vc1": "VC-1",
     "ac3": "AC-3",
     "eac3": "E-AC-3",
     "dts": "DTS",

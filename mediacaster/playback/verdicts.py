@@ -12,6 +12,7 @@ usually means silence.
 from dataclasses import dataclass
 
 from mediacaster.mediatypes import MEDIA_KINDS
+from mediacaster.playback.decisions import codec_name
 
 PLAYS, NO_SOUND, WONT_PLAY, UNKNOWN = "plays", "plays_without_sound", "will_not_play", "unknown"
 LABELS = {PLAYS: "Plays", NO_SOUND: "Plays without sound", WONT_PLAY: "Will not play", UNKNOWN: "Unknown"}
@@ -124,7 +125,7 @@ def _judge(probe, kind, profile):
         if not video:
             return Verdict(WONT_PLAY, f"{sound.upper()} sound plays only by HDMI passthrough")
         return Verdict(NO_SOUND, f"{sound.upper()} sound plays only by HDMI passthrough, usually silent")
-    if sound and sound not in AUDIO and not sound.startswith("pcm_"):
+    if sound and not profile.plays_audio(sound):
         if not video:
             return Verdict(WONT_PLAY, f"{sound} sound is not supported")
         return Verdict(NO_SOUND, f"{sound} sound is not supported")
@@ -141,24 +142,14 @@ def _video_problem(video, profile):
         return None
     if codec in profile.codecs:
         return None
-    return f"{_codec_name(codec)} video does not play on {profile.name}"
-
-
-def _codec_name(codec):
-    return {
-        "hevc": "HEVC (H.265)",
-        "vp9": "VP9",
-        "av1": "AV1",
-        "mpeg4": "MPEG-4 Part 2",
-        "mpeg2video": "MPEG-2",
-    }.get(codec, str(codec).upper())
+    return f"{codec_name(codec)} video does not play on {profile.name}"
 
 
 def _describe(probe):
     parts = []
     video = probe.get("video")
     if video:
-        text = _codec_name(video["codec"]) if video["codec"] != "h264" else "H.264"
+        text = codec_name(video["codec"]) if video["codec"] != "h264" else "H.264"
         if video.get("level"):
             text += f" level {video['level']:g}"
         parts.append(text)

@@ -15,6 +15,7 @@ starts. So:
   segments are that long (within one packet).
 """
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -45,15 +46,8 @@ class Timeline:
 
     def index_at(self, seconds):
         """The segment holding ``seconds`` from the start of the file."""
-        low, high = 0, len(self.starts) - 1
         position = self.starts[0] + max(0.0, seconds)
-        while low < high:
-            middle = (low + high + 1) // 2
-            if self.starts[middle] <= position:
-                low = middle
-            else:
-                high = middle - 1
-        return low
+        return max(0, bisect.bisect_right(self.starts, position) - 1)
 
     def playlist(self, init_uri, segment_uri):
         """The HLS media playlist: VOD, fMP4 (``EXT-X-MAP``), complete."""
