@@ -71,6 +71,9 @@ class CastRequest(Body):
     device: str | None = Field(None, description=DEVICE)
     start: float = Field(0, ge=0, description="seconds from the start")
     force: bool = Field(False, description="cast even a file that will not play on the device")
+    direct: bool = Field(
+        False, description="send the file as it is, even where the device needs it converted (to try it)"
+    )
 
 
 class PlayerCommand(Body):
@@ -148,9 +151,13 @@ class Error(Reply):
 
 
 class Verdict(Reply):
-    verdict: Literal["plays", "plays_without_sound", "will_not_play", "unknown"]
+    verdict: Literal["plays", "plays_converted", "plays_without_sound", "will_not_play", "unknown"]
     label: str
     reason: str
+    delivery: Literal["direct", "remux", "convert_audio", "convert_all"] = Field(
+        description="how the file reaches the device: as it is, or as HLS segments with its streams "
+        "copied (remux), its sound converted, or all converted"
+    )
 
 
 class VideoStream(Reply):
@@ -165,6 +172,7 @@ class VideoStream(Reply):
     bit_depth: int = Field(description="bits per sample: 8, 10, 12")
     interlaced: bool
     bit_rate: int | None = Field(description="bits per second, when the container says")
+    start_time: float | None = Field(None, description="the first frame's time, in seconds")
 
 
 class AudioStream(Reply):
@@ -194,6 +202,7 @@ class Probe(Reply):
     container: str | None = None
     content_type: str | None = None
     duration: float | None = None
+    start_time: float | None = None
     bit_rate: int | None = None
     video: VideoStream | None = None
     audio: list[AudioStream] | None = None
@@ -349,7 +358,9 @@ class Status(Reply):
 class CastResult(Reply):
     device: Device
     media_url: str = Field(description="what the device was told to fetch")
-    delivery: Literal["direct"] = Field(description="direct: the file as it is")
+    delivery: Literal["direct", "remux", "convert_audio", "convert_all"] = Field(
+        description="direct: the file as it is; the others: an HLS stream (see Verdict.delivery)"
+    )
     status: Status
     verdict: Verdict
 
@@ -442,8 +453,12 @@ OPERATIONS = [
             **CONTROL_ERRORS,
             404: "unknown device or path",
             415: "not video, audio or an image",
-            422: "a value out of range, or a file that will not play there (will_not_play) without force",
+            422: "a value out of range, a file that will not play there (will_not_play) without force, "
+            "or one that cannot be converted (conversion_failed)",
             502: "the device could not load the media (LOAD_FAILED)",
+            503: "device offline or unreachable, or the most conversions at once are running "
+            "(conversion_busy, with Retry-After)",
+            507: "the disk of the conversion cache is full (cache_full)",
         },
     ),
     (

@@ -50,6 +50,12 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class Gone(AppError):
+    """What the URL named existed once and not any more (a file changed since)."""
+
+    status, code = 410, "gone"
+
+
 class UnsupportedMedia(AppError):
     status, code = 415, "unsupported_media"
 
@@ -70,3 +76,9 @@ class Unavailable(AppError):
         super().__init__(detail, headers)
         if retry_after is not None:
             self.headers["Retry-After"] = str(retry_after)
+
+
+class InsufficientStorage(AppError):
+    """The disk the app writes to is full."""
+
+    status, code = 507, "insufficient_storage"

@@ -14,6 +14,7 @@ import threading
 from mediacaster.playback import Playback
 from mediacaster.presenters import RowCache
 from mediacaster.services.cast import CastService
+from mediacaster.services.conversion import ConversionService
 from mediacaster.services.diskcache import DiskCache
 from mediacaster.services.ffmpeg import Tool
 from mediacaster.services.library import LibraryService
@@ -40,13 +41,25 @@ class Services:
         self.ffprobe = Tool("ffprobe", settings.ffmpeg_dir)
         self.ffmpeg = Tool("ffmpeg", settings.ffmpeg_dir)
         self.cache = DiskCache(settings.data_dir / "cache", settings.cache_max_mb * MiB)
+        self.conversion = ConversionService(
+            self.ffmpeg,
+            self.ffprobe,
+            DiskCache(
+                settings.data_dir / "cache" / "hls",
+                settings.conversion_cache_mb * MiB,
+                max_age=settings.conversion_cache_days * 24 * 3600,
+            ),
+            max_jobs=settings.max_conversions,
+            idle_timeout=settings.conversion_idle_timeout,
+            encoder=settings.video_encoder,
+        )
         self.probe = ProbeService(self.redis, self.ffprobe)
         self.subtitles = SubtitleService(self.cache, self.ffmpeg)
         self.pictures = PictureService(self.cache, self.ffmpeg)
         self.cast = CastService(
             known_hosts=settings.known_hosts, interfaces=list(settings.discovery_interfaces) or None
         )
-        self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures)
+        self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures, self.conversion)
         # Presentation, kept with the rest so that it lives and dies with the app.
         self.rows = RowCache()
         self._closed = threading.Event()
@@ -72,6 +85,7 @@ class Services:
         """Stop the work that holds requests for long (ffmpeg and ffprobe runs): the app is stopping."""
         self.ffprobe.close()
         self.ffmpeg.close()
+        self.conversion.close()
 
     def close(self):
         """Stop every thread, pool, connection and child process; safe to call twice."""

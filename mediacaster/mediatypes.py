@@ -26,6 +26,14 @@ MEDIA_TYPES = {
     ".mpg": ("video/mpeg", "video"),
     ".mpeg": ("video/mpeg", "video"),
     ".ogv": ("video/ogg", "video"),
+    # converted for devices and browsers (mediacaster.services.conversion)
+    ".wmv": ("video/x-ms-wmv", "video"),
+    ".asf": ("video/x-ms-asf", "video"),
+    ".flv": ("video/x-flv", "video"),
+    ".vob": ("video/mpeg", "video"),
+    ".mts": ("video/mp2t", "video"),
+    ".3gp": ("video/3gpp", "video"),
+    ".divx": ("video/x-msvideo", "video"),
     ".m3u8": ("application/vnd.apple.mpegurl", "video"),
     ".mpd": ("application/dash+xml", "video"),
     # audio
@@ -39,6 +47,13 @@ MEDIA_TYPES = {
     ".opus": ("audio/ogg", "audio"),
     ".wav": ("audio/wav", "audio"),
     ".weba": ("audio/webm", "audio"),
+    ".wma": ("audio/x-ms-wma", "audio"),
+    ".mka": ("audio/x-matroska", "audio"),
+    ".aif": ("audio/aiff", "audio"),
+    ".aiff": ("audio/aiff", "audio"),
+    ".ape": ("audio/x-ape", "audio"),
+    ".wv": ("audio/x-wavpack", "audio"),
+    ".ac3": ("audio/ac3", "audio"),
     # images
     ".jpg": ("image/jpeg", "image"),
     ".jpeg": ("image/jpeg", "image"),

@@ -135,7 +135,12 @@ def _row(entry, urls):
 
 
 def verdict_json(verdict):
-    return {"verdict": verdict.verdict, "label": LABELS[verdict.verdict], "reason": verdict.reason}
+    return {
+        "verdict": verdict.verdict,
+        "label": LABELS[verdict.verdict],
+        "reason": verdict.reason,
+        "delivery": verdict.delivery,
+    }
 
 
 def tracks_json(tracks):

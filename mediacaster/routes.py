@@ -20,6 +20,10 @@ def includeme(config):
     config.add_route("media.download", "/download/{root}*path")
     config.add_route("media.subtitles", "/subtitles/{root}*path")
     config.add_route("media.picture", "/picture/{root}*path")
+    # A file converted into HLS: its playlist, and its segments (init.mp4, 0.m4s, 1.m4s…)
+    # of one version of the file.
+    config.add_route("media.playlist", "/playlist/{variant}/{root}*path")
+    config.add_route("media.segment", "/segment/{variant}/{version}/{segment}/{root}*path")
     config.add_route("session.show", "/session")
     config.add_route("session.clear", "/session/clear")
     config.add_route("health", "/healthz")

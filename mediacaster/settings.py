@@ -139,6 +139,16 @@ def parse_text(value):
     return str(value).strip()
 
 
+VIDEO_ENCODERS = ("software", "vaapi", "qsv", "nvenc")
+
+
+def parse_encoder(value):
+    text = str(value).strip().lower()
+    if text not in VIDEO_ENCODERS:
+        raise ValueError(f"expected one of {', '.join(VIDEO_ENCODERS)}")
+    return text
+
+
 def setting(key, env, parse, default):
     """A field read from ini ``key`` or environment variable ``env`` through ``parse``."""
     meta = {"key": key, "env": env, "parse": parse}
@@ -187,6 +197,23 @@ class Settings:
     ffmpeg_dir: str = setting("mediacaster.ffmpeg_dir", "MEDIACASTER_FFMPEG_DIR", parse_text, "")  # "": PATH
     # budget of the disk cache of subtitles and pictures, under data_dir/cache
     cache_max_mb: int = setting("mediacaster.cache_max_mb", "MEDIACASTER_CACHE_MAX_MB", positive_int, 1024)
+    # conversion into HLS segments (mediacaster.services.conversion)
+    max_conversions: int = setting(
+        "mediacaster.max_conversions", "MEDIACASTER_MAX_CONVERSIONS", positive_int, os.cpu_count() or 2
+    )
+    conversion_idle_timeout: float = setting(
+        "mediacaster.conversion_idle_timeout", "MEDIACASTER_CONVERSION_IDLE_TIMEOUT", positive_float, 60.0
+    )
+    # budget and age limit of the cache of converted segments, under data_dir/cache/hls
+    conversion_cache_mb: int = setting(
+        "mediacaster.conversion_cache_mb", "MEDIACASTER_CONVERSION_CACHE_MB", positive_int, 20480
+    )
+    conversion_cache_days: float = setting(
+        "mediacaster.conversion_cache_days", "MEDIACASTER_CONVERSION_CACHE_DAYS", positive_float, 7.0
+    )
+    video_encoder: str = setting(
+        "mediacaster.video_encoder", "MEDIACASTER_VIDEO_ENCODER", parse_encoder, "software"
+    )
     demo: bool = False  # derived: the roots are the bundled demo library
 
 

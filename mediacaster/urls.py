@@ -100,6 +100,31 @@ class EntryUrls:
     def subtitles(self, entry, track_id):
         return self._signed("media.subtitles", entry) + f"&track={track_id}"
 
+    def playlist(self, entry, variant):
+        """The HLS playlist of ``entry`` converted as ``variant`` (a Variant's token)."""
+        return (
+            self._variant_prefix("media.playlist", entry.root, variant)
+            + self._quote(entry.path)
+            + (self.signature(entry))
+        )
+
+    def segments(self, entry, variant, version):
+        """``(init URL, segment URL of index)`` of a converted stream: one prefix for all."""
+        init = self._variant_prefix("media.segment", entry.root, variant, version=version, segment="init.mp4")
+        init += self._quote(entry.path) + self.signature(entry)
+        head, tail = init.split("/init.mp4/", 1)  # the first: the token and version hold no slash
+        return init, lambda index: f"{head}/{index}.m4s/{tail}"
+
+    def _variant_prefix(self, route, root, variant, **parts):
+        key = (route, root, variant, tuple(parts.items()))
+        prefix = self._prefixes.get(key)
+        if prefix is None:
+            extra = {"_app_url": self.base} if self.base else {}
+            prefix = self._prefixes[key] = self.request.route_url(
+                route, root=root, path="", variant=variant, **parts, **extra
+            )
+        return prefix
+
 
 def entry_urls(request):
     """The request's :class:`EntryUrls` (made once per request)."""

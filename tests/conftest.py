@@ -37,6 +37,15 @@ def media_library(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def typical_library(tmp_path_factory):
+    """A typical home library made by ffmpeg, once per run: ``{name: Path}``, with its
+    ``folder`` (see tests/common/typical_library.py)."""
+    from tests.common.typical_library import generate
+
+    return generate(tmp_path_factory.mktemp("typical-library"))
+
+
+@pytest.fixture(scope="session")
 def library_roots(tmp_path_factory):
     return make_library(tmp_path_factory.mktemp("library"))
 

@@ -13,15 +13,31 @@ import os
 from dataclasses import dataclass
 
 from mediacaster.bytenames import shown
-from mediacaster.errors import NotFound, Unprocessable
-from mediacaster.playback.verdicts import UNKNOWN, WONT_PLAY, Verdict, judge, misnamed_as
+from mediacaster.errors import NotFound, Unavailable, Unprocessable
+from mediacaster.playback.decisions import CONVERT_ALL, CONVERT_AUDIO, DIRECT, REMUX, decide
+from mediacaster.playback.verdicts import (
+    CONVERTED,
+    GEN1,
+    UNKNOWN,
+    WONT_PLAY,
+    Verdict,
+    judge,
+    misnamed_as,
+    profile_for,
+)
 from mediacaster.services.cast.model import CastMedia, Track
+from mediacaster.services.conversion import Variant
 from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.services.subtitles import find_tracks
 
-# How the file reaches the target. Today every file goes as it is; conversions
-# into HLS segments add their own ways.
-DIRECT = "direct"
+# What a converted stream is announced as (the Cast docs' type for HLS).
+HLS_TYPE = "application/x-mpegurl"
+# The verdict's first words, by delivery.
+PHRASES = {
+    REMUX: "plays after repackaging into HLS segments",
+    CONVERT_AUDIO: "plays after converting the sound",
+    CONVERT_ALL: "plays after converting",
+}
 
 
 class WillNotPlay(Unprocessable):
@@ -64,8 +80,8 @@ class Plan:
     entry: object  # the library Entry
     target: Target
     verdict: Verdict
-    delivery: str  # DIRECT
-    url: str  # what the target fetches
+    delivery: str  # playback.decisions.DELIVERIES
+    url: str  # what the target fetches: the file, or the playlist of a converted stream
     content_type: str  # what the target is told it is
     picture_url: str | None
     tracks: tuple  # of SubtitleTrack
@@ -74,6 +90,11 @@ class Plan:
     album: str | None
     probe: dict | None
     probe_state: str | None  # done, pending or unavailable; None for what is not media
+    stream: object = None  # the conversion's Stream when the file is converted
+
+    @property
+    def converted(self):
+        return self.delivery != DIRECT
 
     @property
     def will_not_play(self):
@@ -92,21 +113,25 @@ class Plan:
             album=self.album,
             start=start,
             tracks=tuple(Track(t.id, t.url, t.language, t.label) for t in self.tracks),
+            duration=(self.probe or {}).get("duration"),
+            segments="fmp4" if self.converted else None,
         )
 
 
 class Playback:
-    def __init__(self, library, probe, subtitles, pictures):
+    def __init__(self, library, probe, subtitles, pictures, conversion=None):
         self.library = library
         self.probe = probe
         self.subtitles = subtitles
         self.pictures = pictures
+        self.conversion = conversion
 
-    def plan(self, entry, target, urls, wait=True):
+    def plan(self, entry, target, urls, wait=True, direct=False, audio_index=None):
         """The plan for playing ``entry`` on ``target``.
 
         ``wait``: read the file now if it has not been read (one file: fine to
-        wait for), else leave it to the background.
+        wait for), else leave it to the background. ``direct``: send the file as it
+        is even if the target needs it converted. ``audio_index``: the sound track.
         """
         if wait:
             probe = self.read(entry)
@@ -118,16 +143,25 @@ class Playback:
                 state = "done" if probe is not None else "pending"
         else:
             state, probe = self.details([entry]).get(entry.path, (None, None))
-        verdict = self.verdict(entry, probe, target)
+        decision = None if direct else self.decision(entry, probe, target, audio_index)
+        verdict = self.verdict(entry, probe, target, decision)
         tags = (probe or {}).get("tags") or {}
+        stream = None
+        if decision is not None and decision.converts:
+            variant = Variant.of(decision)
+            stream = self.conversion.stream(*self.library.file_key(entry), probe, variant)
+            url, content_type = urls.playlist(entry, variant.token), HLS_TYPE
+        else:
+            # A .mp4 that is really MPEG-TS is announced as what it is.
+            url = urls.stream(entry)
+            content_type = misnamed_as(probe, entry.content_type) or entry.content_type
         return Plan(
             entry=entry,
             target=target,
             verdict=verdict,
-            delivery=DIRECT,
-            url=urls.stream(entry),
-            # A .mp4 that is really MPEG-TS is announced as what it is.
-            content_type=misnamed_as(probe, entry.content_type) or entry.content_type,
+            delivery=decision.delivery if stream is not None else DIRECT,
+            url=url,
+            content_type=content_type,
             picture_url=urls.picture(entry) if self.has_picture(entry, probe) else None,
             tracks=tuple(
                 SubtitleTrack(t.id, t.label, t.language, urls.subtitles(entry, t.id))
@@ -138,12 +172,32 @@ class Playback:
             album=tags.get("album"),
             probe=probe,
             probe_state=state,
+            stream=stream,
         )
 
-    def verdict(self, entry, probe, target):
+    def decision(self, entry, probe, target, audio_index=None):
+        """How ``entry`` must be delivered to the device ``target``
+        (``playback.decisions.Decision``), or None: as it is, or not at all."""
+        if not (target.is_device and self.conversion is not None and self.conversion.available):
+            return None
+        if entry.kind not in ("video", "audio") or not (probe or {}).get("ok"):
+            return None
+        if not (probe.get("video") or probe.get("audio")) or probe.get("container") == "image":
+            return None
+        # An unknown model gets what every Cast device with a screen plays.
+        profile = profile_for(target.model, target.device_type) or GEN1
+        if probe.get("video") and not profile.display:
+            return None  # a speaker shows no picture: the verdict says so
+        return decide(probe, profile, audio_index)
+
+    def verdict(self, entry, probe, target, decision=None):
         if not target.is_device:
             # The browser's own decoders decide; it says so as it plays.
             return Verdict(UNKNOWN, "this browser tries the file as it is")
+        if decision is None:
+            decision = self.decision(entry, probe, target)
+        if decision is not None and decision.converts:
+            return Verdict(CONVERTED, f"{PHRASES[decision.delivery]}: {decision.why}", decision.delivery)
         return judge(probe, entry.kind, target.model, target.device_type, entry.content_type)
 
     # -- what is known of the files ------------------------------------------
@@ -201,6 +255,17 @@ class Playback:
         return any(cover in names for cover in FOLDER_COVERS)
 
     # -- the files a plan points to --------------------------------------------
+
+    def converted(self, entry, token):
+        """The conversion Stream of ``entry`` as the variant ``token`` a URL names."""
+        variant = Variant.parse(token)
+        if self.conversion is None or not self.conversion.available:
+            raise Unavailable("ffmpeg is not installed: files are not converted (install Debian's ffmpeg)")
+        probe = self.read(entry)
+        if probe is None or not probe.get("ok"):
+            reason = (probe or {}).get("error") or "the file has not been read"
+            raise Unprocessable(f"{shown(entry.name)} cannot be converted: {reason}")
+        return self.conversion.stream(*self.library.file_key(entry), probe, variant)
 
     def webvtt(self, entry, track_id):
         """Subtitle track ``track_id`` (as text from a URL) of the entry, as WebVTT bytes."""

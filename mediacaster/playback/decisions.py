@@ -32,6 +32,7 @@ VIDEO_RESOLUTION = "video_resolution_not_supported"
 INTERLACED = "interlaced_video_not_supported"
 AUDIO_CODEC = "audio_codec_not_supported"
 AUDIO_CHANNELS = "audio_channels_not_supported"
+AUDIO_TRACK = "audio_track_not_default"
 REASONS = (
     CONTAINER,
     VIDEO_CODEC,
@@ -42,12 +43,15 @@ REASONS = (
     INTERLACED,
     AUDIO_CODEC,
     AUDIO_CHANNELS,
+    AUDIO_TRACK,
 )
 
 # H.264 profiles past High: 10-bit, 4:2:2 and 4:4:4 play on no Cast device.
 H264_PROFILES_PAST_HIGH = ("high 10", "high 4:2:2", "high 4:4:4")
 # Sound that HLS segments carry as it is.
 SEGMENT_AUDIO = {"aac"}
+# Lossless sound: music in it is converted to FLAC where the target plays FLAC, not to AAC.
+LOSSLESS_AUDIO = {"alac", "wmalossless", "tta", "ape", "mlp", "truehd", "shorten"}
 # Codecs by the names people know (others: ffmpeg's, in capitals); verdicts use them too.
 CODEC_NAMES = {
     "h264": "H.264",
@@ -74,6 +78,7 @@ class Decision:
     delivery: str  # one of DELIVERIES
     video: str | None  # "copy", "convert", None when there is no video
     audio: str | None  # "copy", "convert", None when there is no sound
+    audio_codec: str | None  # what converted sound becomes: "aac" or "flac"; None when copied
     audio_index: int | None  # the stream index of the sound played
     reasons: tuple  # of the flags above, in their order
     why: str  # the reasons in words, "" when played directly
@@ -94,10 +99,15 @@ def container_name(container):
 def decide(probe, profile, audio_index=None):
     """The :class:`Decision` for a readable ``probe`` on a device of ``profile``
     (see ``verdicts.Profile``); ``audio_index`` picks a sound stream (default: the
-    file's default one)."""
-    video = probe.get("video")
-    sound = _sound(probe.get("audio") or [], audio_index)
+    file's default one, the one a player takes from the file as it is)."""
+    # A device without a screen is sent the sound alone.
+    video = probe.get("video") if profile.display else None
+    streams = probe.get("audio") or []
+    sound = _sound(streams, audio_index)
     reasons, words = [], []
+    if sound is not None and sound is not _sound(streams, None):
+        reasons.append(AUDIO_TRACK)
+        words.append("a sound track other than the file's default is chosen")
 
     if probe.get("container") not in profile.containers:
         reasons.append(CONTAINER)
@@ -121,12 +131,16 @@ def decide(probe, profile, audio_index=None):
             words.append(f"{channels}-channel sound is more than {profile.name} plays")
         audio_action = "copy" if not (AUDIO_CODEC in reasons or AUDIO_CHANNELS in reasons) else "convert"
 
+    audio_codec = None
     if not reasons:
         delivery = DIRECT
     else:
         # In segments, sound other than AAC is converted too.
         if audio_action == "copy" and sound.get("codec") not in SEGMENT_AUDIO:
             audio_action = "convert"
+        if audio_action == "convert":
+            lossless = sound.get("codec") in LOSSLESS_AUDIO or str(sound.get("codec")).startswith("pcm_")
+            audio_codec = "flac" if lossless and not video and profile.plays_audio("flac") else "aac"
         if video_action == "convert":
             delivery = CONVERT_ALL
         elif audio_action == "convert":
@@ -137,6 +151,7 @@ def decide(probe, profile, audio_index=None):
         delivery=delivery,
         video=video_action,
         audio=audio_action,
+        audio_codec=audio_codec,
         audio_index=sound.get("index") if sound else None,
         reasons=tuple(sorted(set(reasons), key=REASONS.index)),
         why="; ".join(words),

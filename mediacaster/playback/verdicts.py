@@ -15,7 +15,14 @@ from mediacaster.mediatypes import MEDIA_KINDS
 from mediacaster.playback.decisions import codec_name
 
 PLAYS, NO_SOUND, WONT_PLAY, UNKNOWN = "plays", "plays_without_sound", "will_not_play", "unknown"
-LABELS = {PLAYS: "Plays", NO_SOUND: "Plays without sound", WONT_PLAY: "Will not play", UNKNOWN: "Unknown"}
+CONVERTED = "plays_converted"
+LABELS = {
+    PLAYS: "Plays",
+    CONVERTED: "Plays converted",
+    NO_SOUND: "Plays without sound",
+    WONT_PLAY: "Will not play",
+    UNKNOWN: "Unknown",
+}
 
 CONTAINERS = {"mp4", "mov", "webm", "mp3", "ogg", "wav", "mpegts", "flac", "aac", "hls", "dash"}
 AUDIO = {"aac", "mp3", "opus", "vorbis", "flac"}
@@ -65,6 +72,7 @@ def profile_for(model, device_type):
 class Verdict:
     verdict: str
     reason: str
+    delivery: str = "direct"  # how the file reaches the device (playback.decisions.DELIVERIES)
 
 
 def judge(probe, kind, model, device_type, content_type=None):

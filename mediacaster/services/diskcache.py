@@ -1,12 +1,14 @@
-"""Files made once and kept on disk: WebVTT subtitles, pictures (and next, segments).
+"""Files made once and kept on disk: WebVTT subtitles, pictures, converted segments.
 
 Each file is named by a hash of the version of what it was made from, in a
 folder per kind, so a changed source makes a new file and no name the app
 derives can leave the cache folder. Writes are atomic (a temporary file in the
 same folder, renamed into place), so a reader never sees half a file. The
 total size is kept under a budget: when a write goes over it, the least
-recently used files are removed. A hit sets a file's access time, never its
-modification time, which the file's ETag is made from.
+recently used files are removed, and with a ``max_age``, files unused for
+that long are removed as well. A hit sets a file's access time, never its
+modification time, which the file's ETag is made from. Folders whose name
+starts with a dot are not the cache's (work in progress).
 """
 
 import contextlib
@@ -26,10 +28,12 @@ LOW_WATER = 0.9
 
 
 class DiskCache:
-    def __init__(self, folder, max_bytes):
+    def __init__(self, folder, max_bytes, max_age=None):
         self.folder = Path(folder)
         self.max_bytes = max_bytes
+        self.max_age = max_age  # seconds since last use, None: no limit
         self._size = None  # bytes in the cache, counted on first write
+        self._swept = time.monotonic()  # when files past max_age were last removed
         self._lock = threading.Lock()
 
     def path(self, kind, version, suffix):
@@ -63,6 +67,16 @@ class DiskCache:
         self._account(size)
         return path
 
+    def adopt(self, kind, version, suffix, source):
+        """Move the finished file ``source`` (on the cache's disk) into the cache."""
+        path = self.path(kind, version, suffix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.size  # noqa: B018 - count what is there before this file joins it
+        size = os.path.getsize(source)
+        os.replace(source, path)
+        self._account(size)
+        return path
+
     def put_bytes(self, kind, version, suffix, data):
         return self.put(kind, version, suffix, lambda partial: Path(partial).write_bytes(data))
 
@@ -77,20 +91,31 @@ class DiskCache:
         with self._lock:
             self._size += added
             over = self._size > self.max_bytes
-        if over:
+            stale = self.max_age is not None and time.monotonic() - self._swept > min(self.max_age, 3600)
+        if over or stale:
             self._evict()
 
-    def _evict(self):
+    def trim(self):
+        """Remove the least recently used files down to the budget's low water mark (the
+        disk is full)."""
+        self._evict(min(self.size / 2, self.max_bytes * LOW_WATER))
+
+    def _evict(self, target=None):
+        target = self.max_bytes * LOW_WATER if target is None else target
         with self._lock:
             files = sorted(self._files(), key=lambda f: f[2])  # least recently used first
             total = sum(size for _, size, _ in files)
-            for path, size, _ in files:
-                if total <= self.max_bytes * LOW_WATER:
+            oldest = time.time() - self.max_age if self.max_age is not None else None
+            for path, size, used in files:
+                if total <= target and (oldest is None or used >= oldest):
                     break
                 with contextlib.suppress(OSError):
                     os.unlink(path)
                     total -= size
+                with contextlib.suppress(OSError):
+                    os.rmdir(os.path.dirname(path))  # the last file of its folder
             self._size = total
+            self._swept = time.monotonic()
         log.info("disk cache %s trimmed to %d bytes", self.folder, total)
 
     def _files(self):
@@ -101,7 +126,7 @@ class DiskCache:
             return []
         found = []
         for kind in kinds:
-            if not kind.is_dir(follow_symlinks=False):
+            if kind.name.startswith(".") or not kind.is_dir(follow_symlinks=False):
                 continue
             for item in os.scandir(kind.path):
                 if item.is_file(follow_symlinks=False) and not item.name.startswith(".part-"):

@@ -78,7 +78,7 @@ class Tool:
             raise ToolInterrupted(f"{self.name} was stopped: the app is stopping")
         if process.returncode != 0:
             lines = stderr.decode(errors="replace").strip().splitlines()
-            raise ToolFailed(_without_paths(lines[-1], args) if lines else f"{self.name} failed")
+            raise ToolFailed(without_paths(lines[-1], args) if lines else f"{self.name} failed")
         return stdout
 
     def close(self):
@@ -90,7 +90,7 @@ class Tool:
             _kill(process, wait=False)
 
 
-def _without_paths(message, args):
+def without_paths(message, args):
     for arg in sorted((a for a in args if isinstance(a, str) and os.path.isabs(a)), key=len, reverse=True):
         printed = os.fsencode(arg).decode(errors="replace")  # as the tool printed it
         message = message.replace(printed, os.path.basename(printed))

@@ -60,7 +60,7 @@ CONTAINER_TYPES = {
 
 
 # Bumped when parse() keeps new fields: probes cached before are read again.
-PARSE_VERSION = 2
+PARSE_VERSION = 3
 
 
 def cache_key(path, size, mtime_ns):
@@ -138,6 +138,7 @@ def parse(data, name):
                 "bit_depth": _bit_depth(stream),
                 "interlaced": stream.get("field_order") in INTERLACED,
                 "bit_rate": _whole(stream.get("bit_rate")),
+                "start_time": _number(stream.get("start_time")),
             }
         elif kind == "audio":
             audio.append(
@@ -170,6 +171,9 @@ def parse(data, name):
         "container": container,
         "content_type": CONTAINER_TYPES.get(container),
         "duration": _number(fmt.get("duration")),
+        # Where the file's clock starts (MPEG-TS recordings start anywhere): conversions
+        # keep the source's timestamps and seek relative to it.
+        "start_time": _number(fmt.get("start_time")) or 0.0,
         "bit_rate": _whole(fmt.get("bit_rate")),
         "video": video,
         "audio": audio,

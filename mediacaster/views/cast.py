@@ -53,10 +53,13 @@ def cast(request):
         raise NotFound(f"{body.path} is a folder, not a file")
     device = target_device(request, body.device)
     urls = device_urls(request, services.cast.local_address(device.id))
-    plan = services.playback.plan(entry, Target.device(device), urls)
+    plan = services.playback.plan(entry, Target.device(device), urls, direct=body.direct)
     if plan.will_not_play and not body.force:
         reason = plan.verdict.reason
         raise WillNotPlay(f"{entry.name} will not play on {device.name}: {reason}; send force: true to try")
+    if plan.stream is not None:
+        # The device asks for the playlist, then the segment at the start: make it meanwhile.
+        services.conversion.prepare(plan.stream, body.start)
     status = services.cast.cast(device.id, plan.cast_media(body.start))
     if sessions.has_session(request):
         sessions.remember_cast(request.session, entry, device)

@@ -14,7 +14,9 @@
 
 from pyramid.events import NewResponse, subscriber
 
-MEDIA_ROUTES = frozenset({"media.stream", "media.download", "media.subtitles", "media.picture"})
+MEDIA_ROUTES = frozenset(
+    {"media.stream", "media.download", "media.subtitles", "media.picture", "media.playlist", "media.segment"}
+)
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag",

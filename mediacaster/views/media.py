@@ -64,15 +64,19 @@ def picture(request):
     """A poster, cover art or preview of the file, as a cached JPEG."""
     entry = signed_entry(request)
     jpeg = request.registry.services.playback.picture(entry)
+    return cached_response(request, jpeg, entry, "picture.jpg", "the picture")
+
+
+def cached_response(request, path, entry, name, what):
+    """Answer with a file of the app's cache made from ``entry``, served as ``name``."""
     try:
-        file = open(jpeg, "rb")  # noqa: SIM115 - the response body owns and closes it
+        file = open(path, "rb")  # noqa: SIM115 - the response body owns and closes it
     except OSError:
-        raise NotFound("the picture was removed from the cache meanwhile; ask again") from None
+        raise NotFound(f"{what} was removed from the cache meanwhile; ask again") from None
     try:
         st = os.fstat(file.fileno())
-        return file_response(
-            request, file, LibraryService.make_entry(entry.root, entry.path, "picture.jpg", st), False
-        )
+        cached = LibraryService.make_entry(entry.root, entry.path, name, st)
+        return file_response(request, file, cached, False)
     except BaseException:
         file.close()
         raise
@@ -92,6 +96,8 @@ def signed_entry(request):
 @view_config(route_name="media.download", request_method="OPTIONS")
 @view_config(route_name="media.subtitles", request_method="OPTIONS")
 @view_config(route_name="media.picture", request_method="OPTIONS")
+@view_config(route_name="media.playlist", request_method="OPTIONS")
+@view_config(route_name="media.segment", request_method="OPTIONS")
 def preflight(request):
     """CORS preflight: the Cast receiver fetches tracks and segments cross-origin."""
     return Response(status=204, headers=PREFLIGHT_HEADERS)

@@ -33,6 +33,7 @@ def probed(
         "bit_depth": 8,
         "interlaced": False,
         "bit_rate": None,
+        "start_time": 0.0,
         **video_fields,
     }
     return {
@@ -40,6 +41,7 @@ def probed(
         "container": container,
         "content_type": CONTAINER_TYPES.get(container),
         "duration": 60.0,
+        "start_time": 0.0,
         "bit_rate": 4_000_000,
         "video": stream if video else None,
         "audio": [

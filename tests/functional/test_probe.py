@@ -45,6 +45,7 @@ def test_probe_fields(prober, media_library):
         "bit_depth": 8,
         "interlaced": False,
         "bit_rate": film["video"]["bit_rate"],
+        "start_time": 0.0,
     }
     assert 100_000 < film["video"]["bit_rate"] < 1_000_000
     assert film["audio"][0]["codec"] == "aac" and film["audio"][0]["channels"] == 1

@@ -25,11 +25,49 @@ def test_remux_copies_both_streams_with_the_sources_timestamps():
     assert "-ss" not in args and option(args, "-start_number") == "0"
 
 
-def test_a_job_after_a_seek_starts_at_its_segment():
-    args = hls_command(Job(video="copy", audio="convert", start_index=7, start_time=42.0055, **FILM), "/c")
-    assert option(args, "-ss") == "42.005500" and args.index("-ss") < args.index("-i")
+def test_a_copying_job_after_a_seek_lands_on_its_keyframe():
+    args = hls_command(Job(video="copy", audio="convert", start_index=7, start_time=42.005, **FILM), "/c")
+    # Past ffmpeg's 3/23 s step back for files with B-frames, and the sound untrimmed.
+    assert option(args, "-ss") == "42.136435" and args.index("-ss") < args.index("-i")
+    assert "-noaccurate_seek" in args[: args.index("-i")]
     assert option(args, "-start_number") == "7"
     assert (option(args, "-c:a"), option(args, "-ac"), option(args, "-b:a")) == ("aac", "2", "192k")
+
+
+def test_a_converting_job_after_a_seek_keeps_the_first_frame_of_its_segment():
+    job = Job(video="convert", audio="convert", start_index=2, start_time=12.0, **FILM)
+    args = hls_command(job, "/c")
+    assert option(args, "-ss") == "11.980000" and "-noaccurate_seek" not in args  # half a frame early
+
+
+def test_seeks_count_from_the_files_first_timestamp():
+    # An MPEG-TS recording whose clock starts at 11.4 s: -ss (and its trimming) counts from there.
+    job = Job(video="convert", audio="convert", start_index=2, start_time=18.0, file_start=11.4, **FILM)
+    assert option(hls_command(job, "/c"), "-ss") == "6.580000"
+    # Its first segment starts at the file's start: no seek.
+    assert "-ss" not in hls_command(
+        Job(video="convert", audio="convert", start_time=11.4, file_start=11.4, **FILM), "/c"
+    )
+
+
+def test_portrait_video_fits_an_upright_box():
+    scale = option(hls_command(Job(video="convert", audio="copy", **FILM), "/c"), "-vf")
+    assert "w='if(gte(iw,ih),min(iw,1920),min(iw,1080))'" in scale
+    assert "h='if(gte(iw,ih),min(ih,1080),min(ih,1920))'" in scale
+
+
+def test_video_faster_than_30_frames_a_second_is_made_720p_to_stay_in_level_41():
+    fast = {**FILM, "fps": 59.94}
+    scale = option(hls_command(Job(video="convert", audio="copy", **fast), "/c"), "-vf")
+    assert "min(iw,1280)" in scale and "min(ih,720)" in scale and "1920" not in scale
+
+
+def test_lossless_music_becomes_flac():
+    job = Job(
+        source="/nas/a.m4a", video_index=None, video=None, audio_index=0, audio="convert", audio_codec="flac"
+    )
+    args = hls_command(job, "/c")
+    assert option(args, "-c:a") == "flac" and option(args, "-strict") == "-2" and "-b:a" not in args
 
 
 def test_software_conversion_is_h264_high_41_8bit_with_forced_keyframes_only():
@@ -68,10 +106,11 @@ def test_each_encoder_has_its_command_line(encoder, codec, extra):
     args = hls_command(Job(video="convert", audio="copy", encoder=encoder, **FILM), "/c")
     assert option(args, "-c:v") == codec and extra in args
     assert option(args, "-force_key_frames").startswith("expr:")
+    if encoder != "software":  # hardware encoders aim at a bit rate, under the source's cap
+        assert int(option(args, "-b:v")) <= int(option(args, "-maxrate"))
     if encoder == "vaapi":
-        assert option(args, "-vf").endswith(
-            "hwupload,scale_vaapi=w='min(iw,1920)':h='min(ih,1080)':force_original_aspect_ratio=decrease"
-        )
+        assert option(args, "-vf").startswith("format=nv12,hwupload,scale_vaapi=w='if(gte(iw,ih)")
+        assert option(args, "-vf").endswith(":force_original_aspect_ratio=decrease")
         assert args.index("-vaapi_device") < args.index("-i")
     assert set(ENCODERS) == {"software", "vaapi", "qsv", "nvenc"}
 

@@ -46,17 +46,17 @@ def failure(call):
         (
             CastRequest,
             {"path": "video/a.mp4"},
-            {"path": "video/a.mp4", "device": None, "start": 0, "force": False},
+            {"path": "video/a.mp4", "device": None, "start": 0, "force": False, "direct": False},
         ),
         (
             CastRequest,
             {"path": "video/a.mp4", "device": "tv", "start": 12.5, "force": True, "unknown": 1},
-            {"path": "video/a.mp4", "device": "tv", "start": 12.5, "force": True},
+            {"path": "video/a.mp4", "device": "tv", "start": 12.5, "force": True, "direct": False},
         ),
         (
             CastRequest,
             {"path": "v/a", "start": 7},
-            {"path": "v/a", "device": None, "start": 7.0, "force": False},
+            {"path": "v/a", "device": None, "start": 7.0, "force": False, "direct": False},
         ),
         (Volume, {"level": 0}, {"device": None, "level": 0}),
         (Volume, {"level": 1, "device": "tv"}, {"device": "tv", "level": 1}),

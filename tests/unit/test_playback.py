@@ -494,6 +494,7 @@ def test_cast_media_of_a_video_carries_everything_the_device_loads(playback, lib
         album=None,
         start=12.5,
         tracks=tuple(Track(t.id, t.url, t.language, t.label) for t in tracks),
+        duration=PROBES["film.mp4"]["duration"],
     )
 
 
@@ -509,6 +510,7 @@ def test_cast_media_of_a_song_carries_its_artist_album_and_cover_from_the_start(
         album="The Album",
         start=0.0,
         tracks=(),
+        duration=PROBES["song.mp3"]["duration"],
     )
 
 

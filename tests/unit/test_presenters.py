@@ -13,7 +13,7 @@ from pyramid import testing
 
 from mediacaster import apispec, presenters
 from mediacaster.playback import DIRECT, Plan, SubtitleTrack, Target
-from mediacaster.playback.verdicts import LABELS, NO_SOUND, PLAYS, UNKNOWN, WONT_PLAY, Verdict
+from mediacaster.playback.verdicts import CONVERTED, LABELS, NO_SOUND, PLAYS, UNKNOWN, WONT_PLAY, Verdict
 from mediacaster.services.cast.model import Device, MediaStatus, PlayerStatus, ReceiverStatus, Track
 from mediacaster.services.library import Entry
 from mediacaster.signing import UrlSigner
@@ -144,13 +144,25 @@ def test_files_carry_media_urls_folders_do_not_and_media_carry_a_picture(real_ur
             {
                 "probe_state": "done",
                 "probe": PROBE,
-                "verdict": {"verdict": NO_SOUND, "label": "Plays without sound", "reason": "AC3 audio"},
+                "verdict": {
+                    "verdict": NO_SOUND,
+                    "label": "Plays without sound",
+                    "reason": "AC3 audio",
+                    "delivery": "direct",
+                },
             },
         ),
         (
             None,
             Verdict(WONT_PLAY, "AV1"),
-            {"verdict": {"verdict": WONT_PLAY, "label": "Will not play", "reason": "AV1"}},
+            {
+                "verdict": {
+                    "verdict": WONT_PLAY,
+                    "label": "Will not play",
+                    "reason": "AV1",
+                    "delivery": "direct",
+                }
+            },
         ),
     ],
 )
@@ -166,7 +178,15 @@ def test_a_verdict_carries_its_label(verdict):
         "verdict": verdict,
         "label": LABELS[verdict],
         "reason": "why",
+        "delivery": "direct",
     }
+
+
+def test_a_converted_verdict_says_how():
+    verdict = Verdict(CONVERTED, "plays after converting the sound: AC-3 …", "convert_audio")
+    data = presenters.verdict_json(verdict)
+    assert (data["label"], data["delivery"]) == ("Plays converted", "convert_audio")
+    apispec.Verdict.model_validate(data)
 
 
 # -- folders -----------------------------------------------------------------------
@@ -418,7 +438,7 @@ def test_a_cast_answers_the_device_the_media_url_the_delivery_the_status_and_the
         "media_url": plan.url,
         "delivery": "direct",
         "status": presenters.status_json(status),
-        "verdict": {"verdict": PLAYS, "label": "Plays", "reason": "H.264 and AAC"},
+        "verdict": {"verdict": PLAYS, "label": "Plays", "reason": "H.264 and AAC", "delivery": "direct"},
     }
     apispec.CastResult.model_validate(data)
     assert presenters.tracks_json(plan.tracks) == [

@@ -51,6 +51,7 @@ def test_an_mp4_with_h264_and_aac_gives_every_field():
         "container": "mp4",
         "content_type": "video/mp4",
         "duration": 5400.021,
+        "start_time": 0.0,
         "bit_rate": None,
         "video": {
             "index": 0,
@@ -64,6 +65,7 @@ def test_an_mp4_with_h264_and_aac_gives_every_field():
             "bit_depth": 8,
             "interlaced": False,
             "bit_rate": 6000000,
+            "start_time": None,
         },
         "audio": [
             {
@@ -239,7 +241,7 @@ def test_level_reads_h264_in_tenths_and_hevc_in_thirtieths(codec, level, expecte
 
 
 def test_cache_key_is_a_sha1_of_the_parse_version_path_size_and_mtime():
-    digest = hashlib.sha1(b"2\x00video/a.mp4\x00100\x001700000000000000000").hexdigest()
+    digest = hashlib.sha1(b"3\x00video/a.mp4\x00100\x001700000000000000000").hexdigest()
     assert cache_key("video/a.mp4", 100, 1_700_000_000_000_000_000) == f"mediacaster:probe:{digest}"
 
 

@@ -12,14 +12,20 @@ from mediacaster.services.conversion.timeline import (
 
 
 def test_copied_video_has_a_segment_per_group_of_pictures():
-    timeline = from_keyframes([0.005, 3.005, 6.005, 9.005, 7.5], start=0.005, end=10.0)
+    timeline = from_keyframes([0.005, 3.005, 6.005, 9.005, 7.5], end=10.0)
     assert timeline.starts == (0.005, 3.005, 6.005, 7.5, 9.005)
     assert [round(timeline.duration(i), 3) for i in range(len(timeline))] == [3.0, 3.0, 1.495, 1.505, 0.995]
     assert timeline.target_duration == 3
 
 
-def test_keyframes_outside_the_file_are_ignored():
-    assert from_keyframes([-1.0, 0.0, 5.0, 12.0], start=0.0, end=10.0).starts == (0.0, 5.0)
+def test_copied_video_starts_at_its_first_keyframe_and_ignores_those_past_the_end():
+    assert from_keyframes([0.4, 5.0, 12.0], end=10.0).starts == (0.4, 5.0)
+
+
+def test_no_cut_is_listed_past_the_last_frame():
+    # 25 fps, 12.02 s: the last frame is at 12.0, so a cut at 12.0 has one frame.
+    assert fixed(0.0, 12.02, fps=25.0).starts == (0.0, 6.0)
+    assert fixed(0.0, 12.04, fps=25.0).starts == (0.0, 6.0, 12.0)
 
 
 def test_converted_video_is_cut_at_multiples_on_the_frame_grid():
@@ -45,7 +51,7 @@ def test_index_at_finds_the_segment_holding_a_time(seconds):
 
 
 def test_the_playlist_is_complete_vod_fmp4_and_parses():
-    timeline = from_keyframes([0.0, 4.0, 8.0], start=0.0, end=10.5)
+    timeline = from_keyframes([0.0, 4.0, 8.0], end=10.5)
     text = timeline.playlist("init.mp4", lambda i: f"{i}.m4s")
     playlist = m3u8.loads(text)
     assert playlist.playlist_type == "vod" and playlist.is_endlist
@@ -55,5 +61,19 @@ def test_the_playlist_is_complete_vod_fmp4_and_parses():
     assert playlist.target_duration == 4
 
 
-def test_the_keyframe_expression_forces_the_first_frame_and_each_crossing():
-    assert force_keyframes_expression(6) == "expr:if(eq(n,0),1,gte(floor(t/6),floor(prev_forced_t/6)+1))"
+def test_the_keyframe_expression_forces_the_first_frame_and_each_crossing_of_the_sources_clock():
+    # ffmpeg's t counts from the job's first frame: the expression adds where that frame is.
+    assert force_keyframes_expression(11.4, 6) == (
+        "expr:if(eq(n,0),1,gte(floor((t+11.400000+0.0005)/6),floor((prev_forced_t+11.400000+0.0005)/6)+1))"
+    )
+
+
+def test_converted_cuts_follow_the_frames_of_a_file_that_starts_anywhere():
+    # 29.97 fps from 1.4 s: frames at 1.4 + k / 29.97, the cut at 6 s on the first at or after it.
+    timeline = fixed(1.4, 20.0, fps=30000 / 1001)
+    assert timeline.starts[1] == pytest.approx(1.4 + 138 * 1001 / 30000, abs=1e-6)
+
+
+def test_sound_that_starts_just_before_a_multiple_makes_no_sliver_of_a_segment():
+    # Opus in MKV starts 7 ms before zero.
+    assert fixed(-0.007, 20.0).starts == (-0.007, 6.0, 12.0, 18.0)

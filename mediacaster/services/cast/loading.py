@@ -47,7 +47,7 @@ def load(cast, device, media, timeout, reconnect_timeout):
                 current_time=media.start or None,
                 stream_type=STREAM_TYPE_BUFFERED,
                 metadata=metadata(media),
-                media_info=text_tracks(media.tracks),
+                media_info=media_info(media),
                 callback_function=waiter,
             )
         except PyChromecastError as error:
@@ -80,6 +80,18 @@ class _Waiter:
     def __call__(self, sent, response):
         self.sent, self.response = sent, response
         self.event.set()
+
+
+def media_info(media):
+    """What the LOAD's media carries besides its URL, type and metadata: the text
+    tracks, and for HLS the segments' format (a receiver assumes MPEG-TS) and the
+    duration (known before any segment is made)."""
+    info = text_tracks(media.tracks) or {}
+    if media.segments:
+        info["hlsSegmentFormat"] = info["hlsVideoSegmentFormat"] = media.segments
+    if media.duration:
+        info["duration"] = round(media.duration, 3)
+    return info or None
 
 
 def text_tracks(tracks):

@@ -40,6 +40,8 @@ class CastMedia:
     album: str | None = None
     start: float = 0.0
     tracks: tuple = ()  # of Track
+    duration: float | None = None
+    segments: str | None = None  # "fmp4" for an HLS stream of fMP4 segments
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,19 @@ from mediacaster.services.conversion.timeline import (
     SEGMENT_SECONDS,
     force_keyframes_expression,
 )
+from mediacaster.settings import VIDEO_ENCODERS as ENCODERS
 
-ENCODERS = ("software", "vaapi", "qsv", "nvenc")
 INIT_NAME = "init.mp4"
 SEGMENT_PATTERN = "%d.m4s"
 # Converted video: at most this size (a 1st/2nd generation Chromecast shows 1080p) and this rate.
 MAX_WIDTH, MAX_HEIGHT = 1920, 1080
+# H.264 level 4.1 decodes 1080p at 30 frames a second at most: faster video is made 720p.
+MAX_FULL_HD_RATE = 30.5
+FAST_WIDTH, FAST_HEIGHT = 1280, 720
 MAX_VIDEO_BITRATE = 10_000_000
+# ffmpeg seeks to 3/23 s before -ss when a stream has B-frames (its "dts heuristic"):
+# a copied job's seek goes this far past its keyframe so that it lands on it.
+SEEK_PAST_KEYFRAME = 3 / 23 + 0.001
 AUDIO_BITRATE = "192k"
 VAAPI_DEVICE = "/dev/dri/renderD128"
 
@@ -36,8 +42,11 @@ class Job:
     video: str | None  # "copy" or "convert"
     audio_index: int | None
     audio: str | None  # "copy" or "convert"
+    audio_codec: str = "aac"  # what converted sound becomes: "aac" or "flac"
     start_index: int = 0  # the first segment this job writes
     start_time: float | None = None  # where that segment starts; None: the file's start
+    file_start: float = 0.0  # the source's first timestamp (MPEG-TS starts anywhere)
+    origin: float = 0.0  # the source time of the job's first frame
     fps: float | None = None
     interlaced: bool = False
     bit_rate: int | None = None  # of the source's video, to stay under it
@@ -54,10 +63,7 @@ def hls_command(job, folder, seconds=SEGMENT_SECONDS):
     args = ["-nostdin", "-hide_banner", "-v", "error"]
     if convert_video and job.encoder == "vaapi":
         args += ["-vaapi_device", VAAPI_DEVICE]
-    if job.start_time is not None and job.start_index > 0:
-        # Before -i: a fast seek to the segment's first keyframe (copied video) or
-        # decoding from the keyframe before it and dropping what precedes (converted).
-        args += ["-ss", f"{job.start_time:.6f}"]
+    args += _seek(job)
     args += ["-copyts", "-i", job.source, "-map_metadata", "-1", "-map_chapters", "-1"]
     if job.video is not None:
         args += ["-map", f"0:{job.video_index}"]
@@ -95,15 +101,37 @@ def hls_command(job, folder, seconds=SEGMENT_SECONDS):
     return args
 
 
+def _seek(job):
+    """Input options that start the job at its segment. ``-ss`` counts from the file's
+    first timestamp, and so does the trimming of an accurate seek."""
+    if job.start_time is None or job.start_time <= job.file_start + 1e-6:
+        return []
+    offset = job.start_time - job.file_start
+    if job.video == "copy":
+        # Copied video starts at the keyframe the demuxer lands on; the sound is not
+        # trimmed either, so both start there.
+        return ["-noaccurate_seek", "-ss", f"{offset + SEEK_PAST_KEYFRAME:.6f}"]
+    if job.video == "convert":
+        # Decoded from the keyframe before and trimmed: half a frame early, so the
+        # frame that starts the segment is kept.
+        offset -= 0.5 / (job.fps or 25)
+    return ["-ss", f"{max(0.0, offset):.6f}"]
+
+
 def _video(job, seconds):
     if job.video == "copy":
         return ["-c:v", "copy"]
     rate = min(job.bit_rate or MAX_VIDEO_BITRATE, MAX_VIDEO_BITRATE)
-    keyframes = ["-force_key_frames", force_keyframes_expression(seconds)]
+    keyframes = ["-force_key_frames", force_keyframes_expression(job.origin, seconds)]
     # Keyframes only where forced: no scene cuts, and a maximum interval past the segment's.
     group = str(round((job.fps or 30) * seconds * 2))
+    longest, shortest = job.max_width, job.max_height
+    if (job.fps or 0) > MAX_FULL_HD_RATE:
+        longest, shortest = min(longest, FAST_WIDTH), min(shortest, FAST_HEIGHT)
+    # A box of the target's size, turned upright for portrait video (a phone's).
     size = (
-        f"w='min(iw,{job.max_width})':h='min(ih,{job.max_height})'"
+        f"w='if(gte(iw,ih),min(iw,{longest}),min(iw,{shortest}))'"
+        f":h='if(gte(iw,ih),min(ih,{shortest}),min(ih,{longest}))'"
         ":force_original_aspect_ratio=decrease:force_divisible_by=2"
     )
     deinterlace = ["yadif=mode=send_frame"] if job.interlaced else []
@@ -115,10 +143,12 @@ def _video(job, seconds):
             f"scale_vaapi={size.replace(':force_divisible_by=2', '')}",
         ]
         codec = ["-c:v", "h264_vaapi", "-profile:v", "high", "-level", "41", "-rc_mode", "VBR"]
+        codec += ["-b:v", str(rate * 3 // 4)]  # hardware encoders aim at a bit rate
     else:
         filters = [*deinterlace, f"scale={size}", "format=yuv420p"]
         if job.encoder == "qsv":
             codec = ["-c:v", "h264_qsv", "-preset", "veryfast", "-profile:v", "high", "-level", "41"]
+            codec += ["-b:v", str(rate * 3 // 4)]
         elif job.encoder == "nvenc":
             codec = [
                 "-c:v",
@@ -131,6 +161,8 @@ def _video(job, seconds):
                 "4.1",
                 "-forced-idr",
                 "1",
+                "-b:v",
+                str(rate * 3 // 4),
             ]
         else:
             codec = ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-level:v", "4.1"]
@@ -155,4 +187,8 @@ def _video(job, seconds):
 def _audio(job):
     if job.audio == "copy":
         return ["-c:a", "copy"]
+    if job.audio_codec == "flac":
+        # Lossless music stays lossless; ffmpeg 5 calls FLAC in MP4 experimental.
+        return ["-c:a", "flac", "-strict", "-2"]
+    # Stereo: what every Cast device and browser decodes from AAC.
     return ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ac", "2"]

@@ -1,9 +1,12 @@
 """The keyframes of a file's video, where copied video can be cut.
 
-Read from the packets' flags (no decoding): a two-hour film takes ffprobe a
-second or two, once; the caller caches the list with the file's probe.
+Matroska files list them in their index (the Cues), read in milliseconds
+however large the file. Otherwise they are read from the packets' flags (no
+decoding): ffprobe demuxes the whole file, a minute for a large film on a NAS,
+once; the caller caches the list with the file's probe.
 """
 
+from mediacaster.services.conversion.cues import matroska_keyframes
 from mediacaster.services.ffmpeg import ToolFailed
 
 KEYFRAMES_TIMEOUT = 120.0
@@ -11,6 +14,17 @@ KEYFRAMES_TIMEOUT = 120.0
 
 def read_keyframes(ffprobe, path, stream_index, timeout=KEYFRAMES_TIMEOUT):
     """Sorted presentation times, in seconds, of the keyframes of stream ``stream_index``."""
+    try:
+        times = matroska_keyframes(path, stream_index)
+    except OSError:
+        times = None  # ffprobe reports why the file cannot be read
+    if times:
+        return times
+    return scan_keyframes(ffprobe, path, stream_index, timeout)
+
+
+def scan_keyframes(ffprobe, path, stream_index, timeout=KEYFRAMES_TIMEOUT):
+    """The keyframe times of ``read_keyframes``, from every packet of the stream."""
     args = [
         "-v",
         "error",

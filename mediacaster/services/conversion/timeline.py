@@ -67,11 +67,12 @@ class Timeline:
         return "\n".join(lines) + "\n"
 
 
-def from_keyframes(keyframes, start, end):
-    """Segments of copied video: one per keyframe, the first from the file's ``start``."""
-    starts = [start]
+def from_keyframes(keyframes, end):
+    """Segments of copied video: one per keyframe, from the first (what precedes it
+    cannot be decoded) to the file's ``end``."""
+    starts = []
     for keyframe in sorted(keyframes):
-        if start < keyframe < end and keyframe > starts[-1]:
+        if keyframe < end and (not starts or keyframe > starts[-1]):
             starts.append(keyframe)
     return Timeline(tuple(starts), end)
 
@@ -82,19 +83,27 @@ def fixed(start, end, fps=None, seconds=SEGMENT_SECONDS):
     the first frame at or after it, as forced keyframes do."""
     starts = [start]
     number = math.floor(start / seconds) + 1
+    # The last cut must have a frame (or a packet of sound) after it, and the first
+    # must come a frame after the start: a file whose sound starts a little before
+    # its picture starts (Opus in MKV) has its first keyframe forced at the picture's.
+    last = end - (1 / fps if fps else 0) + 1e-6
+    first = start + (1 / fps if fps else 0.1)
     while number * seconds < end - 1e-3:
         cut = number * seconds
-        if fps:
-            cut = math.ceil(round(cut * fps, 6)) / fps  # encoders put frames on k / fps
-        if cut > starts[-1]:
+        if fps:  # the first frame at or after it: frames come every 1 / fps from the start
+            cut = start + math.ceil(round((cut - start) * fps, 6)) / fps
+        if first <= cut <= last and cut > starts[-1]:
             starts.append(round(cut, 6))
         number += 1
     return Timeline(tuple(starts), end)
 
 
-def force_keyframes_expression(seconds=SEGMENT_SECONDS):
+def force_keyframes_expression(origin, seconds=SEGMENT_SECONDS):
     """ffmpeg's ``-force_key_frames`` for :func:`fixed` cuts, from any starting point:
     the first frame of a job, then each frame that crosses a multiple of ``seconds``
-    (frame times are the source's, kept by ``-copyts``)."""
+    of the source's clock. ffmpeg's ``t`` counts from the job's first frame, whose
+    time in the source is ``origin``."""
     step = f"{seconds:g}"
-    return f"expr:if(eq(n,0),1,gte(floor(t/{step}),floor(prev_forced_t/{step})+1))"
+    at = f"(t+{origin:.6f}+0.0005)"  # half a millisecond: a frame exactly on the cut is on it
+    previous = f"(prev_forced_t+{origin:.6f}+0.0005)"
+    return f"expr:if(eq(n,0),1,gte(floor({at}/{step}),floor({previous}/{step})+1))"

@@ -1,0 +1,367 @@
+"""ffmpeg jobs that make a stream's segments on demand, and the wait for them.
+
+A request for a segment is answered from the cache when it is there. Else, if
+the stream's job is making it or will soon, the request waits; if the segment
+is far ahead of the job, or behind it (a seek), the job is restarted at that
+segment. Each job writes into a folder of its own; a watcher moves each
+finished segment (ffmpeg renames it into place once complete) into the cache,
+so the cache never holds half a segment.
+
+Limits: at most ``max_jobs`` jobs run at once; when all are busy, one nobody
+has read from for a while gives way, else the request is refused with a
+``Retry-After``. A job nobody reads from for ``idle_timeout`` is killed, so is
+one whose file changed. Every ffmpeg is a process group of its own, killed with
+the app (and, through ``PR_SET_PDEATHSIG``, when the app dies without stopping
+them), and always waited for: no zombies.
+"""
+
+import contextlib
+import ctypes
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from mediacaster.errors import InsufficientStorage, NotFound, Unavailable, Unprocessable
+from mediacaster.services.conversion.commands import INIT_NAME, hls_command
+from mediacaster.services.ffmpeg import ToolInterrupted, without_paths
+
+log = logging.getLogger(__name__)
+
+SEGMENT_FILE = re.compile(r"^(\d+)\.m4s$")
+POLL_SECONDS = 0.02  # how often a job's folder is looked at for finished segments
+WAIT_SECONDS = 45.0  # the longest a request waits for its segment
+NEARBY_SECONDS = 18.0  # a segment this far ahead of a job's progress is waited for
+YIELD_AFTER = 15.0  # a job not read from for this long gives way to a new one
+ERRORS_KEPT = 30.0  # seconds a failed job answers for its stream before a retry
+RETRY_AFTER = 10
+MIN_FREE_BYTES = 256 * 1024 * 1024  # a job is not started on a fuller disk
+PR_SET_PDEATHSIG = 1
+
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+except OSError:  # not Linux: no parent-death signal
+    _libc = None
+
+
+def _die_with_parent():
+    """Run in the child before ffmpeg: the kernel kills it if the app dies."""
+    if _libc is not None and hasattr(_libc, "prctl"):
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class ConversionBusy(Unavailable):
+    code = "conversion_busy"
+
+
+class ConversionFailed(Unprocessable):
+    code = "conversion_failed"
+
+
+class ConversionSlow(Unavailable):
+    code = "conversion_slow"
+
+
+class CacheFull(InsufficientStorage):
+    code = "cache_full"
+
+
+class NoSuchSegment(NotFound):
+    code = "no_such_segment"
+
+
+class _Job:
+    def __init__(self, stream, timeline, start_index, folder):
+        self.stream = stream
+        self.timeline = timeline
+        self.start_index = start_index
+        self.next_index = start_index  # the first segment not made yet
+        self.folder = folder
+        self.args = []
+        self.process = None
+        self.init_done = False
+        self.ended = False
+        self.stopped = None  # why the app stopped it, if it did
+        self.error = None  # why ffmpeg failed
+        self.started = time.monotonic()
+        self.first_segment = None  # seconds the first segment took
+        self.ended_at = None
+        self.last_read = self.started
+
+    @property
+    def running(self):
+        return not self.ended
+
+    def reaches_soon(self, index):
+        """Will this job make segment ``index`` soon enough to wait for it?"""
+        if index < self.start_index:
+            return False
+        if index < self.next_index:
+            return True  # made, and gone from the cache already: restart
+        starts = self.timeline.starts
+        ahead = starts[index] - starts[min(self.next_index, len(starts) - 1)]
+        if ahead <= NEARBY_SECONDS:
+            return True
+        if self.first_segment is None:
+            return False
+        made = starts[min(self.next_index, len(starts) - 1)] - starts[self.start_index]
+        speed = made / max(1e-3, time.monotonic() - self.started - self.first_segment)
+        # Waiting beats a restart that would take about as long as this job's first segment.
+        return speed > 0 and ahead / speed <= max(2.0, self.first_segment)
+
+
+class JobManager:
+    def __init__(self, ffmpeg, cache, max_jobs, idle_timeout):
+        self.ffmpeg = ffmpeg
+        self.cache = cache  # a DiskCache for segments: kind = stream id
+        self.max_jobs = max_jobs
+        self.idle_timeout = idle_timeout
+        self.work = cache.folder / ".work"
+        shutil.rmtree(self.work, ignore_errors=True)  # what a crash left
+        self._jobs = {}  # stream id -> _Job, running or ended lately
+        self._cond = threading.Condition()
+        self._counter = 0
+        self._closed = False
+        # One long-lived thread starts every ffmpeg: the parent-death signal is tied to
+        # the thread that forked, which must outlive the job.
+        self._launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ffmpeg-launcher")
+        self._reaper = threading.Thread(target=self._reap, name="conversion-reaper", daemon=True)
+        self._reaper.start()
+
+    # -- what requests ask for ----------------------------------------------
+
+    def segment(self, stream, timeline, index):
+        """Path of segment ``index`` of ``stream``, made now if needed."""
+        if not 0 <= index < len(timeline):
+            raise NoSuchSegment(f"there is no segment {index}: this stream has {len(timeline)}")
+        return self._wait(stream, timeline, str(index), ".m4s", index)
+
+    def init(self, stream, timeline):
+        """Path of the stream's init segment (codecs and their settings)."""
+        return self._wait(stream, timeline, "init", ".mp4", None)
+
+    def prepare(self, stream, timeline, index):
+        """Start making the stream from segment ``index`` (a cast that starts there),
+        unless it is cached or a job is on its way there."""
+        with self._cond:
+            if self.cache.get(stream.id, str(index), ".m4s"):
+                return
+            job = self._jobs.get(stream.id)
+            if job is None or not job.running or not job.reaches_soon(index):
+                self._start(stream, timeline, index)
+
+    def running(self):
+        with self._cond:
+            return [job for job in self._jobs.values() if job.running]
+
+    def _wait(self, stream, timeline, version, suffix, index):
+        deadline = time.monotonic() + WAIT_SECONDS
+        with self._cond:
+            while True:
+                path = self.cache.get(stream.id, version, suffix)
+                job = self._jobs.get(stream.id)
+                if job is not None:
+                    job.last_read = time.monotonic()
+                if path is not None:
+                    return path
+                if self._closed:
+                    raise ToolInterrupted("the app is stopping")
+                wanted = index if index is not None else (job.start_index if job else 0)
+                if job is not None and job.running and (index is None or job.reaches_soon(index)):
+                    pass  # on its way
+                elif job is not None and not job.running and self._failed(job, wanted):
+                    raise ConversionFailed(self._failed(job, wanted))
+                else:
+                    self._start(stream, timeline, wanted)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ConversionSlow(
+                        f"segment {version} is still being made after {WAIT_SECONDS:g} s; ask again",
+                        retry_after=2,
+                    )
+                self._cond.wait(min(remaining, 1.0))
+
+    @staticmethod
+    def _failed(job, index):
+        """Why the ended ``job`` cannot give ``index``, or None if a new job might."""
+        if job.stopped is not None or index < job.start_index:
+            return None  # stopped by the app: a new job does better
+        if job.error is not None:
+            # A file broken here: asking again at once would fail again. Far beyond, a new job may pass it.
+            return job.error if index <= job.next_index + 1 else None
+        if index >= job.next_index:
+            return f"the file ends before segment {index}: it may be truncated or damaged"
+        return None  # made, then evicted from the cache
+
+    # -- jobs ---------------------------------------------------------------
+
+    def _start(self, stream, timeline, index):
+        """Start (or restart) the stream's job at segment ``index``; holds the lock."""
+        if not self.ffmpeg.available:
+            raise Unavailable("ffmpeg is not installed: files are not converted (install Debian's ffmpeg)")
+        old = self._jobs.pop(stream.id, None)
+        if old is not None and old.running:
+            self._stop(old, "a seek restarted the conversion elsewhere")
+        running = [job for job in self._jobs.values() if job.running]
+        if len(running) >= self.max_jobs:
+            now = time.monotonic()
+            idle = [job for job in running if now - job.last_read > YIELD_AFTER]
+            if not idle:
+                raise ConversionBusy(
+                    f"{len(running)} conversions are running, the most this server makes at once "
+                    "(mediacaster.max_conversions); try again shortly",
+                    retry_after=RETRY_AFTER,
+                )
+            self._stop(min(idle, key=lambda job: job.last_read), "it gave way to a newer conversion")
+        self._check_space()
+        self._counter += 1
+        folder = self.work / f"{self._counter}-{stream.id[:12]}"
+        folder.mkdir(parents=True)
+        job = _Job(stream, timeline, index, folder)
+        start_time = timeline.starts[index] if index > 0 or timeline.starts[0] > stream.start + 1e-6 else None
+        job.args = args = hls_command(stream.job(index, start_time), str(folder))
+        try:
+            job.process = self._launcher.submit(self._spawn, args, folder).result()
+        except OSError as error:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise Unavailable(f"ffmpeg could not be started: {error.strerror}") from None
+        self._jobs[stream.id] = job
+        threading.Thread(target=self._watch, args=(job,), name="conversion-job", daemon=True).start()
+        log.info("conversion %s of %s started at segment %d", stream.variant.token, stream.source, index)
+        return job
+
+    def _spawn(self, args, folder):
+        with open(folder / "ffmpeg.log", "wb") as errors:
+            return subprocess.Popen(
+                [self.ffmpeg.path, *args],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+
+    def _check_space(self):
+        try:
+            free = shutil.disk_usage(self.cache.folder).free
+        except OSError:
+            return
+        if free < MIN_FREE_BYTES:
+            self.cache.trim()
+            if shutil.disk_usage(self.cache.folder).free < MIN_FREE_BYTES:
+                raise CacheFull(
+                    "the disk that holds the conversion cache is full: free some space "
+                    "or lower mediacaster.conversion_cache_mb"
+                )
+
+    def _stop(self, job, why):
+        """Kill a running job (its watcher waits for it); holds the lock."""
+        job.stopped = why
+        _kill(job.process)
+
+    def _watch(self, job):
+        """Move the job's finished segments into the cache until ffmpeg ends."""
+        process = job.process
+        while True:
+            code = process.poll()
+            self._harvest(job)
+            if code is not None:
+                break
+            time.sleep(POLL_SECONDS)
+        self._harvest(job)
+        reason = None
+        if code != 0 and job.stopped is None:
+            reason = _last_line(job.folder / "ffmpeg.log", job.args)
+            if "No space left" in reason:
+                reason = "the disk of the conversion cache is full"
+            log.warning("conversion of %s failed: %s", job.stream.source, reason)
+        shutil.rmtree(job.folder, ignore_errors=True)
+        with self._cond:
+            job.error = reason
+            job.ended, job.ended_at = True, time.monotonic()
+            self._cond.notify_all()
+
+    def _harvest(self, job):
+        try:
+            names = os.listdir(job.folder)
+        except OSError:
+            return
+        numbers = sorted(int(m.group(1)) for m in map(SEGMENT_FILE.match, names) if m)
+        if not numbers:
+            return
+        kind = job.stream.id
+        moved = False
+        if not job.init_done and INIT_NAME in names:
+            # The init segment is complete once the first segment is (ffmpeg writes it
+            # with that segment). Every job's describes the same streams: the first kept.
+            init = job.folder / INIT_NAME
+            if self.cache.get(kind, "init", ".mp4") is None:
+                self.cache.adopt(kind, "init", ".mp4", init)
+            job.init_done = moved = True
+        for number in numbers:
+            self.cache.adopt(kind, str(number), ".m4s", job.folder / f"{number}.m4s")
+            moved = True
+        if moved:
+            with self._cond:
+                if job.first_segment is None:
+                    job.first_segment = time.monotonic() - job.started
+                job.next_index = max(job.next_index, numbers[-1] + 1)
+                self._cond.notify_all()
+
+    def _reap(self):
+        """Kill idle jobs and those whose file changed; forget old ended ones."""
+        while True:
+            time.sleep(1.0)
+            with self._cond:
+                if self._closed:
+                    return
+                now = time.monotonic()
+                for key, job in list(self._jobs.items()):
+                    if job.running and now - job.last_read > self.idle_timeout:
+                        self._stop(job, "nobody was reading it")
+                    elif job.running and _changed(job.stream):
+                        self._stop(job, "the file changed while it was being converted")
+                    elif not job.running and now - job.ended_at > ERRORS_KEPT:
+                        del self._jobs[key]
+
+    def close(self):
+        """Kill every job and wait for them (the app is stopping)."""
+        with self._cond:
+            self._closed = True
+            jobs = list(self._jobs.values())
+            for job in jobs:
+                if job.running:
+                    self._stop(job, "the app is stopping")
+            self._cond.notify_all()
+        for job in jobs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                job.process.wait(timeout=5)
+        self._launcher.shutdown(wait=True)
+
+
+def _kill(process):
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _changed(stream):
+    try:
+        st = os.stat(stream.source)
+    except OSError:
+        return True
+    return (st.st_size, st.st_mtime_ns) != (stream.size, stream.mtime_ns)
+
+
+def _last_line(log_path, args):
+    try:
+        lines = log_path.read_bytes().decode(errors="replace").strip().splitlines()
+    except OSError:
+        lines = []
+    if not lines:
+        return "ffmpeg failed"
+    return without_paths(lines[-1], args)

@@ -1,0 +1,51 @@
+"""Converted files as HLS: the playlist and its segments, for devices and players.
+
+The playlist lists absolute, signed segment URLs (a device sends no cookie)
+that name the file's version: a segment asked for after the file changed is
+refused (410) instead of mixed into another version's stream.
+"""
+
+import re
+
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from mediacaster.bytenames import shown
+from mediacaster.errors import Gone
+from mediacaster.services.conversion.jobs import NoSuchSegment
+from mediacaster.views.media import CACHE_CONTROL, cached_response, signed_entry
+
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+SEGMENT_NAME = re.compile(r"^(\d{1,7})\.m4s$")
+
+
+@view_config(route_name="media.playlist", request_method=("GET", "HEAD"))
+def playlist(request):
+    entry = signed_entry(request)
+    stream = request.registry.services.playback.converted(entry, request.matchdict["variant"])
+    init, segment = request.entry_urls().segments(entry, stream.variant.token, stream.version)
+    text = request.registry.services.conversion.playlist(stream, init, segment)
+    response = Response(body=text.encode(), content_type=PLAYLIST_TYPE, charset=None)
+    response.cache_control = CACHE_CONTROL
+    return response
+
+
+@view_config(route_name="media.segment", request_method=("GET", "HEAD"))
+def segment(request):
+    entry = signed_entry(request)
+    services = request.registry.services
+    stream = services.playback.converted(entry, request.matchdict["variant"])
+    if request.matchdict["version"] != stream.version:
+        raise Gone(f"{shown(entry.name)} changed since its playlist was made: load it again")
+    name = request.matchdict["segment"]
+    if name == "init.mp4":
+        path = services.conversion.init(stream)
+    else:
+        match = SEGMENT_NAME.match(name)
+        if match is None:
+            raise NoSuchSegment(f"{name!r} is not a segment's name")
+        path = services.conversion.segment(stream, int(match.group(1)))
+    response = cached_response(request, path, entry, name, "the segment")
+    if response.status_code in (200, 206):
+        response.content_type = "video/mp4" if stream.variant.video else "audio/mp4"
+    return response
