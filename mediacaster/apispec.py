@@ -72,7 +72,9 @@ class CastRequest(Body):
     start: float = Field(0, ge=0, description="seconds from the start")
     force: bool = Field(False, description="cast even a file that will not play on the device")
     direct: bool = Field(
-        False, description="send the file as it is, even where the device needs it converted (to try it)"
+        False,
+        description="send the file as it is, even where the device needs it converted, "
+        "and even when it will not play that way (to try it)",
     )
 
 

@@ -5,7 +5,10 @@ TLS on a loopback address, frames of a 4-byte big-endian length and a protobuf
 optionally answering ``/setup/eureka_info`` on port 8008 for known_hosts. Like
 a Default Media Receiver it fetches the media it is told to LOAD (``bytes=0-``
 first, then the tail of an MP4 whose index is at the end), answers LOAD_FAILED
-when it cannot, and lets playback time run while PLAYING.
+when it cannot, and lets playback time run while PLAYING. An HLS LOAD makes it
+GET the media playlist, its init segment and the segments it would buffer,
+again in the background on every SEEK; :meth:`FakeChromecast.wait_fetches`
+waits for those.
 
 A development tool, shipped with the package so that the tests, the
 benchmarks and people trying the UI without a TV all run the same device:
@@ -13,8 +16,11 @@ benchmarks and people trying the UI without a TV all run the same device:
 """
 
 import argparse
+import bisect
 import contextlib
+import http.client
 import json
+import re
 import socket
 import ssl
 import struct
@@ -25,6 +31,7 @@ import urllib.request
 import uuid as uuidlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from pychromecast.generated.cast_channel_pb2 import CastMessage
 
@@ -37,15 +44,77 @@ NS_RECEIVER = "urn:x-cast:com.google.cast.receiver"
 NS_MEDIA = "urn:x-cast:com.google.cast.media"
 DEFAULT_MEDIA_RECEIVER = "CC1AD845"
 FETCH_BYTES = 64 * 1024
+HLS_TYPES = ("application/x-mpegurl", "application/vnd.apple.mpegurl")
+# The server makes segments on demand, which can take seconds.
+HLS_TIMEOUT = 60
+# detailedErrorCode of a LOAD_FAILED, as the app reads them.
+ERROR_SEGMENT, ERROR_MANIFEST = 311, 321
 SERVICE_TYPE = "_googlecast._tcp.local."
 
 
 class Fetch:
-    """One HTTP request the device made for the media it was told to load."""
+    """One HTTP request the device made for the media it was told to load.
 
-    def __init__(self, url, range_header, status, content_type, length, body):
+    ``body`` holds at most FETCH_BYTES; ``length`` is the whole size. HLS
+    requests have no ``range``; one that got no answer has ``status`` None
+    and the reason in ``error``.
+    """
+
+    def __init__(self, url, range_header, status, content_type, length, body, error=None):
         self.url, self.range, self.status = url, range_header, status
         self.content_type, self.length, self.body = content_type, length, body
+        self.error = error
+
+
+class Playlist:
+    """A VOD HLS media playlist, as much of it as a receiver needs to buffer."""
+
+    def __init__(self, url, init, segments):
+        self.url = url
+        self.init = init  # URL of the #EXT-X-MAP init segment, or None
+        self.segments = segments  # (start, duration, url) in playback order
+
+    @property
+    def duration(self):
+        start, length, _ = self.segments[-1]
+        return start + length
+
+    def index_at(self, position):
+        """The segment with start <= position < end; the last one past the end."""
+        starts = [start for start, _, _ in self.segments]
+        return max(0, bisect.bisect_right(starts, position) - 1)
+
+    def buffer_urls(self, position):
+        """The segment at ``position`` and the next one: a receiver buffers ahead."""
+        index = self.index_at(position)
+        return [url for _, _, url in self.segments[index : index + 2]]
+
+
+def parse_playlist(text, url):
+    """Parse an HLS media playlist; relative URIs are resolved against ``url``."""
+    lines = [line.strip() for line in text.lstrip("\ufeff").splitlines()]
+    lines = [line for line in lines if line]
+    if not lines or lines[0] != "#EXTM3U":
+        raise ValueError("no #EXTM3U header")
+    init, segments, start, extinf = None, [], 0.0, None
+    for line in lines[1:]:
+        if line.startswith("#EXT-X-STREAM-INF"):
+            raise ValueError("a multivariant playlist, not a media playlist")
+        if line.startswith("#EXT-X-MAP:"):
+            found = re.search(r'(?:^|[:,])URI="([^"]*)"', line)
+            if found is None:
+                raise ValueError("#EXT-X-MAP without a URI")
+            init = urljoin(url, found.group(1))
+        elif line.startswith("#EXTINF:"):
+            extinf = float(line[len("#EXTINF:") :].split(",", 1)[0])
+        elif not line.startswith("#"):
+            if extinf is None:
+                raise ValueError(f"segment {line} has no #EXTINF")
+            segments.append((start, extinf, urljoin(url, line)))
+            start, extinf = start + extinf, None
+    if not segments:
+        raise ValueError("no segments")
+    return Playlist(url, init, segments)
 
 
 class FakeChromecast:
@@ -69,10 +138,13 @@ class FakeChromecast:
         self.messages = []  # (namespace, data) of every message received
         self.loads = []  # LOAD requests, with their arrival time
         self.fetches = []
+        self._fetched = threading.Condition(self.lock)  # notified on every Fetch
         self.volume = {"level": 1.0, "muted": False}
         self.app = None  # the running application, after LAUNCH
         self.media = None  # the loaded media status
         self.media_session_id = 0
+        self._hls = None  # (media session id, Playlist) of the last HLS media loaded
+        self._seeks = 0  # a failure after a SEEK counts only if no SEEK followed
         self.drop_next_loads = 0  # for tests: LOADs to swallow silently
         self._server = None
         self._stop = threading.Event()
@@ -335,6 +407,14 @@ class FakeChromecast:
                 position = max(0.0, min(float(data.get("currentTime", 0)), media["media"].get("duration", 0)))
                 resume = {"PLAYBACK_START": "PLAYING", "PLAYBACK_PAUSE": "PAUSED"}
                 self._set_state(resume.get(data.get("resumeState"), media["playerState"]), position)
+                if self.playlist is not None:
+                    self._seeks += 1
+                    # In the background: the SEEK is answered at once, as a receiver does.
+                    threading.Thread(
+                        target=self._buffer_after_seek,
+                        args=(self.playlist, position, media["mediaSessionId"], self._seeks),
+                        daemon=True,
+                    ).start()
             elif kind == "STOP":
                 if media is not None:
                     self._set_state("IDLE", idle_reason="CANCELLED")
@@ -350,9 +430,17 @@ class FakeChromecast:
         request_id = data.get("requestId", 0)
         media = dict(data.get("media", {}))
         url = media.get("contentId", "")
-        error = self._fetch(url, media.get("contentType", ""))
+        playlist = None
+        if _is_hls(media.get("contentType", "")):
+            playlist, code, error = self._fetch_hls(url, float(data.get("currentTime") or 0))
+            if playlist is not None and media.get("duration") is None:
+                media["duration"] = playlist.duration
+        else:
+            code, error = 104, self._fetch(url, media.get("contentType", ""))
         if error:
-            reply({"type": "LOAD_FAILED", "requestId": request_id, "detailedErrorCode": 104, "reason": error})
+            reply(
+                {"type": "LOAD_FAILED", "requestId": request_id, "detailedErrorCode": code, "reason": error}
+            )
             return
         media.setdefault("duration", self.duration)
         with self.lock:
@@ -367,6 +455,7 @@ class FakeChromecast:
                 "_since": time.monotonic(),
                 "playerState": "PLAYING" if data.get("autoplay", True) else "PAUSED",
             }
+            self._hls = (self.media_session_id, playlist) if playlist is not None else None
         reply(self.media_status(request_id))
 
     def _fetch(self, url, content_type):
@@ -401,9 +490,101 @@ class FakeChromecast:
                 )
         except urllib.error.HTTPError as error:
             fetch = Fetch(url, range_header, error.code, None, 0, b"")
-        with self.lock:
-            self.fetches.append(fetch)
+        self._record(fetch)
         return fetch
+
+    def _record(self, fetch):
+        with self._fetched:
+            self.fetches.append(fetch)
+            self._fetched.notify_all()
+
+    # -- HLS ---------------------------------------------------------------
+
+    def _fetch_hls(self, url, position):
+        """Fetch the playlist, its init segment and the segments to buffer at
+        ``position``; return (playlist, detailedErrorCode, error text or None)."""
+        fetch, body = self._download(url)
+        if fetch.status != 200:
+            return None, ERROR_MANIFEST, f"playlist {_describe(fetch)}"
+        try:
+            playlist = parse_playlist(body.decode("utf-8", "replace"), url)
+        except ValueError as error:
+            text = f"playlist {_without_query(url)} is not an HLS media playlist: {error}"
+            return None, ERROR_MANIFEST, text
+        init = [playlist.init] if playlist.init else []
+        for segment in init + playlist.buffer_urls(position):
+            fetch, _ = self._download(segment)
+            if fetch.status != 200:
+                return None, ERROR_SEGMENT, f"segment {_describe(fetch)}"
+        return playlist, None, None
+
+    def _download(self, url):
+        """GET the whole of a playlist or segment; return its Fetch and body."""
+        body = b""
+        try:
+            with urllib.request.urlopen(url, timeout=HLS_TIMEOUT) as response:
+                body = response.read()
+                fetch = Fetch(
+                    url,
+                    None,
+                    response.status,
+                    response.headers.get("Content-Type"),
+                    len(body),
+                    body[:FETCH_BYTES],
+                )
+        except urllib.error.HTTPError as error:
+            error.close()
+            fetch = Fetch(url, None, error.code, None, 0, b"")
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+            fetch = Fetch(url, None, None, None, 0, b"", error=str(getattr(error, "reason", error)))
+        self._record(fetch)
+        return fetch, body
+
+    @property
+    def playlist(self):
+        """The parsed playlist of the current media when it is HLS, else None."""
+        with self.lock:
+            if self._hls is None or self.media is None or self._hls[0] != self.media["mediaSessionId"]:
+                return None
+            return self._hls[1]
+
+    def _buffer_after_seek(self, playlist, position, session, seek):
+        for url in playlist.buffer_urls(position):
+            fetch, _ = self._download(url)
+            if fetch.status == 200:
+                continue
+            with self._fetched:
+                media = self.media
+                if (
+                    media is None
+                    or media["mediaSessionId"] != session
+                    or seek != self._seeks
+                    or media["playerState"] == "IDLE"
+                ):
+                    return  # superseded: a failure of media or of a position no longer wanted
+                self._set_state("IDLE", idle_reason="ERROR")
+                self._fetched.notify_all()
+            self._broadcast_media_status()
+            return
+
+    def wait_fetches(self, predicate, timeout=10.0):
+        """Wait until ``predicate(fetches)`` is true; return its value, falsy after ``timeout`` s.
+
+        ``fetches`` is a copy of :attr:`fetches`. The predicate is checked again
+        on every new Fetch (those made in the background after a SEEK too) and
+        when a failed one turned the player IDLE, so a predicate that ignores
+        its argument and looks at :attr:`player_state` works as well.
+        """
+        with self._fetched:
+            return self._fetched.wait_for(lambda: predicate(list(self.fetches)), timeout)
+
+    def _broadcast_media_status(self):
+        with self.lock:
+            connections = list(self.connections)
+            transport = self.app["transportId"] if self.app else "receiver-0"
+        status = self.media_status()
+        for conn in connections:
+            self._send(conn, transport, "*", NS_MEDIA, status)
 
     def _clock(self):
         """End the media with IDLE/FINISHED when playback reaches its duration."""
@@ -415,11 +596,7 @@ class FakeChromecast:
                 if self._position() < media["media"].get("duration", 0):
                     continue
                 self._set_state("IDLE", position=media["media"].get("duration", 0), idle_reason="FINISHED")
-                connections = list(self.connections)
-                transport = self.app["transportId"] if self.app else "receiver-0"
-            status = self.media_status()
-            for conn in connections:
-                self._send(conn, transport, "*", NS_MEDIA, status)
+            self._broadcast_media_status()
 
     # -- what tests look at ------------------------------------------------
 
@@ -431,6 +608,21 @@ class FakeChromecast:
     def position(self):
         with self.lock:
             return None if self.media is None else self._position()
+
+
+def _is_hls(content_type):
+    return content_type.split(";", 1)[0].strip().lower() in HLS_TYPES
+
+
+def _without_query(url):
+    return urlsplit(url)._replace(query="", fragment="").geturl()
+
+
+def _describe(fetch):
+    """The URL, without its signature, and what came of the request."""
+    if fetch.status is None:
+        return f"{_without_query(fetch.url)} could not be fetched: {fetch.error}"
+    return f"{_without_query(fetch.url)} answered {fetch.status}"
 
 
 def _total_length(headers):

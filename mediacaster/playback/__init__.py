@@ -144,7 +144,7 @@ class Playback:
         else:
             state, probe = self.details([entry]).get(entry.path, (None, None))
         decision = None if direct else self.decision(entry, probe, target, audio_index)
-        verdict = self.verdict(entry, probe, target, decision)
+        verdict = self.verdict(entry, probe, target, decision, converting=not direct)
         tags = (probe or {}).get("tags") or {}
         stream = None
         if decision is not None and decision.converts:
@@ -190,11 +190,12 @@ class Playback:
             return None  # a speaker shows no picture: the verdict says so
         return decide(probe, profile, audio_index)
 
-    def verdict(self, entry, probe, target, decision=None):
+    def verdict(self, entry, probe, target, decision=None, converting=True):
+        """Whether ``entry`` plays on ``target``; ``converting`` False: as it is."""
         if not target.is_device:
             # The browser's own decoders decide; it says so as it plays.
             return Verdict(UNKNOWN, "this browser tries the file as it is")
-        if decision is None:
+        if decision is None and converting:
             decision = self.decision(entry, probe, target)
         if decision is not None and decision.converts:
             return Verdict(CONVERTED, f"{PHRASES[decision.delivery]}: {decision.why}", decision.delivery)

@@ -109,9 +109,10 @@ def decide(probe, profile, audio_index=None):
         reasons.append(AUDIO_TRACK)
         words.append("a sound track other than the file's default is chosen")
 
+    container_words = []
     if probe.get("container") not in profile.containers:
         reasons.append(CONTAINER)
-        words.append(f"the {container_name(probe.get('container'))} container is not supported")
+        container_words.append(f"the {container_name(probe.get('container'))} container is not supported")
 
     video_action = None
     if video:
@@ -154,7 +155,8 @@ def decide(probe, profile, audio_index=None):
         audio_codec=audio_codec,
         audio_index=sound.get("index") if sound else None,
         reasons=tuple(sorted(set(reasons), key=REASONS.index)),
-        why="; ".join(words),
+        # The container is named only when it is the whole story: converting a stream changes it anyway.
+        why="; ".join(words or container_words),
     )
 
 

@@ -136,8 +136,9 @@ async function refreshDetails(attempt = 0) {
       return;
     }
     swap(container, facts);
-    for (const badge of document.querySelectorAll(".actions .verdict")) {
-      swap(badge, fresh.querySelector(".actions .verdict"));
+    for (const selector of [".actions .verdict", ".actions .cast-direct"]) {
+      const current = document.querySelector(selector);
+      if (current) swap(current, fresh.querySelector(selector));
     }
   } else {
     for (const row of container.querySelectorAll("[data-path]")) {
@@ -162,6 +163,7 @@ async function castFile(button) {
   const title = button.dataset.title;
   const path = button.dataset.path.slice(button.dataset.path.indexOf("/") + 1);
   const badge = document.querySelector(`.verdict[data-for="${CSS.escape(path)}"]`);
+  const direct = button.dataset.direct === "true";
   let force = false;
   if (badge && badge.dataset.verdict === "will_not_play") {
     if (!window.confirm(`${title} will not play on ${state.device.name}: ${badge.title}. Cast it anyway?`)) return;
@@ -171,7 +173,7 @@ async function castFile(button) {
   button.setAttribute("aria-busy", "true");
   say(`Casting ${title} to ${state.device.name}…`, "busy");
   try {
-    const result = await call("POST", api.apiCast, { path: JSON.parse(button.dataset.castPath), force });
+    const result = await call("POST", api.apiCast, { path: JSON.parse(button.dataset.castPath), force, direct });
     state.status = result.status;
     render();
     say(`Playing ${title} on ${result.device.name}.`);

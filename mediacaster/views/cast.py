@@ -54,7 +54,7 @@ def cast(request):
     device = target_device(request, body.device)
     urls = device_urls(request, services.cast.local_address(device.id))
     plan = services.playback.plan(entry, Target.device(device), urls, direct=body.direct)
-    if plan.will_not_play and not body.force:
+    if plan.will_not_play and not (body.force or body.direct):  # direct: the user insists
         reason = plan.verdict.reason
         raise WillNotPlay(f"{entry.name} will not play on {device.name}: {reason}; send force: true to try")
     if plan.stream is not None:

@@ -27,6 +27,7 @@ def library(tmp_path_factory, media_library):
     folder = tmp_path_factory.mktemp("browser-library")
     (folder / "Films").mkdir()
     shutil.copy(media_library["films"] / "hevc.mp4", folder / "Films" / "HEVC film.mp4")
+    shutil.copy(media_library["films"] / "broken.mp4", folder / "Films" / "Broken film.mp4")
     shutil.copy(media_library["films"] / "tail index.en.srt", folder / "Films" / "Test pattern.en.srt")
     shutil.copy(
         REPO / "mediacaster" / "demo" / "video" / "Test pattern.mp4", folder / "Films" / "Test pattern.mp4"
@@ -197,18 +198,36 @@ def test_details_fill_in_and_verdicts_guard_the_cast_button(site, page, tv):
     expect(row.locator(".length")).to_have_text("0:06", timeout=20000)
     expect(row.locator(".resolution")).to_have_text(" · 320\u00d7180")
     expect(page.locator('.verdict[data-for="Films/Test pattern.mp4"]')).to_have_text("Plays", timeout=10000)
-    hevc = page.locator('.verdict[data-for="Films/HEVC film.mp4"]')
-    expect(hevc).to_have_text("Will not play")
-    assert "HEVC (H.265) video does not play" in hevc.get_attribute("title")
+    broken = page.locator('.verdict[data-for="Films/Broken film.mp4"]')
+    expect(broken).to_have_text("Will not play")
+    assert "unreadable" in broken.get_attribute("title")
     loads = len(tv.loads)
     page.once("dialog", lambda dialog: dialog.dismiss())
-    page.get_by_role("button", name="Cast HEVC film.mp4").click()
+    page.get_by_role("button", name="Cast Broken film.mp4").click()
     page.wait_for_timeout(500)
     assert len(tv.loads) == loads  # declined: nothing sent
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Cast HEVC film.mp4").click()
-    expect(page.locator("#np-title")).to_have_text("HEVC film", timeout=15000)
+    page.get_by_role("button", name="Cast Broken film.mp4").click()
+    expect(page.locator("#np-title")).to_have_text("Broken film", timeout=15000)
     assert len(tv.loads) == loads + 1
+    # HEVC is converted for this TV: no question asked, the TV gets an HLS stream.
+    hevc = page.locator('.verdict[data-for="Films/HEVC film.mp4"]')
+    expect(hevc).to_have_text("Plays converted")
+    assert "HEVC (H.265) video does not play" in hevc.get_attribute("title")
+    page.get_by_role("button", name="Cast HEVC film.mp4").click()
+    expect(page.locator("#np-title")).to_have_text("HEVC film", timeout=30000)
+    assert tv.loads[-1][1]["media"]["contentType"] == "application/x-mpegurl"
+
+
+def test_a_converted_file_can_be_cast_as_it_is_from_its_page(site, page, tv):
+    server = site()
+    open_and_choose_tv(page, f"{server.url}/library/films/Films/HEVC%20film.mp4")
+    expect(page.locator("#entry-facts .verdict-reason")).to_contain_text(
+        "plays after converting: HEVC (H.265) video does not play", timeout=20000
+    )
+    page.get_by_role("button", name="Cast HEVC film.mp4 as it is, without converting it").click()
+    expect(page.locator("#np-title")).to_have_text("HEVC film", timeout=15000)
+    assert tv.loads[-1][1]["media"]["contentType"] == "video/mp4"
 
 
 def test_grid_view_and_detail_page_pictures_and_tracks(site, page):

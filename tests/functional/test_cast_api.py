@@ -109,7 +109,7 @@ def test_state_changes_with_the_cookie_need_the_token(cast_app, server):
 
 def test_scripts_without_a_cookie_name_the_device(cast_app, server, tv):
     script = browser(cast_app, server)
-    result = script.post_json("/api/cast", {"path": "m/song.mp3", "device": TV, "start": 3}).json
+    result = script.post_json("/api/cast", {"path": "m/song.mp3", "device": TV, "start": 1}).json
     assert result["status"]["media"]["player_state"] == "PLAYING"
     metadata = tv.loads[-1][1]["media"]["metadata"]  # from the file's own tags
     assert (metadata["title"], metadata["artist"], metadata["albumName"]) == (
@@ -117,13 +117,15 @@ def test_scripts_without_a_cookie_name_the_device(cast_app, server, tv):
         "The Oscillators",
         "Test Tones",
     )
-    assert tv.loads[-1][1]["currentTime"] == 3
+    assert tv.loads[-1][1]["currentTime"] == 1
     assert "Set-Cookie" not in script.post_json("/api/player/pause", {"device": TV}).headers
     assert tv.player_state == "PAUSED"
     assert script.get("/api/status", {"device": TV}).json["media"]["player_state"] == "PAUSED"
     assert script.post_json("/api/player/play", {"device": TV}).json["media"]["player_state"] == "PLAYING"
-    script.post_json("/api/player/seek", {"device": TV, "position": 5})
-    assert 5 <= tv.position() < 7
+    assert tv.loads[-1][1]["media"]["duration"] == pytest.approx(2.0, abs=0.1)  # the file's, known
+    script.post_json("/api/player/pause", {"device": TV})
+    script.post_json("/api/player/seek", {"device": TV, "position": 1.5})
+    assert tv.position() == pytest.approx(1.5, abs=0.4)
     assert (
         script.post_json("/api/player/volume", {"device": TV, "level": 0.25}).json["device"]["volume"] == 0.25
     )
@@ -165,14 +167,23 @@ def test_bad_input_answers_a_clear_error(cast_app, server, method, url, body, st
 
 def test_a_file_that_will_not_play_needs_force(cast_app, server, tv):
     script = browser(cast_app, server)
-    refused = script.post_json("/api/cast", {"path": "m/Films/hevc.mp4", "device": TV}, status=422).json
+    refused = script.post_json("/api/cast", {"path": "m/Films/broken.mp4", "device": TV}, status=422).json
     assert refused["error"] == "will_not_play"
-    assert "HEVC (H.265) video does not play on a 1st or 2nd generation Chromecast" in refused["detail"]
-    forced = script.post_json("/api/cast", {"path": "m/Films/hevc.mp4", "device": TV, "force": True}).json
-    assert forced["verdict"]["verdict"] == "will_not_play"
-    assert tv.loads[-1][1]["media"]["contentId"] == forced["media_url"]
-    broken = script.post_json("/api/cast", {"path": "m/Films/broken.mp4", "device": TV}, status=422).json
-    assert "unreadable: not readable as media" in broken["detail"]
+    assert "unreadable: not readable as media" in refused["detail"]
+    script.post_json("/api/cast", {"path": "m/Films/broken.mp4", "device": TV, "force": True})
+    assert tv.loads[-1][1]["media"]["contentId"].startswith(server.url + "/media/m/Films/broken.mp4?")
+
+
+def test_a_file_converted_for_the_device_can_still_be_sent_as_it_is(cast_app, server, tv):
+    script = browser(cast_app, server)
+    direct = script.post_json("/api/cast", {"path": "m/Films/hevc.mp4", "device": TV, "direct": True}).json
+    assert direct["delivery"] == "direct" and direct["verdict"]["verdict"] == "will_not_play"
+    assert (
+        "HEVC (H.265) video does not play on a 1st or 2nd generation Chromecast"
+        in direct["verdict"]["reason"]
+    )
+    assert tv.loads[-1][1]["media"]["contentId"] == direct["media_url"]
+    assert tv.loads[-1][1]["media"]["contentType"] == "video/mp4"
 
 
 def test_a_mp4_that_is_mpeg_ts_is_cast_as_what_it_is(cast_app, server, tv):
@@ -185,8 +196,10 @@ def test_a_mp4_that_is_mpeg_ts_is_cast_as_what_it_is(cast_app, server, tv):
 def test_a_file_entry_with_a_device_carries_its_verdict_even_when_it_will_not_play(cast_app, server):
     script = browser(cast_app, server)
     hevc = script.get("/api/library/m/Films/hevc.mp4", {"device": TV}).json
-    assert hevc["verdict"]["verdict"] == "will_not_play"
-    assert "HEVC (H.265) video does not play" in hevc["verdict"]["reason"]
+    assert (hevc["verdict"]["verdict"], hevc["verdict"]["delivery"]) == ("plays_converted", "convert_all")
+    assert hevc["verdict"]["reason"].startswith("plays after converting: HEVC (H.265) video does not play")
+    broken = script.get("/api/library/m/Films/broken.mp4", {"device": TV}).json
+    assert broken["verdict"]["verdict"] == "will_not_play"
     assert "verdict" not in script.get("/api/library/m/readme.txt", {"device": TV}).json
     assert "verdict" not in script.get("/api/library/m/Films/hevc.mp4").json
 
@@ -208,8 +221,10 @@ def test_library_entries_carry_the_probe_and_a_verdict(cast_app, server, tv):
         "verdict": "plays",
         "label": "Plays",
         "reason": "H.264 level 4 in MP4; AAC sound"[:0] + film["verdict"]["reason"],
+        "delivery": "direct",
     }
-    assert entries["hevc.mp4"]["verdict"]["verdict"] == "will_not_play"
+    assert entries["hevc.mp4"]["verdict"]["verdict"] == "plays_converted"
+    assert entries["broken.mp4"]["verdict"]["verdict"] == "will_not_play"
     assert entries["broken.mp4"]["probe"]["ok"] is False
     assert (
         script.get("/api/library/m/Films", {"device": "Garage TV"}, status=404).json["error"]
