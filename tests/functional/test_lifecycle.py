@@ -111,3 +111,53 @@ def _get_quietly(pserve, path):
     # The server stops under it: that is the point.
     with contextlib.suppress(OSError, urllib.error.URLError):
         pserve.get(path)
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_a_conversion_dies_with_the_app_even_when_the_app_is_killed(tmp_path, typical_library, how):
+    """A stop kills the app's ffmpeg jobs; a crash of the app (SIGKILL: no clean-up runs)
+    has the kernel kill them (the parent-death signal), so no ffmpeg outlives the app."""
+    port = free_port()
+    marker = str(port * 10 + 3)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    # The real ffprobe; an ffmpeg that converts for ever (an HLS job), by a name the test finds.
+    (tools / "ffprobe").symlink_to(shutil.which("ffprobe"))
+    real = shutil.which("ffmpeg")
+    (tools / "ffmpeg").write_text(
+        f'#!/bin/sh\ncase "$*" in *hls*) exec sleep {marker};; esac\nexec {real} "$@"\n'
+    )
+    (tools / "ffmpeg").chmod(0o755)
+    films = tmp_path / "films"
+    films.mkdir()
+    shutil.copy(typical_library["ac3 5.1.mkv"], films / "film.mkv")
+    (tmp_path / "run").mkdir()
+    pserve = Pserve(
+        sys.executable,
+        tmp_path / "run",
+        port,
+        None,
+        "development.ini",
+        MEDIACASTER_FFMPEG_DIR=str(tools),
+        MEDIACASTER_ROOTS=f"films={films}",
+        MEDIACASTER_DISCOVERY="false",
+    )
+    try:
+        pserve.wait_until_up()
+        playlist = pserve.get("/playlist/copy.aac.1/films/film.mkv")[2].decode()
+        init = playlist.split('#EXT-X-MAP:URI="', 1)[1].split('"', 1)[0]
+        waiting = threading.Thread(target=_get_quietly, args=(pserve, init))
+        waiting.start()
+        job = wait_for(lambda: processes_running(marker), 20, "the conversion job")
+        assert job[0].ppid() == pserve.process.pid  # the app's own child
+        if how == "SIGKILL":
+            pserve.process.kill()
+        else:
+            pserve.process.terminate()
+        pserve.process.wait(20)
+        wait_for(lambda: not processes_running(marker), 10, "the conversion job to end with the app")
+        waiting.join(10)
+    finally:
+        pserve.stop()
+        for process in processes_running(marker):
+            process.kill()

@@ -42,6 +42,7 @@ ERRORS_KEPT = 30.0  # seconds a failed job answers for its stream before a retry
 RETRY_AFTER = 10
 MIN_FREE_BYTES = 256 * 1024 * 1024  # a job is not started on a fuller disk
 PR_SET_PDEATHSIG = 1
+DISK_FULL = "the disk of the conversion cache is full"
 
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -102,7 +103,7 @@ class _Job:
         if index < self.start_index:
             return False
         if index < self.next_index:
-            return True  # made, and gone from the cache already: restart
+            return False  # made, and gone from the cache already: restart
         starts = self.timeline.starts
         ahead = starts[index] - starts[min(self.next_index, len(starts) - 1)]
         if ahead <= NEARBY_SECONDS:
@@ -175,7 +176,8 @@ class JobManager:
                 if job is not None and job.running and (index is None or job.reaches_soon(index)):
                     pass  # on its way
                 elif job is not None and not job.running and self._failed(job, wanted):
-                    raise ConversionFailed(self._failed(job, wanted))
+                    why = self._failed(job, wanted)
+                    raise (CacheFull if why == DISK_FULL else ConversionFailed)(why)
                 else:
                     self._start(stream, timeline, wanted)
                 remaining = deadline - time.monotonic()
@@ -267,18 +269,24 @@ class JobManager:
     def _watch(self, job):
         """Move the job's finished segments into the cache until ffmpeg ends."""
         process = job.process
-        while True:
-            code = process.poll()
-            self._harvest(job)
-            if code is not None:
-                break
-            time.sleep(POLL_SECONDS)
-        self._harvest(job)
         reason = None
-        if code != 0 and job.stopped is None:
+        try:
+            while True:
+                code = process.poll()
+                self._harvest(job)
+                if code is not None:
+                    break
+                time.sleep(POLL_SECONDS)
+            self._harvest(job)
+        except OSError as error:  # the cache's disk failed under the job
+            _kill(process)
+            code = process.wait()
+            reason = f"the conversion cache could not be written: {error.strerror}"
+            log.warning("conversion of %s failed: %s", job.stream.source, reason)
+        if code != 0 and job.stopped is None and reason is None:
             reason = _last_line(job.folder / "ffmpeg.log", job.args)
             if "No space left" in reason:
-                reason = "the disk of the conversion cache is full"
+                reason = DISK_FULL
             log.warning("conversion of %s failed: %s", job.stream.source, reason)
         shutil.rmtree(job.folder, ignore_errors=True)
         with self._cond:
