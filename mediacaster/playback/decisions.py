@@ -19,6 +19,8 @@ inside fMP4 segments.
 
 from dataclasses import dataclass
 
+from mediacaster.services.conversion.streams import UNINDEXED
+
 DIRECT, REMUX, CONVERT_AUDIO, CONVERT_ALL = "direct", "remux", "convert_audio", "convert_all"
 DELIVERIES = (DIRECT, REMUX, CONVERT_AUDIO, CONVERT_ALL)
 
@@ -136,8 +138,10 @@ def decide(probe, profile, audio_index=None):
     if not reasons:
         delivery = DIRECT
     else:
-        # In segments, sound other than AAC is converted too.
-        if audio_action == "copy" and sound.get("codec") not in SEGMENT_AUDIO:
+        # In segments, sound other than AAC is converted too; so is all sound along
+        # converted video from a file without an index, cut exactly after a seek.
+        unindexed = probe.get("container") in UNINDEXED and video_action == "convert"
+        if audio_action == "copy" and (sound.get("codec") not in SEGMENT_AUDIO or unindexed):
             audio_action = "convert"
         if audio_action == "convert":
             lossless = sound.get("codec") in LOSSLESS_AUDIO or str(sound.get("codec")).startswith("pcm_")

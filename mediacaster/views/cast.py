@@ -59,7 +59,7 @@ def cast(request):
         raise WillNotPlay(f"{entry.name} will not play on {device.name}: {reason}; send force: true to try")
     if plan.stream is not None:
         # The device asks for the playlist, then the segment at the start: make it meanwhile.
-        services.conversion.prepare(plan.stream, body.start)
+        services.conversion.prepare(plan.stream, body.start, reader=device.host)
     status = services.cast.cast(device.id, plan.cast_media(body.start))
     if sessions.has_session(request):
         sessions.remember_cast(request.session, entry, device)

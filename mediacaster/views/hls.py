@@ -39,12 +39,12 @@ def segment(request):
         raise Gone(f"{shown(entry.name)} changed since its playlist was made: load it again")
     name = request.matchdict["segment"]
     if name == "init.mp4":
-        path = services.conversion.init(stream)
+        path = services.conversion.init(stream, request.client_addr)
     else:
         match = SEGMENT_NAME.match(name)
         if match is None:
             raise NoSuchSegment(f"{name!r} is not a segment's name")
-        path = services.conversion.segment(stream, int(match.group(1)))
+        path = services.conversion.segment(stream, int(match.group(1)), request.client_addr)
     response = cached_response(request, path, entry, name, "the segment")
     if response.status_code in (200, 206):
         response.content_type = "video/mp4" if stream.variant.video else "audio/mp4"

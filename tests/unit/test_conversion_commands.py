@@ -118,3 +118,27 @@ def test_each_encoder_has_its_command_line(encoder, codec, extra):
 def test_an_unknown_encoder_is_refused():
     with pytest.raises(ValueError, match="unknown encoder 'cuda'"):
         hls_command(Job(video="convert", audio="copy", encoder="cuda", **FILM), "/c")
+
+
+def test_a_file_without_an_index_is_sought_early_and_trimmed_at_the_cut():
+    # MPEG-TS: a seek may land past its point, so it lands 3 s early and filters cut exactly.
+    job = Job(
+        video="convert",
+        audio="convert",
+        start_index=2,
+        start_time=18.0,
+        file_start=11.4,
+        seek_margin=3.0,
+        **FILM,
+    )
+    args = hls_command(job, "/c")
+    assert option(args, "-ss") == "3.580000"
+    assert option(args, "-vf").startswith("trim=start=17.980000,")
+    assert option(args, "-af") == "atrim=start=18.000000"
+    # From the start, nothing to trim.
+    assert "-af" not in hls_command(Job(video="convert", audio="convert", seek_margin=3.0, **FILM), "/c")
+
+
+def test_every_job_writes_the_same_init_and_source_times_in_its_fragments():
+    args = hls_command(Job(video="copy", audio="copy", **FILM), "/c")
+    assert option(args, "-hls_segment_options") == "movflags=+frag_discont"

@@ -47,6 +47,7 @@ class Job:
     start_time: float | None = None  # where that segment starts; None: the file's start
     file_start: float = 0.0  # the source's first timestamp (MPEG-TS starts anywhere)
     origin: float = 0.0  # the source time of the job's first frame
+    seek_margin: float = 0.0  # seconds to seek before the cut, then trim (files without an index)
     fps: float | None = None
     interlaced: bool = False
     bit_rate: int | None = None  # of the source's video, to stay under it
@@ -86,6 +87,11 @@ def hls_command(job, folder, seconds=SEGMENT_SECONDS):
         EVERY_KEYFRAME if job.video is not None else f"{seconds:g}",
         "-hls_segment_type",
         "fmp4",
+        # Each fragment carries its source time (tfdt) and the init segment no edit list
+        # of the job's start: every job writes the same init, and segments of a job
+        # started after a seek fit it.
+        "-hls_segment_options",
+        "movflags=+frag_discont",
         "-hls_playlist_type",
         "vod",
         "-hls_flags",
@@ -104,7 +110,7 @@ def hls_command(job, folder, seconds=SEGMENT_SECONDS):
 def _seek(job):
     """Input options that start the job at its segment. ``-ss`` counts from the file's
     first timestamp, and so does the trimming of an accurate seek."""
-    if job.start_time is None or job.start_time <= job.file_start + 1e-6:
+    if not _seeks(job):
         return []
     offset = job.start_time - job.file_start
     if job.video == "copy":
@@ -115,7 +121,20 @@ def _seek(job):
         # Decoded from the keyframe before and trimmed: half a frame early, so the
         # frame that starts the segment is kept.
         offset -= 0.5 / (job.fps or 25)
-    return ["-ss", f"{max(0.0, offset):.6f}"]
+    # Without an index (MPEG-TS) a seek can land past its point: land before, trim after.
+    return ["-ss", f"{max(0.0, offset - job.seek_margin):.6f}"]
+
+
+def _seeks(job):
+    return job.start_time is not None and job.start_time > job.file_start + 1e-6
+
+
+def _trim(job, name):
+    """The filter that cuts exactly at the job's start after a seek with a margin."""
+    if not (_seeks(job) and job.seek_margin):
+        return []
+    early = 0.5 / (job.fps or 25) if name == "trim" else 0.0
+    return [f"{name}=start={job.start_time - early:.6f}"]
 
 
 def _video(job, seconds):
@@ -134,7 +153,7 @@ def _video(job, seconds):
         f":h='if(gte(iw,ih),min(ih,{shortest}),min(ih,{longest}))'"
         ":force_original_aspect_ratio=decrease:force_divisible_by=2"
     )
-    deinterlace = ["yadif=mode=send_frame"] if job.interlaced else []
+    deinterlace = [*_trim(job, "trim"), *(["yadif=mode=send_frame"] if job.interlaced else [])]
     if job.encoder == "vaapi":
         filters = [
             *deinterlace,
@@ -189,6 +208,11 @@ def _audio(job):
         return ["-c:a", "copy"]
     if job.audio_codec == "flac":
         # Lossless music stays lossless; ffmpeg 5 calls FLAC in MP4 experimental.
-        return ["-c:a", "flac", "-strict", "-2"]
+        return [*_trim_args(job), "-c:a", "flac", "-strict", "-2"]
     # Stereo: what every Cast device and browser decodes from AAC.
-    return ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ac", "2"]
+    return [*_trim_args(job), "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ac", "2"]
+
+
+def _trim_args(job):
+    trim = _trim(job, "atrim")
+    return ["-af", trim[0]] if trim else []

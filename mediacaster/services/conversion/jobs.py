@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import threading
 import time
@@ -77,18 +78,21 @@ class NoSuchSegment(NotFound):
 
 
 class _Job:
-    def __init__(self, stream, timeline, start_index, folder):
+    def __init__(self, stream, timeline, start_index, folder, reader):
         self.stream = stream
+        self.reader = reader  # who it is made for (a player's address): its seeks restart it
         self.timeline = timeline
         self.start_index = start_index
         self.next_index = start_index  # the first segment not made yet
         self.folder = folder
         self.args = []
         self.process = None
+        self.watcher = None
         self.init_done = False
         self.ended = False
         self.stopped = None  # why the app stopped it, if it did
         self.error = None  # why ffmpeg failed
+        self.short = None  # why a segment it wrote was refused
         self.started = time.monotonic()
         self.first_segment = None  # seconds the first segment took
         self.ended_at = None
@@ -124,7 +128,7 @@ class JobManager:
         self.idle_timeout = idle_timeout
         self.work = cache.folder / ".work"
         shutil.rmtree(self.work, ignore_errors=True)  # what a crash left
-        self._jobs = {}  # stream id -> _Job, running or ended lately
+        self._jobs = {}  # stream id -> [_Job], running or ended lately
         self._cond = threading.Condition()
         self._counter = 0
         self._closed = False
@@ -136,50 +140,60 @@ class JobManager:
 
     # -- what requests ask for ----------------------------------------------
 
-    def segment(self, stream, timeline, index):
-        """Path of segment ``index`` of ``stream``, made now if needed."""
+    def segment(self, stream, timeline, index, reader=None):
+        """Path of segment ``index`` of ``stream``, made now if needed; ``reader`` names
+        who asks (a player's address): two players far apart in a file get a job each."""
         if not 0 <= index < len(timeline):
             raise NoSuchSegment(f"there is no segment {index}: this stream has {len(timeline)}")
-        return self._wait(stream, timeline, str(index), ".m4s", index)
+        return self._wait(stream, timeline, str(index), ".m4s", index, reader)
 
-    def init(self, stream, timeline):
+    def init(self, stream, timeline, reader=None):
         """Path of the stream's init segment (codecs and their settings)."""
-        return self._wait(stream, timeline, "init", ".mp4", None)
+        return self._wait(stream, timeline, "init", ".mp4", None, reader)
 
-    def prepare(self, stream, timeline, index):
-        """Start making the stream from segment ``index`` (a cast that starts there),
-        unless it is cached or a job is on its way there."""
+    def prepare(self, stream, timeline, index, reader=None):
+        """Start making the stream from segment ``index`` for ``reader`` (a cast that
+        starts there), unless it is cached or a job is on its way there."""
         with self._cond:
             if self.cache.get(stream.id, str(index), ".m4s"):
                 return
-            job = self._jobs.get(stream.id)
-            if job is None or not job.running or not job.reaches_soon(index):
-                self._start(stream, timeline, index)
+            if not any(job.running and job.reaches_soon(index) for job in self._jobs.get(stream.id, [])):
+                self._start(stream, timeline, index, reader)
 
     def running(self):
         with self._cond:
-            return [job for job in self._jobs.values() if job.running]
+            return [job for jobs in self._jobs.values() for job in jobs if job.running]
 
-    def _wait(self, stream, timeline, version, suffix, index):
+    def _wait(self, stream, timeline, version, suffix, index, reader):
         deadline = time.monotonic() + WAIT_SECONDS
         with self._cond:
             while True:
                 path = self.cache.get(stream.id, version, suffix)
-                job = self._jobs.get(stream.id)
-                if job is not None:
-                    job.last_read = time.monotonic()
+                jobs = self._jobs.get(stream.id, [])
+                now = time.monotonic()
+                for job in jobs:
+                    if job.reader == reader:
+                        job.last_read = now  # its reader still reads: not idle
                 if path is not None:
                     return path
                 if self._closed:
                     raise ToolInterrupted("the app is stopping")
-                wanted = index if index is not None else (job.start_index if job else 0)
-                if job is not None and job.running and (index is None or job.reaches_soon(index)):
-                    pass  # on its way
-                elif job is not None and not job.running and self._failed(job, wanted):
-                    why = self._failed(job, wanted)
+                # The init segment comes with any job's first segment.
+                coming = [
+                    job
+                    for job in jobs
+                    if job.running and (job.reaches_soon(index) if index is not None else not job.init_done)
+                ]
+                wanted = index if index is not None else 0
+                failed = [self._failed(job, wanted) for job in jobs if not job.running]
+                why = next((reason for reason in failed if reason), None)
+                if coming:
+                    for job in coming:
+                        job.last_read = now
+                elif why:
                     raise (CacheFull if why == DISK_FULL else ConversionFailed)(why)
                 else:
-                    self._start(stream, timeline, wanted)
+                    self._start(stream, timeline, wanted, reader)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ConversionSlow(
@@ -191,6 +205,8 @@ class JobManager:
     @staticmethod
     def _failed(job, index):
         """Why the ended ``job`` cannot give ``index``, or None if a new job might."""
+        if job.short is not None and index >= job.next_index:
+            return job.short
         if job.stopped is not None or index < job.start_index:
             return None  # stopped by the app: a new job does better
         if job.error is not None:
@@ -202,14 +218,19 @@ class JobManager:
 
     # -- jobs ---------------------------------------------------------------
 
-    def _start(self, stream, timeline, index):
-        """Start (or restart) the stream's job at segment ``index``; holds the lock."""
+    def _start(self, stream, timeline, index, reader):
+        """Start the stream's job at segment ``index`` for ``reader``, in place of the
+        one it had (a seek); holds the lock."""
         if not self.ffmpeg.available:
             raise Unavailable("ffmpeg is not installed: files are not converted (install Debian's ffmpeg)")
-        old = self._jobs.pop(stream.id, None)
-        if old is not None and old.running:
-            self._stop(old, "a seek restarted the conversion elsewhere")
-        running = [job for job in self._jobs.values() if job.running]
+        kept = []
+        for old in self._jobs.get(stream.id, []):
+            if old.running and old.reader == reader:
+                self._stop(old, "a seek restarted the conversion elsewhere")
+            elif old.running:
+                kept.append(old)  # another player's
+        self._jobs[stream.id] = kept
+        running = [job for jobs in self._jobs.values() for job in jobs if job.running]
         if len(running) >= self.max_jobs:
             now = time.monotonic()
             idle = [job for job in running if now - job.last_read > YIELD_AFTER]
@@ -224,7 +245,7 @@ class JobManager:
         self._counter += 1
         folder = self.work / f"{self._counter}-{stream.id[:12]}"
         folder.mkdir(parents=True)
-        job = _Job(stream, timeline, index, folder)
+        job = _Job(stream, timeline, index, folder, reader)
         start_time = timeline.starts[index] if index > 0 or timeline.starts[0] > stream.start + 1e-6 else None
         job.args = args = hls_command(stream.job(index, start_time), str(folder))
         try:
@@ -232,8 +253,9 @@ class JobManager:
         except OSError as error:
             shutil.rmtree(folder, ignore_errors=True)
             raise Unavailable(f"ffmpeg could not be started: {error.strerror}") from None
-        self._jobs[stream.id] = job
-        threading.Thread(target=self._watch, args=(job,), name="conversion-job", daemon=True).start()
+        self._jobs[stream.id].append(job)
+        job.watcher = threading.Thread(target=self._watch, args=(job,), name="conversion-job", daemon=True)
+        job.watcher.start()
         log.info("conversion %s of %s started at segment %d", stream.variant.token, stream.source, index)
         return job
 
@@ -303,23 +325,28 @@ class JobManager:
         if not numbers:
             return
         kind = job.stream.id
-        moved = False
+        expected = (job.stream.variant.video is not None) + (job.stream.variant.audio is not None)
+        if numbers[0] == job.start_index > 0 and fragment_tracks(job.folder / f"{numbers[0]}.m4s") < expected:
+            # A file whose header promises more than it holds (cut short): a job started
+            # past its real end writes what is left of one stream. Not this stream's.
+            with self._cond:
+                job.short = f"the file ends before segment {numbers[0]}: it may be truncated or damaged"
+                self._stop(job, job.short)
+            return
         if not job.init_done and INIT_NAME in names:
             # The init segment is complete once the first segment is (ffmpeg writes it
-            # with that segment). Every job's describes the same streams: the first kept.
+            # with that segment). Every job writes the same one: the first is kept.
             init = job.folder / INIT_NAME
             if self.cache.get(kind, "init", ".mp4") is None:
                 self.cache.adopt(kind, "init", ".mp4", init)
-            job.init_done = moved = True
+            job.init_done = True
         for number in numbers:
             self.cache.adopt(kind, str(number), ".m4s", job.folder / f"{number}.m4s")
-            moved = True
-        if moved:
-            with self._cond:
-                if job.first_segment is None:
-                    job.first_segment = time.monotonic() - job.started
-                job.next_index = max(job.next_index, numbers[-1] + 1)
-                self._cond.notify_all()
+        with self._cond:
+            if job.first_segment is None:
+                job.first_segment = time.monotonic() - job.started
+            job.next_index = max(job.next_index, numbers[-1] + 1)
+            self._cond.notify_all()
 
     def _reap(self):
         """Kill idle jobs and those whose file changed; forget old ended ones."""
@@ -329,27 +356,56 @@ class JobManager:
                 if self._closed:
                     return
                 now = time.monotonic()
-                for key, job in list(self._jobs.items()):
-                    if job.running and now - job.last_read > self.idle_timeout:
-                        self._stop(job, "nobody was reading it")
-                    elif job.running and _changed(job.stream):
-                        self._stop(job, "the file changed while it was being converted")
-                    elif not job.running and now - job.ended_at > ERRORS_KEPT:
+                for key, jobs in list(self._jobs.items()):
+                    for job in jobs:
+                        if job.running and job.stopped is None and now - job.last_read > self.idle_timeout:
+                            self._stop(job, "nobody was reading it")
+                        elif job.running and job.stopped is None and _changed(job.stream):
+                            self._stop(job, "the file changed while it was being converted")
+                    jobs[:] = [job for job in jobs if job.running or now - job.ended_at <= ERRORS_KEPT]
+                    if not jobs:
                         del self._jobs[key]
 
     def close(self):
-        """Kill every job and wait for them (the app is stopping)."""
+        """Kill every job, wait for them and their watchers, and remove their folders
+        (the app is stopping)."""
         with self._cond:
             self._closed = True
-            jobs = list(self._jobs.values())
+            jobs = [job for jobs in self._jobs.values() for job in jobs]
             for job in jobs:
                 if job.running:
                     self._stop(job, "the app is stopping")
             self._cond.notify_all()
         for job in jobs:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                job.process.wait(timeout=5)
+            if job.watcher is not None:
+                job.watcher.join(timeout=5)
         self._launcher.shutdown(wait=True)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def fragment_tracks(path):
+    """How many tracks the first fragment (``moof``) of an fMP4 segment has data for."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(1 << 16)
+    except OSError:
+        return 0
+    position = 0
+    while position + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[position : position + 8])
+        if kind == b"moof":
+            end, inner, tracks = min(position + size, len(data)), position + 8, 0
+            while inner + 8 <= end:
+                box, name = struct.unpack(">I4s", data[inner : inner + 8])
+                tracks += name == b"traf"
+                if box < 8:
+                    break
+                inner += box
+            return tracks
+        if size < 8:
+            break
+        position += size
+    return 0
 
 
 def _kill(process):

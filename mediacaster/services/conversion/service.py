@@ -78,16 +78,17 @@ class ConversionService:
     def playlist(self, stream, init_uri, segment_uri):
         return self.timeline(stream).playlist(init_uri, segment_uri)
 
-    def init(self, stream):
-        return self.jobs.init(stream, self.timeline(stream))
+    def init(self, stream, reader=None):
+        """Path of the stream's init segment; ``reader`` names who asks (a player's address)."""
+        return self.jobs.init(stream, self.timeline(stream), reader)
 
-    def segment(self, stream, index):
-        return self.jobs.segment(stream, self.timeline(stream), index)
+    def segment(self, stream, index, reader=None):
+        return self.jobs.segment(stream, self.timeline(stream), index, reader)
 
-    def prepare(self, stream, position):
+    def prepare(self, stream, position, reader=None):
         """Start making ``stream`` from ``position`` seconds in (a cast that starts there)."""
         timeline = self.timeline(stream)
-        self.jobs.prepare(stream, timeline, timeline.index_at(position))
+        self.jobs.prepare(stream, timeline, timeline.index_at(position), reader)
 
     def close(self):
         self.jobs.close()

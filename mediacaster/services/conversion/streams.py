@@ -15,7 +15,9 @@ from mediacaster.errors import NotFound, Unprocessable
 from mediacaster.services.conversion.commands import Job
 
 # Bumped when the segments made for a variant change (command lines, cuts).
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# Containers with no index, where a seek may land past its point (it lands this far before).
+UNINDEXED = {"mpegts": 3.0, "mpeg": 3.0}
 TOKEN = re.compile(r"^(copy|h264|none)\.(copy|aac|flac|none)\.(\d{1,4}|x)$")
 VIDEO_WORDS = {"copy": "copy", "convert": "h264", None: "none"}
 AUDIO_WORDS = {"copy": "copy", "aac": "aac", "flac": "flac", None: "none"}
@@ -67,6 +69,7 @@ class Stream:
     start: float  # the file's first timestamp
     end: float  # and its last, from its duration
     video_start: float  # the first frame's timestamp
+    seek_margin: float = 0.0
 
     @classmethod
     def of(cls, path, size, mtime_ns, probe, variant, encoder):
@@ -92,6 +95,7 @@ class Stream:
             start=start,
             end=start + probe["duration"],
             video_start=(video or {}).get("start_time") or start,
+            seek_margin=UNINDEXED.get(probe.get("container"), 0.0),
         )
 
     @property
@@ -119,6 +123,7 @@ class Stream:
             start_time=start_time,
             file_start=self.start,
             origin=self.video_start if start_time is None else start_time,
+            seek_margin=self.seek_margin,
             fps=self.fps,
             interlaced=self.interlaced,
             bit_rate=self.bit_rate,
