@@ -28,7 +28,11 @@ def converted_library(tmp_path_factory, typical_library):
 def client(make_app, converted_library, tv):
     app = make_app(
         roots={"m": converted_library},
-        **{"mediacaster.discovery": "true", "mediacaster.discovery_interfaces": "127.0.0.1"},
+        **{
+            "mediacaster.discovery": "true",
+            "mediacaster.discovery_interfaces": "127.0.0.1",
+            "mediacaster.max_conversions": "8",  # the jobs of the casts before may still run
+        },
     )
     wait_for(
         lambda: any(d.online and d.name == TV for d in app.registry.services.cast.devices()), 40, "discovery"

@@ -345,7 +345,9 @@ class Served:
 @contextlib.contextmanager
 def serving(roots, redis_server, data):
     """An app with its own data folder (its own cache) on a real waitress."""
-    app = main({}, **app_settings(roots, redis_server.url, **{"mediacaster.data_dir": str(data)}))
+    # Jobs of earlier tests may still run: the limit has tests of its own.
+    settings = {"mediacaster.data_dir": str(data), "mediacaster.max_conversions": "16"}
+    app = main({}, **app_settings(roots, redis_server.url, **settings))
     try:
         with LiveServer(app, threads=8) as server:
             yield Served(app.registry.services, server.url)

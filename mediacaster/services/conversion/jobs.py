@@ -112,9 +112,10 @@ class _Job:
         ahead = starts[index] - starts[min(self.next_index, len(starts) - 1)]
         if ahead <= NEARBY_SECONDS:
             return True
-        if self.first_segment is None:
-            return False
-        made = starts[min(self.next_index, len(starts) - 1)] - starts[self.start_index]
+        if self.first_segment is None or self.next_index <= self.start_index + 1:
+            return False  # one segment tells no speed: it came after ffmpeg's start-up
+        # The pace since the first segment: media made after it, over the time since it came.
+        made = starts[min(self.next_index, len(starts) - 1)] - starts[self.start_index + 1]
         speed = made / max(1e-3, time.monotonic() - self.started - self.first_segment)
         # Waiting beats a restart that would take about as long as this job's first segment.
         return speed > 0 and ahead / speed <= max(2.0, self.first_segment)
