@@ -2,9 +2,14 @@
 
 import sys
 
-from bench import cast, library, streaming
+from bench import cast, conversion, library, streaming
 
-BENCHMARKS = {"library": library.main, "streaming": streaming.main, "cast": cast.main}
+BENCHMARKS = {
+    "library": library.main,
+    "streaming": streaming.main,
+    "cast": cast.main,
+    "conversion": conversion.main,
+}
 
 for name in sys.argv[1:] or BENCHMARKS:
     BENCHMARKS[name]()

@@ -28,3 +28,12 @@ def table(title, header, rows):
     print(line.format(*("-" * w for w in widths)))
     for row in rows:
         print(line.format(*row))
+
+
+def markdown_table(title, header, rows):
+    """Print ``rows`` as a Markdown table, ready to paste into the README."""
+    print(f"\n{title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(str(x) for x in row) + " |")
