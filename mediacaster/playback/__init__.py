@@ -184,6 +184,8 @@ class Playback:
             return None
         if not (probe.get("video") or probe.get("audio")) or probe.get("container") == "image":
             return None
+        if not probe.get("duration"):
+            return None  # segments need the length: the file as it is, or not at all
         # An unknown model gets what every Cast device with a screen plays.
         profile = profile_for(target.model, target.device_type) or GEN1
         if probe.get("video") and not profile.display:

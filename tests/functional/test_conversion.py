@@ -567,6 +567,47 @@ def test_the_job_limit_refuses_a_second_file_while_the_first_is_read(serve, long
     assert_no_zombies()
 
 
+def test_a_burst_of_new_jobs_never_runs_more_ffmpeg_than_the_limit(serve, long_films, monkeypatch):
+    served = serve({"films": long_films}, **{"mediacaster.max_conversions": "1"})
+    folder = served.services.conversion.cache.folder
+    first = open_converted(served.services, served.url, "films", "long.mkv")
+    assert get(first.uris[0]).status_code == 200
+    monkeypatch.setattr(jobs, "YIELD_AFTER", 0.3)
+    time.sleep(0.5)  # the job now gives way to the next one
+    # Several variants of the other file at once: each would once stop the same dying job.
+    tokens = ["h264.aac.1", "h264.flac.1", "h264.copy.1", "h264.none.x", "none.aac.1", "none.flac.1"]
+    conversions = [open_converted(served.services, served.url, "films", "long copy.mkv", t) for t in tokens]
+    most, done = [0], []
+
+    def watch():
+        while not done:
+            most[0] = max(most[0], len(ffmpeg_children(folder)))
+            time.sleep(0.01)
+
+    with ThreadPoolExecutor(max_workers=len(tokens) + 1) as pool:
+        watcher = pool.submit(watch)
+        statuses = [r.status_code for r in pool.map(get, [c.uris[0] for c in conversions])]
+        done.append(True)
+        watcher.result()
+    assert most[0] <= 1, f"{most[0]} ffmpeg at once; answers {statuses}"
+    assert set(statuses) <= {200, 503} and 200 in statuses
+
+
+def test_a_job_far_ahead_of_its_player_pauses_until_the_player_comes_near(serve, long_films, monkeypatch):
+    monkeypatch.setattr(jobs, "PACE_AHEAD", 12.0)  # two segments
+    served = serve({"films": long_films})
+    converted = open_converted(served.services, served.url, "films", "long.mkv")
+    assert get(converted.uris[0]).status_code == 200
+    (job,) = converted.running()
+    wait_for(lambda: job.paused, timeout=20, what="the job to pause")
+    assert job.process.pid and psutil.Process(job.process.pid).status() == psutil.STATUS_STOPPED
+    paused_at = job.next_index
+    assert paused_at <= 6  # not converted on to the end
+    # The player reads on: the job goes on.
+    assert get(converted.uris[paused_at - 1]).status_code == 200
+    wait_for(lambda: job.next_index > paused_at, timeout=20, what="the job to go on")
+
+
 def test_a_job_nobody_reads_is_killed_after_the_idle_timeout(serve, long_films):
     served = serve({"films": long_films}, **{"mediacaster.conversion_idle_timeout": "1"})
     converted = open_converted(served.services, served.url, "films", "long.mkv")
@@ -623,7 +664,7 @@ def test_a_job_whose_file_changes_is_killed(serve, long_films, tmp_path):
 
     # The reaper looks every second (allowed five here); the idle timeout (60 s) is far.
     wait_for(lambda: not job.running, timeout=5, what="the job of the changed file to be killed")
-    assert job.stopped == "the file changed while it was being converted"
+    assert job.stopped == jobs.FILE_CHANGED
     assert not ffmpeg_children(served.services.conversion.cache.folder)
     assert_no_zombies()
     # Its segments are refused from now on: the player must load the new playlist.

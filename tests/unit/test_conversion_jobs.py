@@ -2,7 +2,7 @@
 
 import time
 
-from mediacaster.services.conversion.jobs import NEARBY_SECONDS, _Job, fragment_tracks
+from mediacaster.services.conversion.jobs import NEARBY_SECONDS, _Job, fragment_tracks, segment_complete
 from mediacaster.services.conversion.timeline import fixed
 
 TIMELINE = fixed(0.0, 600.0, fps=25.0)  # 100 segments of 6 s
@@ -48,3 +48,17 @@ def test_a_fragment_is_counted_by_its_tracks(tmp_path):
     segment.write_bytes(b"not a segment")
     assert fragment_tracks(segment) == 0
     assert fragment_tracks(tmp_path / "missing.m4s") == 0
+
+
+def test_a_segment_cut_short_or_empty_is_not_complete(tmp_path):
+    # ffmpeg 5's HLS muxer ignores write errors: a full disk leaves such files behind.
+    def box(kind, payload=b""):
+        return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+    whole = box(b"styp") + box(b"moof", box(b"traf")) + box(b"mdat", b"\x00" * 100)
+    segment = tmp_path / "2.m4s"
+    segment.write_bytes(whole)
+    assert segment_complete(segment)
+    for damaged in (whole[:-10], b"", box(b"styp") + box(b"moof", box(b"traf"))):
+        segment.write_bytes(damaged)
+        assert not segment_complete(segment)

@@ -15,8 +15,8 @@ the app (and, through ``PR_SET_PDEATHSIG``, when the app dies without stopping
 them), and always waited for: no zombies.
 """
 
-import contextlib
 import ctypes
+import errno
 import logging
 import os
 import re
@@ -28,7 +28,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mediacaster.errors import InsufficientStorage, NotFound, Unavailable, Unprocessable
+from mediacaster.errors import Gone, InsufficientStorage, NotFound, Unavailable, Unprocessable
 from mediacaster.services.conversion.commands import INIT_NAME, hls_command
 from mediacaster.services.ffmpeg import ToolInterrupted, without_paths
 
@@ -41,9 +41,15 @@ NEARBY_SECONDS = 18.0  # a segment this far ahead of a job's progress is waited 
 YIELD_AFTER = 15.0  # a job not read from for this long gives way to a new one
 ERRORS_KEPT = 30.0  # seconds a failed job answers for its stream before a retry
 RETRY_AFTER = 10
+YIELD_WAIT = 5.0  # the longest a new job waits for a stopped one to be gone
+# A job this far (seconds of media) ahead of what its player last asked for pauses
+# (SIGSTOP) until the player comes nearer: a film is not converted to its end, and its
+# segments not evicted, while nobody watches that far.
+PACE_AHEAD = 240.0
 MIN_FREE_BYTES = 256 * 1024 * 1024  # a job is not started on a fuller disk
 PR_SET_PDEATHSIG = 1
 DISK_FULL = "the disk of the conversion cache is full"
+FILE_CHANGED = "the file changed while it was being converted: load it again"
 
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -97,6 +103,8 @@ class _Job:
         self.first_segment = None  # seconds the first segment took
         self.ended_at = None
         self.last_read = self.started
+        self.asked = start_index  # the furthest segment asked of it
+        self.paused = False
 
     @property
     def running(self):
@@ -156,6 +164,8 @@ class JobManager:
         """Start making the stream from segment ``index`` for ``reader`` (a cast that
         starts there), unless it is cached or a job is on its way there."""
         with self._cond:
+            if self._closed:
+                raise ToolInterrupted("the app is stopping")
             if self.cache.get(stream.id, str(index), ".m4s"):
                 return
             if not any(job.running and job.reaches_soon(index) for job in self._jobs.get(stream.id, [])):
@@ -173,8 +183,11 @@ class JobManager:
                 jobs = self._jobs.get(stream.id, [])
                 now = time.monotonic()
                 for job in jobs:
-                    if job.reader == reader:
-                        job.last_read = now  # its reader still reads: not idle
+                    serves = index is not None and job.start_index <= index <= job.next_index
+                    if job.reader == reader or serves:
+                        job.last_read = now  # its player still reads: not idle
+                    if serves:
+                        job.asked = max(job.asked, index)  # how far its player is (pacing)
                 if path is not None:
                     return path
                 if self._closed:
@@ -183,7 +196,9 @@ class JobManager:
                 coming = [
                     job
                     for job in jobs
-                    if job.running and (job.reaches_soon(index) if index is not None else not job.init_done)
+                    if job.running
+                    and job.stopped is None
+                    and (job.reaches_soon(index) if index is not None else not job.init_done)
                 ]
                 wanted = index if index is not None else 0
                 failed = [self._failed(job, wanted) for job in jobs if not job.running]
@@ -191,8 +206,11 @@ class JobManager:
                 if coming:
                     for job in coming:
                         job.last_read = now
+                        job.asked = max(job.asked, index if index is not None else job.start_index)
+                        if job.paused:
+                            self._pace(job)  # its player caught up: on at once
                 elif why:
-                    raise (CacheFull if why == DISK_FULL else ConversionFailed)(why)
+                    raise {DISK_FULL: CacheFull, FILE_CHANGED: Gone}.get(why, ConversionFailed)(why)
                 else:
                     self._start(stream, timeline, wanted, reader)
                 remaining = deadline - time.monotonic()
@@ -206,6 +224,8 @@ class JobManager:
     @staticmethod
     def _failed(job, index):
         """Why the ended ``job`` cannot give ``index``, or None if a new job might."""
+        if job.stopped == FILE_CHANGED:
+            return FILE_CHANGED
         if job.short is not None and index >= job.next_index:
             return job.short
         if job.stopped is not None or index < job.start_index:
@@ -224,28 +244,21 @@ class JobManager:
         one it had (a seek); holds the lock."""
         if not self.ffmpeg.available:
             raise Unavailable("ffmpeg is not installed: files are not converted (install Debian's ffmpeg)")
-        kept = []
-        for old in self._jobs.get(stream.id, []):
-            if old.running and old.reader == reader:
+        if self._closed:
+            raise ToolInterrupted("the app is stopping")
+        # Stopped jobs stay listed, and count against the limit, until their ffmpeg is gone.
+        self._jobs[stream.id] = [job for job in self._jobs.get(stream.id, []) if job.running]
+        for old in self._jobs[stream.id]:
+            if old.stopped is None and old.reader == reader:
                 self._stop(old, "a seek restarted the conversion elsewhere")
-            elif old.running:
-                kept.append(old)  # another player's
-        self._jobs[stream.id] = kept
-        running = [job for jobs in self._jobs.values() for job in jobs if job.running]
-        if len(running) >= self.max_jobs:
-            now = time.monotonic()
-            idle = [job for job in running if now - job.last_read > YIELD_AFTER]
-            if not idle:
-                raise ConversionBusy(
-                    f"{len(running)} conversions are running, the most this server makes at once "
-                    "(mediacaster.max_conversions); try again shortly",
-                    retry_after=RETRY_AFTER,
-                )
-            self._stop(min(idle, key=lambda job: job.last_read), "it gave way to a newer conversion")
+        self._make_room()
         self._check_space()
         self._counter += 1
         folder = self.work / f"{self._counter}-{stream.id[:12]}"
-        folder.mkdir(parents=True)
+        try:
+            folder.mkdir(parents=True)
+        except OSError as error:
+            raise CacheFull(f"the conversion cache cannot be written: {error.strerror}") from None
         job = _Job(stream, timeline, index, folder, reader)
         start_time = timeline.starts[index] if index > 0 or timeline.starts[0] > stream.start + 1e-6 else None
         job.args = args = hls_command(stream.job(index, start_time), str(folder))
@@ -260,6 +273,26 @@ class JobManager:
         log.info("conversion %s of %s started at segment %d", stream.variant.token, stream.source, index)
         return job
 
+    def _make_room(self):
+        """Wait until fewer than ``max_jobs`` ffmpeg run, stopping one nobody read from
+        for a while; holds the lock (released while waiting)."""
+        deadline = time.monotonic() + YIELD_WAIT
+        while True:
+            running = [job for jobs in self._jobs.values() for job in jobs if job.running]
+            if len(running) < self.max_jobs:
+                return
+            now = time.monotonic()
+            idle = [job for job in running if job.stopped is None and now - job.last_read > YIELD_AFTER]
+            if idle:
+                self._stop(min(idle, key=lambda job: job.last_read), "it gave way to a newer conversion")
+            elif len(running) == sum(job.stopped is None for job in running) or now > deadline:
+                raise ConversionBusy(
+                    f"{len(running)} conversions are running, the most this server makes at once "
+                    "(mediacaster.max_conversions); try again shortly",
+                    retry_after=RETRY_AFTER,
+                )
+            self._cond.wait(0.2)  # a stopped job's watcher says when it is gone
+
     def _spawn(self, args, folder):
         with open(folder / "ffmpeg.log", "wb") as errors:
             return subprocess.Popen(
@@ -271,14 +304,16 @@ class JobManager:
                 preexec_fn=_die_with_parent,
             )
 
-    def _check_space(self):
+    def _disk_full(self):
         try:
-            free = shutil.disk_usage(self.cache.folder).free
+            return shutil.disk_usage(self.cache.folder).free < MIN_FREE_BYTES
         except OSError:
-            return
-        if free < MIN_FREE_BYTES:
+            return False
+
+    def _check_space(self):
+        if self._disk_full():
             self.cache.trim()
-            if shutil.disk_usage(self.cache.folder).free < MIN_FREE_BYTES:
+            if self._disk_full():
                 raise CacheFull(
                     "the disk that holds the conversion cache is full: free some space "
                     "or lower mediacaster.conversion_cache_mb"
@@ -304,10 +339,14 @@ class JobManager:
         except OSError as error:  # the cache's disk failed under the job
             _kill(process)
             code = process.wait()
-            reason = f"the conversion cache could not be written: {error.strerror}"
+            reason = (
+                DISK_FULL if error.errno == errno.ENOSPC else f"the conversion cache failed: {error.strerror}"
+            )
             log.warning("conversion of %s failed: %s", job.stream.source, reason)
-        if code != 0 and job.stopped is None and reason is None:
-            reason = _last_line(job.folder / "ffmpeg.log", job.args)
+        if job.error is not None:  # a damaged segment: said already
+            reason = job.error
+        elif code != 0 and job.stopped is None and reason is None:
+            reason = _last_line(job.folder / "ffmpeg.log", [*job.args, str(job.folder)])
             if "No space left" in reason:
                 reason = DISK_FULL
             log.warning("conversion of %s failed: %s", job.stream.source, reason)
@@ -341,31 +380,61 @@ class JobManager:
             if self.cache.get(kind, "init", ".mp4") is None:
                 self.cache.adopt(kind, "init", ".mp4", init)
             job.init_done = True
+        made = []
         for number in numbers:
-            self.cache.adopt(kind, str(number), ".m4s", job.folder / f"{number}.m4s")
+            segment = job.folder / f"{number}.m4s"
+            if not segment_complete(segment):
+                # ffmpeg 5's HLS muxer ignores write errors: a full disk leaves empty or
+                # cut segments behind an exit code of 0. Never cached.
+                with self._cond:
+                    job.error = DISK_FULL if self._disk_full() else f"ffmpeg wrote a damaged segment {number}"
+                    _kill(job.process)  # failed, not stopped: asking again gets the error
+                break
+            self.cache.adopt(kind, str(number), ".m4s", segment)
+            made.append(number)
+        if not made:
+            return
         with self._cond:
             if job.first_segment is None:
                 job.first_segment = time.monotonic() - job.started
-            job.next_index = max(job.next_index, numbers[-1] + 1)
+            job.next_index = max(job.next_index, made[-1] + 1)
             self._cond.notify_all()
 
     def _reap(self):
-        """Kill idle jobs and those whose file changed; forget old ended ones."""
+        """Once a second: stop idle jobs and those whose file changed, pause jobs far
+        ahead of their player (and resume them), forget old ended ones."""
         while True:
             time.sleep(1.0)
             with self._cond:
                 if self._closed:
                     return
+                live = [
+                    job for jobs in self._jobs.values() for job in jobs if job.running and job.stopped is None
+                ]
+            changed = {id(job) for job in live if _changed(job.stream)}  # the NAS, outside the lock
+            with self._cond:
                 now = time.monotonic()
+                for job in live:
+                    if not job.running or job.stopped is not None:
+                        continue
+                    if now - job.last_read > self.idle_timeout:
+                        self._stop(job, "nobody was reading it")
+                    elif id(job) in changed:
+                        self._stop(job, FILE_CHANGED)
+                    else:
+                        self._pace(job)
                 for key, jobs in list(self._jobs.items()):
-                    for job in jobs:
-                        if job.running and job.stopped is None and now - job.last_read > self.idle_timeout:
-                            self._stop(job, "nobody was reading it")
-                        elif job.running and job.stopped is None and _changed(job.stream):
-                            self._stop(job, "the file changed while it was being converted")
                     jobs[:] = [job for job in jobs if job.running or now - job.ended_at <= ERRORS_KEPT]
                     if not jobs:
                         del self._jobs[key]
+
+    def _pace(self, job):
+        starts = job.timeline.starts
+        ahead = starts[min(job.next_index, len(starts) - 1)] - starts[min(job.asked, len(starts) - 1)]
+        if ahead > PACE_AHEAD and not job.paused:
+            job.paused = _signal(job.process, signal.SIGSTOP)
+        elif ahead <= PACE_AHEAD / 2 and job.paused:
+            job.paused = not _signal(job.process, signal.SIGCONT)
 
     def close(self):
         """Kill every job, wait for them and their watchers, and remove their folders
@@ -382,6 +451,31 @@ class JobManager:
                 job.watcher.join(timeout=5)
         self._launcher.shutdown(wait=True)
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def segment_complete(path):
+    """Whether the fMP4 segment's boxes fill the file exactly, a fragment and its data
+    among them (read box headers only)."""
+    kinds = set()
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            position = 0
+            while position < size:
+                file.seek(position)
+                header = file.read(16)
+                if len(header) < 8:
+                    return False
+                length, kind = struct.unpack(">I4s", header[:8])
+                if length == 1 and len(header) == 16:
+                    length = struct.unpack(">Q", header[8:16])[0]
+                if length < 8:
+                    return False
+                kinds.add(kind)
+                position += length
+    except OSError:
+        return False
+    return position == size and {b"moof", b"mdat"} <= kinds
 
 
 def fragment_tracks(path):
@@ -410,8 +504,19 @@ def fragment_tracks(path):
 
 
 def _kill(process):
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    _signal(process, signal.SIGKILL)
+
+
+def _signal(process, signum):
+    """Signal the job's process group, unless it was waited for already (its pid may
+    be another's by now); True when sent."""
+    if process.returncode is not None:
+        return False
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _changed(stream):

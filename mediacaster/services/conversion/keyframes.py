@@ -3,7 +3,7 @@
 Matroska files list them in their index (the Cues), read in milliseconds
 however large the file. Otherwise they are read from the packets' flags (no
 decoding): ffprobe demuxes the whole file, a minute for a large film on a NAS,
-once; the caller caches the list with the file's probe.
+once; the conversion service keeps the list (per file) in its cache.
 """
 
 from mediacaster.services.conversion.cues import matroska_keyframes
@@ -16,7 +16,7 @@ def read_keyframes(ffprobe, path, stream_index, timeout=KEYFRAMES_TIMEOUT):
     """Sorted presentation times, in seconds, of the keyframes of stream ``stream_index``."""
     try:
         times = matroska_keyframes(path, stream_index)
-    except OSError:
+    except (OSError, ValueError):  # a position past what Python can seek to: corrupt
         times = None  # ffprobe reports why the file cannot be read
     if times:
         return times

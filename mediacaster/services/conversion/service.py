@@ -6,7 +6,9 @@ for the playlist (with the URLs they build) and the segments' paths.
 """
 
 import json
+import logging
 import threading
+import time
 from collections import OrderedDict
 
 from mediacaster.services.conversion.jobs import ConversionFailed, JobManager
@@ -15,7 +17,9 @@ from mediacaster.services.conversion.streams import Stream
 from mediacaster.services.conversion.timeline import Timeline, fixed, from_keyframes
 from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
 
+log = logging.getLogger(__name__)
 TIMELINES_KEPT = 64  # in memory; all of them on disk
+FAILURES_KEPT = 60.0
 
 
 class ConversionService:
@@ -26,6 +30,8 @@ class ConversionService:
         self.encoder = encoder
         self.jobs = JobManager(ffmpeg, cache, max_jobs, idle_timeout)
         self._timelines = OrderedDict()
+        self._reads = {}  # file -> the lock of its keyframe read
+        self._failures = {}  # file -> (when, why) its keyframes could not be read
         self._lock = threading.Lock()
 
     @property
@@ -53,7 +59,10 @@ class ConversionService:
         if timeline is None:
             timeline = self._make_timeline(stream)
             data = json.dumps({"starts": timeline.starts, "end": timeline.end}).encode()
-            self.cache.put_bytes(stream.id, "timeline", ".json", data)
+            try:
+                self.cache.put_bytes(stream.id, "timeline", ".json", data)
+            except OSError as error:  # kept in memory only; segments will say if the disk is full
+                log.warning("the timeline of %s was not cached: %s", stream.source, error)
         with self._lock:
             self._timelines[stream.id] = timeline
             while len(self._timelines) > TIMELINES_KEPT:
@@ -62,11 +71,7 @@ class ConversionService:
 
     def _make_timeline(self, stream):
         if stream.variant.video == "copy":
-            try:
-                keyframes = read_keyframes(self.ffprobe, stream.source, stream.video_index)
-            except (ToolFailed, ToolTimeout) as error:
-                raise ConversionFailed(f"its keyframes could not be read: {error}") from None
-            timeline = from_keyframes(keyframes, stream.end)
+            timeline = from_keyframes(self.keyframes(stream), stream.end)
         elif stream.variant.video:
             timeline = fixed(stream.video_start, stream.end, stream.fps)
         else:
@@ -74,6 +79,37 @@ class ConversionService:
         if not timeline.starts:
             raise ConversionFailed("no picture to cut into segments was found in the file")
         return timeline
+
+    def keyframes(self, stream):
+        """The keyframes of the stream's video, read once per file version (one read at a
+        time per file; a failure is remembered for a minute, not read again at once)."""
+        key = f"{stream.source}\0{stream.size}\0{stream.mtime_ns}\0{stream.video_index}"
+        with self._lock:
+            lock = self._reads.setdefault(key, threading.Lock())
+        with lock:
+            cached = self.cache.get("keyframes", key, ".json")
+            if cached is not None:
+                try:
+                    return json.loads(cached.read_bytes())
+                except (OSError, ValueError):
+                    pass
+            failed = self._failures.get(key)
+            if failed and time.monotonic() - failed[0] < FAILURES_KEPT:
+                raise ConversionFailed(failed[1])
+            try:
+                keyframes = read_keyframes(self.ffprobe, stream.source, stream.video_index)
+            except (ToolFailed, ToolTimeout) as error:
+                reason = f"its keyframes could not be read: {error}"
+                self._failures[key] = (time.monotonic(), reason)
+                raise ConversionFailed(reason) from None
+            finally:
+                with self._lock:
+                    self._reads.pop(key, None)
+            try:
+                self.cache.put_bytes("keyframes", key, ".json", json.dumps(keyframes).encode())
+            except OSError as error:
+                log.warning("the keyframes of %s were not cached: %s", stream.source, error)
+            return keyframes
 
     def playlist(self, stream, init_uri, segment_uri):
         return self.timeline(stream).playlist(init_uri, segment_uri)
