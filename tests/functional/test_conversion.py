@@ -600,9 +600,11 @@ def test_a_job_far_ahead_of_its_player_pauses_until_the_player_comes_near(serve,
     assert get(converted.uris[0]).status_code == 200
     (job,) = converted.running()
     wait_for(lambda: job.paused, timeout=20, what="the job to pause")
-    assert job.process.pid and psutil.Process(job.process.pid).status() == psutil.STATUS_STOPPED
+    # The signal is delivered a moment later.
+    process = psutil.Process(job.process.pid)
+    wait_for(lambda: process.status() == psutil.STATUS_STOPPED, timeout=5, what="ffmpeg to stop")
     paused_at = job.next_index
-    assert paused_at <= 6  # not converted on to the end
+    assert paused_at < len(converted.uris) // 2  # not converted on to the end
     # The player reads on: the job goes on.
     assert get(converted.uris[paused_at - 1]).status_code == 200
     wait_for(lambda: job.next_index > paused_at, timeout=20, what="the job to go on")
