@@ -112,6 +112,8 @@ def test_play_a_video_in_the_page_and_seek(site, page):
     page.goto(f"{server.url}/library/films/Films")
     shot(page, "library")
     page.get_by_role("link", name="Test pattern.mp4").click()
+    # A page shown while the file is still being read reloads itself once it is read.
+    expect(page.locator("#entry-facts")).to_have_attribute("data-probe", "done", timeout=20000)
     video = page.locator("video#player")
     expect(video).to_be_visible()
     page.evaluate("document.getElementById('player').muted = true; document.getElementById('player').play()")
