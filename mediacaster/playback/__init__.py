@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 
 from mediacaster.bytenames import shown
-from mediacaster.errors import NotFound, Unavailable, Unprocessable
+from mediacaster.errors import NotFound, Unprocessable
 from mediacaster.playback.decisions import CONVERT_ALL, CONVERT_AUDIO, DIRECT, REMUX, decide
 from mediacaster.playback.verdicts import (
     CONVERTED,
@@ -27,6 +27,7 @@ from mediacaster.playback.verdicts import (
 )
 from mediacaster.services.cast.model import CastMedia, Track
 from mediacaster.services.conversion import Variant
+from mediacaster.services.conversion.jobs import ConversionUnavailable
 from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.services.subtitles import find_tracks
 
@@ -263,7 +264,7 @@ class Playback:
         """The conversion Stream of ``entry`` as the variant ``token`` a URL names."""
         variant = Variant.parse(token)
         if self.conversion is None or not self.conversion.available:
-            raise Unavailable("ffmpeg is not installed: files are not converted (install Debian's ffmpeg)")
+            raise ConversionUnavailable()
         probe = self.read(entry)
         if probe is None or not probe.get("ok"):
             reason = (probe or {}).get("error") or "the file has not been read"

@@ -11,7 +11,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from mediacaster.bytenames import shown
-from mediacaster.errors import Gone
+from mediacaster.errors import Gone, NotFound
 from mediacaster.services.conversion.jobs import NoSuchSegment
 from mediacaster.views.media import CACHE_CONTROL, cached_response, signed_entry
 
@@ -38,14 +38,20 @@ def segment(request):
     if request.matchdict["version"] != stream.version:
         raise Gone(f"{shown(entry.name)} changed since its playlist was made: load it again")
     name = request.matchdict["segment"]
-    if name == "init.mp4":
-        path = services.conversion.init(stream, request.client_addr)
-    else:
-        match = SEGMENT_NAME.match(name)
+    match = SEGMENT_NAME.match(name)
+    if name != "init.mp4" and match is None:
+        raise NoSuchSegment(f"{name!r} is not a segment's name")
+    for attempt in (1, 2):  # evicted between the wait and the open: made again, once
         if match is None:
-            raise NoSuchSegment(f"{name!r} is not a segment's name")
-        path = services.conversion.segment(stream, int(match.group(1)), request.client_addr)
-    response = cached_response(request, path, entry, name, "the segment")
+            path = services.conversion.init(stream, request.client_addr)
+        else:
+            path = services.conversion.segment(stream, int(match.group(1)), request.client_addr)
+        try:
+            response = cached_response(request, path, entry, name, "the segment")
+            break
+        except NotFound:
+            if attempt == 2:
+                raise
     if response.status_code in (200, 206):
         response.content_type = "video/mp4" if stream.variant.video else "audio/mp4"
     return response

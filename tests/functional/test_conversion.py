@@ -768,7 +768,7 @@ def test_without_ffmpeg_conversions_are_unavailable(serve, typical_library, tmp_
         playlist_url(served.url, "copy.aac.1", "typical", name),
         segment_url(served.url, "copy.aac.1", "0" * 12, "0.m4s", "typical", name),
     ):
-        assert_error(get(url), 503, "service_unavailable", "ffmpeg is not installed")
+        assert_error(get(url), 503, "conversion_unavailable", "ffmpeg is not installed")
 
 
 def test_a_full_disk_refuses_new_jobs(serve, typical_library, monkeypatch):

@@ -63,6 +63,11 @@ def _die_with_parent():
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+class ConversionUnavailable(Unavailable):
+    code = "conversion_unavailable"
+    default_detail = "ffmpeg is not installed: files are not converted (install Debian's ffmpeg)"
+
+
 class ConversionBusy(Unavailable):
     code = "conversion_busy"
 
@@ -243,7 +248,7 @@ class JobManager:
         """Start the stream's job at segment ``index`` for ``reader``, in place of the
         one it had (a seek); holds the lock."""
         if not self.ffmpeg.available:
-            raise Unavailable("ffmpeg is not installed: files are not converted (install Debian's ffmpeg)")
+            raise ConversionUnavailable()
         if self._closed:
             raise ToolInterrupted("the app is stopping")
         # Stopped jobs stay listed, and count against the limit, until their ffmpeg is gone.
