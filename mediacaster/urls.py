@@ -39,12 +39,13 @@ class EntryUrls:
         self._signatures = {}
         self._quoted = ("", "")  # (path, quoted path) of the last entry: its URLs come together
 
-    def prefix(self, route, root):
-        key = (route, root)
+    def prefix(self, route, root, **parts):
+        """The route's URL up to the entry's path; ``parts``: its other placeholders."""
+        key = (route, root, *parts.items())
         prefix = self._prefixes.get(key)
         if prefix is None:
             extra = {"_app_url": self.base} if self.base else {}
-            prefix = self._prefixes[key] = self.request.route_url(route, root=root, path="", **extra)
+            prefix = self._prefixes[key] = self.request.route_url(route, root=root, path="", **parts, **extra)
         return prefix
 
     def url(self, route, root, path, **query):
@@ -103,27 +104,17 @@ class EntryUrls:
     def playlist(self, entry, variant):
         """The HLS playlist of ``entry`` converted as ``variant`` (a Variant's token)."""
         return (
-            self._variant_prefix("media.playlist", entry.root, variant)
+            self.prefix("media.playlist", entry.root, variant=variant)
             + self._quote(entry.path)
             + (self.signature(entry))
         )
 
     def segments(self, entry, variant, version):
         """``(init URL, segment URL of index)`` of a converted stream: one prefix for all."""
-        init = self._variant_prefix("media.segment", entry.root, variant, version=version, segment="init.mp4")
+        init = self.prefix("media.segment", entry.root, variant=variant, version=version, segment="init.mp4")
         init += self._quote(entry.path) + self.signature(entry)
         head, tail = init.split("/init.mp4/", 1)  # the first: the token and version hold no slash
         return init, lambda index: f"{head}/{index}.m4s/{tail}"
-
-    def _variant_prefix(self, route, root, variant, **parts):
-        key = (route, root, variant, tuple(parts.items()))
-        prefix = self._prefixes.get(key)
-        if prefix is None:
-            extra = {"_app_url": self.base} if self.base else {}
-            prefix = self._prefixes[key] = self.request.route_url(
-                route, root=root, path="", variant=variant, **parts, **extra
-            )
-        return prefix
 
 
 def entry_urls(request):

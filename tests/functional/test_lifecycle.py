@@ -32,6 +32,16 @@ def processes_running(argument):
     return found
 
 
+def stalling_tool(folder, name, pattern, marker):
+    """``name`` in ``folder``: the real tool, except that arguments matching the shell
+    ``pattern`` make it sleep for ever (as ``sleep <marker>``, for the test to find)."""
+    real = shutil.which(name)
+    (folder / name).write_text(
+        f'#!/bin/sh\ncase "$*" in {pattern}) exec sleep {marker};; esac\nexec {real} "$@"\n'
+    )
+    (folder / name).chmod(0o755)
+
+
 TV = "Lifecycle TV"
 
 
@@ -51,11 +61,7 @@ def test_a_signal_stops_pserve_within_two_seconds_and_leaves_nothing(tmp_path, s
     tools.mkdir()
     for name in ("ffprobe", "ffmpeg"):
         # The real tool, except for the test card, which it reads for ever.
-        real = shutil.which(name)
-        (tools / name).write_text(
-            f'#!/bin/sh\ncase "$*" in *"Test card"*) exec sleep {marker};; esac\nexec {real} "$@"\n'
-        )
-        (tools / name).chmod(0o755)
+        stalling_tool(tools, name, '*"Test card"*', marker)
     (tmp_path / "run").mkdir()
     pserve = Pserve(
         sys.executable,
@@ -123,11 +129,7 @@ def test_a_conversion_dies_with_the_app_even_when_the_app_is_killed(tmp_path, ty
     tools.mkdir()
     # The real ffprobe; an ffmpeg that converts for ever (an HLS job), by a name the test finds.
     (tools / "ffprobe").symlink_to(shutil.which("ffprobe"))
-    real = shutil.which("ffmpeg")
-    (tools / "ffmpeg").write_text(
-        f'#!/bin/sh\ncase "$*" in *hls*) exec sleep {marker};; esac\nexec {real} "$@"\n'
-    )
-    (tools / "ffmpeg").chmod(0o755)
+    stalling_tool(tools, "ffmpeg", "*hls*", marker)
     films = tmp_path / "films"
     films.mkdir()
     shutil.copy(typical_library["ac3 5.1.mkv"], films / "film.mkv")
