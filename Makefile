@@ -8,7 +8,13 @@ TEST_TOOLS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium nginx:nginx-light
 
 export HOST PORT
 
-.PHONY: run test lint format bench system-deps clean
+.PHONY: run test lint format bench system-deps clean vendor
+
+# Shaka Player, the in-page player: its dist file is committed under static/vendor
+# (nothing loads from a CDN, and make run needs no npm); `make vendor` fetches it
+# again from the npm registry (npm checks the tarball's integrity).
+SHAKA_VERSION := 5.2.12
+SHAKA_DIR := mediacaster/static/vendor/shaka-player
 
 run: $(VENV)/.installed-run
 	$(BIN)/pserve development.ini
@@ -52,6 +58,12 @@ apt:
 	@echo "installing with apt:$(PACKAGES)"
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(PACKAGES)
+
+vendor:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent shaka-player@$(SHAKA_VERSION) >/dev/null && tar xzf shaka-player-$(SHAKA_VERSION).tgz) && \
+	cp "$$tmp/package/dist/shaka-player.compiled.js" "$$tmp/package/LICENSE" $(SHAKA_DIR)/ && \
+	echo "$(SHAKA_VERSION)" > $(SHAKA_DIR)/VERSION && echo "Shaka Player $(SHAKA_VERSION) in $(SHAKA_DIR)"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

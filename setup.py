@@ -33,6 +33,8 @@ testing_requires = [
     "schemathesis>=4.0,<5",
     # Parse the HLS playlists the app writes (tests of mediacaster/services/conversion).
     "m3u8>=4.0",
+    # Parse the DASH MPDs the app writes (tests/test_manifests.py).
+    "mpegdash>=0.4",
     # An HTTP client for the conversion tests' players.
     "requests>=2.28",
 ]

@@ -134,6 +134,18 @@ class SearchPageQuery(Query):
     q: str = ""
 
 
+class PlaybackQuery(Query):
+    can: str = Field(
+        "",
+        description="what the browser decodes: comma-separated names of the checks it passed "
+        "(mediacaster.playback.browsers); without them the file is played as it is",
+    )
+    audio: int | None = Field(
+        None, ge=0, description="the sound track (its stream index); default: the file's"
+    )
+    direct: bool = Field(False, description="the file as it is, even where the browser needs it converted")
+
+
 class StatusQuery(Query):
     device: str | None = Field(None, description=DEVICE)
 
@@ -220,6 +232,37 @@ class SubtitleTrack(Reply):
     label: str
     language: str | None
     url: str
+
+
+class AudioTrack(Reply):
+    index: int = Field(description="the stream index, as audio takes it")
+    label: str
+    language: str | None
+    codec: str
+    channels: int | None
+    default: bool = Field(description="the track a player takes from the file as it is")
+    chosen: bool = Field(description="the track this plan plays")
+
+
+class Manifests(Reply):
+    dash: str = Field(description="DASH MPD (static, SegmentTimeline), signed")
+    hls: str = Field(description="HLS multivariant playlist, signed")
+
+
+class BrowserPlan(Reply):
+    path: str
+    name: str
+    kind: Literal[KINDS]
+    verdict: Verdict
+    delivery: Literal["direct", "remux", "convert_audio", "convert_all"]
+    url: str = Field(description="what to play: the file, or the HLS playlist of the converted stream")
+    content_type: str
+    file_url: str = Field(description="the file as it is, signed")
+    manifests: Manifests | None = Field(description="converted streams: the same segments, two manifests")
+    duration: float | None
+    audio: list[AudioTrack]
+    subtitles: list[SubtitleTrack]
+    picture_url: str | None
 
 
 class Entry(Reply):
@@ -402,6 +445,21 @@ OPERATIONS = [
         SearchResult,
         {400: "no query or a bad limit"},
     ),
+    (
+        "api.playback",
+        "/api/playback/{path}",
+        "get",
+        "How a file plays in this browser: as it is or converted, with its tracks",
+        PlaybackQuery,
+        None,
+        BrowserPlan,
+        {
+            400: "a bad parameter",
+            404: "no such file, a folder, or no such sound track",
+            415: "not video, audio or an image",
+            422: "a file that cannot be read",
+        },
+    ),
     ("api.devices", "/api/devices", "get", "Cast devices found on the network", None, None, Devices, {}),
     (
         "api.session",
@@ -490,15 +548,14 @@ OPERATIONS = [
     ("api.openapi", "/api/openapi.json", "get", "This document", None, None, None, {}),
 ]
 
-PATH_PARAMETERS = {
-    "/api/library/{path}": {
-        "name": "path",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": "the root's name, then the path below it; '/' as it is or as %2F",
-    },
+LIBRARY_PATH = {
+    "name": "path",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "the root's name, then the path below it; '/' as it is or as %2F",
 }
+PATH_PARAMETERS = {"/api/library/{path}": LIBRARY_PATH, "/api/playback/{path}": LIBRARY_PATH}
 
 
 def _ref(model):

@@ -11,7 +11,11 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 
 from mediacaster import bytenames
+from mediacaster.playback.decisions import codec_name
 from mediacaster.playback.verdicts import LABELS
+
+# Channel layouts as people say them.
+CHANNELS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
 
 
 class RowCache:
@@ -170,6 +174,57 @@ def status_json(status):
             "tracks": [{"id": t.id, "name": t.name, "language": t.language} for t in media.tracks],
             "active_tracks": list(media.active_tracks),
         },
+    }
+
+
+def audio_tracks_json(probe, chosen):
+    """The sound tracks of a file, labelled for a menu: title or language, codec, channels."""
+    tracks = []
+    for number, track in enumerate((probe or {}).get("audio") or [], 1):
+        language = track.get("language") if track.get("language") not in (None, "und") else None
+        channels = track.get("channels")
+        sound = codec_name(track.get("codec"))
+        if channels:
+            sound += " " + CHANNELS.get(channels, f"{channels} channels")
+        name = track.get("title") or (language.upper() if language else f"Track {number}")
+        tracks.append(
+            {
+                "index": track.get("index"),
+                "label": f"{name} ({sound})",
+                "language": language,
+                "codec": track.get("codec"),
+                "channels": channels,
+                "default": bool(track.get("default")),
+                "chosen": track.get("index") == chosen,
+            }
+        )
+    return tracks
+
+
+def browser_plan_json(plan, urls):
+    """What the page's player needs: what to load, why, and the tracks to offer."""
+    entry = plan.entry
+    manifests = None
+    if plan.stream is not None:
+        token = plan.stream.variant.token
+        manifests = {
+            "dash": urls.manifest(entry, token, "stream.mpd"),
+            "hls": urls.manifest(entry, token, "master.m3u8"),
+        }
+    return {
+        "path": f"{entry.root}/{entry.path}",
+        "name": entry.name,
+        "kind": entry.kind,
+        "verdict": verdict_json(plan.verdict),
+        "delivery": plan.delivery,
+        "url": plan.url,
+        "content_type": plan.content_type,
+        "file_url": urls.stream(entry),
+        "manifests": manifests,
+        "duration": (plan.probe or {}).get("duration"),
+        "audio": audio_tracks_json(plan.probe, plan.audio_index),
+        "subtitles": tracks_json(plan.tracks),
+        "picture_url": plan.picture_url,
     }
 
 

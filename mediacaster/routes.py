@@ -23,6 +23,7 @@ def includeme(config):
     # A file converted into HLS: its playlist, and its segments (init.mp4, 0.m4s, 1.m4s…)
     # of one version of the file.
     config.add_route("media.playlist", "/playlist/{variant}/{root}*path")
+    config.add_route("media.manifest", "/manifest/{variant}/{name}/{root}*path")
     config.add_route("media.segment", "/segment/{variant}/{version}/{segment}/{root}*path")
     config.add_route("session.show", "/session")
     config.add_route("session.clear", "/session/clear")
@@ -33,6 +34,7 @@ def includeme(config):
     config.add_route("api.search", "/api/search")
     config.add_route("api.session", "/api/session")
     config.add_route("api.session.device", "/api/session/device")
+    config.add_route("api.playback", "/api/playback/{root}*path")
     config.add_route("api.devices", "/api/devices")
     config.add_route("api.cast", "/api/cast")
     config.add_route("api.status", "/api/status")

@@ -103,10 +103,14 @@ class EntryUrls:
 
     def playlist(self, entry, variant):
         """The HLS playlist of ``entry`` converted as ``variant`` (a Variant's token)."""
-        return (
-            self.prefix("media.playlist", entry.root, variant=variant)
-            + self._quote(entry.path)
-            + (self.signature(entry))
+        return self.prefix("media.playlist", entry.root, variant=variant) + (
+            self._quote(entry.path) + self.signature(entry)
+        )
+
+    def manifest(self, entry, variant, name):
+        """A manifest of ``entry`` converted as ``variant``: ``master.m3u8`` or ``stream.mpd``."""
+        return self.prefix("media.manifest", entry.root, variant=variant, name=name) + (
+            self._quote(entry.path) + self.signature(entry)
         )
 
     def segments(self, entry, variant, version):

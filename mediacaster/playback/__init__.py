@@ -14,13 +14,17 @@ from dataclasses import dataclass
 
 from mediacaster.bytenames import shown
 from mediacaster.errors import NotFound, Unprocessable
-from mediacaster.playback.decisions import CONVERT_ALL, CONVERT_AUDIO, DIRECT, REMUX, decide
+from mediacaster.playback import browsers
+from mediacaster.playback.decisions import CONVERT_ALL, CONVERT_AUDIO, DIRECT, REMUX, decide, pick_sound
 from mediacaster.playback.verdicts import (
     CONVERTED,
     GEN1,
+    PLAYS,
     UNKNOWN,
     WONT_PLAY,
+    Profile,
     Verdict,
+    describe,
     judge,
     misnamed_as,
     profile_for,
@@ -54,10 +58,13 @@ class Target:
     name: str
     model: str | None = None
     device_type: str | None = None  # cast, audio or group; None for the browser
+    profile: Profile | None = None  # a browser's, from what it said it decodes
 
     @classmethod
-    def browser(cls):
-        return cls("this browser")
+    def browser(cls, can=None):
+        """The browser; ``can``: the names of the checks it passed (``playback.browsers``),
+        None when it has not said (it tries the file as it is)."""
+        return cls(browsers.NAME, profile=None if can is None else browsers.profile(can))
 
     @classmethod
     def device(cls, device):
@@ -92,6 +99,7 @@ class Plan:
     probe: dict | None
     probe_state: str | None  # done, pending or unavailable; None for what is not media
     stream: object = None  # the conversion's Stream when the file is converted
+    audio_index: int | None = None  # the sound track played (its stream index)
 
     @property
     def converted(self):
@@ -119,6 +127,14 @@ class Plan:
         )
 
 
+def _profile(target):
+    """What ``target`` plays: a browser's own profile, or its model's (an unknown
+    model gets what every Cast device with a screen plays)."""
+    if not target.is_device:
+        return target.profile
+    return profile_for(target.model, target.device_type) or GEN1
+
+
 class Playback:
     def __init__(self, library, probe, subtitles, pictures, conversion=None):
         self.library = library
@@ -144,6 +160,9 @@ class Playback:
                 state = "done" if probe is not None else "pending"
         else:
             state, probe = self.details([entry]).get(entry.path, (None, None))
+        tracks = (probe or {}).get("audio") or []
+        if audio_index is not None and audio_index not in {t.get("index") for t in tracks}:
+            raise NotFound(f"{shown(entry.name)} has no sound track {audio_index}")
         decision = None if direct else self.decision(entry, probe, target, audio_index)
         verdict = self.verdict(entry, probe, target, decision, converting=not direct)
         tags = (probe or {}).get("tags") or {}
@@ -174,35 +193,65 @@ class Playback:
             probe=probe,
             probe_state=state,
             stream=stream,
+            audio_index=(pick_sound(tracks, stream.variant.audio_index if stream else None) or {}).get(
+                "index"
+            ),
         )
 
     def decision(self, entry, probe, target, audio_index=None):
-        """How ``entry`` must be delivered to the device ``target``
-        (``playback.decisions.Decision``), or None: as it is, or not at all."""
-        if not (target.is_device and self.conversion is not None and self.conversion.available):
+        """How ``entry`` is delivered to ``target`` (``playback.decisions.Decision``),
+        or None: as it is, or not at all (nothing here can convert it for the target)."""
+        if not (self.conversion is not None and self.conversion.available):
             return None
+        profile = _profile(target)
+        if profile is None or not profile.segments:
+            return None
+        if not (probe or {}).get("duration"):
+            return None  # segments need the length: the file as it is, or not at all
+        return self.needs(entry, probe, profile, audio_index)
+
+    @staticmethod
+    def needs(entry, probe, profile, audio_index=None):
+        """What ``profile`` needs done to ``entry``, whether or not it can be done here."""
         if entry.kind not in ("video", "audio") or not (probe or {}).get("ok"):
             return None
         if not (probe.get("video") or probe.get("audio")) or probe.get("container") == "image":
             return None
-        if not probe.get("duration"):
-            return None  # segments need the length: the file as it is, or not at all
-        # An unknown model gets what every Cast device with a screen plays.
-        profile = profile_for(target.model, target.device_type) or GEN1
         if probe.get("video") and not profile.display:
             return None  # a speaker shows no picture: the verdict says so
         return decide(probe, profile, audio_index)
 
     def verdict(self, entry, probe, target, decision=None, converting=True):
         """Whether ``entry`` plays on ``target``; ``converting`` False: as it is."""
-        if not target.is_device:
-            # The browser's own decoders decide; it says so as it plays.
-            return Verdict(UNKNOWN, "this browser tries the file as it is")
         if decision is None and converting:
             decision = self.decision(entry, probe, target)
         if decision is not None and decision.converts:
             return Verdict(CONVERTED, f"{PHRASES[decision.delivery]}: {decision.why}", decision.delivery)
+        if not target.is_device:
+            return self._browser_verdict(entry, probe, target.profile)
         return judge(probe, entry.kind, target.model, target.device_type, entry.content_type)
+
+    def _browser_verdict(self, entry, probe, profile):
+        if profile is None:  # the browser has not said what it decodes
+            return Verdict(UNKNOWN, "this browser tries the file as it is")
+        if entry.kind == "image":
+            return Verdict(PLAYS, "a picture")
+        if not entry.is_media:
+            return Verdict(WONT_PLAY, "not video, audio or a picture")
+        if probe is None:
+            return Verdict(UNKNOWN, "the file has not been read yet")
+        if not probe.get("ok"):
+            return Verdict(WONT_PLAY, f"unreadable: {probe.get('error')}")
+        needed = self.needs(entry, probe, profile)
+        if needed is None:
+            return Verdict(WONT_PLAY, "neither picture nor sound in it")
+        if not needed.converts:
+            return Verdict(PLAYS, describe(probe))
+        if self.conversion is None or not self.conversion.available:
+            return Verdict(WONT_PLAY, f"{needed.why}, and converting it needs ffmpeg")
+        if not profile.segments:
+            return Verdict(WONT_PLAY, f"{needed.why}, and {profile.name} plays no converted stream")
+        return Verdict(WONT_PLAY, needed.why)  # as it is, when asked so
 
     # -- what is known of the files ------------------------------------------
 

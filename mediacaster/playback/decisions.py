@@ -105,9 +105,9 @@ def decide(probe, profile, audio_index=None):
     # A device without a screen is sent the sound alone.
     video = probe.get("video") if profile.display else None
     streams = probe.get("audio") or []
-    sound = _sound(streams, audio_index)
+    sound = pick_sound(streams, audio_index)
     reasons, words = [], []
-    if sound is not None and sound is not _sound(streams, None):
+    if sound is not None and sound is not pick_sound(streams, None):
         reasons.append(AUDIO_TRACK)
         words.append("a sound track other than the file's default is chosen")
 
@@ -145,7 +145,7 @@ def decide(probe, profile, audio_index=None):
             audio_action = "convert"
         if audio_action == "convert":
             lossless = sound.get("codec") in LOSSLESS_AUDIO or str(sound.get("codec")).startswith("pcm_")
-            audio_codec = "flac" if lossless and not video and profile.plays_audio("flac") else "aac"
+            audio_codec = "flac" if lossless and not video and profile.segment_flac else "aac"
         if video_action == "convert":
             delivery = CONVERT_ALL
         elif audio_action == "convert":
@@ -164,7 +164,8 @@ def decide(probe, profile, audio_index=None):
     )
 
 
-def _sound(streams, index):
+def pick_sound(streams, index):
+    """The sound stream of ``index``, else the file's default one (what a player takes)."""
     if index is not None:
         for stream in streams:
             if stream.get("index") == index:
@@ -180,12 +181,14 @@ def _video_problems(video, profile):
     depth = video.get("bit_depth") or 8
     if codec == "h264":
         level = video.get("level")
-        if str(video.get("profile") or "").lower().startswith(H264_PROFILES_PAST_HIGH):
+        name = str(video.get("profile") or "").lower()
+        high10 = name.startswith("high 10") and profile.h264_high10
+        if name.startswith(H264_PROFILES_PAST_HIGH) and not high10:
             reasons.append(VIDEO_PROFILE)
-            words.append(f"H.264 {video['profile']} plays on no Cast device")
-        elif depth > 8:
+            words.append(f"H.264 {video['profile']} is not decoded by {profile.name}")
+        elif depth > (10 if profile.h264_high10 else 8):
             reasons.append(VIDEO_BIT_DEPTH)
-            words.append(f"{depth}-bit H.264 plays on no Cast device")
+            words.append(f"{depth}-bit H.264 is not decoded by {profile.name}")
         if level and level > profile.h264_level + 1e-9:
             reasons.append(VIDEO_LEVEL)
             most = f"{profile.h264_level:g}, the most {profile.name} decodes"

@@ -12,7 +12,7 @@ usually means silence.
 from dataclasses import dataclass
 
 from mediacaster.mediatypes import MEDIA_KINDS
-from mediacaster.playback.decisions import codec_name
+from mediacaster.playback.decisions import codec_name, container_name
 
 PLAYS, NO_SOUND, WONT_PLAY, UNKNOWN = "plays", "plays_without_sound", "will_not_play", "unknown"
 CONVERTED = "plays_converted"
@@ -25,7 +25,7 @@ LABELS = {
 }
 
 CONTAINERS = {"mp4", "mov", "webm", "mp3", "ogg", "wav", "mpegts", "flac", "aac", "hls", "dash"}
-AUDIO = {"aac", "mp3", "opus", "vorbis", "flac"}
+AUDIO = {"aac", "mp3", "opus", "vorbis", "flac", "pcm"}
 PASSTHROUGH_AUDIO = {"ac3", "eac3", "dts", "truehd"}
 
 
@@ -40,9 +40,13 @@ class Profile:
     max_bit_depth: int = 8  # of the codecs beyond H.264 (HEVC Main 10, VP9 profile 2)
     max_channels: int = 8  # of the sound; more is downmixed first
     containers: frozenset = frozenset(CONTAINERS)
+    audio: frozenset = frozenset(AUDIO)  # sound codecs decoded, "pcm" for every PCM
+    h264_high10: bool = False  # decodes H.264 High 10 (no Cast device does)
+    segments: bool = True  # plays fMP4 segments of H.264 and AAC (HLS, DASH)
+    segment_flac: bool = True  # and of FLAC, for lossless music
 
     def plays_audio(self, codec):
-        return codec in AUDIO or str(codec).startswith("pcm_")
+        return codec in self.audio or ("pcm" in self.audio and str(codec).startswith("pcm_"))
 
 
 UHD = {"max_width": 3840, "max_height": 2160, "max_bit_depth": 10}
@@ -96,7 +100,7 @@ def judge(probe, kind, model, device_type, content_type=None):
     ):
         verdict = Verdict(
             verdict.verdict,
-            f"{verdict.reason}; it is {probe['container'].upper()} despite its name, cast as {actual}",
+            f"{verdict.reason}; it is {container_name(probe['container'])} despite its name, cast as {actual}",
         )
     if not known and verdict.verdict == PLAYS:
         return Verdict(UNKNOWN, f"{verdict.reason}; the model {model!r} is not one whose support is known")
@@ -139,7 +143,7 @@ def _judge(probe, kind, profile):
         return Verdict(NO_SOUND, f"{sound} sound is not supported")
     if not video and not sound:
         return Verdict(WONT_PLAY, "neither picture nor sound in it")
-    return Verdict(PLAYS, "; ".join([_describe(probe), *notes]))
+    return Verdict(PLAYS, "; ".join([describe(probe), *notes]))
 
 
 def _video_problem(video, profile):
@@ -153,7 +157,7 @@ def _video_problem(video, profile):
     return f"{codec_name(codec)} video does not play on {profile.name}"
 
 
-def _describe(probe):
+def describe(probe):
     parts = []
     video = probe.get("video")
     if video:
@@ -163,4 +167,4 @@ def _describe(probe):
         parts.append(text)
     for stream in (probe.get("audio") or [])[:1]:
         parts.append(f"{str(stream['codec']).upper()} sound")
-    return f"{', '.join(parts)} in {probe.get('container', '?').upper()}"
+    return f"{', '.join(parts)} in {container_name(probe.get('container', '?'))}"

@@ -130,12 +130,8 @@ async function refreshDetails(attempt = 0) {
     return;
   }
   if (container.id === "entry-facts") {
-    const facts = fresh.getElementById("entry-facts");
-    if (container.dataset.probe === "pending" && facts && facts.dataset.probe !== "pending") {
-      location.reload();  // a file page: its details have just been read
-      return;
-    }
-    swap(container, facts);
+    // A file page: its player asked for the file itself (and waited for its read).
+    swap(container, fresh.getElementById("entry-facts"));
     for (const selector of [".actions .verdict", ".actions .cast-direct"]) {
       const current = document.querySelector(selector);
       if (current) swap(current, fresh.querySelector(selector));

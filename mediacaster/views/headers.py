@@ -15,7 +15,15 @@
 from pyramid.events import NewResponse, subscriber
 
 MEDIA_ROUTES = frozenset(
-    {"media.stream", "media.download", "media.subtitles", "media.picture", "media.playlist", "media.segment"}
+    {
+        "media.stream",
+        "media.download",
+        "media.subtitles",
+        "media.picture",
+        "media.playlist",
+        "media.manifest",
+        "media.segment",
+    }
 )
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",

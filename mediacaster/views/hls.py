@@ -1,4 +1,4 @@
-"""Converted files as HLS: the playlist and its segments, for devices and players.
+"""Converted files as HLS and DASH: the manifests and their segments, for devices and players.
 
 The playlist lists absolute, signed segment URLs (a device sends no cookie)
 that name the file's version: a segment asked for after the file changed is
@@ -12,10 +12,12 @@ from pyramid.view import view_config
 
 from mediacaster.bytenames import shown
 from mediacaster.errors import Gone, NotFound
+from mediacaster.services.conversion import manifests
 from mediacaster.services.conversion.jobs import NoSuchSegment
 from mediacaster.views.media import CACHE_CONTROL, cached_response, signed_entry
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+MPD_TYPE = "application/dash+xml"
 SEGMENT_NAME = re.compile(r"^(\d{1,7})\.m4s$")
 
 
@@ -26,6 +28,29 @@ def playlist(request):
     init, segment = request.entry_urls().segments(entry, stream.variant.token, stream.version)
     text = request.registry.services.conversion.playlist(stream, init, segment)
     response = Response(body=text.encode(), content_type=PLAYLIST_TYPE, charset=None)
+    response.cache_control = CACHE_CONTROL
+    return response
+
+
+@view_config(route_name="media.manifest", request_method=("GET", "HEAD"))
+def manifest(request):
+    """The HLS multivariant playlist or the DASH MPD (players that set up MediaSource
+    need the codecs up front): both over the segments of the media playlist."""
+    entry = signed_entry(request)
+    playback, urls = request.registry.services.playback, request.entry_urls()
+    stream = playback.converted(entry, request.matchdict["variant"])
+    name, probe = request.matchdict["name"], playback.read(entry)
+    if name == "master.m3u8":
+        text, content_type = (
+            manifests.master(stream, probe, urls.playlist(entry, stream.variant.token)),
+            PLAYLIST_TYPE,
+        )
+    elif name == "stream.mpd":
+        init, segment = urls.segments(entry, stream.variant.token, stream.version)
+        text, content_type = request.registry.services.conversion.mpd(stream, probe, init, segment), MPD_TYPE
+    else:
+        raise NotFound(f"{name!r} is not a manifest of this app: master.m3u8 or stream.mpd")
+    response = Response(body=text.encode(), content_type=content_type, charset=None)
     response.cache_control = CACHE_CONTROL
     return response
 

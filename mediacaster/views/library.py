@@ -7,7 +7,7 @@ from pyramid.view import view_config
 from mediacaster import apispec, presenters
 from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
-from mediacaster.playback import Target
+from mediacaster.playback import Target, browsers
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
 
@@ -48,6 +48,8 @@ def folder(request):
             "probe": plan.probe,
             "probe_state": services.probe.state(),
             "subtitles": presenters.tracks_json(plan.tracks),
+            "playback_url": urls.url("api.playback", entry.root, entry.path),
+            "checks": browsers.CHECKS,
         }
 
     folder, entries = services.library.listing(

@@ -97,6 +97,7 @@ def signed_entry(request):
 @view_config(route_name="media.subtitles", request_method="OPTIONS")
 @view_config(route_name="media.picture", request_method="OPTIONS")
 @view_config(route_name="media.playlist", request_method="OPTIONS")
+@view_config(route_name="media.manifest", request_method="OPTIONS")
 @view_config(route_name="media.segment", request_method="OPTIONS")
 def preflight(request):
     """CORS preflight: the Cast receiver fetches tracks and segments cross-origin."""

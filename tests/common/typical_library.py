@@ -58,6 +58,56 @@ EXPECTED_ON_GEN1 = {
 }
 
 
+# What Debian's Chromium answers to the page's checks (mediacaster.playback.browsers):
+# H.264 to level 5.2 and High 10, VP8/VP9/AV1 with 10-bit, no HEVC; no AC-3, E-AC-3
+# or DTS; MP4, WebM, Matroska, Ogg, WAV, but neither QuickTime nor MPEG-TS files.
+CHROMIUM_CAN = frozenset(
+    [
+        "h264",
+        "h264_5.2",
+        "h264_high10",
+        "vp8",
+        "vp9",
+        "vp9_10",
+        "av1",
+        "av1_10",
+        "aac",
+        "mp3",
+        "opus",
+        "vorbis",
+        "flac",
+        "pcm",
+        "mp4",
+        "webm",
+        "matroska",
+        "ogg",
+        "wav",
+        "aac_file",
+        "mse_h264",
+        "mse_aac",
+        "mse_flac",
+    ]
+)
+# decide(probe, that browser's profile), as EXPECTED_ON_GEN1.
+EXPECTED_IN_CHROMIUM = {
+    "ac3 5.1.mkv": (CONVERT_AUDIO, "copy", "convert", (AUDIO_CODEC,)),
+    "dts 5.1.mkv": (CONVERT_AUDIO, "copy", "convert", (AUDIO_CODEC,)),
+    "hevc 8-bit.mkv": (CONVERT_ALL, "convert", "copy", (VIDEO_CODEC,)),
+    "hevc 10-bit eac3.mkv": (CONVERT_ALL, "convert", "convert", (VIDEO_CODEC, AUDIO_CODEC)),
+    "h264 high10.mkv": (DIRECT, "copy", "copy", ()),
+    "xvid.avi": (CONVERT_ALL, "convert", "convert", (CONTAINER, VIDEO_CODEC)),
+    "wmv.wmv": (CONVERT_ALL, "convert", "convert", (CONTAINER, VIDEO_CODEC, AUDIO_CODEC)),
+    "dvb.ts": (CONVERT_ALL, "convert", "convert", (CONTAINER, VIDEO_CODEC, INTERLACED, AUDIO_CODEC)),
+    "h264 level 5.1.mp4": (DIRECT, "copy", "copy", ()),
+    "phone.mp4": (DIRECT, "copy", "copy", ()),
+    "av1.mkv": (DIRECT, "copy", "copy", ()),
+    "alac.m4a": (CONVERT_AUDIO, None, "convert", (AUDIO_CODEC,)),
+    "wma.wma": (CONVERT_AUDIO, None, "convert", (CONTAINER, AUDIO_CODEC)),
+    "flac.flac": (DIRECT, None, "copy", ()),
+    "two languages.mkv": (CONVERT_AUDIO, "copy", "convert", (AUDIO_CODEC,)),
+}
+
+
 def ffmpeg(*args):
     binary = shutil.which("ffmpeg")
     if binary is None:

@@ -190,7 +190,7 @@ def test_a_mp4_that_is_mpeg_ts_is_cast_as_what_it_is(cast_app, server, tv):
     script = browser(cast_app, server)
     result = script.post_json("/api/cast", {"path": "m/Films/really ts.mp4", "device": TV}).json
     assert tv.loads[-1][1]["media"]["contentType"] == "video/mp2t"
-    assert "it is MPEGTS despite its name, cast as video/mp2t" in result["verdict"]["reason"]
+    assert "it is MPEG-TS despite its name, cast as video/mp2t" in result["verdict"]["reason"]
 
 
 def test_a_file_entry_with_a_device_carries_its_verdict_even_when_it_will_not_play(cast_app, server):

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from mediacaster.playback import browsers
 from mediacaster.playback.decisions import (
     AUDIO_CODEC,
     AUDIO_TRACK,
@@ -26,7 +27,7 @@ from mediacaster.playback.decisions import (
 from mediacaster.playback.verdicts import GEN1, GOOGLE_TV, SPEAKER, STREAMER, ULTRA
 from mediacaster.services.conversion.keyframes import read_keyframes
 from mediacaster.services.probe import ProbeService
-from tests.common.typical_library import EXPECTED_ON_GEN1
+from tests.common.typical_library import CHROMIUM_CAN, EXPECTED_IN_CHROMIUM, EXPECTED_ON_GEN1
 
 SECONDS = 20
 
@@ -188,6 +189,24 @@ def test_the_decision_on_a_second_generation_chromecast(probes, name):
     # Converted sound says what it becomes; lossless music alone stays lossless.
     becomes = {"convert": "flac" if name == "alac.m4a" else "aac"}.get(decision.audio)
     assert decision.audio_codec == becomes
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_decision_in_debians_chromium(probes, name):
+    decision = decide(probes[name], browsers.profile(CHROMIUM_CAN))
+    assert outcome(decision) == EXPECTED_IN_CHROMIUM[name]
+    assert decision.audio_codec == {"convert": "flac" if name == "alac.m4a" else "aac"}.get(decision.audio)
+
+
+def test_a_browser_without_ac3_gets_another_track_as_it_is_or_repackaged(probes):
+    profile = browsers.profile(CHROMIUM_CAN)
+    # The AAC track of an MKV is copied into segments: the page cannot pick a
+    # track of a file played as it is.
+    chosen = decide(probes["two languages.mkv"], profile, audio_index=2)
+    assert outcome(chosen) == (REMUX, "copy", "copy", (AUDIO_TRACK,))
+    assert chosen.audio_index == 2 and chosen.why == "a sound track other than the file's default is chosen"
+    # A browser that decodes AC-3 (Chrome on a Mac or Edge on Windows) plays the default as it is.
+    assert decide(probes["two languages.mkv"], browsers.profile(CHROMIUM_CAN | {"ac3"})).delivery == DIRECT
 
 
 def outcome(decision):

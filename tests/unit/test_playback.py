@@ -264,7 +264,7 @@ def test_the_browser_gets_an_unknown_verdict_with_its_reason_and_is_never_refuse
         (CHROMECAST, "film.mp4", PLAYS, "H.264 level 4, AAC sound in MP4", False),
         (CHROMECAST, "hevc.mp4", WONT_PLAY, "HEVC (H.265) video does not play on a 1st or 2nd", True),
         (CHROMECAST, "dolby.mp4", NO_SOUND, "AC3 sound plays only by HDMI passthrough", False),
-        (CHROMECAST, "misnamed.mp4", PLAYS, "it is MPEGTS despite its name, cast as video/mp2t", False),
+        (CHROMECAST, "misnamed.mp4", PLAYS, "it is MPEG-TS despite its name, cast as video/mp2t", False),
         (CHROMECAST, "broken.mp4", WONT_PLAY, "unreadable: not readable as media", True),
         (CHROMECAST, "photo.jpg", PLAYS, "a picture", False),
         (CHROMECAST, "album/song.mp3", PLAYS, "MP3 sound in MP3", False),

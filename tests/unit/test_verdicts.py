@@ -199,7 +199,7 @@ def test_listed_containers_play(container):
 def test_matroska_plays_with_a_note_that_it_is_not_on_the_list():
     assert outcome(probed("matroska", "h264", 4.0, ["aac"])) == (
         PLAYS,
-        "H.264 level 4, AAC sound in MATROSKA; "
+        "H.264 level 4, AAC sound in MKV; "
         "MKV is not on the supported list but usually plays with these codecs",
     )
 
@@ -278,7 +278,7 @@ def test_a_misnamed_container_appends_what_it_really_is_and_how_it_is_cast():
     probe = probed("mpegts", "h264", 4.0, ["aac"])
     assert outcome(probe, content_type="video/mp4") == (
         PLAYS,
-        "H.264 level 4, AAC sound in MPEGTS; it is MPEGTS despite its name, cast as video/mp2t",
+        "H.264 level 4, AAC sound in MPEG-TS; it is MPEG-TS despite its name, cast as video/mp2t",
     )
 
 
@@ -286,7 +286,7 @@ def test_a_misnamed_file_on_an_unknown_model_says_both():
     probe = probed("mpegts", "h264", 4.0, ["aac"])
     assert outcome(probe, "Google Nest Hub", content_type="video/mp4") == (
         UNKNOWN,
-        "H.264 level 4, AAC sound in MPEGTS; it is MPEGTS despite its name, cast as video/mp2t; "
+        "H.264 level 4, AAC sound in MPEG-TS; it is MPEG-TS despite its name, cast as video/mp2t; "
         "the model 'Google Nest Hub' is not one whose support is known",
     )
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 
+from mediacaster.services.conversion import manifests
 from mediacaster.services.conversion.jobs import ConversionFailed, JobManager
 from mediacaster.services.conversion.keyframes import read_keyframes
 from mediacaster.services.conversion.streams import Stream
@@ -113,6 +114,10 @@ class ConversionService:
 
     def playlist(self, stream, init_uri, segment_uri):
         return self.timeline(stream).playlist(init_uri, segment_uri)
+
+    def mpd(self, stream, probe, init_uri, segment_uri):
+        """The DASH MPD of the same segments as :meth:`playlist`."""
+        return manifests.mpd(self.timeline(stream), stream, probe, init_uri, segment_uri)
 
     def init(self, stream, reader=None):
         """Path of the stream's init segment; ``reader`` names who asks (a player's address)."""

@@ -1,0 +1,194 @@
+// The file page's player. It tells the server what this browser decodes (the
+// checks the page carries), gets back how the file plays here (as it is, or
+// converted into segments that Shaka Player reads through a DASH or HLS
+// manifest) with its sound and subtitle tracks, and plays it, saying which and
+// why, and what went wrong in words.
+"use strict";
+
+(() => {
+  const box = document.getElementById("player-box");
+  if (!box || !box.dataset.playback || !window.shaka) return;
+  const media = document.getElementById("player");
+  const stateLine = document.getElementById("player-state");
+  const audioSelect = document.getElementById("audio-track");
+  const subtitleSelect = document.getElementById("subtitle-track");
+  const params = new URLSearchParams(location.search);
+  // ?manifest=hls reads the HLS playlists instead of the DASH MPD (the same segments).
+  const manifestKind = params.get("manifest") === "hls" ? "hls" : "dash";
+  const MANIFEST_TYPES = { dash: "application/dash+xml", hls: "application/x-mpegurl" };
+  const STARTING = {
+    remux: "Repackaging this file for this browser",
+    convert_audio: "Converting the sound for this browser",
+    convert_all: "Converting this file for this browser",
+  };
+  // A segment after a seek is made while the request waits: allow for it, and
+  // for a busy server (503 with Retry-After), before calling it a failure.
+  const RETRY = { maxAttempts: 6, baseDelay: 1000, backoffFactor: 2, fuzzFactor: 0.5, timeout: 120000 };
+  const player = { shaka: null, plan: null, loading: 0, started: false };
+
+  function say(text, kind) {
+    stateLine.textContent = text;
+    stateLine.dataset.kind = kind;
+    stateLine.hidden = false;
+  }
+
+  // What this browser decodes: the names of the page's checks it passes.
+  function capabilities() {
+    const checks = JSON.parse(box.dataset.checks);
+    const element = document.createElement("video");
+    const mse = window.MediaSource && typeof MediaSource.isTypeSupported === "function";
+    return Object.keys(checks).filter((name) => {
+      const [how, type] = checks[name];
+      return how === "mse" ? mse && MediaSource.isTypeSupported(type) : element.canPlayType(type) !== "";
+    });
+  }
+
+  async function fetchPlan(audio) {
+    const url = new URL(box.dataset.playback, location.href);
+    url.searchParams.set("can", capabilities().join(","));
+    if (audio != null) url.searchParams.set("audio", audio);
+    const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    let data;
+    try {
+      data = await response.json();
+    } catch (error) {
+      data = { detail: `the server answered ${response.status}` };
+    }
+    if (!response.ok) throw new Error(data.detail || `the server answered ${response.status}`);
+    return data;
+  }
+
+  // A failed request's reason, from the app's error page or JSON.
+  function detailOf(text) {
+    if (!text) return "";
+    try {
+      return JSON.parse(text).detail || "";
+    } catch (error) {
+      const page = new DOMParser().parseFromString(text, "text/html");
+      const detail = page.querySelector(".error-detail");
+      return detail ? detail.textContent.trim() : "";
+    }
+  }
+
+  function explain(error) {
+    const codes = shaka.util.Error.Code;
+    const data = error.data || [];
+    if (error.code === codes.BAD_HTTP_STATUS) {
+      const status = data[1];
+      const detail = detailOf(data[2]);
+      const what = {
+        422: "The conversion failed",
+        503: "Too many conversions are running right now",
+        507: "The server's conversion cache is full",
+        410: "The file changed while it played: open it again",
+        404: "A part of the stream is missing",
+      }[status] || `The server answered ${status}`;
+      return detail ? `${what}: ${detail}` : `${what}.`;
+    }
+    if (error.code === codes.HTTP_ERROR) return "The server could not be reached.";
+    if (error.code === codes.TIMEOUT) return "The server took too long to answer.";
+    if (error.code === codes.VIDEO_ERROR) {
+      const plan = player.plan;
+      if (plan && plan.delivery === "direct") return "This browser could not play the file as it is.";
+      return "This browser could not decode the converted stream.";
+    }
+    return `Playback failed (Shaka Player error ${error.code}).`;
+  }
+
+  function fillAudio(plan) {
+    audioSelect.replaceChildren(
+      ...plan.audio.map((track) => new Option(track.label, String(track.index), false, track.chosen)),
+    );
+    document.getElementById("audio-choice").hidden = plan.audio.length < 2;
+  }
+
+  async function fillSubtitles(plan) {
+    const wanted = subtitleSelect.value;
+    subtitleSelect.replaceChildren(new Option("Off", ""));
+    for (const track of plan.subtitles) {
+      const added = await player.shaka.addTextTrackAsync(
+        track.url, track.language || "und", "subtitles", "text/vtt", null, track.label,
+      );
+      subtitleSelect.append(new Option(track.label, String(added.id), false, false));
+      if (track.label === wanted) subtitleSelect.value = String(added.id);
+    }
+    document.getElementById("subtitle-choice").hidden = plan.subtitles.length === 0;
+    chooseSubtitles();
+  }
+
+  function chooseSubtitles() {
+    const id = subtitleSelect.value;
+    const track = player.shaka.getTextTracks().find((t) => String(t.id) === id);
+    player.shaka.selectTextTrack(track || null);  // null: none shown
+  }
+
+  async function setUp() {
+    await shaka.polyfill.installAll();
+    player.shaka = new shaka.Player();
+    await player.shaka.attach(media);
+    player.shaka.configure({
+      manifest: { retryParameters: RETRY },
+      streaming: { retryParameters: RETRY, bufferingGoal: 30, rebufferingGoal: 1 },
+    });
+    player.shaka.addEventListener("error", (event) => say(explain(event.detail), "error"));
+    media.addEventListener("playing", () => {
+      if (player.plan) say(verdictLine(player.plan), "info");
+    });
+    audioSelect.addEventListener("change", () => load(media.currentTime, Number(audioSelect.value)));
+    subtitleSelect.addEventListener("change", chooseSubtitles);
+  }
+
+  function verdictLine(plan) {
+    const reason = plan.verdict.reason;
+    if (plan.delivery !== "direct") return `${reason[0].toUpperCase()}${reason.slice(1)}.`;
+    return plan.verdict.verdict === "plays" ? `Plays as it is: ${reason}.` : `${plan.verdict.label}: ${reason}.`;
+  }
+
+  // Load the file at ``position`` seconds with the sound track ``audio`` (null: the file's default).
+  async function load(position, audio = null) {
+    const attempt = ++player.loading;
+    const wasPlaying = player.started && !media.paused;
+    say("Asking how this file plays here…", "busy");
+    let plan;
+    try {
+      plan = await fetchPlan(audio);
+    } catch (error) {
+      say(`This file cannot be played here: ${error.message}`, "error");
+      return;
+    }
+    if (attempt !== player.loading) return;  // another track was chosen meanwhile
+    player.plan = plan;
+    box.dataset.delivery = plan.delivery;
+    fillAudio(plan);
+    const converted = plan.manifests !== null;
+    say(converted ? `${STARTING[plan.delivery]}…` : "Loading…", "busy");
+    const url = converted ? plan.manifests[manifestKind] : plan.url;
+    const type = converted ? MANIFEST_TYPES[manifestKind] : plan.content_type;
+    try {
+      await player.shaka.load(url, position > 0 ? position : null, type);
+    } catch (error) {
+      if (attempt !== player.loading || error.code === shaka.util.Error.Code.LOAD_INTERRUPTED) return;
+      say(explain(error), "error");
+      return;
+    }
+    box.dataset.manifest = converted ? manifestKind : "file";
+    await fillSubtitles(plan);
+    if (media.paused && !wasPlaying) say(converted ? `${verdictLine(plan)} Ready.` : verdictLine(plan), "info");
+    if (wasPlaying) media.play().catch(() => {});
+  }
+
+  async function start() {
+    try {
+      await setUp();
+    } catch (error) {
+      say(`The player could not start: ${error.message}`, "error");
+      return;
+    }
+    media.addEventListener("play", () => (player.started = true));
+    // ?t=90 (seconds) starts there: a link can resume a film.
+    const start = Number(params.get("t"));
+    await load(Number.isFinite(start) ? start : 0);
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

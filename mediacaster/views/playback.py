@@ -1,0 +1,20 @@
+"""The browser's player: how a file plays in this browser, asked by the file page."""
+
+from pyramid.view import view_config
+
+from mediacaster import apispec, presenters
+from mediacaster.errors import NotFound
+from mediacaster.playback import Target, browsers
+from mediacaster.views.inputs import entry_path, parse_query
+
+
+@view_config(route_name="api.playback", request_method="GET", renderer="json")
+def playback(request):
+    query = parse_query(request, apispec.PlaybackQuery)
+    services, urls = request.registry.services, request.entry_urls()
+    entry = services.library.entry(*entry_path(request))
+    if entry.is_dir:
+        raise NotFound(f"{entry.name} is a folder, not a file")
+    target = Target.browser(browsers.names(query.can) if query.can else None)
+    plan = services.playback.plan(entry, target, urls, direct=query.direct, audio_index=query.audio)
+    return presenters.browser_plan_json(plan, urls)
