@@ -2,13 +2,14 @@
 
 import sys
 
-from bench import cast, conversion, library, streaming
+from bench import cast, conversion, library, player, streaming
 
 BENCHMARKS = {
     "library": library.main,
     "streaming": streaming.main,
     "cast": cast.main,
     "conversion": conversion.main,
+    "player": player.main,
 }
 
 for name in sys.argv[1:] or BENCHMARKS:

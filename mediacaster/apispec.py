@@ -21,7 +21,7 @@ with it, independently of the code that wrote the document.
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic.json_schema import models_json_schema
 from pydantic_core import PydanticCustomError
 
@@ -50,6 +50,15 @@ LibraryPath = Annotated[
 ]
 
 
+def _whole_number(value):
+    """2.0 as 2: JSON Schema's integer is any whole number, written with a point or not,
+    where a strict int takes only the latter."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+
 class Body(BaseModel):
     """A JSON body: values of the wrong type are refused, not converted."""
 
@@ -76,6 +85,12 @@ class CastRequest(Body):
         description="send the file as it is, even where the device needs it converted, "
         "and even when it will not play that way (to try it)",
     )
+    audio: WholeNumber | None = Field(
+        None,
+        ge=0,
+        description="the sound track to play, by its stream index in the file's probe; default: the "
+        "file's default track (another one is sent converted)",
+    )
 
 
 class PlayerCommand(Body):
@@ -98,6 +113,14 @@ class Subtitles(PlayerCommand):
     track: int | None = Field(None, description="a subtitle track id, or null for none")
 
 
+class AudioChoice(PlayerCommand):
+    track: WholeNumber = Field(
+        ge=0,
+        description="the sound track, by its stream index (Status.audio_tracks); the file is cast "
+        "again with it, at the same position, playing or paused as it was",
+    )
+
+
 PLAYER_ACTIONS = {
     "play": PlayerCommand,
     "pause": PlayerCommand,
@@ -106,6 +129,7 @@ PLAYER_ACTIONS = {
     "volume": Volume,
     "mute": Mute,
     "subtitles": Subtitles,
+    "audio": AudioChoice,
 }
 
 
@@ -398,6 +422,10 @@ class MediaStatus(Reply):
 class Status(Reply):
     device: ReceiverStatus
     media: MediaStatus | None = Field(description="null when nothing is loaded")
+    audio_tracks: list[AudioTrack] = Field(
+        description="the sound tracks of the file this app cast, the one playing chosen; empty when "
+        "the media is not one this app cast (or cast before it restarted)"
+    )
 
 
 class CastResult(Reply):
@@ -420,6 +448,28 @@ CONTROL_ERRORS = {
     422: "a value out of range",
     503: "device offline or unreachable",
     504: "device did not answer in time",
+}
+
+CAST_ERRORS = {
+    **CONTROL_ERRORS,
+    404: "unknown device or path, or no such sound track",
+    415: "not video, audio or an image",
+    422: "a value out of range, a file that will not play there (will_not_play) without force, "
+    "one that cannot be converted (conversion_failed), or a sound track that needs converting "
+    "where the file is sent as it is",
+    502: "the device could not load the media (LOAD_FAILED)",
+    503: "device offline or unreachable, or the most conversions at once are running "
+    "(conversion_busy, with Retry-After)",
+    507: "the disk of the conversion cache is full (cache_full)",
+}
+# The actions whose errors are not only CONTROL_ERRORS.
+PLAYER_ERRORS = {
+    "audio": {
+        **CAST_ERRORS,
+        404: "unknown device, no such sound track, or the file is gone",
+        409: "no device chosen, nothing playing (nothing_playing), or what plays was not cast by this app "
+        "since it started (conflict)",
+    },
 }
 
 # (route name, path, method, summary, query model, body model(s), response model, errors)
@@ -509,17 +559,7 @@ OPERATIONS = [
         None,
         CastRequest,
         CastResult,
-        {
-            **CONTROL_ERRORS,
-            404: "unknown device or path",
-            415: "not video, audio or an image",
-            422: "a value out of range, a file that will not play there (will_not_play) without force, "
-            "or one that cannot be converted (conversion_failed)",
-            502: "the device could not load the media (LOAD_FAILED)",
-            503: "device offline or unreachable, or the most conversions at once are running "
-            "(conversion_busy, with Retry-After)",
-            507: "the disk of the conversion cache is full (cache_full)",
-        },
+        CAST_ERRORS,
     ),
     (
         "api.status",
@@ -541,7 +581,7 @@ OPERATIONS = [
             None,
             model,
             Status,
-            CONTROL_ERRORS,
+            PLAYER_ERRORS.get(action, CONTROL_ERRORS),
         )
         for action, model in PLAYER_ACTIONS.items()
     ),

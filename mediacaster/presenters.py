@@ -163,7 +163,8 @@ def device_json(device):
     }
 
 
-def status_json(status):
+def status_json(status, plan=None):
+    """A device's status; ``plan``: the one its media was cast from, if this app cast it."""
     media = status.media
     return {
         "device": asdict(status.device),
@@ -174,6 +175,7 @@ def status_json(status):
             "tracks": [{"id": t.id, "name": t.name, "language": t.language} for t in media.tracks],
             "active_tracks": list(media.active_tracks),
         },
+        "audio_tracks": [] if plan is None else audio_tracks_json(plan.probe, plan.audio_index),
     }
 
 
@@ -233,6 +235,6 @@ def cast_json(device, plan, status):
         "device": device_json(device),
         "media_url": plan.url,
         "delivery": plan.delivery,
-        "status": status_json(status),
+        "status": status_json(status, plan),
         "verdict": verdict_json(plan.verdict),
     }

@@ -24,7 +24,8 @@ def includeme(config):
     # of one version of the file.
     config.add_route("media.playlist", "/playlist/{variant}/{root}*path")
     config.add_route("media.manifest", "/manifest/{variant}/{name}/{root}*path")
-    config.add_route("media.segment", "/segment/{variant}/{version}/{segment}/{root}*path")
+    # The segment's name comes last: players guess a segment's format from its URL's extension.
+    config.add_route("media.segment", "/segment/{variant}/{version}/{root}*path")
     config.add_route("session.show", "/session")
     config.add_route("session.clear", "/session/clear")
     config.add_route("health", "/healthz")

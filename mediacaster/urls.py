@@ -115,10 +115,10 @@ class EntryUrls:
 
     def segments(self, entry, variant, version):
         """``(init URL, segment URL of index)`` of a converted stream: one prefix for all."""
-        init = self.prefix("media.segment", entry.root, variant=variant, version=version, segment="init.mp4")
-        init += self._quote(entry.path) + self.signature(entry)
-        head, tail = init.split("/init.mp4/", 1)  # the first: the token and version hold no slash
-        return init, lambda index: f"{head}/{index}.m4s/{tail}"
+        head = self.prefix("media.segment", entry.root, variant=variant, version=version)
+        head += self._quote(entry.path)
+        tail = self.signature(entry)
+        return f"{head}/init.mp4{tail}", lambda index: f"{head}/{index}.m4s{tail}"
 
 
 def entry_urls(request):

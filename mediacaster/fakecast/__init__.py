@@ -8,7 +8,8 @@ first, then the tail of an MP4 whose index is at the end), answers LOAD_FAILED
 when it cannot, and lets playback time run while PLAYING. An HLS LOAD makes it
 GET the media playlist, its init segment and the segments it would buffer,
 again in the background on every SEEK; :meth:`FakeChromecast.wait_fetches`
-waits for those.
+waits for those. A LOAD's MEDIA_STATUS goes to every connected sender, so one
+sees when another took over.
 
 A development tool, shipped with the package so that the tests, the
 benchmarks and people trying the UI without a TV all run the same device:
@@ -388,7 +389,7 @@ class FakeChromecast:
                 if self.drop_next_loads:
                     self.drop_next_loads -= 1
                     return  # lost, as a corrupted TLS record would lose it
-            self._load(data, reply)
+            self._load(data, reply, conn)
             return
         with self.lock:
             media = self.media
@@ -426,7 +427,7 @@ class FakeChromecast:
                 return
         reply(self.media_status(request_id))
 
-    def _load(self, data, reply):
+    def _load(self, data, reply, conn):
         request_id = data.get("requestId", 0)
         media = dict(data.get("media", {}))
         url = media.get("contentId", "")
@@ -457,6 +458,8 @@ class FakeChromecast:
             }
             self._hls = (self.media_session_id, playlist) if playlist is not None else None
         reply(self.media_status(request_id))
+        # Like a receiver, it tells every other sender what now plays.
+        self._broadcast_media_status(exclude=conn)
 
     def _fetch(self, url, content_type):
         """Fetch the media as a receiver does; return an error text, or None."""
@@ -578,9 +581,9 @@ class FakeChromecast:
         with self._fetched:
             return self._fetched.wait_for(lambda: predicate(list(self.fetches)), timeout)
 
-    def _broadcast_media_status(self):
+    def _broadcast_media_status(self, exclude=None):
         with self.lock:
-            connections = list(self.connections)
+            connections = [conn for conn in self.connections if conn is not exclude]
             transport = self.app["transportId"] if self.app else "receiver-0"
         status = self.media_status()
         for conn in connections:

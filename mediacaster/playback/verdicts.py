@@ -100,7 +100,8 @@ def judge(probe, kind, model, device_type, content_type=None):
     ):
         verdict = Verdict(
             verdict.verdict,
-            f"{verdict.reason}; it is {container_name(probe['container'])} despite its name, cast as {actual}",
+            f"{verdict.reason}; it is {container_name(probe['container'])} despite its name, "
+            f"cast as {actual}",
         )
     if not known and verdict.verdict == PLAYS:
         return Verdict(UNKNOWN, f"{verdict.reason}; the model {model!r} is not one whose support is known")

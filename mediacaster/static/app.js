@@ -208,7 +208,8 @@ function render() {
   const toggle = $("np-toggle");
   toggle.querySelector("use").setAttribute("href", playing ? "#icon-pause" : "#icon-play");
   toggle.setAttribute("aria-label", playing ? "Pause" : "Play");
-  for (const id of ["np-toggle", "np-stop", "np-seek"]) $(id).disabled = !media || media.player_state === "IDLE";
+  const idle = !media || media.player_state === "IDLE";
+  for (const id of ["np-toggle", "np-stop", "np-seek", "np-audio"]) $(id).disabled = idle;
   if (media && !state.seeking) {
     $("np-seek").max = Math.ceil(media.duration || 0);
     $("np-seek").value = Math.floor(media.current_time || 0);
@@ -216,6 +217,7 @@ function render() {
   $("np-position").textContent = clock(media ? media.current_time : 0);
   $("np-duration").textContent = clock(media ? media.duration : 0);
   renderTracks(media);
+  renderSound(status);
   if (status && status.device) {
     if (document.activeElement !== $("np-volume")) $("np-volume").value = status.device.volume ?? 1;
     const muted = Boolean(status.device.muted);
@@ -225,20 +227,31 @@ function render() {
   }
 }
 
+// A select of the bar, given [value, label] pairs: rebuilt only when they change
+// (the status comes every second), its value left alone while it has the focus.
+function fillSelect(select, options, value) {
+  const wanted = JSON.stringify(options);
+  if (select.dataset.options !== wanted) {
+    select.dataset.options = wanted;
+    select.replaceChildren(...options.map(([key, label]) => new Option(label, key)));
+  }
+  if (document.activeElement !== select) select.value = value;
+}
+
 function renderTracks(media) {
-  const select = $("np-subtitles");
   const tracks = (media && media.tracks) || [];
-  select.hidden = tracks.length === 0;
-  const wanted = ["", ...tracks.map((t) => String(t.id))].join();
-  if (select.dataset.tracks !== wanted) {
-    select.dataset.tracks = wanted;
-    select.replaceChildren(new Option("Subtitles off", ""));
-    for (const track of tracks) select.append(new Option(track.name || `Track ${track.id}`, String(track.id)));
-  }
-  if (document.activeElement !== select) {
-    const active = media && media.active_tracks && media.active_tracks[0];
-    select.value = active ? String(active) : "";
-  }
+  $("np-subtitles").hidden = tracks.length === 0;
+  const active = media && media.active_tracks && media.active_tracks[0];
+  const options = tracks.map((t) => [String(t.id), t.name || `Track ${t.id}`]);
+  fillSelect($("np-subtitles"), [["", "Subtitles off"], ...options], active ? String(active) : "");
+}
+
+// The sound tracks of the file this app cast (none known for another sender's media).
+function renderSound(status) {
+  const tracks = (status && status.audio_tracks) || [];
+  $("np-audio").hidden = tracks.length < 2;
+  const chosen = tracks.find((t) => t.chosen);
+  fillSelect($("np-audio"), tracks.map((t) => [String(t.index), t.label]), chosen ? String(chosen.index) : "");
 }
 
 async function poll() {
@@ -258,8 +271,10 @@ async function control(action, body = {}) {
   try {
     state.status = await call("POST", playerUrl(action), { device: state.device.id, ...body });
     render();
+    return true;
   } catch (error) {
     say(error.message, "error");
+    return false;
   }
 }
 
@@ -282,6 +297,12 @@ function setUpBar() {
   $("np-subtitles").addEventListener("change", (event) => {
     const value = event.target.value;
     control("subtitles", { track: value ? Number(value) : null });
+  });
+  // The file is cast again with the other track: seconds, with a conversion to start.
+  $("np-audio").addEventListener("change", async (event) => {
+    const label = event.target.selectedOptions[0].textContent;
+    say(`Switching the sound to ${label}…`, "busy");
+    if (await control("audio", { track: Number(event.target.value) })) say(`Sound: ${label}.`);
   });
   $("np-mute").addEventListener("click", () => {
     const muted = $("np-mute").getAttribute("aria-pressed") === "true";

@@ -89,6 +89,7 @@
     if (error.code === codes.TIMEOUT) return "The server took too long to answer.";
     if (error.code === codes.VIDEO_ERROR) {
       const plan = player.plan;
+      if (plan && plan.verdict.verdict === "will_not_play") return `This file will not play here: ${plan.verdict.reason}.`;
       if (plan && plan.delivery === "direct") return "This browser could not play the file as it is.";
       return "This browser could not decode the converted stream.";
     }
@@ -103,7 +104,8 @@
   }
 
   async function fillSubtitles(plan) {
-    const wanted = subtitleSelect.value;
+    // Kept by its label across a reload for another sound track (the ids are new).
+    const wanted = subtitleSelect.value ? subtitleSelect.selectedOptions[0].text : null;
     subtitleSelect.replaceChildren(new Option("Off", ""));
     for (const track of plan.subtitles) {
       const added = await player.shaka.addTextTrackAsync(
@@ -185,9 +187,10 @@
       return;
     }
     media.addEventListener("play", () => (player.started = true));
-    // ?t=90 (seconds) starts there: a link can resume a film.
+    // ?t=90 (seconds) starts there, and ?play=1 plays at once: a link can resume a film.
     const start = Number(params.get("t"));
     await load(Number.isFinite(start) ? start : 0);
+    if (params.get("play") === "1") media.play().catch(() => say("Press play to start.", "info"));
   }
 
   document.addEventListener("DOMContentLoaded", start);

@@ -1,10 +1,13 @@
 """The JSON cast API: devices, the session's device, cast, status and player controls."""
 
+from dataclasses import replace
+
 from pyramid.view import view_config, view_defaults
 
 from mediacaster import apispec, presenters
 from mediacaster import session as sessions
-from mediacaster.errors import Conflict, NotFound
+from mediacaster.bytenames import shown
+from mediacaster.errors import Conflict, NotFound, Unprocessable
 from mediacaster.playback import Target, WillNotPlay
 from mediacaster.urls import device_urls
 from mediacaster.views.inputs import parse_body, parse_query
@@ -44,23 +47,64 @@ class SessionDevice:
         return {"device": presenters.device_json(device)}
 
 
+def device_plan(request, device, entry, direct=False, audio=None):
+    """The plan for ``entry`` on ``device``, playing sound track ``audio`` if given."""
+    services = request.registry.services
+    urls = device_urls(request, services.cast.local_address(device.id))
+    plan = services.playback.plan(entry, Target.device(device), urls, direct=direct, audio_index=audio)
+    if audio is not None and plan.audio_index != audio:
+        # Only a converted stream carries another track than the file's default.
+        why = "direct: true sends the file as it is" if direct else "it cannot be converted here"
+        raise Unprocessable(f"{shown(entry.name)} plays only its default sound track on {device.name}: {why}")
+    return plan
+
+
+def cast_plan(request, device, plan, start, **how):
+    """Cast ``plan`` from ``start`` seconds; ``how``: fields of the CastMedia (autoplay, subtitle)."""
+    services = request.registry.services
+    if plan.stream is not None:
+        # The device asks for the playlist, then the segment at the start: make it meanwhile.
+        services.conversion.prepare(plan.stream, start, reader=device.host)
+    return services.cast.cast(device.id, replace(plan.cast_media(start), **how), source=plan)
+
+
+def change_sound(request, device, track):
+    """Play sound track ``track`` of what this app cast to ``device``.
+
+    A receiver cannot switch the sound of a stream with one rendition: the
+    file is cast again with that track, where it was, playing or paused as it
+    was, with the same subtitles.
+    """
+    services = request.registry.services
+    status, was = services.cast.now_playing(device.id)
+    if was.audio_index == track:
+        return status
+    # Looked up again: the file may have changed or gone since.
+    entry = services.library.lookup(f"{was.entry.root}/{was.entry.path}")
+    plan = device_plan(request, device, entry, audio=track)
+    media = status.media
+    subtitle = next((t.id for t in plan.tracks if t.id in media.active_tracks), None)
+    paused = media.player_state == "PAUSED"
+    return cast_plan(request, device, plan, media.current_time or 0.0, autoplay=not paused, subtitle=subtitle)
+
+
+def status_reply(request, status):
+    """The status's JSON, with the sound tracks of the file this app cast there."""
+    return presenters.status_json(status, request.registry.services.cast.source(status))
+
+
 @view_config(route_name="api.cast", request_method="POST", renderer="json")
 def cast(request):
     body = parse_body(request, apispec.CastRequest)
-    services = request.registry.services
-    entry = services.library.lookup(body.path)
+    entry = request.registry.services.library.lookup(body.path)
     if entry.is_dir:
         raise NotFound(f"{body.path} is a folder, not a file")
     device = target_device(request, body.device)
-    urls = device_urls(request, services.cast.local_address(device.id))
-    plan = services.playback.plan(entry, Target.device(device), urls, direct=body.direct)
+    plan = device_plan(request, device, entry, direct=body.direct, audio=body.audio)
     if plan.will_not_play and not (body.force or body.direct):  # direct: the user insists
         reason = plan.verdict.reason
         raise WillNotPlay(f"{entry.name} will not play on {device.name}: {reason}; send force: true to try")
-    if plan.stream is not None:
-        # The device asks for the playlist, then the segment at the start: make it meanwhile.
-        services.conversion.prepare(plan.stream, body.start, reader=device.host)
-    status = services.cast.cast(device.id, plan.cast_media(body.start))
+    status = cast_plan(request, device, plan, body.start)
     if sessions.has_session(request):
         sessions.remember_cast(request.session, entry, device)
     return presenters.cast_json(device, plan, status)
@@ -69,7 +113,7 @@ def cast(request):
 @view_config(route_name="api.status", request_method="GET", renderer="json")
 def status(request):
     device = target_device(request, parse_query(request, apispec.StatusQuery).device)
-    return presenters.status_json(request.registry.services.cast.status(device.id))
+    return status_reply(request, request.registry.services.cast.status(device.id))
 
 
 @view_config(route_name="api.player", request_method="POST", renderer="json")
@@ -88,6 +132,8 @@ def player(request):
         result = cast.set_subtitles(device.id, body.track)
     elif action == "mute":
         result = cast.set_muted(device.id, body.muted)
+    elif action == "audio":
+        result = change_sound(request, device, body.track)
     else:
         result = {"play": cast.play, "pause": cast.pause, "stop": cast.stop_media}[action](device.id)
-    return presenters.status_json(result)
+    return status_reply(request, result)

@@ -57,12 +57,11 @@ def manifest(request):
 
 @view_config(route_name="media.segment", request_method=("GET", "HEAD"))
 def segment(request):
-    entry = signed_entry(request)
+    entry, name = signed_entry(request, suffix=True)
     services = request.registry.services
     stream = services.playback.converted(entry, request.matchdict["variant"])
     if request.matchdict["version"] != stream.version:
         raise Gone(f"{shown(entry.name)} changed since its playlist was made: load it again")
-    name = request.matchdict["segment"]
     match = SEGMENT_NAME.match(name)
     if name != "init.mp4" and match is None:
         raise NoSuchSegment(f"{name!r} is not a segment's name")

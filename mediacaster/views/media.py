@@ -82,14 +82,20 @@ def cached_response(request, path, entry, name, what):
         raise
 
 
-def signed_entry(request):
-    """The file a signed media-family URL names."""
+def signed_entry(request, suffix=False):
+    """The file a signed media-family URL names; with ``suffix``, ``(entry, name)`` of a
+    URL whose path ends with a name of the app's (a segment's, after the file's path)."""
     root, segments = entry_path(request)
+    name = None
+    if suffix:
+        if not segments:
+            raise NotFound("no such file or folder")
+        segments, name = segments[:-1], segments[-1]
     check_signature(request, root, segments)
     entry = request.registry.services.library.entry(root, segments)
     if entry.is_dir:
         raise NotFound("a folder is not a media file")
-    return entry
+    return (entry, name) if suffix else entry
 
 
 @view_config(route_name="media.stream", request_method="OPTIONS")

@@ -58,6 +58,8 @@ EXPECTED_ON_GEN1 = {
 }
 
 
+# The note of every file's sound, and of the second track of "two languages.mkv".
+SOUND_HZ, SECOND_TRACK_HZ = 440, 1000
 # What Debian's Chromium answers to the page's checks (mediacaster.playback.browsers):
 # H.264 to level 5.2 and High 10, VP8/VP9/AV1 with 10-bit, no HEVC; no AC-3, E-AC-3
 # or DTS; MP4, WebM, Matroska, Ogg, WAV, but neither QuickTime nor MPEG-TS files.
@@ -131,7 +133,7 @@ def _commands(seconds):
     def picture(size="320x180", rate=25):
         return ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
 
-    sound = ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
+    sound = ["-f", "lavfi", "-i", f"sine=frequency={SOUND_HZ}:sample_rate=48000:duration={seconds}"]
     film = [*picture(), *sound]
     return {
         "ac3 5.1.mkv": [*film, *X264_HIGH, "-level:v", "4.1", "-c:a", "ac3", "-ac", "6"],
@@ -186,14 +188,19 @@ def _commands(seconds):
         "alac.m4a": [*sound, "-c:a", "alac", "-ac", "2"],
         "wma.wma": [*sound, "-c:a", "wmav2", "-ac", "2"],
         "flac.flac": [*sound, "-c:a", "flac", "-ac", "2"],
+        # The second track sounds another note, so a player can tell which it plays.
         "two languages.mkv": [
             *film,
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={SECOND_TRACK_HZ}:sample_rate=48000:duration={seconds}",
             "-map",
             "0:v",
             "-map",
             "1:a",
             "-map",
-            "1:a",
+            "2:a",
             *X264_HIGH,
             "-level:v",
             "4.1",

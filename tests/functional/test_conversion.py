@@ -59,7 +59,7 @@ def playlist_url(base, token, root, path):
 
 def segment_url(base, token, version, name, root, path, query=None):
     query = signature(root, path) if query is None else query
-    return f"{base}/segment/{token}/{version}/{name}/{root}/{quote(path)}?{query}"
+    return f"{base}/segment/{token}/{version}/{root}/{quote(path)}/{name}?{query}"
 
 
 def get(url, timeout=TIMEOUT):
@@ -413,7 +413,7 @@ def test_the_playlist_is_a_complete_vod_playlist_of_signed_absolute_urls(served,
         parts = urlsplit(uri)
         assert (parts.scheme, parts.netloc) == (base.scheme, base.netloc), uri
         segment = "init.mp4" if index == 0 else f"{index - 1}.m4s"
-        assert parts.path == f"/segment/{token}/{version}/{segment}/typical/{quote(name)}"
+        assert parts.path == f"/segment/{token}/{version}/typical/{quote(name)}/{segment}"
         query = parse_qs(parts.query)
         SIGNER.verify("typical", name, query["exp"][0], query["sig"][0])  # raises if not
 
@@ -706,14 +706,14 @@ def test_a_seek_past_the_real_end_of_a_file_cut_short_is_refused(served):
 
 def test_a_segment_past_the_end_is_not_found(served):
     converted = open_converted(served.services, served.url, "typical", "alac.m4a")
-    uri = converted.uris[0].replace("/0.m4s/", "/10000.m4s/")
+    uri = converted.uris[0].replace("/0.m4s?", "/10000.m4s?")
     assert_error(get(uri), 404, "no_such_segment", "there is no segment 10000")
 
 
 @pytest.mark.parametrize("segment", ["x.m4s", "1.ts", "-1.m4s", "12345678.m4s", "1.m4s.tmp", "init.m4s"])
 def test_a_malformed_segment_name_is_not_found(served, segment):
     converted = open_converted(served.services, served.url, "typical", "alac.m4a")
-    uri = converted.uris[0].replace("/0.m4s/", f"/{quote(segment)}/")
+    uri = converted.uris[0].replace("/0.m4s?", f"/{quote(segment)}?")
     assert_error(get(uri), 404, "no_such_segment", "is not a segment's name")
 
 

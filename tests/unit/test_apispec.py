@@ -110,7 +110,26 @@ def test_each_player_action_has_its_path_and_its_body(action, model):
     body = SPEC["paths"][f"/api/player/{action}"]["post"]["requestBody"]
     assert body["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model.__name__}"}
     assert body["required"] is bool(model.model_json_schema().get("required"))
-    assert list(PLAYER_ACTIONS) == ["play", "pause", "stop", "seek", "volume", "mute", "subtitles"]
+    assert list(PLAYER_ACTIONS) == ["play", "pause", "stop", "seek", "volume", "mute", "subtitles", "audio"]
+
+
+def test_choosing_the_sound_documents_the_errors_of_casting_again():
+    """It casts the file again: what a cast can answer, and what plays not being this app's."""
+    operation = SPEC["paths"]["/api/player/audio"]["post"]
+    assert {"404", "409", "422", "502", "503", "507"} <= set(operation["responses"])
+    assert "sound track" in operation["responses"]["404"]["description"]
+    assert "not cast by this app" in operation["responses"]["409"]["description"]
+    track = SPEC["components"]["schemas"]["AudioChoice"]["properties"]["track"]
+    assert (track["type"], track["minimum"]) == ("integer", 0)
+    assert SPEC["components"]["schemas"]["Status"]["properties"]["audio_tracks"]["items"] == {
+        "$ref": "#/components/schemas/AudioTrack"
+    }
+    # The other actions' errors are the controls' alone.
+    assert set(SPEC["paths"]["/api/player/seek"]["post"]["responses"]) == {
+        *map(str, apispec.CONTROL_ERRORS),
+        "200",
+        "default",
+    }
 
 
 def test_bodies_with_required_fields_are_required():

@@ -15,7 +15,7 @@ from mediacaster.services.probe import parse
 H264_HIGH = {"codec": "h264", "profile": "High", "level": 4.1, "width": 1920, "height": 1080, "bit_depth": 8}
 AAC_LC = {"index": 1, "codec": "aac", "profile": "LC", "channels": 2}
 # A URL with what the template must keep: an entity, a literal dollar and a quoted space.
-URL = "http://h/segment/copy.aac.1/ab12/{}/root/dir/a%20b$1.mkv?exp=1&sig=x"
+URL = "http://h/segment/copy.aac.1/ab12/root/dir/a%20b$1.mkv/{}?exp=1&sig=x"
 INIT_URL = URL.format("init.mp4")
 
 
@@ -133,7 +133,9 @@ TIMELINES = {
 @pytest.mark.parametrize("name", TIMELINES)
 def test_the_mpd_lists_exactly_the_timeline_cuts(name):
     timeline, variant = TIMELINES[name]
-    probe = probe_of(H264_HIGH, [AAC_LC], start_time=timeline.starts[0], duration=timeline.end)
+    probe = probe_of(
+        H264_HIGH, [AAC_LC], start_time=timeline.starts[0], duration=timeline.end - timeline.starts[0]
+    )
     text = mpd(timeline, stream_of(probe, variant), probe, INIT_URL, segment_url)
     assert ET.fromstring(text.encode()).tag == "{urn:mpeg:dash:schema:mpd:2011}MPD"
 
@@ -291,3 +293,14 @@ def test_the_master_playlist_is_hls_7_with_independent_segments():
         '#EXT-X-STREAM-INF:BANDWIDTH=4000000,CODECS="avc1.640029,mp4a.40.2",RESOLUTION=1920x1080',
         "http://h/p.m3u8",
     ]
+
+
+def test_the_presentation_starts_where_the_file_does_when_its_picture_starts_later():
+    # A picture 5 ms into the file: its first keyframe must not fall before the presentation.
+    timeline = timelines.fixed(0.005, 30.0, fps=24)
+    probe = probe_of(H264_HIGH, [AAC_LC], start_time=0.0, duration=30.0)
+    document = MPEGDASHParser.parse(mpd(timeline, stream_of(probe, COPY_AAC), probe, INIT_URL, segment_url))
+    [template] = document.periods[0].adaptation_sets[0].representations[0].segment_templates
+    assert template.presentation_time_offset == 0
+    assert cuts_of(template)[0] == 5
+    assert seconds_of(document.media_presentation_duration) == pytest.approx(30.0)

@@ -403,6 +403,7 @@ def test_a_status_with_media_lists_its_tracks_without_their_urls():
             ],
             "active_tracks": [1],
         },
+        "audio_tracks": [],  # not cast by this app: its tracks are not known
     }
     assert json.loads(json.dumps(data)) == data
     apispec.Status.model_validate(data)
@@ -416,6 +417,17 @@ def test_a_status_without_media_has_null_media():
 
 
 def test_a_cast_answers_the_device_the_media_url_the_delivery_the_status_and_the_verdict():
+    sounds = [
+        {"index": 1, "codec": "ac3", "channels": 6, "language": "eng", "title": None, "default": True},
+        {
+            "index": 2,
+            "codec": "aac",
+            "channels": 2,
+            "language": "fra",
+            "title": "Commentaire",
+            "default": False,
+        },
+    ]
     plan = Plan(
         entry=FILM,
         target=Target.device(TV),
@@ -428,16 +440,22 @@ def test_a_cast_answers_the_device_the_media_url_the_delivery_the_status_and_the
         title="Le café",
         artist=None,
         album=None,
-        probe=PROBE,
+        probe={**PROBE, "audio": sounds},
         probe_state="done",
+        audio_index=2,
     )
     status = PlayerStatus(RECEIVER, MEDIA)
     data = presenters.cast_json(TV, plan, status)
+    # The status carries the sound tracks of the file cast, the one playing chosen.
+    assert [(t["index"], t["label"], t["chosen"]) for t in data["status"]["audio_tracks"]] == [
+        (1, "ENG (AC-3 5.1)", False),
+        (2, "Commentaire (AAC stereo)", True),
+    ]
     assert data == {
         "device": presenters.device_json(TV),
         "media_url": plan.url,
         "delivery": "direct",
-        "status": presenters.status_json(status),
+        "status": presenters.status_json(status, plan),
         "verdict": {"verdict": PLAYS, "label": "Plays", "reason": "H.264 and AAC", "delivery": "direct"},
     }
     apispec.CastResult.model_validate(data)

@@ -17,6 +17,7 @@ from mediacaster.services.cast.errors import (
     DeviceTimeout,
     DeviceUnreachable,
     LoadFailed,
+    NotCastHere,
     NothingPlaying,
     OutOfRange,
     UnknownDevice,
@@ -42,6 +43,7 @@ __all__ = [
     "DeviceUnreachable",
     "LoadFailed",
     "MediaStatus",
+    "NotCastHere",
     "NothingPlaying",
     "OutOfRange",
     "PlayerStatus",
@@ -62,6 +64,9 @@ class CastService:
         self.connections = Connections(self.discovery, connect_timeout)
         self.load_timeout = load_timeout
         self.command_timeout = command_timeout
+        # Device id -> (URL loaded, what it was cast from). In memory: after a
+        # restart the app no longer knows what it cast, and says so.
+        self._sources = {}
 
     # -- lifecycle -------------------------------------------------------
 
@@ -91,15 +96,39 @@ class CastService:
 
     # -- casting and control ----------------------------------------------
 
-    def cast(self, id_or_name, media):
-        """Load ``media`` on the device; return its status once the device confirmed it."""
+    def cast(self, id_or_name, media, source=None):
+        """Load ``media`` on the device; return its status once the device confirmed it.
+
+        ``source``: what the caller made ``media`` from, handed back by
+        :meth:`source` and :meth:`now_playing` while the device plays it.
+        """
         device = self.find(id_or_name)
         if media.kind not in MEDIA_KINDS:
             raise UnsupportedMedia(f"{media.title} is not video, audio or an image and cannot be cast")
         cast = self.connections.get(device)
         with self.connections.lock(device):
             load(cast, device, media, self.load_timeout, self.connections.timeout)
+            self._sources[device.id] = (media.url, source)
+        if media.subtitle is not None:
+            # pychromecast's LOAD cannot name the tracks shown: the track is turned on after it.
+            return self.set_subtitles(device.id, media.subtitle)
         return read_status(device, cast)
+
+    def source(self, status):
+        """What the media of ``status`` was cast from (``source`` of :meth:`cast`), or
+        None: another sender's media (its URL is not the one loaded here), or
+        nothing cast by this app since it started."""
+        url, source = self._sources.get(status.device.id, (None, None))
+        return source if status.media is not None and status.media.content_id == url else None
+
+    def now_playing(self, id_or_name):
+        """``(status, source)`` of the media playing on the device, which this app cast."""
+        device, cast = self._connected(id_or_name)
+        status = read_status(device, cast)
+        source = self.source(status)
+        if source is None:
+            raise NotCastHere(f"nothing cast by this app is playing on {device.name}")
+        return status, source
 
     def status(self, id_or_name):
         device = self.find(id_or_name)

@@ -36,6 +36,12 @@ class NothingPlaying(CastError, Conflict):
     status, code = 409, "nothing_playing"
 
 
+class NotCastHere(CastError, Conflict):
+    """The device plays media this app did not cast, or cast before it restarted."""
+
+    status, code = 409, "conflict"
+
+
 class UnknownTrack(CastError, Unprocessable):
     status, code = 422, "unprocessable_entity"
 

@@ -45,6 +45,7 @@ def load(cast, device, media, timeout, reconnect_timeout):
                 media.url,
                 media.content_type,
                 current_time=media.start or None,
+                autoplay=media.autoplay,
                 stream_type=STREAM_TYPE_BUFFERED,
                 metadata=metadata(media),
                 media_info=media_info(media),

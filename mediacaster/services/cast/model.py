@@ -42,6 +42,8 @@ class CastMedia:
     tracks: tuple = ()  # of Track
     duration: float | None = None
     segments: str | None = None  # "fmp4" for an HLS stream of fMP4 segments
+    autoplay: bool = True  # False: loaded paused
+    subtitle: int | None = None  # the id of the text track shown from the start
 
 
 @dataclass(frozen=True)

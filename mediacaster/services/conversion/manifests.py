@@ -5,7 +5,11 @@ the codecs from the first segment; given them up front, in an HLS
 multivariant playlist or a DASH MPD, it sets up MediaSource at once. The MPD
 lists the same cuts as the HLS playlist (:class:`~.timeline.Timeline`), and
 since segments keep the source's clock (``-copyts``), a
-``presentationTimeOffset`` makes the presentation start at zero anyway.
+``presentationTimeOffset`` of the file's start makes the presentation start at
+zero where the file's clock does: subtitles are timed on it, and the first
+frame is never before it (a first cut after it, where a picture starts a few
+milliseconds into a file, would put the first keyframe before the player's
+append window, and the first segment would be dropped).
 """
 
 import itertools
@@ -106,13 +110,14 @@ def mpd(timeline, stream, probe, init_url, segment_url):
     own cuts (``segment_url(i)`` is the absolute URL of segment ``i``)."""
     # Whole milliseconds of the source's clock: each S ends exactly where the next starts.
     cuts = [round(start * 1000) for start in (*timeline.starts, timeline.end)]
+    origin = min(cuts[0], round(stream.start * 1000))
     video = bool(stream.variant.video)
     root = ET.Element(
         "MPD",
         xmlns=NAMESPACE,
         type="static",
         profiles="urn:mpeg:dash:profile:isoff-live:2011",
-        mediaPresentationDuration=f"PT{(cuts[-1] - cuts[0]) / 1000:.3f}S",
+        mediaPresentationDuration=f"PT{(cuts[-1] - origin) / 1000:.3f}S",
         minBufferTime="PT2S",
     )
     period = ET.SubElement(root, "Period", id="0", start="PT0S")
@@ -136,7 +141,7 @@ def mpd(timeline, stream, probe, init_url, segment_url):
         representation,
         "SegmentTemplate",
         timescale="1000",
-        presentationTimeOffset=str(cuts[0]),
+        presentationTimeOffset=str(origin),
         startNumber="0",
         initialization=_template(init_url),
         media=f"{_template(before)}$Number${_template(after)}",
