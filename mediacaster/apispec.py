@@ -168,6 +168,9 @@ class PlaybackQuery(Query):
         None, ge=0, description="the sound track (its stream index); default: the file's"
     )
     direct: bool = Field(False, description="the file as it is, even where the browser needs it converted")
+    burn: int | None = Field(
+        None, ge=0, description="subtitles made of pictures (a stream index) to draw into the video"
+    )
 
 
 class StatusQuery(Query):
@@ -268,6 +271,13 @@ class AudioTrack(Reply):
     chosen: bool = Field(description="the track this plan plays")
 
 
+class ImageSubtitles(Reply):
+    index: int = Field(description="the stream index, as burn takes it")
+    label: str
+    language: str | None
+    chosen: bool = Field(description="drawn into the picture of this plan")
+
+
 class Manifests(Reply):
     dash: str = Field(description="DASH MPD (static, SegmentTimeline), signed")
     hls: str = Field(description="HLS multivariant playlist, signed")
@@ -286,6 +296,7 @@ class BrowserPlan(Reply):
     duration: float | None
     audio: list[AudioTrack]
     subtitles: list[SubtitleTrack]
+    image_subtitles: list[ImageSubtitles] = Field(description="DVD, Blu-ray or DVB subtitles: burn takes one")
     picture_url: str | None
 
 

@@ -203,6 +203,35 @@ def audio_tracks_json(probe, chosen):
     return tracks
 
 
+# Subtitles made of pictures, by the name of the discs they come from.
+IMAGE_SUBTITLE_NAMES = {
+    "dvd_subtitle": "DVD",
+    "hdmv_pgs_subtitle": "Blu-ray",
+    "dvb_subtitle": "DVB",
+    "xsub": "DivX",
+}
+
+
+def image_subtitles_json(probe, chosen):
+    """Subtitles made of pictures, which a conversion can draw into the video."""
+    tracks = []
+    for number, track in enumerate((probe or {}).get("subtitles") or [], 1):
+        kind = IMAGE_SUBTITLE_NAMES.get(track.get("codec"))
+        if kind is None:
+            continue
+        language = track.get("language") if track.get("language") not in (None, "und") else None
+        name = track.get("title") or (language.upper() if language else f"Track {number}")
+        tracks.append(
+            {
+                "index": track.get("index"),
+                "label": f"{name} ({kind}, drawn into the picture)",
+                "language": language,
+                "chosen": track.get("index") == chosen,
+            }
+        )
+    return tracks
+
+
 def browser_plan_json(plan, urls):
     """What the page's player needs: what to load, why, and the tracks to offer."""
     entry = plan.entry
@@ -226,6 +255,7 @@ def browser_plan_json(plan, urls):
         "duration": (plan.probe or {}).get("duration"),
         "audio": audio_tracks_json(plan.probe, plan.audio_index),
         "subtitles": tracks_json(plan.tracks),
+        "image_subtitles": image_subtitles_json(plan.probe, plan.burn_index),
         "picture_url": plan.picture_url,
     }
 

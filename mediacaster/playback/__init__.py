@@ -32,6 +32,7 @@ from mediacaster.playback.verdicts import (
 from mediacaster.services.cast.model import CastMedia, Track
 from mediacaster.services.conversion import Variant
 from mediacaster.services.conversion.jobs import ConversionUnavailable
+from mediacaster.services.conversion.streams import image_subtitles
 from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.services.subtitles import find_tracks
 
@@ -102,6 +103,11 @@ class Plan:
     audio_index: int | None = None  # the sound track played (its stream index)
 
     @property
+    def burn_index(self):
+        """The image subtitles drawn into the picture, if any."""
+        return self.stream.variant.burn_index if self.stream is not None else None
+
+    @property
     def converted(self):
         return self.delivery != DIRECT
 
@@ -143,12 +149,13 @@ class Playback:
         self.pictures = pictures
         self.conversion = conversion
 
-    def plan(self, entry, target, urls, wait=True, direct=False, audio_index=None):
+    def plan(self, entry, target, urls, wait=True, direct=False, audio_index=None, burn_index=None):
         """The plan for playing ``entry`` on ``target``.
 
         ``wait``: read the file now if it has not been read (one file: fine to
         wait for), else leave it to the background. ``direct``: send the file as it
         is even if the target needs it converted. ``audio_index``: the sound track.
+        ``burn_index``: image subtitles to draw into the picture (a conversion).
         """
         if wait:
             probe = self.read(entry)
@@ -163,7 +170,12 @@ class Playback:
         tracks = (probe or {}).get("audio") or []
         if audio_index is not None and audio_index not in {t.get("index") for t in tracks}:
             raise NotFound(f"{shown(entry.name)} has no sound track {audio_index}")
-        decision = None if direct else self.decision(entry, probe, target, audio_index)
+        if burn_index is not None and burn_index not in image_subtitles(probe):
+            raise NotFound(f"{shown(entry.name)} has no subtitles made of pictures at {burn_index}")
+        decision = None if direct else self.decision(entry, probe, target, audio_index, burn_index)
+        if burn_index is not None and (decision is None or decision.burn_index != burn_index):
+            why = "it is sent as it is" if direct else "converting it needs ffmpeg"
+            raise Unprocessable(f"{shown(entry.name)} cannot have subtitles drawn in: {why}")
         verdict = self.verdict(entry, probe, target, decision, converting=not direct)
         tags = (probe or {}).get("tags") or {}
         stream = None
@@ -198,7 +210,7 @@ class Playback:
             ),
         )
 
-    def decision(self, entry, probe, target, audio_index=None):
+    def decision(self, entry, probe, target, audio_index=None, burn_index=None):
         """How ``entry`` is delivered to ``target`` (``playback.decisions.Decision``),
         or None: as it is, or not at all (nothing here can convert it for the target)."""
         if not (self.conversion is not None and self.conversion.available):
@@ -208,10 +220,10 @@ class Playback:
             return None
         if not (probe or {}).get("duration"):
             return None  # segments need the length: the file as it is, or not at all
-        return self.needs(entry, probe, profile, audio_index)
+        return self.needs(entry, probe, profile, audio_index, burn_index)
 
     @staticmethod
-    def needs(entry, probe, profile, audio_index=None):
+    def needs(entry, probe, profile, audio_index=None, burn_index=None):
         """What ``profile`` needs done to ``entry``, whether or not it can be done here."""
         if entry.kind not in ("video", "audio") or not (probe or {}).get("ok"):
             return None
@@ -219,7 +231,7 @@ class Playback:
             return None
         if probe.get("video") and not profile.display:
             return None  # a speaker shows no picture: the verdict says so
-        return decide(probe, profile, audio_index)
+        return decide(probe, profile, audio_index, burn_index)
 
     def verdict(self, entry, probe, target, decision=None, converting=True):
         """Whether ``entry`` plays on ``target``; ``converting`` False: as it is."""

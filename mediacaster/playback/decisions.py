@@ -35,6 +35,7 @@ INTERLACED = "interlaced_video_not_supported"
 AUDIO_CODEC = "audio_codec_not_supported"
 AUDIO_CHANNELS = "audio_channels_not_supported"
 AUDIO_TRACK = "audio_track_not_default"
+BURN_IN = "subtitles_burned_in"
 REASONS = (
     CONTAINER,
     VIDEO_CODEC,
@@ -46,6 +47,7 @@ REASONS = (
     AUDIO_CODEC,
     AUDIO_CHANNELS,
     AUDIO_TRACK,
+    BURN_IN,
 )
 
 # H.264 profiles past High: 10-bit, 4:2:2 and 4:4:4 play on no Cast device.
@@ -84,6 +86,7 @@ class Decision:
     audio_index: int | None  # the stream index of the sound played
     reasons: tuple  # of the flags above, in their order
     why: str  # the reasons in words, "" when played directly
+    burn_index: int | None = None  # image subtitles drawn into the converted picture
 
     @property
     def converts(self):
@@ -98,10 +101,11 @@ def container_name(container):
     return CONTAINER_NAMES.get(container, str(container).upper())
 
 
-def decide(probe, profile, audio_index=None):
+def decide(probe, profile, audio_index=None, burn_index=None):
     """The :class:`Decision` for a readable ``probe`` on a device of ``profile``
     (see ``verdicts.Profile``); ``audio_index`` picks a sound stream (default: the
-    file's default one, the one a player takes from the file as it is)."""
+    file's default one, the one a player takes from the file as it is);
+    ``burn_index``, image subtitles to draw into the picture (which converts it)."""
     # A device without a screen is sent the sound alone.
     video = probe.get("video") if profile.display else None
     streams = probe.get("audio") or []
@@ -119,6 +123,9 @@ def decide(probe, profile, audio_index=None):
     video_action = None
     if video:
         video_reasons, video_words = _video_problems(video, profile)
+        if burn_index is not None:
+            video_reasons.append(BURN_IN)
+            video_words.append("the chosen subtitles are pictures, drawn into the video")
         reasons += video_reasons
         words += video_words
         video_action = "convert" if video_reasons else "copy"
@@ -161,6 +168,7 @@ def decide(probe, profile, audio_index=None):
         reasons=tuple(sorted(set(reasons), key=REASONS.index)),
         # The container is named only when it is the whole story: converting a stream changes it anyway.
         why="; ".join(words or container_words),
+        burn_index=burn_index if video_action == "convert" and burn_index is not None else None,
     )
 
 

@@ -24,7 +24,9 @@
   // A segment after a seek is made while the request waits: allow for it, and
   // for a busy server (503 with Retry-After), before calling it a failure.
   const RETRY = { maxAttempts: 6, baseDelay: 1000, backoffFactor: 2, fuzzFactor: 0.5, timeout: 120000 };
-  const player = { shaka: null, plan: null, loading: 0, started: false };
+  // audio: the sound track chosen (null: the file's default); burn: image subtitles drawn in.
+  const player = { shaka: null, plan: null, loading: 0, started: false, audio: null, burn: null };
+  const BURN = "burn:";  // the subtitle menu's values for subtitles made of pictures
 
   function say(text, kind) {
     stateLine.textContent = text;
@@ -43,10 +45,11 @@
     });
   }
 
-  async function fetchPlan(audio) {
+  async function fetchPlan() {
     const url = new URL(box.dataset.playback, location.href);
     url.searchParams.set("can", capabilities().join(","));
-    if (audio != null) url.searchParams.set("audio", audio);
+    if (player.audio != null) url.searchParams.set("audio", player.audio);
+    if (player.burn != null) url.searchParams.set("burn", player.burn);
     const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
     let data;
     try {
@@ -114,12 +117,22 @@
       subtitleSelect.append(new Option(track.label, String(added.id), false, false));
       if (track.label === wanted) subtitleSelect.value = String(added.id);
     }
-    document.getElementById("subtitle-choice").hidden = plan.subtitles.length === 0;
+    // Subtitles made of pictures are drawn into the video by a conversion of its own.
+    for (const track of plan.image_subtitles) {
+      subtitleSelect.append(new Option(track.label, BURN + track.index, false, track.chosen));
+    }
+    document.getElementById("subtitle-choice").hidden = subtitleSelect.options.length === 1;
     chooseSubtitles();
   }
 
   function chooseSubtitles() {
     const id = subtitleSelect.value;
+    const burn = id.startsWith(BURN) ? Number(id.slice(BURN.length)) : null;
+    if (burn !== player.burn) {
+      player.burn = burn;
+      load(media.currentTime);
+      return;
+    }
     const track = player.shaka.getTextTracks().find((t) => String(t.id) === id);
     player.shaka.selectTextTrack(track || null);  // null: none shown
   }
@@ -136,7 +149,10 @@
     media.addEventListener("playing", () => {
       if (player.plan) say(verdictLine(player.plan), "info");
     });
-    audioSelect.addEventListener("change", () => load(media.currentTime, Number(audioSelect.value)));
+    audioSelect.addEventListener("change", () => {
+      player.audio = Number(audioSelect.value);
+      load(media.currentTime);
+    });
     subtitleSelect.addEventListener("change", chooseSubtitles);
   }
 
@@ -146,14 +162,14 @@
     return plan.verdict.verdict === "plays" ? `Plays as it is: ${reason}.` : `${plan.verdict.label}: ${reason}.`;
   }
 
-  // Load the file at ``position`` seconds with the sound track ``audio`` (null: the file's default).
-  async function load(position, audio = null) {
+  // Load the file at ``position`` seconds, with the tracks chosen.
+  async function load(position) {
     const attempt = ++player.loading;
     const wasPlaying = player.started && !media.paused;
     say("Asking how this file plays here…", "busy");
     let plan;
     try {
-      plan = await fetchPlan(audio);
+      plan = await fetchPlan();
     } catch (error) {
       say(`This file cannot be played here: ${error.message}`, "error");
       return;

@@ -16,5 +16,7 @@ def playback(request):
     if entry.is_dir:
         raise NotFound(f"{entry.name} is a folder, not a file")
     target = Target.browser(browsers.names(query.can) if query.can else None)
-    plan = services.playback.plan(entry, target, urls, direct=query.direct, audio_index=query.audio)
+    plan = services.playback.plan(
+        entry, target, urls, direct=query.direct, audio_index=query.audio, burn_index=query.burn
+    )
     return presenters.browser_plan_json(plan, urls)

@@ -18,16 +18,24 @@ from mpegdash.parser import MPEGDASHParser
 
 from mediacaster import main
 from mediacaster.playback.decisions import DIRECT
+from tests.common import vobsub
 from tests.common.app import REPO, app_settings
 from tests.common.chromium import chromium
 from tests.common.servers import LiveServer
-from tests.common.typical_library import CHROMIUM_CAN, EXPECTED_IN_CHROMIUM, SECOND_TRACK_HZ, SOUND_HZ
+from tests.common.typical_library import (
+    CHROMIUM_CAN,
+    EXPECTED_IN_CHROMIUM,
+    SECOND_TRACK_HZ,
+    SOUND_HZ,
+    ffmpeg,
+)
 
 ARTIFACTS = REPO / "test-artifacts"
 NAMES = sorted(EXPECTED_IN_CHROMIUM)
 CONVERTED = [name for name in NAMES if EXPECTED_IN_CHROMIUM[name][0] != DIRECT]
 TIMEOUT = 60
 # Cues on the file's clock; the DVB recording's clock starts 11.4 s in, its player's at 0.
+BOX = (40, 120, 240, 40)  # x, y, width, height of the DVD subtitle, in the 320x180 picture
 SUBTITLES = """1
 00:00:12,000 --> 00:00:14,000
 Twelve to fourteen
@@ -46,6 +54,12 @@ def library(typical_library, media_library, tmp_path_factory):
     (folder / "dvb.en.srt").write_text(SUBTITLES)
     (folder / "phone.en.srt").write_text(SUBTITLES)
     shutil.copy(media_library["films"] / "broken.mp4", folder / "broken.mp4")
+    # DVD subtitles (pictures): a white box from 12 to 14 s, in an MKV that plays as it is.
+    vobsub.write(folder / ".dvd", [(2.0, 4.0, BOX), (12.0, 14.0, BOX)])
+    ffmpeg(
+        "-i", typical_library["two languages.mkv"], "-i", folder / ".dvd.idx",
+        "-map", "0:v", "-map", "0:a:1", "-map", "1", "-c", "copy", folder / "dvd subtitles.mkv",
+    )  # fmt: skip
     return folder
 
 
@@ -126,6 +140,10 @@ def plays_from(page, position, seconds=1.0):
 
 def seek(page, position):
     page.evaluate(f"document.getElementById('player').currentTime = {position}")
+
+
+def until_delivery(page, delivery):
+    until(page, f"document.getElementById('player-box').dataset.delivery === '{delivery}'", what=delivery)
 
 
 def box(page, key):
@@ -232,7 +250,7 @@ def test_choosing_another_sound_track_changes_what_plays(page, site):
     loudest(page, SOUND_HZ)
     position = current_time(page)
     page.select_option("#audio-track", "2")
-    until(page, "document.getElementById('player-box').dataset.delivery === 'remux'", what="the other track")
+    until_delivery(page, "remux")
     plays_from(page, position)
     loudest(page, SECOND_TRACK_HZ)
     assert current_time(page) > position  # went on from where it was, not from the start
@@ -269,6 +287,40 @@ def test_a_subtitle_cue_shows_at_its_time_after_a_seek(page, site, name):
     until(page, f"{SHOWN_CUES}.includes('Sixteen to eighteen')", what="the cue of 16-18 s")
     page.select_option("#subtitle-track", label="Off")
     until(page, f"{SHOWN_CUES}.length === 0", what="no cue once turned off")
+
+
+# Whether the picture shown at the middle of the subtitle box is white.
+BOX_IS_WHITE = f"""(() => {{
+  const v = document.getElementById('player');
+  const canvas = document.createElement('canvas');
+  canvas.width = v.videoWidth; canvas.height = v.videoHeight;
+  const context = canvas.getContext('2d');
+  context.drawImage(v, 0, 0);
+  const [r, g, b] = context.getImageData({BOX[0] + BOX[2] // 2}, {BOX[1] + BOX[3] // 2}, 1, 1).data;
+  return Math.min(r, g, b) > 215;
+}})()"""
+
+
+def test_image_subtitles_are_drawn_into_the_picture_when_chosen(page, site):
+    open_file(page, site, "dvd subtitles.mkv")
+    assert box(page, "delivery") == DIRECT  # H.264 and AAC in MKV: as it is, until subtitles are chosen
+    options = page.evaluate("Array.from(document.getElementById('subtitle-track').options).map(o => o.text)")
+    assert options == ["Off", "EN (DVD, drawn into the picture)"]
+    page.evaluate("void document.getElementById('player').play()")
+    plays_from(page, 0)
+    page.select_option("#subtitle-track", label="EN (DVD, drawn into the picture)")
+    until_delivery(page, "convert_all")
+    seek(page, 12.3)
+    plays_from(page, 12.3, 0.3)
+    assert page.evaluate(BOX_IS_WHITE), "no subtitle drawn at 12-14 s"
+    seek(page, 8)
+    plays_from(page, 8, 0.3)
+    assert not page.evaluate(BOX_IS_WHITE), "a subtitle drawn where there is none"
+    said = page.evaluate("document.getElementById('player-state').textContent")
+    assert "the chosen subtitles are pictures, drawn into the video" in said
+    # Turned off: the file as it is again.
+    page.select_option("#subtitle-track", label="Off")
+    until_delivery(page, "direct")
 
 
 # -- manifests over HTTP --------------------------------------------------------------------

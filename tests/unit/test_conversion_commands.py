@@ -142,3 +142,23 @@ def test_a_file_without_an_index_is_sought_early_and_trimmed_at_the_cut():
 def test_every_job_writes_the_same_init_and_source_times_in_its_fragments():
     args = hls_command(Job(video="copy", audio="copy", **FILM), "/c")
     assert option(args, "-hls_segment_options") == "movflags=+frag_discont"
+
+
+@pytest.mark.parametrize("interlaced", [False, True])
+def test_image_subtitles_are_drawn_on_the_picture_before_it_is_scaled(interlaced):
+    job = Job(video="convert", audio="convert", burn_index=3, interlaced=interlaced, **FILM)
+    args = hls_command(job, "/c")
+    assert "-vf" not in args
+    graph = option(args, "-filter_complex")
+    picture = "yadif=mode=send_frame" if interlaced else "null"
+    assert graph.startswith(
+        f"[0:0]{picture}[picture];[picture][0:3]overlay=eof_action=pass[drawn];[drawn]scale="
+    )
+    assert graph.endswith(",format=yuv420p[v]")
+    assert [args[i + 1] for i, a in enumerate(args) if a == "-map"] == ["[v]", "0:2"]
+
+
+def test_hardware_upload_comes_after_the_subtitles_are_drawn():
+    graph = option(hls_command(Job(video="convert", audio=None, burn_index=4, encoder="vaapi", **FILM), "/c"),
+                   "-filter_complex")  # fmt: skip
+    assert graph.index("overlay") < graph.index("hwupload")

@@ -107,3 +107,13 @@ def test_sound_other_than_aac_is_converted_for_segments():
     # MP3 plays directly, but not inside fMP4 segments.
     decision = decide(probed("avi", "h264", 4.0, ["mp3"], profile="High"), GEN1)
     assert (decision.delivery, decision.audio, decision.reasons) == (CONVERT_AUDIO, "convert", (CONTAINER,))
+
+
+def test_image_subtitles_to_burn_in_convert_the_video_even_where_it_plays():
+    from mediacaster.playback.decisions import BURN_IN, CONVERT_ALL
+
+    probe = probed("mp4", "h264", 4.0, ["aac"])
+    decision = decide(probe, GEN1, burn_index=3)
+    assert (decision.delivery, decision.video, decision.burn_index) == (CONVERT_ALL, "convert", 3)
+    assert BURN_IN in decision.reasons and "drawn into the video" in decision.why
+    assert decide(probe, GEN1).burn_index is None

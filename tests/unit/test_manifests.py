@@ -304,3 +304,16 @@ def test_the_presentation_starts_where_the_file_does_when_its_picture_starts_lat
     assert template.presentation_time_offset == 0
     assert cuts_of(template)[0] == 5
     assert seconds_of(document.media_presentation_duration) == pytest.approx(30.0)
+
+
+@pytest.mark.parametrize("token", ["h264.aac.1.s3", "h264.none.x.s12", "h264.aac.2"])
+def test_a_variant_with_subtitles_drawn_in_round_trips_as_a_token(token):
+    assert Variant.parse(token).token == token
+
+
+@pytest.mark.parametrize("token", ["copy.aac.1.s3", "none.aac.1.s3", "h264.aac.1.s", "h264.aac.1.3"])
+def test_only_converted_video_has_subtitles_drawn_in(token):
+    from mediacaster.errors import NotFound
+
+    with pytest.raises(NotFound):
+        Variant.parse(token)

@@ -31,6 +31,7 @@ MAX_VIDEO_BITRATE = 10_000_000
 SEEK_PAST_KEYFRAME = 3 / 23 + 0.001
 AUDIO_BITRATE = "192k"
 VAAPI_DEVICE = "/dev/dri/renderD128"
+BURNED = "[v]"  # the filter graph's picture with image subtitles drawn in
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Job:
     encoder: str = "software"
     max_width: int = MAX_WIDTH
     max_height: int = MAX_HEIGHT
+    burn_index: int | None = None  # image subtitles drawn into converted video
 
 
 def hls_command(job, folder, seconds=SEGMENT_SECONDS):
@@ -67,7 +69,7 @@ def hls_command(job, folder, seconds=SEGMENT_SECONDS):
     args += _seek(job)
     args += ["-copyts", "-i", job.source, "-map_metadata", "-1", "-map_chapters", "-1"]
     if job.video is not None:
-        args += ["-map", f"0:{job.video_index}"]
+        args += ["-map", BURNED if job.burn_index is not None else f"0:{job.video_index}"]
     if job.audio is not None:
         args += ["-map", f"0:{job.audio_index}"]
     args += _video(job, seconds) if job.video is not None else ["-vn"]
@@ -156,7 +158,6 @@ def _video(job, seconds):
     deinterlace = [*_trim(job, "trim"), *(["yadif=mode=send_frame"] if job.interlaced else [])]
     if job.encoder == "vaapi":
         filters = [
-            *deinterlace,
             "format=nv12",
             "hwupload",
             f"scale_vaapi={size.replace(':force_divisible_by=2', '')}",
@@ -164,7 +165,7 @@ def _video(job, seconds):
         codec = ["-c:v", "h264_vaapi", "-profile:v", "high", "-level", "41", "-rc_mode", "VBR"]
         codec += ["-b:v", str(rate * 3 // 4)]  # hardware encoders aim at a bit rate
     else:
-        filters = [*deinterlace, f"scale={size}", "format=yuv420p"]
+        filters = [f"scale={size}", "format=yuv420p"]
         if job.encoder == "qsv":
             codec = ["-c:v", "h264_qsv", "-preset", "veryfast", "-profile:v", "high", "-level", "41"]
             codec += ["-b:v", str(rate * 3 // 4)]
@@ -187,8 +188,7 @@ def _video(job, seconds):
             codec = ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-level:v", "4.1"]
             codec += ["-crf", "21", "-sc_threshold", "0"]
     return [
-        "-vf",
-        ",".join(filters),
+        *_filters(job, deinterlace, filters),
         *codec,
         "-g",
         group,
@@ -201,6 +201,20 @@ def _video(job, seconds):
         "-fps_mode",
         "passthrough",
     ]
+
+
+def _filters(job, before, after):
+    """``-vf`` of the picture's filters; with subtitles to burn in, a graph that draws
+    them on the picture at its own size (their canvas), between ``before`` and ``after``."""
+    if job.burn_index is None:
+        return ["-vf", ",".join([*before, *after])]
+    picture = ",".join(before) or "null"
+    graph = (
+        f"[0:{job.video_index}]{picture}[picture];"
+        f"[picture][0:{job.burn_index}]overlay=eof_action=pass[drawn];"
+        f"[drawn]{','.join(after)}{BURNED}"
+    )
+    return ["-filter_complex", graph]
 
 
 def _audio(job):

@@ -18,7 +18,9 @@ from mediacaster.services.conversion.commands import Job
 FORMAT_VERSION = 3
 # Containers with no index, where a seek may land past its point (it lands this far before).
 UNINDEXED = {"mpegts": 3.0, "mpeg": 3.0}
-TOKEN = re.compile(r"^(copy|h264|none)\.(copy|aac|flac|none)\.(\d{1,4}|x)$")
+TOKEN = re.compile(r"^(copy|h264|none)\.(copy|aac|flac|none)\.(\d{1,4}|x)(?:\.s(\d{1,4}))?$")
+# Subtitles made of pictures (DVD, Blu-ray, DVB, DivX): drawn into converted video.
+IMAGE_SUBTITLES = {"dvd_subtitle", "hdmv_pgs_subtitle", "dvb_subtitle", "xsub"}
 VIDEO_WORDS = {"copy": "copy", "convert": "h264", None: "none"}
 AUDIO_WORDS = {"copy": "copy", "aac": "aac", "flac": "flac", None: "none"}
 
@@ -28,31 +30,33 @@ class Variant:
     video: str | None  # "copy", "convert" or None (no picture)
     audio: str | None  # "copy", "aac", "flac" or None (no sound)
     audio_index: int | None
+    burn_index: int | None = None  # image subtitles drawn into converted video
 
     @classmethod
     def of(cls, decision):
         """The variant a playback decision (``playback.decisions.Decision``) asks for."""
         audio = decision.audio_codec if decision.audio == "convert" else decision.audio
-        return cls(decision.video, audio, decision.audio_index if audio else None)
+        return cls(decision.video, audio, decision.audio_index if audio else None, decision.burn_index)
 
     @classmethod
     def parse(cls, token):
         match = TOKEN.match(token or "")
         if match is None:
             raise NotFound(f"{token!r} is not a stream of this app")
-        video, audio, index = match.groups()
+        video, audio, index, burn = match.groups()
         video = {"copy": "copy", "h264": "convert", "none": None}[video]
         audio = None if audio == "none" else audio
         if video is None and audio is None:
             raise NotFound("a stream needs a picture or a sound")
-        if (audio is None) != (index == "x"):
+        if (audio is None) != (index == "x") or (burn is not None and video != "convert"):
             raise NotFound(f"{token!r} is not a stream of this app")
-        return cls(video, audio, None if index == "x" else int(index))
+        return cls(video, audio, None if index == "x" else int(index), None if burn is None else int(burn))
 
     @property
     def token(self):
         index = "x" if self.audio_index is None else str(self.audio_index)
-        return f"{VIDEO_WORDS[self.video]}.{AUDIO_WORDS[self.audio]}.{index}"
+        burn = "" if self.burn_index is None else f".s{self.burn_index}"
+        return f"{VIDEO_WORDS[self.video]}.{AUDIO_WORDS[self.audio]}.{index}{burn}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Stream:
     end: float  # and its last, from its duration
     video_start: float  # the first frame's timestamp
     seek_margin: float = 0.0
+    burn_index: int | None = None
 
     @classmethod
     def of(cls, path, size, mtime_ns, probe, variant, encoder):
@@ -79,6 +84,8 @@ class Stream:
             raise NotFound("this file has no picture")
         if variant.audio and variant.audio_index not in {s.get("index") for s in probe.get("audio") or []}:
             raise NotFound(f"this file has no sound track {variant.audio_index}")
+        if variant.burn_index is not None and variant.burn_index not in image_subtitles(probe):
+            raise NotFound(f"this file has no image subtitles {variant.burn_index}")
         if not probe.get("duration"):
             raise Unprocessable("the length of this file is unknown: it cannot be cut into segments")
         start = probe.get("start_time") or 0.0
@@ -96,6 +103,7 @@ class Stream:
             end=start + probe["duration"],
             video_start=(video or {}).get("start_time") or start,
             seek_margin=UNINDEXED.get(probe.get("container"), 0.0),
+            burn_index=variant.burn_index,
         )
 
     @property
@@ -128,4 +136,10 @@ class Stream:
             interlaced=self.interlaced,
             bit_rate=self.bit_rate,
             encoder=self.encoder,
+            burn_index=self.burn_index,
         )
+
+
+def image_subtitles(probe):
+    """Stream indexes of the file's subtitles made of pictures."""
+    return [s["index"] for s in (probe or {}).get("subtitles") or [] if s.get("codec") in IMAGE_SUBTITLES]
