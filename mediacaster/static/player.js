@@ -24,6 +24,9 @@
   // A segment after a seek is made while the request waits: allow for it, and
   // for a busy server (503 with Retry-After), before calling it a failure.
   const RETRY = { maxAttempts: 6, baseDelay: 1000, backoffFactor: 2, fuzzFactor: 0.5, timeout: 120000 };
+  // Answers that asking again does not change: a failed conversion, a changed file, a
+  // missing segment, a full cache. They are said at once; a busy server is asked again.
+  const FINAL = new Set([404, 410, 422, 507]);
   // audio: the sound track chosen (null: the file's default); burn: image subtitles drawn in.
   const player = { shaka: null, plan: null, loading: 0, started: false, audio: null, burn: null };
   const BURN = "burn:";  // the subtitle menu's values for subtitles made of pictures
@@ -146,6 +149,12 @@
       streaming: { retryParameters: RETRY, bufferingGoal: 30, rebufferingGoal: 1 },
     });
     player.shaka.addEventListener("error", (event) => say(explain(event.detail), "error"));
+    player.shaka.getNetworkingEngine().addEventListener("retry", (event) => {
+      const error = event.error;
+      const status = error && error.code === shaka.util.Error.Code.BAD_HTTP_STATUS ? error.data[1] : null;
+      if (FINAL.has(status)) event.preventDefault();
+      else if (error) say(`${explain(error)} Trying again…`, "busy");
+    });
     media.addEventListener("playing", () => {
       if (player.plan) say(verdictLine(player.plan), "info");
     });

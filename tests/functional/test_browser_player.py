@@ -96,6 +96,27 @@ def page(browser, site):
     assert fetched and all(url.startswith((site.url + "/", "blob:", "data:")) for url in fetched), fetched
 
 
+@pytest.fixture(scope="module")
+def failing_site(library, redis_server, tmp_path_factory):
+    """An app whose ffmpeg fails every conversion (and does the rest, posters, for real)."""
+    tools = tmp_path_factory.mktemp("failing-tools")
+    for name in ("ffmpeg", "ffprobe"):
+        real = shutil.which(name)
+        fail = 'case "$*" in *"-f hls"*) echo "Decoder not found for this stream" >&2; exit 1;; esac\n'
+        (tools / name).write_text(f'#!/bin/sh\n{fail if name == "ffmpeg" else ""}exec {real} "$@"\n')
+        (tools / name).chmod(0o755)
+    settings = {
+        "mediacaster.data_dir": str(tmp_path_factory.mktemp("failing-data")),
+        "mediacaster.ffmpeg_dir": str(tools),
+    }
+    app = main({}, **app_settings({"typical": library}, redis_server.url, **settings))
+    try:
+        with LiveServer(app, threads=8) as server:
+            yield server
+    finally:
+        app.registry.services.close()
+
+
 def until(page, expression, timeout=TIMEOUT, what=None):
     """Poll ``expression`` in the page until it is true; its value on timeout fails the test."""
     deadline = time.monotonic() + timeout
@@ -194,6 +215,22 @@ def test_a_file_that_will_not_play_says_why_in_words(page, site):
     until(page, "document.getElementById('player-state').dataset.kind === 'error'", what="an error shown")
     said = page.evaluate("document.getElementById('player-state').textContent")
     assert said.startswith("This file will not play here: unreadable: "), said
+
+
+def test_a_failed_conversion_says_ffmpegs_reason_at_once(browser, failing_site):
+    page = browser.new_page()
+    segments = []
+    page.on("request", lambda request: "/segment/" in request.url and segments.append(request.url))
+    try:
+        page.goto(f"{failing_site.url}/library/typical/{quote('ac3 5.1.mkv')}?play=1")
+        until(page, "document.getElementById('player-state').dataset.kind === 'error'", what="an error shown")
+        said = page.evaluate("document.getElementById('player-state').textContent")
+        assert said.startswith("The conversion failed: "), said
+        assert "Decoder not found for this stream" in said
+        # Said at once: a failed conversion is not asked for again and again.
+        assert len([url for url in segments if "/init.mp4?" in url]) == 1, segments
+    finally:
+        page.close()
 
 
 def test_a_link_resumes_at_a_position_and_plays(page, site):
