@@ -7,6 +7,7 @@ The app runs on a real waitress with real ffmpeg; the pages' Content-Security-Po
 forbids eval, so conditions are polled with ``page.evaluate``.
 """
 
+import contextlib
 import shutil
 import time
 from urllib.parse import quote
@@ -63,15 +64,22 @@ def library(typical_library, media_library, tmp_path_factory):
     return folder
 
 
-@pytest.fixture(scope="module")
-def site(library, redis_server, tmp_path_factory):
-    settings = {"mediacaster.data_dir": str(tmp_path_factory.mktemp("player-data"))}
+@contextlib.contextmanager
+def serving(library, redis_server, data, **settings):
+    """The app over ``library`` on a real waitress, with a data folder of its own."""
+    settings = {"mediacaster.data_dir": str(data), **settings}
     app = main({}, **app_settings({"typical": library}, redis_server.url, **settings))
     try:
         with LiveServer(app, threads=8) as server:
             yield server
     finally:
         app.registry.services.close()
+
+
+@pytest.fixture(scope="module")
+def site(library, redis_server, tmp_path_factory):
+    with serving(library, redis_server, tmp_path_factory.mktemp("player-data")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -105,16 +113,9 @@ def failing_site(library, redis_server, tmp_path_factory):
         fail = 'case "$*" in *"-f hls"*) echo "Decoder not found for this stream" >&2; exit 1;; esac\n'
         (tools / name).write_text(f'#!/bin/sh\n{fail if name == "ffmpeg" else ""}exec {real} "$@"\n')
         (tools / name).chmod(0o755)
-    settings = {
-        "mediacaster.data_dir": str(tmp_path_factory.mktemp("failing-data")),
-        "mediacaster.ffmpeg_dir": str(tools),
-    }
-    app = main({}, **app_settings({"typical": library}, redis_server.url, **settings))
-    try:
-        with LiveServer(app, threads=8) as server:
-            yield server
-    finally:
-        app.registry.services.close()
+    data = tmp_path_factory.mktemp("failing-data")
+    with serving(library, redis_server, data, **{"mediacaster.ffmpeg_dir": str(tools)}) as server:
+        yield server
 
 
 def until(page, expression, timeout=TIMEOUT, what=None):
