@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite drives for real (command:package).
-TEST_TOOLS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium nginx:nginx-light
+# pg_ctlcluster stands for the PostgreSQL server (its initdb is not on PATH).
+TEST_TOOLS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium nginx:nginx-light pg_ctlcluster:postgresql
 
 export HOST PORT
 

@@ -17,6 +17,13 @@ requires = [
     "ifaddr>=0.2",
     # Request models from which the OpenAPI document is generated (mediacaster/apispec.py).
     "pydantic>=2.7,<3",
+    # Accounts and other durable user data (mediacaster/models), the Pyramid way.
+    "SQLAlchemy>=2.0,<3",
+    "alembic>=1.13,<2",
+    "pyramid_tm>=2.5,<3",
+    "zope.sqlalchemy>=3.1",
+    "psycopg[binary]>=3.1,<4",
+    "argon2-cffi>=23.1",
     "orjson>=3.9",
 ]
 
@@ -33,7 +40,7 @@ testing_requires = [
     "schemathesis>=4.0,<5",
     # Parse the HLS playlists the app writes (tests of mediacaster/services/conversion).
     "m3u8>=4.0",
-    # Parse the DASH MPDs the app writes (tests/test_manifests.py).
+    # Parse the DASH MPDs the app writes (tests/unit/test_manifests.py).
     "mpegdash>=0.4",
     # An HTTP client for the conversion tests' players.
     "requests>=2.28",
@@ -60,6 +67,9 @@ setup(
     entry_points={
         "paste.app_factory": ["main = mediacaster:main"],
         "paste.server_runner": ["main = mediacaster.server:serve"],
-        "console_scripts": ["mediacaster-cast = mediacaster.cli:main"],
+        "console_scripts": [
+            "mediacaster-cast = mediacaster.cli:main",
+            "mediacaster-admin = mediacaster.admin:main",
+        ],
     },
 )

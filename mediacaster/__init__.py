@@ -16,6 +16,7 @@ def main(global_config, **settings):
             config.registry.app_settings = app_settings
             config.include(".lifecycle")
             services = config.registry.services
+            config.include(".models")
             config.include(".templating")
             config.include(".session")
             config.include(".crossorigin")

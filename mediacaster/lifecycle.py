@@ -11,6 +11,7 @@ import atexit
 import logging
 import threading
 
+from mediacaster.models import Database
 from mediacaster.playback import Playback
 from mediacaster.presenters import RowCache
 from mediacaster.services.cast import CastService
@@ -33,6 +34,7 @@ MiB = 1024 * 1024
 class Services:
     def __init__(self, settings):
         self.settings = settings
+        self.database = Database.connect(settings)
         self.store = RedisStore.connect(settings)
         self.redis = self.store.client
         self.library = LibraryService(settings.roots)
@@ -98,6 +100,7 @@ class Services:
             ("probe", self.probe.close),
             ("search", self.search.close),
             ("redis", self.store.close),
+            ("database", self.database.close),
         ]:
             try:
                 stop()

@@ -149,6 +149,23 @@ def parse_encoder(value):
     return text
 
 
+def parse_database_url(value):
+    """An SQLAlchemy URL (``postgresql+psycopg://…``, ``sqlite:///…``), or "" for the default."""
+    text = str(value or "").strip()
+    if text and not re.match(r"^[a-z][a-z0-9+]*://", text):
+        raise ValueError("expected a database URL such as postgresql+psycopg://user:password@host/name")
+    if text.startswith("postgresql://"):
+        text = "postgresql+psycopg://" + text[len("postgresql://") :]  # the driver installed
+    return text
+
+
+def parse_migrate(value):
+    text = str(value).strip().lower()
+    if text not in ("auto", "refuse"):
+        raise ValueError("expected auto (bring the schema up to date at startup) or refuse")
+    return text
+
+
 def setting(key, env, parse, default):
     """A field read from ini ``key`` or environment variable ``env`` through ``parse``."""
     meta = {"key": key, "env": env, "parse": parse}
@@ -211,6 +228,9 @@ class Settings:
     conversion_cache_days: float = setting(
         "mediacaster.conversion_cache_days", "MEDIACASTER_CONVERSION_CACHE_DAYS", positive_float, 7.0
     )
+    # Accounts and other durable user data: SQLite in data_dir unless a URL is given.
+    database_url: str = setting("mediacaster.database_url", "DATABASE_URL", parse_database_url, "")
+    migrate: str = setting("mediacaster.migrate", "MEDIACASTER_MIGRATE", parse_migrate, "auto")
     video_encoder: str = setting(
         "mediacaster.video_encoder", "MEDIACASTER_VIDEO_ENCODER", parse_encoder, "software"
     )

@@ -1,0 +1,118 @@
+"""Durable user data (accounts, API tokens) in a relational database.
+
+SQLite in the data folder by default, so ``make run`` needs nothing; PostgreSQL
+(or any SQLAlchemy URL) through ``mediacaster.database_url`` / ``DATABASE_URL``.
+The schema is Alembic's (``mediacaster/migrations``): brought up to date at
+startup, or, with ``mediacaster.migrate = refuse``, the app refuses to start
+on a schema that is behind and says which command brings it up to date.
+
+Requests get one session each, joined to the request's transaction by
+pyramid_tm and zope.sqlalchemy: committed when the view returns, rolled back
+when it raises. Redis stays the home of sessions and caches.
+"""
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker
+from zope.sqlalchemy import register
+
+from mediacaster.settings import SettingsError
+
+MIGRATIONS = "mediacaster:migrations"
+SQLITE_FILE = "mediacaster.sqlite3"
+
+
+def database_url(settings):
+    """The configured URL, or the SQLite file in the data folder."""
+    return settings.database_url or f"sqlite:///{settings.data_dir / SQLITE_FILE}"
+
+
+def alembic_config(url=None, connection=None):
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+class Database:
+    """The engine, the session factory and the schema's revision."""
+
+    def __init__(self, url):
+        self.url = url
+        sqlite = url.startswith("sqlite")
+        # SQLite: one file shared by the server's threads; its foreign keys are off unless asked.
+        self.engine = create_engine(url, connect_args={"check_same_thread": False} if sqlite else {})
+        if sqlite:
+            event.listen(self.engine, "connect", _sqlite_foreign_keys)
+        self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @classmethod
+    def connect(cls, settings):
+        if not settings.database_url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        database = cls(database_url(settings))
+        try:
+            database.prepare(upgrade=settings.migrate == "auto")
+        except SettingsError:
+            database.close()
+            raise
+        except Exception as error:
+            database.close()
+            raise SettingsError(f"database {database.safe_url}: {error}") from None
+        return database
+
+    @property
+    def safe_url(self):
+        """The URL without its password, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def revision(self):
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head(self):
+        return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    def upgrade(self, revision="head"):
+        with self.engine.begin() as connection:
+            command.upgrade(alembic_config(connection=connection), revision)
+
+    def prepare(self, upgrade=True):
+        """Bring the schema up to date, or refuse (``upgrade`` False) when it is behind."""
+        current, head = self.revision(), self.head()
+        if current == head:
+            return
+        if not upgrade:
+            raise SettingsError(
+                f"the database {self.safe_url} is at revision {current or 'none'}, the app needs {head}: "
+                "run mediacaster-admin migrate, or set mediacaster.migrate = auto"
+            )
+        self.upgrade()
+
+    def close(self):
+        self.engine.dispose()
+
+
+def _sqlite_foreign_keys(connection, record):
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def request_session(request):
+    """The request's database session (made once), in the request's transaction."""
+    session = request.__dict__.get("_dbsession")
+    if session is None:
+        session = request.__dict__["_dbsession"] = request.registry.services.database.sessions()
+        register(session, transaction_manager=request.tm)
+    return session
+
+
+def includeme(config):
+    config.include("pyramid_tm")
+    config.add_request_method(request_session, "dbsession")

@@ -1,0 +1,80 @@
+"""Accounts: users with an Argon2 password hash, a role and the roots they see.
+
+Knows the database session it is given, nothing of HTTP. Names are unique
+case-folded ("Anna" and "anna" are one account); passwords are hashed with
+argon2-cffi's defaults (Argon2id) and rehashed when those defaults change.
+"""
+
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from mediacaster.models.accounts import ADMIN, ROLES, User
+
+NAME_LENGTH = 64
+PASSWORD_MIN = 8
+HASHER = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """An account that cannot be made as asked: the message says why."""
+
+
+def fold(name):
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def check_name(name):
+    name = unicodedata.normalize("NFC", (name or "").strip())
+    if not name or len(name) > NAME_LENGTH or not name.isprintable():
+        raise AccountError(f"a name has 1 to {NAME_LENGTH} printable characters")
+    return name
+
+
+def check_password(password):
+    if len(password or "") < PASSWORD_MIN:
+        raise AccountError(f"a password has at least {PASSWORD_MIN} characters")
+    return password
+
+
+def find(session, name):
+    return session.scalar(select(User).where(User.folded_name == fold(name)))
+
+
+def add_user(session, name, password, role="member", roots=None):
+    """Make an account; ``roots``: the library roots it sees (None: all)."""
+    name = check_name(name)
+    if role not in ROLES:
+        raise AccountError(f"a role is one of {', '.join(ROLES)}")
+    if find(session, name) is not None:
+        raise AccountError(f"an account named {name!r} exists")
+    user = User(
+        name=name,
+        folded_name=fold(name),
+        password_hash=HASHER.hash(check_password(password)),
+        role=role,
+        roots=None if role == ADMIN or roots is None else sorted(set(roots)),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def verify(session, name, password):
+    """The user whose name and password these are, else None. A wrong name costs the
+    same hash as a wrong password, so neither answer tells which was wrong."""
+    user = find(session, name) if name else None
+    try:
+        HASHER.verify(user.password_hash if user else DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None:
+        return None
+    if HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = HASHER.hash(password)
+    return user
+
+
+DUMMY_HASH = HASHER.hash("a password no account has")
