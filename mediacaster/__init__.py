@@ -17,6 +17,7 @@ def main(global_config, **settings):
             config.include(".lifecycle")
             services = config.registry.services
             config.include(".models")
+            config.include(".security")
             config.include(".templating")
             config.include(".session")
             config.include(".crossorigin")

@@ -19,6 +19,7 @@ from mediacaster.services.conversion import ConversionService
 from mediacaster.services.diskcache import DiskCache
 from mediacaster.services.ffmpeg import Tool
 from mediacaster.services.library import LibraryService
+from mediacaster.services.login_limits import LoginLimits
 from mediacaster.services.pictures import PictureService
 from mediacaster.services.probe import ProbeService
 from mediacaster.services.redis_store import RedisStore
@@ -37,6 +38,7 @@ class Services:
         self.database = Database.connect(settings)
         self.store = RedisStore.connect(settings)
         self.redis = self.store.client
+        self.login_limits = LoginLimits(self.redis)
         self.library = LibraryService(settings.roots)
         self.search = SearchIndex(settings.roots, interval=settings.rescan_interval)
         self.signer = UrlSigner(settings.secret, settings.signed_url_ttl)

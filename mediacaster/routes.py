@@ -26,6 +26,8 @@ def includeme(config):
     config.add_route("media.manifest", "/manifest/{variant}/{name}/{root}*path")
     # The segment's name comes last: players guess a segment's format from its URL's extension.
     config.add_route("media.segment", "/segment/{variant}/{version}/{root}*path")
+    config.add_route("login", "/login")
+    config.add_route("logout", "/logout")
     config.add_route("session.show", "/session")
     config.add_route("session.clear", "/session/clear")
     config.add_route("health", "/healthz")

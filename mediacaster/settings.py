@@ -228,6 +228,8 @@ class Settings:
     conversion_cache_days: float = setting(
         "mediacaster.conversion_cache_days", "MEDIACASTER_CONVERSION_CACHE_DAYS", positive_float, 7.0
     )
+    # on: every page and API call needs a login or an API token; off: everyone is the demo admin.
+    auth: bool = setting("mediacaster.auth", "MEDIACASTER_AUTH", parse_bool, False)
     # Accounts and other durable user data: SQLite in data_dir unless a URL is given.
     database_url: str = setting("mediacaster.database_url", "DATABASE_URL", parse_database_url, "")
     migrate: str = setting("mediacaster.migrate", "MEDIACASTER_MIGRATE", parse_migrate, "auto")

@@ -1,22 +1,24 @@
 """The JSON API for scripts: the library, search and the API's own description."""
 
 from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from mediacaster import apispec, presenters
 from mediacaster.playback import Target
+from mediacaster.security import LIBRARY
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
 
 
-@view_config(route_name="api.library.roots", request_method="GET", renderer="json")
+@view_config(route_name="api.library.roots", permission=LIBRARY, request_method="GET", renderer="json")
 def roots(request):
     library, urls = request.registry.services.library, request.entry_urls()
     names = sorted(library.roots, key=natural_key)
     return {"roots": [presenters.entry_json(library.entry(name, ()), urls) for name in names]}
 
 
-@view_config(route_name="api.library", request_method="GET", renderer="json")
+@view_config(route_name="api.library", permission=LIBRARY, request_method="GET", renderer="json")
 def library(request):
     services, urls = request.registry.services, request.entry_urls()
     query = parse_query(request, apispec.ListingQuery)
@@ -40,7 +42,7 @@ def library(request):
     return Response(body=body, content_type="application/json", charset=None)
 
 
-@view_config(route_name="api.search", request_method="GET", renderer="json")
+@view_config(route_name="api.search", permission=LIBRARY, request_method="GET", renderer="json")
 def search(request):
     query = parse_query(request, apispec.SearchQuery)
     services, urls = request.registry.services, request.entry_urls()
@@ -53,6 +55,8 @@ def search(request):
     }
 
 
-@view_config(route_name="api.openapi", request_method="GET", renderer="json")
+@view_config(
+    route_name="api.openapi", permission=NO_PERMISSION_REQUIRED, request_method="GET", renderer="json"
+)
 def openapi(request):
     return apispec.SPEC

@@ -9,6 +9,7 @@ from mediacaster import session as sessions
 from mediacaster.bytenames import shown
 from mediacaster.errors import Conflict, NotFound, Unprocessable
 from mediacaster.playback import Target, WillNotPlay
+from mediacaster.security import CAST
 from mediacaster.urls import device_urls
 from mediacaster.views.inputs import parse_body, parse_query
 
@@ -24,13 +25,13 @@ def target_device(request, wanted):
     return cast.find(chosen["id"])
 
 
-@view_config(route_name="api.devices", request_method="GET", renderer="json")
+@view_config(route_name="api.devices", permission=CAST, request_method="GET", renderer="json")
 def devices(request):
     cast = request.registry.services.cast
     return {"devices": [presenters.device_json(d) for d in cast.devices()], "discovery": cast.state()}
 
 
-@view_defaults(route_name="api.session.device", renderer="json")
+@view_defaults(route_name="api.session.device", permission=CAST, renderer="json")
 class SessionDevice:
     def __init__(self, request):
         self.request = request
@@ -93,7 +94,7 @@ def status_reply(request, status):
     return presenters.status_json(status, request.registry.services.cast.source(status))
 
 
-@view_config(route_name="api.cast", request_method="POST", renderer="json")
+@view_config(route_name="api.cast", permission=CAST, request_method="POST", renderer="json")
 def cast(request):
     body = parse_body(request, apispec.CastRequest)
     entry = request.registry.services.library.lookup(body.path)
@@ -110,13 +111,13 @@ def cast(request):
     return presenters.cast_json(device, plan, status)
 
 
-@view_config(route_name="api.status", request_method="GET", renderer="json")
+@view_config(route_name="api.status", permission=CAST, request_method="GET", renderer="json")
 def status(request):
     device = target_device(request, parse_query(request, apispec.StatusQuery).device)
     return status_reply(request, request.registry.services.cast.status(device.id))
 
 
-@view_config(route_name="api.player", request_method="POST", renderer="json")
+@view_config(route_name="api.player", permission=CAST, request_method="POST", renderer="json")
 def player(request):
     action = request.matchdict["action"]
     if action not in apispec.PLAYER_ACTIONS:

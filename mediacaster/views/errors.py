@@ -13,7 +13,7 @@ from urllib.parse import unquote_to_bytes
 
 import redis
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch, URLDecodeError
-from pyramid.httpexceptions import HTTPException, HTTPNotFound
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import exception_view_config
 
 from mediacaster.errors import AppError, BadRequest, Forbidden, MethodNotAllowed, NotFound, Unavailable
@@ -42,6 +42,14 @@ class ApiPathPredicate:
 
 def includeme(config):
     config.add_view_predicate("api_path", ApiPathPredicate)
+
+
+class LoginRequired(AppError):
+    status, code = 401, "login_required"
+    default_detail = "log in, or send an API token as Authorization: Bearer <token>"
+
+    def __init__(self, detail=None):
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="mediacaster"'})
 
 
 class CsrfFailed(Forbidden):
@@ -140,3 +148,16 @@ def error_view(exc, request):
     request.response.status_int = error.status
     request.response.headers.update(error.headers)
     return {"error": error.code, "detail": error.detail}
+
+
+# A page asked for by someone not logged in: the login page, then back here.
+@exception_view_config(HTTPForbidden, renderer="error.jinja2")
+def forbidden_page(exc, request):
+    if request.authenticated_userid is None and request.method in ("GET", "HEAD"):
+        return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}))
+    return error_view(LoginRequired() if request.authenticated_userid is None else exc, request)
+
+
+@exception_view_config(HTTPForbidden, api_path=True, renderer="json")
+def forbidden_api(exc, request):
+    return error_view(LoginRequired() if request.authenticated_userid is None else exc, request)

@@ -1,9 +1,10 @@
 """Health check for monitoring: Redis, each root, the search index and device discovery."""
 
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 
-@view_config(route_name="health", request_method="GET", renderer="json")
+@view_config(route_name="health", permission=NO_PERMISSION_REQUIRED, request_method="GET", renderer="json")
 def health(request):
     services = request.registry.services
     roots = {name: {"readable": services.library.readable(name)} for name in services.library.roots}

@@ -8,6 +8,7 @@ refused (410) instead of mixed into another version's stream.
 import re
 
 from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from mediacaster.bytenames import shown
@@ -21,7 +22,7 @@ MPD_TYPE = "application/dash+xml"
 SEGMENT_NAME = re.compile(r"^(\d{1,7})\.m4s$")
 
 
-@view_config(route_name="media.playlist", request_method=("GET", "HEAD"))
+@view_config(route_name="media.playlist", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def playlist(request):
     entry = signed_entry(request)
     stream = request.registry.services.playback.converted(entry, request.matchdict["variant"])
@@ -32,7 +33,7 @@ def playlist(request):
     return response
 
 
-@view_config(route_name="media.manifest", request_method=("GET", "HEAD"))
+@view_config(route_name="media.manifest", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def manifest(request):
     """The HLS multivariant playlist or the DASH MPD (players that set up MediaSource
     need the codecs up front): both over the segments of the media playlist."""
@@ -55,7 +56,7 @@ def manifest(request):
     return response
 
 
-@view_config(route_name="media.segment", request_method=("GET", "HEAD"))
+@view_config(route_name="media.segment", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def segment(request):
     entry, name = signed_entry(request, suffix=True)
     services = request.registry.services

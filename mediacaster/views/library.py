@@ -8,6 +8,7 @@ from mediacaster import apispec, presenters
 from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
 from mediacaster.playback import Target, browsers
+from mediacaster.security import LIBRARY
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
 
@@ -19,14 +20,14 @@ class PageQuery(apispec.ListingQuery):
     view: str = "list"
 
 
-@view_config(route_name="home", request_method="GET", renderer="home.jinja2")
+@view_config(route_name="home", permission=LIBRARY, request_method="GET", renderer="home.jinja2")
 def home(request):
     services = request.registry.services
     roots = [services.library.entry(name, ()) for name in sorted(services.library.roots, key=natural_key)]
     return {"roots": roots, "demo": services.settings.demo}
 
 
-@view_config(route_name="library.folder", request_method="GET", renderer="folder.jinja2")
+@view_config(route_name="library.folder", permission=LIBRARY, request_method="GET", renderer="folder.jinja2")
 def folder(request):
     services, urls = request.registry.services, request.entry_urls()
     entry = services.library.entry(*entry_path(request))
@@ -78,7 +79,7 @@ def folder(request):
     }
 
 
-@view_config(route_name="library.search", request_method="GET", renderer="search.jinja2")
+@view_config(route_name="library.search", permission=LIBRARY, request_method="GET", renderer="search.jinja2")
 def search(request):
     services = request.registry.services
     query = parse_query(request, apispec.SearchPageQuery, lenient=True).q

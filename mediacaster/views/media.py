@@ -10,6 +10,7 @@ import secrets
 import unicodedata
 
 from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from mediacaster import byteranges
@@ -30,8 +31,8 @@ PREFLIGHT_HEADERS = {
 CACHE_CONTROL = "private, max-age=300"
 
 
-@view_config(route_name="media.stream", request_method=("GET", "HEAD"))
-@view_config(route_name="media.download", request_method=("GET", "HEAD"))
+@view_config(route_name="media.stream", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
+@view_config(route_name="media.download", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def media(request):
     services = request.registry.services
     download = request.matched_route.name == "media.download"
@@ -48,7 +49,7 @@ def media(request):
         raise
 
 
-@view_config(route_name="media.subtitles", request_method=("GET", "HEAD"))
+@view_config(route_name="media.subtitles", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def subtitles(request):
     """A subtitle track of a video as WebVTT (converted once, then cached)."""
     entry = signed_entry(request)
@@ -59,7 +60,7 @@ def subtitles(request):
     return response
 
 
-@view_config(route_name="media.picture", request_method=("GET", "HEAD"))
+@view_config(route_name="media.picture", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def picture(request):
     """A poster, cover art or preview of the file, as a cached JPEG."""
     entry = signed_entry(request)
@@ -98,13 +99,13 @@ def signed_entry(request, suffix=False):
     return (entry, name) if suffix else entry
 
 
-@view_config(route_name="media.stream", request_method="OPTIONS")
-@view_config(route_name="media.download", request_method="OPTIONS")
-@view_config(route_name="media.subtitles", request_method="OPTIONS")
-@view_config(route_name="media.picture", request_method="OPTIONS")
-@view_config(route_name="media.playlist", request_method="OPTIONS")
-@view_config(route_name="media.manifest", request_method="OPTIONS")
-@view_config(route_name="media.segment", request_method="OPTIONS")
+@view_config(route_name="media.stream", permission=NO_PERMISSION_REQUIRED, request_method="OPTIONS")
+@view_config(route_name="media.download", permission=NO_PERMISSION_REQUIRED, request_method="OPTIONS")
+@view_config(route_name="media.subtitles", permission=NO_PERMISSION_REQUIRED, request_method="OPTIONS")
+@view_config(route_name="media.picture", permission=NO_PERMISSION_REQUIRED, request_method="OPTIONS")
+@view_config(route_name="media.playlist", permission=NO_PERMISSION_REQUIRED, request_method="OPTIONS")
+@view_config(route_name="media.manifest", permission=NO_PERMISSION_REQUIRED, request_method="OPTIONS")
+@view_config(route_name="media.segment", permission=NO_PERMISSION_REQUIRED, request_method="OPTIONS")
 def preflight(request):
     """CORS preflight: the Cast receiver fetches tracks and segments cross-origin."""
     return Response(status=204, headers=PREFLIGHT_HEADERS)

@@ -5,10 +5,11 @@ from pyramid.view import view_config
 from mediacaster import apispec, presenters
 from mediacaster.errors import NotFound
 from mediacaster.playback import Target, browsers
+from mediacaster.security import LIBRARY
 from mediacaster.views.inputs import entry_path, parse_query
 
 
-@view_config(route_name="api.playback", request_method="GET", renderer="json")
+@view_config(route_name="api.playback", permission=LIBRARY, request_method="GET", renderer="json")
 def playback(request):
     query = parse_query(request, apispec.PlaybackQuery)
     services, urls = request.registry.services, request.entry_urls()

@@ -1,0 +1,99 @@
+"""Who is asking, and what they may do: the app's Pyramid security policy.
+
+The identity comes from an API token (``Authorization: Bearer …``, for
+scripts: no cookie, so no CSRF token either) or from the browser's Redis
+session (the user's id, stored at login). Every view declares its
+permission, one of :data:`PERMISSIONS` or ``NO_PERMISSION_REQUIRED`` (media
+URLs, fetched by devices that send no cookie, are checked by their signature
+instead); a test lists every route and fails when a view has none.
+
+With ``mediacaster.auth = off`` (the demo) everyone is the demo user, an
+administrator: pages say so in a banner.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from pyramid.security import Allowed, Denied
+from sqlalchemy import select
+
+from mediacaster.models.accounts import ADMIN, ApiToken, User
+from mediacaster.session import COOKIE_NAME
+
+LIBRARY, CAST, ADMINISTER = "library", "cast", "administer"
+PERMISSIONS = (LIBRARY, CAST, ADMINISTER)
+USER_KEY = "user_id"  # in the Redis session
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: int | None
+    name: str
+    role: str
+    roots: tuple | None  # the roots this user sees; None: every root
+
+    @classmethod
+    def of(cls, user):
+        return cls(user.id, user.name, user.role, None if user.roots is None else tuple(user.roots))
+
+
+DEMO = Identity(None, "demo", ADMIN, None)
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SecurityPolicy:
+    def __init__(self, required):
+        self.required = required
+
+    def identity(self, request):
+        if not self.required:
+            return DEMO
+        if "_identity" not in request.__dict__:
+            request.__dict__["_identity"] = self._identify(request)
+        return request.__dict__["_identity"]
+
+    def _identify(self, request):
+        authorization = request.headers.get("Authorization", "")
+        if authorization.lower().startswith("bearer "):
+            token = request.dbsession().scalar(
+                select(ApiToken).where(ApiToken.token_hash == token_hash(authorization[7:].strip()))
+            )
+            return Identity.of(token.user) if token is not None else None
+        if COOKIE_NAME not in request.cookies:
+            return None  # no session to read: never make one here
+        user_id = request.session.get(USER_KEY)
+        user = request.dbsession().get(User, user_id) if isinstance(user_id, int) else None
+        return Identity.of(user) if user is not None else None
+
+    def authenticated_userid(self, request):
+        identity = self.identity(request)
+        return identity.user_id if identity is not None else None
+
+    def permits(self, request, context, permission):
+        identity = self.identity(request)
+        if identity is None:
+            return Denied("log in first")
+        if permission == ADMINISTER and identity.role != ADMIN:
+            return Denied("only an administrator may do this")
+        return Allowed(f"{identity.name} may {permission}")
+
+    def remember(self, request, userid, **kw):
+        """Log in: a new session id (no one who knew the old one is logged in by it)."""
+        kept = {key: value for key, value in request.session.items() if key != USER_KEY}
+        request.session.invalidate()
+        request.session.update(kept)
+        request.session[USER_KEY] = userid
+        request.__dict__.pop("_identity", None)
+        return []
+
+    def forget(self, request, **kw):
+        request.session.invalidate()
+        request.__dict__.pop("_identity", None)
+        return []
+
+
+def includeme(config):
+    config.set_security_policy(SecurityPolicy(config.registry.app_settings.auth))

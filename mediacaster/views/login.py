@@ -1,0 +1,63 @@
+"""Logging in and out, for people; scripts send an API token instead."""
+
+from urllib.parse import urlsplit
+
+from pyramid.csrf import get_csrf_token
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
+from pyramid.view import view_config
+from sqlalchemy import exists, select
+
+from mediacaster.models.accounts import User
+from mediacaster.services import accounts
+
+
+def next_page(request):
+    """Where to go after logging in: a path of this app, never another site."""
+    target = request.params.get("next") or ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return request.route_url("home")
+    return request.application_url + target
+
+
+def form(request, name="", error=None):
+    return {
+        "name": name,
+        "error": error,
+        "next": request.params.get("next", ""),
+        "csrf_token": get_csrf_token(request),
+        "no_accounts": not request.dbsession().scalar(select(exists().where(User.id.is_not(None)))),
+    }
+
+
+@view_config(
+    route_name="login", request_method="GET", renderer="login.jinja2", permission=NO_PERMISSION_REQUIRED
+)
+def login_page(request):
+    return form(request)
+
+
+@view_config(
+    route_name="login", request_method="POST", renderer="login.jinja2", permission=NO_PERMISSION_REQUIRED
+)
+def login(request):
+    name, password = request.POST.get("name", ""), request.POST.get("password", "")
+    limits, address = request.registry.services.login_limits, request.client_addr
+    wait = limits.wait(address, name)
+    if wait:
+        request.response.status_int = 429
+        request.response.headers["Retry-After"] = str(wait)
+        return form(request, name, f"Too many failed logins: try again in {wait} s.")
+    user = accounts.verify(request.dbsession(), name, password)
+    if user is None:
+        limits.failed(address, name)
+        request.response.status_int = 400
+        return form(request, name, "Wrong name or password.")
+    limits.succeeded(address, name)
+    return HTTPSeeOther(next_page(request), headers=remember(request, user.id))
+
+
+@view_config(route_name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
+def logout(request):
+    return HTTPSeeOther(request.route_url("login"), headers=forget(request))

@@ -1,0 +1,139 @@
+"""Who may do what: every route declares a permission; with mediacaster.auth on, pages
+send people to the login page, the API answers 401 without a login or a token, signed
+media URLs still play on devices, and logins are checked, rate limited and rotate the
+session."""
+
+import re
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+import webtest
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from mediacaster.models.accounts import ApiToken
+from mediacaster.security import PERMISSIONS, token_hash
+from mediacaster.services import accounts
+from mediacaster.session import COOKIE_NAME
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def secured(make_app, tmp_path):
+    """An app with logins required, its own database, and one member: anna."""
+    app = make_app(**{"mediacaster.auth": "true", "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}"})
+    database = app.registry.services.database
+    redis = app.registry.services.redis
+    for key in redis.scan_iter("login-failures:*"):  # Redis is shared by the run's tests
+        redis.delete(key)
+    with database.sessions.begin() as session:
+        anna = accounts.add_user(session, "anna", PASSWORD)
+        session.add(ApiToken(user=anna, name="script", token_hash=token_hash("anna-token")))
+    return webtest.TestApp(app)
+
+
+def test_every_view_of_every_route_declares_its_permission(app):
+    introspector = app.registry.introspector
+    missing = []
+    for route in introspector.get_category("routes"):
+        for related in introspector.related(route["introspectable"]):
+            if related.category_name != "views":
+                continue
+            permission = next(
+                (p["value"] for p in introspector.related(related) if p.category_name == "permissions"), None
+            )
+            if permission is None:
+                missing.append(f"{route['introspectable']['name']} {related['request_methods']}")
+            else:
+                assert permission in (*PERMISSIONS, NO_PERMISSION_REQUIRED), permission
+    assert not missing, "views without a permission: " + ", ".join(missing)
+
+
+def log_in(testapp, name="anna", password=PASSWORD, status=303, next_page=None):
+    page = testapp.get("/login" + (f"?next={quote(next_page)}" if next_page else ""))
+    form = page.forms["login"]
+    form["name"], form["password"] = name, password
+    return form.submit(status=status)
+
+
+def test_pages_send_people_to_the_login_page_and_back(secured):
+    response = secured.get("/library/video?sort=size", status=303)
+    target = urlsplit(response.location)
+    assert target.path == "/login" and parse_qs(target.query) == {"next": ["/library/video?sort=size"]}
+    assert log_in(secured, next_page="/library/video?sort=size").location.endswith("/library/video?sort=size")
+    assert secured.get("/library/video?sort=size").status_int == 200
+
+
+def test_the_api_answers_401_without_a_login_and_works_with_a_token(secured):
+    response = secured.get("/api/library", status=401)
+    assert response.json["error"] == "login_required"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    secured.get("/api/library", headers={"Authorization": "Bearer not-a-token"}, status=401)
+    bearer = {"Authorization": "Bearer anna-token"}
+    assert secured.get("/api/library", headers=bearer).json["roots"]
+    # A token needs no CSRF token: it is no cookie a page could forge.
+    secured.put_json("/api/session/device", {"device": "nowhere"}, headers=bearer, status=404)
+
+
+def test_signed_media_urls_need_no_login(secured):
+    listing = secured.get("/api/library/video", headers={"Authorization": "Bearer anna-token"}).json
+    stream = next(e["stream_url"] for e in listing["entries"] if e["kind"] == "video")
+    assert webtest.TestApp(secured.app).get(stream).status_int in (200, 206)
+    secured.get(urlsplit(stream).path, status=403)  # unsigned: refused
+
+
+def test_a_wrong_name_and_a_wrong_password_answer_alike_and_are_rate_limited(secured):
+    wrong_password = log_in(secured, password="wrong horse", status=400)
+    wrong_name = log_in(secured, name="nobody", status=400)
+    for page in (wrong_password, wrong_name):
+        assert "Wrong name or password." in page.text
+    for _ in range(4):
+        log_in(secured, password="wrong horse", status=400)
+    refused = log_in(secured, status=429)  # even the right password, for a while
+    seconds = int(refused.headers["Retry-After"])
+    assert 0 < seconds <= 900
+    assert re.search(rf"try again in {seconds} s", refused.text)
+
+
+def test_logging_in_rotates_the_session_and_logging_out_ends_it(secured):
+    secured.get("/session")
+    secured.put_json(
+        "/api/session/device",
+        {"device": "nowhere"},
+        headers={"X-CSRF-Token": secured.get("/api/session").json["csrf_token"]},
+        status=401,  # not logged in yet: the session alone is no login
+    )
+    before = secured.cookies.get(COOKIE_NAME)
+    log_in(secured)
+    after = secured.cookies.get(COOKIE_NAME)
+    assert after and after != before
+    assert secured.get("/api/library").status_int == 200
+    page = secured.get("/library/video")
+    assert "anna" in page.html.select_one(".account-name").text and not page.html.select(".auth-off")
+    logout = next(form for form in page.forms.values() if form.action.endswith("/logout"))
+    logout.submit(status=303)
+    secured.get("/api/library", status=401)
+
+
+def test_cookie_requests_still_need_the_csrf_token(secured):
+    log_in(secured)
+    response = secured.put_json("/api/session/device", {"device": "nowhere"}, status=403)
+    assert response.json["error"] == "csrf_failed"
+
+
+def test_with_logins_off_every_page_says_so(testapp):
+    page = testapp.get("/library/video")
+    assert "Logins are off" in page.html.select_one(".auth-off").text
+    assert not page.html.select(".account")
+
+
+@pytest.mark.parametrize("path", ["/login", "/logout"])
+def test_another_sites_page_cannot_log_anyone_in_or_out(secured, path):
+    response = secured.post(
+        path,
+        {"name": "anna", "password": PASSWORD},
+        headers={"Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"},
+        status=403,
+    )
+    assert "another site" in response.text
+    assert COOKIE_NAME not in secured.cookies
