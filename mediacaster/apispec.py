@@ -173,6 +173,10 @@ class PlaybackQuery(Query):
     )
 
 
+class TokenRequest(Body):
+    name: str = Field(min_length=1, max_length=100, description="what the token is for: a script, a machine")
+
+
 class StatusQuery(Query):
     device: str | None = Field(None, description=DEVICE)
 
@@ -298,6 +302,25 @@ class BrowserPlan(Reply):
     subtitles: list[SubtitleTrack]
     image_subtitles: list[ImageSubtitles] = Field(description="DVD, Blu-ray or DVB subtitles: burn takes one")
     picture_url: str | None
+
+
+class Token(Reply):
+    id: int
+    name: str
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    last_used_at: str | None = Field(json_schema_extra={"format": "date-time"})
+
+
+class NewToken(Token):
+    token: str = Field(description="send it as Authorization: Bearer <token>; shown this once only")
+
+
+class Tokens(Reply):
+    tokens: list[Token]
+
+
+class RevokedToken(Reply):
+    revoked: int
 
 
 class Entry(Reply):
@@ -484,6 +507,11 @@ PLAYER_ERRORS = {
 }
 
 # (route name, path, method, summary, query model, body model(s), response model, errors)
+ACCOUNT_ERRORS = {
+    401: "no login and no token",
+    403: CONTROL_ERRORS[403],
+    409: "logins are off (mediacaster.auth = false): tokens belong to accounts",
+}
 OPERATIONS = [
     ("api.library.roots", "/api/library", "get", "The library roots", None, None, Roots, {}),
     (
@@ -520,6 +548,36 @@ OPERATIONS = [
             415: "not video, audio or an image",
             422: "a file that cannot be read",
         },
+    ),
+    (
+        "api.tokens",
+        "/api/tokens",
+        "get",
+        "The API tokens of the user asking",
+        None,
+        None,
+        Tokens,
+        ACCOUNT_ERRORS,
+    ),
+    (
+        "api.tokens",
+        "/api/tokens",
+        "post",
+        "Make an API token (answered once, stored hashed)",
+        None,
+        TokenRequest,
+        NewToken,
+        {**ACCOUNT_ERRORS, 400: "malformed JSON, or no name", 422: "a name too long"},
+    ),
+    (
+        "api.token",
+        "/api/tokens/{id}",
+        "delete",
+        "Revoke an API token",
+        None,
+        None,
+        RevokedToken,
+        {**ACCOUNT_ERRORS, 404: "no such token of this user"},
     ),
     ("api.devices", "/api/devices", "get", "Cast devices found on the network", None, None, Devices, {}),
     (
@@ -606,7 +664,12 @@ LIBRARY_PATH = {
     "schema": {"type": "string"},
     "description": "the root's name, then the path below it; '/' as it is or as %2F",
 }
-PATH_PARAMETERS = {"/api/library/{path}": LIBRARY_PATH, "/api/playback/{path}": LIBRARY_PATH}
+TOKEN_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+PATH_PARAMETERS = {
+    "/api/library/{path}": LIBRARY_PATH,
+    "/api/playback/{path}": LIBRARY_PATH,
+    "/api/tokens/{id}": TOKEN_ID,
+}
 
 
 def _ref(model):
@@ -639,12 +702,31 @@ def _query_parameters(model):
     return parameters
 
 
+PUBLIC_ROUTES = {"api.session", "api.openapi"}
+SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an API token (POST /api/tokens), for scripts: no CSRF token needed",
+    },
+    "sessionCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "mediacaster_session",
+        "description": "the browser's session after logging in at /login; requests that change "
+        "state also send its CSRF token in X-CSRF-Token",
+    },
+}
+
+
 def build():
     """The OpenAPI 3.1 document of the API."""
     models = {Error}
     paths = {}
-    for _route, path, method, summary, query, body, reply, errors in OPERATIONS:
+    for route, path, method, summary, query, body, reply, errors in OPERATIONS:
         operation = {"summary": summary}
+        if route in PUBLIC_ROUTES:
+            operation["security"] = [{}]  # no login needed: the browser's own session, this document
         parameters = [PATH_PARAMETERS[path]] if path in PATH_PARAMETERS else []
         if query is not None:
             parameters += _query_parameters(query)
@@ -683,7 +765,9 @@ def build():
             "description": "Browse the media library and cast it.",
         },
         "paths": paths,
-        "components": {"schemas": schemas["$defs"]},
+        # With mediacaster.auth = true; with logins off no credentials are needed.
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+        "components": {"schemas": schemas["$defs"], "securitySchemes": SECURITY_SCHEMES},
     }
 
 

@@ -6,7 +6,9 @@
     mediacaster-cast volume 0.4 --device "Living Room TV"
     mediacaster-cast devices
 
-The server is ``--url`` or ``$MEDIACASTER_URL`` (default http://localhost:6543).
+The server is ``--url`` or ``$MEDIACASTER_URL`` (default http://localhost:6543); where
+logins are on, ``$MEDIACASTER_TOKEN`` holds an API token (made on the account's page or by
+``POST /api/tokens``), sent as ``Authorization: Bearer``.
 """
 
 import argparse
@@ -24,6 +26,9 @@ def request(base, method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base.rstrip("/") + path, data=data, method=method)
     req.add_header("Accept", "application/json")
+    token = os.environ.get("MEDIACASTER_TOKEN")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         req.add_header("Content-Type", "application/json")
     try:

@@ -38,6 +38,8 @@ def includeme(config):
     config.add_route("api.session", "/api/session")
     config.add_route("api.session.device", "/api/session/device")
     config.add_route("api.playback", "/api/playback/{root}*path")
+    config.add_route("api.tokens", "/api/tokens")
+    config.add_route("api.token", "/api/tokens/{id}")
     config.add_route("api.devices", "/api/devices")
     config.add_route("api.cast", "/api/cast")
     config.add_route("api.status", "/api/status")

@@ -11,17 +11,18 @@ With ``mediacaster.auth = off`` (the demo) everyone is the demo user, an
 administrator: pages say so in a banner.
 """
 
-import hashlib
 from dataclasses import dataclass
 
 from pyramid.security import Allowed, Denied
-from sqlalchemy import select
 
-from mediacaster.models.accounts import ADMIN, ApiToken, User
+from mediacaster.models.accounts import ADMIN, User
+from mediacaster.services.accounts import user_of_token
 from mediacaster.session import COOKIE_NAME
 
-LIBRARY, CAST, ADMINISTER = "library", "cast", "administer"
-PERMISSIONS = (LIBRARY, CAST, ADMINISTER)
+# library: browse and play; cast: devices and the player; account: one's own tokens;
+# administer: other people's accounts.
+LIBRARY, CAST, ACCOUNT, ADMINISTER = "library", "cast", "account", "administer"
+PERMISSIONS = (LIBRARY, CAST, ACCOUNT, ADMINISTER)
 USER_KEY = "user_id"  # in the Redis session
 
 
@@ -40,10 +41,6 @@ class Identity:
 DEMO = Identity(None, "demo", ADMIN, None)
 
 
-def token_hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class SecurityPolicy:
     def __init__(self, required):
         self.required = required
@@ -58,10 +55,8 @@ class SecurityPolicy:
     def _identify(self, request):
         authorization = request.headers.get("Authorization", "")
         if authorization.lower().startswith("bearer "):
-            token = request.dbsession().scalar(
-                select(ApiToken).where(ApiToken.token_hash == token_hash(authorization[7:].strip()))
-            )
-            return Identity.of(token.user) if token is not None else None
+            user = user_of_token(request.dbsession(), authorization[7:].strip())
+            return Identity.of(user) if user is not None else None
         if COOKIE_NAME not in request.cookies:
             return None  # no session to read: never make one here
         user_id = request.session.get(USER_KEY)

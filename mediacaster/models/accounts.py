@@ -15,6 +15,11 @@ def now():
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment):
+    """A stored time with its zone: SQLite gives them back without one (they are UTC)."""
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('admin', 'member')", name="role"),)

@@ -5,15 +5,22 @@ case-folded ("Anna" and "anna" are one account); passwords are hashed with
 argon2-cffi's defaults (Argon2id) and rehashed when those defaults change.
 """
 
+import hashlib
+import secrets
 import unicodedata
+from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from mediacaster.models.accounts import ADMIN, ROLES, User
+from mediacaster.models.accounts import ADMIN, ROLES, ApiToken, User, as_utc
 
 NAME_LENGTH = 64
+TOKEN_PREFIX = "mc_"  # tells a mediacaster token apart in a script or a leaked log
+TOKEN_NAME_LENGTH = 100
+# A token's last use is written at most this often: not a database write per request.
+LAST_USED_STEP = timedelta(minutes=5)
 PASSWORD_MIN = 8
 HASHER = PasswordHasher()
 
@@ -78,3 +85,45 @@ def verify(session, name, password):
 
 
 DUMMY_HASH = HASHER.hash("a password no account has")
+
+
+def token_hash(token):
+    """What is stored of a token: its SHA-256 (tokens are long and random: no salt needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session, user, name):
+    """A new API token of ``user``: ``(ApiToken, the token)``; the token is shown once."""
+    name = (name or "").strip()
+    if not name or len(name) > TOKEN_NAME_LENGTH:
+        raise AccountError(f"a token's name has 1 to {TOKEN_NAME_LENGTH} characters")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, token_hash=token_hash(secret))
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_of_token(session, secret):
+    """The user a token belongs to, noting when it was used; None for an unknown token."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
+    if token is None:
+        return None
+    now = datetime.now(timezone.utc)
+    last = as_utc(token.last_used_at)
+    if last is None or now - last > LAST_USED_STEP:
+        token.last_used_at = now
+    return token.user
+
+
+def tokens_of(session, user_id):
+    return session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)).all()
+
+
+def revoke_token(session, user_id, token_id):
+    """Remove a token of the user; False when the user has no such token."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        return False
+    session.delete(token)
+    return True

@@ -563,9 +563,9 @@ def test_every_state_changing_route_is_attacked(app):
         methods = view["request_methods"] or ("POST", "PUT", "PATCH", "DELETE")
         methods = (methods,) if isinstance(methods, str) else methods
         unsafe.update((view["route_name"], m) for m in methods if m not in SAFE_METHODS)
-    # Logging in and out changes who is logged in, not the device: test_security checks
-    # that another site's page cannot post them.
-    unsafe -= {("login", "POST"), ("logout", "POST")}
+    # Logging in and out, and tokens, change accounts, not the device: test_security
+    # checks that another site's page cannot post them.
+    unsafe -= {("login", "POST"), ("logout", "POST"), ("api.tokens", "POST"), ("api.token", "DELETE")}
     assert unsafe == {(route.route_name, route.method) for route in ROUTES.values()}
     assert set(PLAYER_BODIES) == set(PLAYER_ACTIONS)
 

@@ -11,8 +11,9 @@ import webtest
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from mediacaster.models.accounts import ApiToken
-from mediacaster.security import PERMISSIONS, token_hash
+from mediacaster.security import PERMISSIONS
 from mediacaster.services import accounts
+from mediacaster.services.accounts import token_hash
 from mediacaster.session import COOKIE_NAME
 
 PASSWORD = "correct horse"
@@ -137,3 +138,31 @@ def test_another_sites_page_cannot_log_anyone_in_or_out(secured, path):
     )
     assert "another site" in response.text
     assert COOKIE_NAME not in secured.cookies
+
+
+def test_tokens_are_made_shown_once_listed_and_revoked(secured):
+    bearer = {"Authorization": "Bearer anna-token"}
+    made = secured.post_json("/api/tokens", {"name": "the kitchen tablet"}, headers=bearer).json
+    assert made["token"].startswith("mc_") and made["name"] == "the kitchen tablet"
+    mine = {"Authorization": f"Bearer {made['token']}"}
+    listed = secured.get("/api/tokens", headers=mine).json["tokens"]
+    assert [t["name"] for t in listed] == ["script", "the kitchen tablet"]
+    assert all("token" not in t for t in listed)  # shown once, at its making
+    assert listed[1]["last_used_at"]  # the listing itself used it
+    assert secured.delete(f"/api/tokens/{made['id']}", headers=bearer).json == {"revoked": made["id"]}
+    secured.get("/api/library", headers=mine, status=401)
+    secured.delete(f"/api/tokens/{made['id']}", headers=bearer, status=404)
+    secured.post_json("/api/tokens", {"name": ""}, headers=bearer, status=400)
+
+
+def test_tokens_need_accounts(testapp):
+    response = testapp.get("/api/tokens", status=409)
+    assert "logins are off" in response.json["detail"]
+
+
+def test_another_sites_page_cannot_make_or_revoke_tokens_with_the_cookie(secured):
+    log_in(secured)
+    other_site = {"Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"}
+    secured.post_json("/api/tokens", {"name": "stolen"}, headers=other_site, status=403)
+    secured.delete("/api/tokens/1", headers=other_site, status=403)
+    assert [t["name"] for t in secured.get("/api/tokens").json["tokens"]] == ["script"]
