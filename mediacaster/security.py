@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 from pyramid.security import Allowed, Denied
 
+from mediacaster.errors import NotFound
 from mediacaster.models.accounts import ADMIN, User
 from mediacaster.services.accounts import user_of_token
+from mediacaster.services.library import split_path, unknown_root
 from mediacaster.session import COOKIE_NAME
 
 # library: browse and play; cast: devices and the player; account: one's own tokens;
@@ -88,6 +90,35 @@ class SecurityPolicy:
         request.session.invalidate()
         request.__dict__.pop("_identity", None)
         return []
+
+
+# -- what a user sees of the library ------------------------------------------------
+
+
+def visible_roots(request):
+    """The roots the user asking sees, in the library's order: every root for an
+    administrator, and for everyone while logins are off."""
+    roots = request.registry.services.library.roots
+    identity = request.identity
+    if identity is None:
+        return []
+    if identity.role == ADMIN or identity.roots is None:
+        return list(roots)
+    return [root for root in roots if root in identity.roots]
+
+
+def library_entry(request, root, segments):
+    """The library's entry, or NotFound for a root the user does not see: the
+    library's answer for a root that does not exist, so root names do not leak."""
+    if root in request.registry.services.library.roots and root not in visible_roots(request):
+        raise NotFound(unknown_root(root))
+    return request.registry.services.library.entry(root, segments)
+
+
+def library_lookup(request, path):
+    """:func:`library_entry` of a ``"<root>/<path below it>"`` string, as scripts name files."""
+    root, *segments = split_path(path) or ("",)
+    return library_entry(request, root, tuple(segments))
 
 
 def includeme(config):

@@ -63,6 +63,11 @@ def natural_key(name):
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text))
 
 
+def unknown_root(root):
+    """What a root that does not exist answers (and one a user may not see: the same)."""
+    return f"no library root named {root!r}"
+
+
 def split_path(path):
     """Split a '/'-joined path from an API client into segments."""
     return tuple(part for part in (path or "").split("/") if part != "")
@@ -159,7 +164,7 @@ class LibraryService:
         try:
             return self.roots[root]
         except (KeyError, TypeError):
-            raise NotFound(f"no library root named {root!r}") from None
+            raise NotFound(unknown_root(root)) from None
 
     def resolve(self, root, segments):
         """Return ``(real path, on-disk segments)`` or raise :class:`NotFound`."""
@@ -288,11 +293,6 @@ class LibraryService:
         size, mtime = 0 if is_dir else st.st_size, st.st_mtime
         return Entry(root, path, name, is_dir, size, mtime, kind, content_type, st.st_mtime_ns, st.st_ino)
 
-    def lookup(self, path):
-        """The entry of a ``"<root>/<path below it>"`` string, as scripts name files."""
-        root, *segments = split_path(path) or ("",)
-        return self.entry(root, tuple(segments))
-
     def file_path(self, entry):
         """Where the entry is on disk (below its root: its path was resolved safely)."""
         base = self.root_path(entry.root)
@@ -317,10 +317,11 @@ class LibraryService:
         except OSError:
             return []
 
-    def search(self, index, text, limit):
+    def search(self, index, text, limit, roots=None):
         """Entries of the best ``limit`` hits of the search ``index`` for ``text``
-        (stat'ed now, so sizes are fresh), and how many there are in all."""
-        hits, total = index.query(text, limit=limit)
+        (stat'ed now, so sizes are fresh), and how many there are in all; in
+        ``roots`` only if given."""
+        hits, total = index.query(text, limit=limit, roots=roots)
         entries = []
         for hit in hits:
             try:

@@ -142,8 +142,9 @@ class SearchIndex:
 
     # -- querying --------------------------------------------------------
 
-    def query(self, text, limit=100):
-        """Return ``(hits, total)``: the best ``limit`` matches and their count.
+    def query(self, text, limit=100, roots=None):
+        """Return ``(hits, total)``: the best ``limit`` matches and their count, in
+        ``roots`` only if given.
 
         Every word of the query must appear in the path below the root; hits
         whose own name starts with, then contains, the first word come first.
@@ -163,7 +164,7 @@ class SearchIndex:
         while position != -1:
             index = bisect.bisect_right(starts, position) - 1
             key, name, hit = items[index]
-            if all(word in key for word in others):
+            if all(word in key for word in others) and (roots is None or hit.root in roots):
                 rank = 0 if name.startswith(first) else 1 if first in name else 2
                 matches.append((rank, len(name), key, hit))
             following = index + 1

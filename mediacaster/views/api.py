@@ -6,7 +6,7 @@ from pyramid.view import view_config
 
 from mediacaster import apispec, presenters
 from mediacaster.playback import Target
-from mediacaster.security import LIBRARY
+from mediacaster.security import LIBRARY, library_entry, visible_roots
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
 
@@ -14,7 +14,7 @@ from mediacaster.views.inputs import entry_path, parse_query
 @view_config(route_name="api.library.roots", permission=LIBRARY, request_method="GET", renderer="json")
 def roots(request):
     library, urls = request.registry.services.library, request.entry_urls()
-    names = sorted(library.roots, key=natural_key)
+    names = sorted(visible_roots(request), key=natural_key)
     return {"roots": [presenters.entry_json(library.entry(name, ()), urls) for name in names]}
 
 
@@ -23,7 +23,7 @@ def library(request):
     services, urls = request.registry.services, request.entry_urls()
     query = parse_query(request, apispec.ListingQuery)
     target = Target.device(services.cast.find(query.device)) if query.device else None
-    entry = services.library.entry(*entry_path(request))
+    entry = library_entry(request, *entry_path(request))
     if not entry.is_dir:
         plan = services.playback.plan(entry, target or Target.browser(), urls, wait=False)
         details = (plan.probe_state, plan.probe) if entry.is_media else None
@@ -46,7 +46,7 @@ def library(request):
 def search(request):
     query = parse_query(request, apispec.SearchQuery)
     services, urls = request.registry.services, request.entry_urls()
-    entries, total = services.library.search(services.search, query.q, query.limit)
+    entries, total = services.library.search(services.search, query.q, query.limit, visible_roots(request))
     return {
         "query": query.q,
         "total": total,

@@ -9,7 +9,7 @@ from mediacaster import session as sessions
 from mediacaster.bytenames import shown
 from mediacaster.errors import Conflict, NotFound, Unprocessable
 from mediacaster.playback import Target, WillNotPlay
-from mediacaster.security import CAST
+from mediacaster.security import CAST, library_entry, library_lookup
 from mediacaster.urls import device_urls
 from mediacaster.views.inputs import parse_body, parse_query
 
@@ -81,7 +81,7 @@ def change_sound(request, device, track):
     if was.audio_index == track:
         return status
     # Looked up again: the file may have changed or gone since.
-    entry = services.library.lookup(f"{was.entry.root}/{was.entry.path}")
+    entry = library_entry(request, was.entry.root, tuple(was.entry.path.split("/")))
     plan = device_plan(request, device, entry, audio=track)
     media = status.media
     subtitle = next((t.id for t in plan.tracks if t.id in media.active_tracks), None)
@@ -97,7 +97,7 @@ def status_reply(request, status):
 @view_config(route_name="api.cast", permission=CAST, request_method="POST", renderer="json")
 def cast(request):
     body = parse_body(request, apispec.CastRequest)
-    entry = request.registry.services.library.lookup(body.path)
+    entry = library_lookup(request, body.path)
     if entry.is_dir:
         raise NotFound(f"{body.path} is a folder, not a file")
     device = target_device(request, body.device)

@@ -8,7 +8,7 @@ from mediacaster import apispec, presenters
 from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
 from mediacaster.playback import Target, browsers
-from mediacaster.security import LIBRARY
+from mediacaster.security import LIBRARY, library_entry, visible_roots
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
 
@@ -23,14 +23,14 @@ class PageQuery(apispec.ListingQuery):
 @view_config(route_name="home", permission=LIBRARY, request_method="GET", renderer="home.jinja2")
 def home(request):
     services = request.registry.services
-    roots = [services.library.entry(name, ()) for name in sorted(services.library.roots, key=natural_key)]
+    roots = [services.library.entry(name, ()) for name in sorted(visible_roots(request), key=natural_key)]
     return {"roots": roots, "demo": services.settings.demo}
 
 
 @view_config(route_name="library.folder", permission=LIBRARY, request_method="GET", renderer="folder.jinja2")
 def folder(request):
     services, urls = request.registry.services, request.entry_urls()
-    entry = services.library.entry(*entry_path(request))
+    entry = library_entry(request, *entry_path(request))
     query = parse_query(request, PageQuery, lenient=True)
     device = page_device(services, query.device)
     if not entry.is_dir:
@@ -83,7 +83,10 @@ def folder(request):
 def search(request):
     services = request.registry.services
     query = parse_query(request, apispec.SearchPageQuery, lenient=True).q
-    entries, total = services.library.search(services.search, query, SEARCH_PAGE_LIMIT) if query else ([], 0)
+    roots = visible_roots(request)
+    entries, total = (
+        services.library.search(services.search, query, SEARCH_PAGE_LIMIT, roots) if query else ([], 0)
+    )
     return {"query": query, "entries": entries, "total": total, "index": services.search.state()}
 
 

@@ -5,7 +5,7 @@ from pyramid.view import view_config
 from mediacaster import apispec, presenters
 from mediacaster.errors import NotFound
 from mediacaster.playback import Target, browsers
-from mediacaster.security import LIBRARY
+from mediacaster.security import LIBRARY, library_entry
 from mediacaster.views.inputs import entry_path, parse_query
 
 
@@ -13,7 +13,7 @@ from mediacaster.views.inputs import entry_path, parse_query
 def playback(request):
     query = parse_query(request, apispec.PlaybackQuery)
     services, urls = request.registry.services, request.entry_urls()
-    entry = services.library.entry(*entry_path(request))
+    entry = library_entry(request, *entry_path(request))
     if entry.is_dir:
         raise NotFound(f"{entry.name} is a folder, not a file")
     target = Target.browser(browsers.names(query.can) if query.can else None)

@@ -30,6 +30,11 @@ def secured(make_app, tmp_path):
     with database.sessions.begin() as session:
         anna = accounts.add_user(session, "anna", PASSWORD)
         session.add(ApiToken(user=anna, name="script", token_hash=token_hash("anna-token")))
+        # A child's account: the audio root only; and an administrator.
+        kid = accounts.add_user(session, "kid", PASSWORD, roots=["audio"])
+        session.add(ApiToken(user=kid, name="tablet", token_hash=token_hash("kid-token")))
+        boss = accounts.add_user(session, "boss", PASSWORD, role="admin", roots=["audio"])
+        session.add(ApiToken(user=boss, name="laptop", token_hash=token_hash("boss-token")))
     return webtest.TestApp(app)
 
 
@@ -166,3 +171,48 @@ def test_another_sites_page_cannot_make_or_revoke_tokens_with_the_cookie(secured
     secured.post_json("/api/tokens", {"name": "stolen"}, headers=other_site, status=403)
     secured.delete("/api/tokens/1", headers=other_site, status=403)
     assert [t["name"] for t in secured.get("/api/tokens").json["tokens"]] == ["script"]
+
+
+# Every route that names or lists library entries, with a file of the video root in it.
+LIBRARY_ROUTES = [
+    ("GET", "/", None),
+    ("GET", "/library/video", None),
+    ("GET", "/library/video/movie.mp4", None),
+    ("GET", "/search?q=movie", None),
+    ("GET", "/api/library", None),
+    ("GET", "/api/library/video", None),
+    ("GET", "/api/library/video/movie.mp4", None),
+    ("GET", "/api/playback/video/movie.mp4", None),
+    ("GET", "/api/search?q=movie", None),
+    ("POST", "/api/cast", {"path": "video/movie.mp4", "device": "nowhere"}),
+]
+
+
+def shows_the_video_root(response):
+    """Whether an answer shows the video root or its file (listings and searches show
+    what the user may see; one entry answers 404 otherwise)."""
+    if response.status_int == 404:
+        return False
+    text = response.text
+    return "movie.mp4" in text or '"video"' in text or "/library/video" in text
+
+
+@pytest.mark.parametrize(("method", "path", "body"), LIBRARY_ROUTES)
+@pytest.mark.parametrize(
+    ("who", "sees"), [("anonymous", None), ("kid", False), ("anna", True), ("boss", True)]
+)
+def test_each_route_shows_a_root_only_to_those_who_see_it(secured, method, path, body, who, sees):
+    headers = {} if who == "anonymous" else {"Authorization": f"Bearer {who}-token"}
+    if method == "GET":
+        response = secured.get(path, headers=headers, expect_errors=True)
+    else:
+        response = secured.post_json(path, body, headers=headers, expect_errors=True)
+    if sees is None:
+        page = not path.startswith("/api/")
+        assert response.status_int == (303 if page else 401), response.text[:300]
+        return
+    assert response.status_int != 401
+    if path.startswith("/api/cast"):  # no such device either: which error comes first tells
+        assert (response.json["detail"] == "no library root named 'video'") != sees
+        return
+    assert shows_the_video_root(response) == sees, response.text[:500]
