@@ -112,11 +112,13 @@ def test_play_a_video_in_the_page_and_seek(site, page):
     page.goto(f"{server.url}/library/films/Films")
     shot(page, "library")
     page.get_by_role("link", name="Test pattern.mp4").click()
-    # A page shown while the file is still being read reloads itself once it is read.
+    # The page's facts are filled in once the file is read, and its player loads the file.
     expect(page.locator("#entry-facts")).to_have_attribute("data-probe", "done", timeout=20000)
+    expect(page.locator("#player-box")).to_have_attribute("data-manifest", "file", timeout=20000)
     video = page.locator("video#player")
     expect(video).to_be_visible()
-    page.evaluate("document.getElementById('player').muted = true; document.getElementById('player').play()")
+    # Not awaited: play() settles when playback starts.
+    page.evaluate("(() => { const v = document.getElementById('player'); v.muted = true; void v.play(); })()")
     wait_until(page, "document.getElementById('player').currentTime > 0.3", timeout=20000)
     shot(page, "detail")
     duration = page.evaluate("document.getElementById('player').duration")
