@@ -1,5 +1,8 @@
-"""One's own account: the API tokens scripts send (made, listed, revoked)."""
+"""One's own account: the API tokens scripts send (made, listed, revoked), as a page and
+as JSON."""
 
+from pyramid.csrf import get_csrf_token
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from mediacaster import apispec
@@ -43,10 +46,51 @@ def create(request):
     return token_json(token, secret)
 
 
-@view_config(route_name="api.token", permission=ACCOUNT, request_method="DELETE", renderer="json")
-def revoke(request):
+def revoke_matched(request):
+    """Revoke the token the URL names, of the user asking; its id."""
     user = account(request)
     token_id = request.matchdict["id"]
     if not token_id.isdigit() or not accounts.revoke_token(request.dbsession(), user.id, int(token_id)):
         raise NotFound(f"you have no API token {token_id}")
-    return {"revoked": int(token_id)}
+    return int(token_id)
+
+
+@view_config(route_name="api.token", permission=ACCOUNT, request_method="DELETE", renderer="json")
+def revoke(request):
+    return {"revoked": revoke_matched(request)}
+
+
+# -- the page ---------------------------------------------------------------------
+
+
+def page(request, new=None):
+    user = account(request)
+    return {
+        "user": user,
+        "tokens": accounts.tokens_of(request.dbsession(), user.id),
+        "new": new,  # (ApiToken, the token) just made: shown this once
+        "csrf_token": get_csrf_token(request),
+    }
+
+
+@view_config(route_name="account", permission=ACCOUNT, request_method="GET", renderer="account.jinja2")
+def account_page(request):
+    return page(request)
+
+
+@view_config(
+    route_name="account.tokens", permission=ACCOUNT, request_method="POST", renderer="account.jinja2"
+)
+def create_on_page(request):
+    try:
+        made = accounts.create_token(request.dbsession(), account(request), request.POST.get("name", ""))
+    except accounts.AccountError as error:
+        request.response.status_int = 400
+        return {**page(request), "error": str(error)}
+    return page(request, new=made)
+
+
+@view_config(route_name="account.token", permission=ACCOUNT, request_method="POST")
+def revoke_on_page(request):
+    revoke_matched(request)
+    return HTTPSeeOther(request.route_url("account"))

@@ -216,3 +216,44 @@ def test_each_route_shows_a_root_only_to_those_who_see_it(secured, method, path,
         assert (response.json["detail"] == "no library root named 'video'") != sees
         return
     assert shows_the_video_root(response) == sees, response.text[:500]
+
+
+def test_the_account_page_makes_shows_once_and_revokes_tokens(secured):
+    log_in(secured)
+    page = secured.get("/account")
+    assert "sees every root" in page.text
+    form = page.forms["new-token-form"]
+    form["name"] = "kitchen tablet"
+    made = form.submit()
+    token = made.html.select_one("#new-token").text
+    assert token.startswith("mc_")
+    assert secured.get("/api/library", headers={"Authorization": f"Bearer {token}"}).status_int == 200
+    again = secured.get("/account")
+    assert not again.html.select("#new-token") and again.html.select('[data-token="kitchen tablet"]')
+    mine = secured.get("/api/tokens", headers={"Authorization": f"Bearer {token}"}).json["tokens"]
+    token_id = next(t["id"] for t in mine if t["name"] == "kitchen tablet")
+    revoke = next(f for f in again.forms.values() if f.action.endswith(f"/account/tokens/{token_id}/revoke"))
+    revoke.submit(status=303)
+    secured.get("/api/library", headers={"Authorization": f"Bearer {token}"}, status=401)
+
+
+def test_logging_in_in_chromium_goes_back_to_the_page_asked_for(make_app, tmp_path):
+    from tests.common.chromium import chromium
+    from tests.common.servers import LiveServer
+
+    app = make_app(**{"mediacaster.auth": "true", "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}"})
+    with app.registry.services.database.sessions.begin() as session:
+        accounts.add_user(session, "anna", PASSWORD)
+    with LiveServer(app) as server, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{server.url}/library/video")
+        assert urlsplit(page.url).path == "/login"
+        page.fill("#login-name", "Anna")  # names are one whatever their case
+        page.fill("#login-password", PASSWORD)
+        page.click("#login button[type=submit]")
+        page.wait_for_url(f"{server.url}/library/video")
+        assert page.inner_text(".account-name") == "anna"
+        page.click(".account button[type=submit]")  # log out
+        page.wait_for_url(f"{server.url}/login")
+        page.goto(f"{server.url}/library/video")
+        assert urlsplit(page.url).path == "/login"
