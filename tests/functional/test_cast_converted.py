@@ -24,14 +24,15 @@ def converted_library(tmp_path_factory, typical_library):
     return folder
 
 
-def app_with_the_tv(make_app, roots):
-    """The app with discovery on loopback, once it found the TV."""
+def app_with_the_tv(make_app, roots, **settings):
+    """The app with discovery on loopback, once it found the TV; ``settings``: others."""
     app = make_app(
         roots=roots,
         **{
             "mediacaster.discovery": "true",
             "mediacaster.discovery_interfaces": "127.0.0.1",
             "mediacaster.max_conversions": "8",  # the jobs of the casts before may still run
+            **settings,
         },
     )
     wait_for(

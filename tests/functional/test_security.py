@@ -257,3 +257,30 @@ def test_logging_in_in_chromium_goes_back_to_the_page_asked_for(make_app, tmp_pa
         page.wait_for_url(f"{server.url}/login")
         page.goto(f"{server.url}/library/video")
         assert urlsplit(page.url).path == "/login"
+
+
+def test_casting_as_a_user_with_a_token_reaches_the_device(make_app, library_roots, tmp_path, tv, server_for):
+    from tests.functional.test_cast_converted import TV, app_with_the_tv
+
+    app = app_with_the_tv(
+        make_app,
+        library_roots,
+        **{"mediacaster.auth": "true", "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}"},
+    )
+    with app.registry.services.database.sessions.begin() as session:
+        anna = accounts.add_user(session, "anna", PASSWORD)
+        kid = accounts.add_user(session, "kid", PASSWORD, roots=["audio"])
+        session.add(ApiToken(user=anna, name="script", token_hash=token_hash("anna-token")))
+        session.add(ApiToken(user=kid, name="tablet", token_hash=token_hash("kid-token")))
+    http = server_for(app)
+    body = {"path": "video/movie.mp4", "device": TV, "force": True}
+    http.post_json("/api/cast", body, status=401)  # nobody
+    refused = http.post_json("/api/cast", body, headers={"Authorization": "Bearer kid-token"}, status=404)
+    assert refused.json["detail"] == "no library root named 'video'"
+    loads = len(tv.loads)
+    cast = http.post_json("/api/cast", body, headers={"Authorization": "Bearer anna-token"}).json
+    assert cast["device"]["name"] == TV
+    # The device got a signed URL it fetches without a login.
+    assert len(tv.loads) > loads and "sig=" in tv.loads[-1][1]["media"]["contentId"]
+    status = http.get(f"/api/status?device={quote(TV)}", headers={"Authorization": "Bearer anna-token"})
+    assert status.status_int == 200
