@@ -15,7 +15,7 @@ import sys
 
 from pyramid.paster import get_appsettings
 
-from mediacaster.models import Database, database_url
+from mediacaster.models import Database
 from mediacaster.models.accounts import ADMIN, MEMBER
 from mediacaster.services import accounts
 from mediacaster.settings import SettingsError, load
@@ -45,15 +45,19 @@ def main(argv=None):
         settings = load(get_appsettings(args.config, name="main") if args.config else {})
     except SettingsError as error:
         raise SystemExit(f"mediacaster-admin: {error}") from None
-    if not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(database_url(settings))
-    try:
-        if args.command == "migrate":
+    if args.command == "migrate":
+        database = Database.of(settings)
+        try:
             database.upgrade()
             print(f"{database.safe_url}: at revision {database.revision()}")
-            return
-        database.prepare(upgrade=settings.migrate == "auto")
+        finally:
+            database.close()
+        return
+    try:
+        database = Database.connect(settings)
+    except SettingsError as error:
+        raise SystemExit(f"mediacaster-admin: {error}") from None
+    try:
         roots = [r.strip() for r in args.roots.split(",") if r.strip()] if args.roots else None
         unknown = sorted(set(roots or ()) - set(settings.roots))
         if unknown and settings.roots:
@@ -63,7 +67,7 @@ def main(argv=None):
                 session, args.name, read_password(), ADMIN if args.admin else MEMBER, roots
             )
             print(f"added {user.role} {user.name!r}")
-    except (accounts.AccountError, SettingsError) as error:
+    except accounts.AccountError as error:
         raise SystemExit(f"mediacaster-admin: {error}") from None
     finally:
         database.close()

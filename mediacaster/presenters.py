@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from mediacaster import bytenames
 from mediacaster.playback.decisions import codec_name
 from mediacaster.playback.verdicts import LABELS
+from mediacaster.services.conversion.streams import image_subtitles
 
 # Channel layouts as people say them.
 CHANNELS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
@@ -179,16 +180,22 @@ def status_json(status, plan=None):
     }
 
 
+def _track_name(track, number):
+    """``(language, name)`` of a file's stream for a menu: its title, else its language,
+    else "Track <number>"; "und" (undetermined) is no language."""
+    language = track.get("language") if track.get("language") not in (None, "und") else None
+    return language, track.get("title") or (language.upper() if language else f"Track {number}")
+
+
 def audio_tracks_json(probe, chosen):
     """The sound tracks of a file, labelled for a menu: title or language, codec, channels."""
     tracks = []
     for number, track in enumerate((probe or {}).get("audio") or [], 1):
-        language = track.get("language") if track.get("language") not in (None, "und") else None
+        language, name = _track_name(track, number)
         channels = track.get("channels")
         sound = codec_name(track.get("codec"))
         if channels:
             sound += " " + CHANNELS.get(channels, f"{channels} channels")
-        name = track.get("title") or (language.upper() if language else f"Track {number}")
         tracks.append(
             {
                 "index": track.get("index"),
@@ -203,7 +210,7 @@ def audio_tracks_json(probe, chosen):
     return tracks
 
 
-# Subtitles made of pictures, by the name of the discs they come from.
+# Subtitles made of pictures (conversion.streams.IMAGE_SUBTITLES), by the discs they come from.
 IMAGE_SUBTITLE_NAMES = {
     "dvd_subtitle": "DVD",
     "hdmv_pgs_subtitle": "Blu-ray",
@@ -215,12 +222,12 @@ IMAGE_SUBTITLE_NAMES = {
 def image_subtitles_json(probe, chosen):
     """Subtitles made of pictures, which a conversion can draw into the video."""
     tracks = []
+    burnable = image_subtitles(probe)
     for number, track in enumerate((probe or {}).get("subtitles") or [], 1):
-        kind = IMAGE_SUBTITLE_NAMES.get(track.get("codec"))
-        if kind is None:
+        if track.get("index") not in burnable:
             continue
-        language = track.get("language") if track.get("language") not in (None, "und") else None
-        name = track.get("title") or (language.upper() if language else f"Track {number}")
+        language, name = _track_name(track, number)
+        kind = IMAGE_SUBTITLE_NAMES.get(track.get("codec"), str(track.get("codec")).upper())
         tracks.append(
             {
                 "index": track.get("index"),

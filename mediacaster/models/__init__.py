@@ -52,10 +52,16 @@ class Database:
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @classmethod
-    def connect(cls, settings):
+    def of(cls, settings):
+        """The configured database (the data folder made for the default SQLite file)."""
         if not settings.database_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        database = cls(database_url(settings))
+        return cls(database_url(settings))
+
+    @classmethod
+    def connect(cls, settings):
+        """:meth:`of`, with its schema brought up to date or refused (``mediacaster.migrate``)."""
+        database = cls.of(settings)
         try:
             database.prepare(upgrade=settings.migrate == "auto")
         except SettingsError:

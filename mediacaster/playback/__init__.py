@@ -28,6 +28,7 @@ from mediacaster.playback.verdicts import (
     judge,
     misnamed_as,
     profile_for,
+    unjudged,
 )
 from mediacaster.services.cast.model import CastMedia, Track
 from mediacaster.services.conversion import Variant
@@ -248,12 +249,9 @@ class Playback:
             return Verdict(UNKNOWN, "this browser tries the file as it is")
         if entry.kind == "image":
             return Verdict(PLAYS, "a picture")
-        if not entry.is_media:
-            return Verdict(WONT_PLAY, "not video, audio or a picture")
-        if probe is None:
-            return Verdict(UNKNOWN, "the file has not been read yet")
-        if not probe.get("ok"):
-            return Verdict(WONT_PLAY, f"unreadable: {probe.get('error')}")
+        early = unjudged(probe, entry.kind)
+        if early is not None:
+            return early
         needed = self.needs(entry, probe, profile)
         if needed is None:
             return Verdict(WONT_PLAY, "neither picture nor sound in it")

@@ -79,14 +79,23 @@ class Verdict:
     delivery: str = "direct"  # how the file reaches the device (playback.decisions.DELIVERIES)
 
 
-def judge(probe, kind, model, device_type, content_type=None):
-    """The verdict for a file (its ``probe``, kind and content type by name) on a device."""
+def unjudged(probe, kind):
+    """The verdict on a file there is nothing to judge of, on any target: not media,
+    not read yet, or unreadable; None when its probe can be judged."""
     if kind not in MEDIA_KINDS:
         return Verdict(WONT_PLAY, "not video, audio or a picture")
     if probe is None:
         return Verdict(UNKNOWN, "the file has not been read yet")
     if not probe.get("ok"):
         return Verdict(WONT_PLAY, f"unreadable: {probe.get('error')}")
+    return None
+
+
+def judge(probe, kind, model, device_type, content_type=None):
+    """The verdict for a file (its ``probe``, kind and content type by name) on a device."""
+    early = unjudged(probe, kind)
+    if early is not None:
+        return early
     profile = profile_for(model, device_type)
     known = profile is not None
     profile = profile or STREAMER  # judge an unknown model by what the newest plays, then say so

@@ -22,15 +22,19 @@ MPD_TYPE = "application/dash+xml"
 SEGMENT_NAME = re.compile(r"^(\d{1,7})\.m4s$")
 
 
+def text_response(text, content_type):
+    """A manifest: the same for as long as the file's version, which its URLs name."""
+    response = Response(body=text.encode(), content_type=content_type, charset=None)
+    response.cache_control = CACHE_CONTROL
+    return response
+
+
 @view_config(route_name="media.playlist", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def playlist(request):
     entry = signed_entry(request)
     stream = request.registry.services.playback.converted(entry, request.matchdict["variant"])
     init, segment = request.entry_urls().segments(entry, stream.variant.token, stream.version)
-    text = request.registry.services.conversion.playlist(stream, init, segment)
-    response = Response(body=text.encode(), content_type=PLAYLIST_TYPE, charset=None)
-    response.cache_control = CACHE_CONTROL
-    return response
+    return text_response(request.registry.services.conversion.playlist(stream, init, segment), PLAYLIST_TYPE)
 
 
 @view_config(route_name="media.manifest", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
@@ -51,9 +55,7 @@ def manifest(request):
         text, content_type = request.registry.services.conversion.mpd(stream, probe, init, segment), MPD_TYPE
     else:
         raise NotFound(f"{name!r} is not a manifest of this app: master.m3u8 or stream.mpd")
-    response = Response(body=text.encode(), content_type=content_type, charset=None)
-    response.cache_control = CACHE_CONTROL
-    return response
+    return text_response(text, content_type)
 
 
 @view_config(route_name="media.segment", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
