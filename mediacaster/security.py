@@ -17,7 +17,7 @@ from pyramid.security import Allowed, Denied
 
 from mediacaster.errors import NotFound
 from mediacaster.models.accounts import ADMIN, User
-from mediacaster.services.accounts import user_of_token
+from mediacaster.services.accounts import password_mark, user_of_token
 from mediacaster.services.library import split_path, unknown_root
 from mediacaster.session import COOKIE_NAME
 
@@ -26,6 +26,7 @@ from mediacaster.session import COOKIE_NAME
 LIBRARY, CAST, ACCOUNT, ADMINISTER = "library", "cast", "account", "administer"
 PERMISSIONS = (LIBRARY, CAST, ACCOUNT, ADMINISTER)
 USER_KEY = "user_id"  # in the Redis session
+PASSWORD_KEY = "password_mark"  # the password the session was logged in with (its fingerprint)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ class SecurityPolicy:
             return None  # no session to read: never make one here
         user_id = request.session.get(USER_KEY)
         user = request.dbsession().get(User, user_id) if isinstance(user_id, int) else None
-        return Identity.of(user) if user is not None else None
+        if user is None or request.session.get(PASSWORD_KEY) != password_mark(user):
+            return None  # removed, or its password changed since this session logged in
+        return Identity.of(user)
 
     def authenticated_userid(self, request):
         identity = self.identity(request)
@@ -79,10 +82,11 @@ class SecurityPolicy:
 
     def remember(self, request, userid, **kw):
         """Log in: a new session id (no one who knew the old one is logged in by it)."""
-        kept = {key: value for key, value in request.session.items() if key != USER_KEY}
+        kept = {key: value for key, value in request.session.items() if key not in (USER_KEY, PASSWORD_KEY)}
         request.session.invalidate()
         request.session.update(kept)
         request.session[USER_KEY] = userid
+        request.session[PASSWORD_KEY] = password_mark(request.dbsession().get(User, userid))
         request.__dict__.pop("_identity", None)
         return []
 

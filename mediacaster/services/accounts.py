@@ -60,13 +60,25 @@ def add_user(session, name, password, role="member", roots=None):
     user = User(
         name=name,
         folded_name=fold(name),
-        password_hash=HASHER.hash(check_password(password)),
         role=role,
         roots=None if role == ADMIN or roots is None else sorted(set(roots)),
     )
+    set_password(user, password)
     session.add(user)
     session.flush()
     return user
+
+
+def set_password(user, password):
+    """Give ``user`` a new password; sessions logged in with the old one end (see
+    :func:`password_mark`)."""
+    user.password_hash = HASHER.hash(check_password(password))
+
+
+def password_mark(user):
+    """A short fingerprint of the user's password hash, kept in their browser sessions:
+    when the password changes, sessions made with the old one no longer match."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def verify(session, name, password):
