@@ -17,7 +17,7 @@ import pychromecast
 from pychromecast.controllers.media import STREAM_TYPE_BUFFERED
 from zeroconf import Zeroconf
 
-from bench.common import table
+from bench.common import LOGINS_OFF, table
 from mediacaster import main as make_app
 from mediacaster.fakecast import FakeChromecast
 from mediacaster.services.cast import CastMedia, CastService
@@ -59,6 +59,7 @@ def main():
                 "mediacaster.roots": f"m={folder}",
                 "redis.url": redis_server.url,
                 "mediacaster.secret": SECRET,
+                **LOGINS_OFF,
                 "mediacaster.discovery": "false",
             },
         )

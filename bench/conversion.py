@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from bench.common import markdown_table
+from bench.common import LOGINS_OFF, markdown_table
 from mediacaster import main as make_app
 from mediacaster.playback.decisions import decide
 from mediacaster.playback.verdicts import GEN1
@@ -124,6 +124,7 @@ class App:
                 "mediacaster.roots": f"m={bench.media};s={bench.scratch}",
                 "redis.url": bench.redis_url,  # probes stay in Redis from one app to the next
                 "mediacaster.secret": SECRET,
+                **LOGINS_OFF,
                 "mediacaster.data_dir": str(self.data),
                 "mediacaster.max_conversions": "8",
                 "mediacaster.rescan_interval": "3600",

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import fetch, table, timed
+from bench.common import LOGINS_OFF, fetch, table, timed
 from mediacaster import main as make_app
 from mediacaster.services.library import natural_key
 from mediacaster.services.probe import CACHE_TTL, cache_key
@@ -97,6 +97,7 @@ def main():
                 "mediacaster.roots": f"big={big};tree={tree}",
                 "redis.url": redis_server.url,
                 "mediacaster.secret": SECRET,
+                **LOGINS_OFF,
                 "mediacaster.rescan_interval": "3600",
             }
             app = make_app({}, **settings)

@@ -14,6 +14,8 @@ from pyramid.config import Configurator
 from pyramid.response import FileResponse
 
 SECRET = "bench-secret-0123456789abcdef"
+# Logins are on, as in production: media URLs are bound to this user, the API takes its token.
+USER_ID, TOKEN = 1, "mc_bench-token"
 
 
 def fileresponse_app(folder):
@@ -37,6 +39,16 @@ def floor_app(environ, start_response):
     return [b"\0" * 65536]
 
 
+def add_user(app):
+    from mediacaster.models.accounts import ApiToken
+    from mediacaster.services import accounts
+
+    with app.registry.services.database.sessions.begin() as session:
+        user = accounts.add_user(session, "bench", "bench password", role="admin")
+        session.add(ApiToken(user=user, name="bench", token_hash=accounts.token_hash(TOKEN)))
+    assert user.id == USER_ID
+
+
 def main():
     kind, port, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if kind == "mediacaster":
@@ -49,8 +61,10 @@ def main():
                 "redis.url": sys.argv[4],
                 "mediacaster.secret": SECRET,
                 "mediacaster.rescan_interval": "3600",
+                "mediacaster.database_url": f"sqlite:///{os.path.dirname(folder)}/bench.sqlite",
             },
         )
+        add_user(app)
     elif kind == "fileresponse":
         app = fileresponse_app(folder)
     else:

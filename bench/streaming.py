@@ -15,11 +15,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bench.common import table
+from bench.serve import SECRET, TOKEN, USER_ID
 from tests.common.servers import Nginx, RedisServer, free_port
 
-SECRET = "bench-secret-0123456789abcdef"
 GiB = 1024**3
 MiB = 1024**2
 
@@ -133,7 +134,7 @@ def api_latency_with_stalled_players(server, players=64):
         for _ in range(10):
             started = time.perf_counter()
             try:
-                request(server, "/api/library/m", timeout=5)
+                request(server, "/api/library/m", {"Authorization": f"Bearer {TOKEN}"}, timeout=5)
             except (TimeoutError, OSError):
                 return None
             times.append((time.perf_counter() - started) * 1000)
@@ -190,8 +191,7 @@ def _signed_queries(folder):
     signer = UrlSigner(SECRET, 86400)
     queries = {}
     for name in os.listdir(folder):
-        params = signer.sign("m", name)
-        queries[name] = f"?exp={params['exp']}&sig={params['sig']}"
+        queries[name] = "?" + urlencode(signer.sign("m", name, user=USER_ID))
     return queries
 
 

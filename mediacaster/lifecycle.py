@@ -14,6 +14,7 @@ import threading
 from mediacaster.models import Database
 from mediacaster.playback import Playback
 from mediacaster.presenters import RowCache
+from mediacaster.services.access import FirstRun, RootAccess
 from mediacaster.services.cast import CastService
 from mediacaster.services.conversion import ConversionService
 from mediacaster.services.diskcache import DiskCache
@@ -39,6 +40,8 @@ class Services:
         self.store = RedisStore.connect(settings)
         self.redis = self.store.client
         self.login_limits = LoginLimits(self.redis)
+        self.root_access = RootAccess(self.database)
+        self.first_run = FirstRun(self.database)
         self.library = LibraryService(settings.roots)
         self.search = SearchIndex(settings.roots, interval=settings.rescan_interval)
         self.signer = UrlSigner(settings.secret, settings.signed_url_ttl)
@@ -75,6 +78,8 @@ class Services:
         # covers any other way the process ends normally.
         atexit.register(self.close)
         self.search.start()
+        if self.settings.auth:
+            self.first_run.announce()
         if self.settings.discovery:
             try:
                 self.cast.start()

@@ -229,7 +229,11 @@ class Settings:
         "mediacaster.conversion_cache_days", "MEDIACASTER_CONVERSION_CACHE_DAYS", positive_float, 7.0
     )
     # on: every page and API call needs a login or an API token; off: everyone is the demo admin.
-    auth: bool = setting("mediacaster.auth", "MEDIACASTER_AUTH", parse_bool, False)
+    auth: bool = setting("mediacaster.auth", "MEDIACASTER_AUTH", parse_bool, True)
+    # auth off is a mistake unless said so: the demo says so, production does not
+    allow_auth_off: bool = setting(
+        "mediacaster.allow_auth_off", "MEDIACASTER_ALLOW_AUTH_OFF", parse_bool, False
+    )
     # Accounts and other durable user data: SQLite in data_dir unless a URL is given.
     database_url: str = setting("mediacaster.database_url", "DATABASE_URL", parse_database_url, "")
     migrate: str = setting("mediacaster.migrate", "MEDIACASTER_MIGRATE", parse_migrate, "auto")
@@ -279,6 +283,12 @@ def load(settings, environ=None):
             )
         demo_roots = {p.name: p for p in sorted(DEMO_LIBRARY.iterdir()) if p.is_dir()}
         result = replace(result, roots=demo_roots, demo=True)
+    if not result.auth and not result.allow_auth_off:
+        raise SettingsError(
+            "mediacaster.auth is off, so anyone who reaches the app could browse every root and "
+            "use the TVs: turn it on (MEDIACASTER_AUTH=true), or set MEDIACASTER_ALLOW_AUTH_OFF=true "
+            "to run without logins on purpose"
+        )
     if len(result.secret) < 16:
         raise SettingsError(
             "mediacaster.secret must be at least 16 characters: set MEDIACASTER_SECRET "

@@ -24,7 +24,8 @@ class EntryUrls:
     10 µs each: the URL of each route at a root is built once, and each entry's
     path, quoted once the way Pyramid quotes a ``*path`` remainder, is appended.
     Media URLs carry an expiring signature (a device sends no cookie): one
-    expiry for the whole request, one HMAC per entry. ``base`` replaces the
+    expiry for the whole request, one HMAC per entry, bound with logins on to
+    the user asking (:func:`signing_user`). ``base`` replaces the
     application URL, for a device that fetches from an address it can reach.
     """
 
@@ -33,8 +34,10 @@ class EntryUrls:
         self.base = base
         self.signer = request.registry.services.signer
         self.expires = self.signer.expiry()
+        self.user = signing_user(request)
+        self._bound = "" if self.user is None else f"&u={self.user}"
         # What every URL built here depends on besides the entry itself.
-        self.generation = (base or request.application_url, self.expires)
+        self.generation = (base or request.application_url, self.expires, self.user)
         self._prefixes = {}
         self._signatures = {}
         self._quoted = ("", "")  # (path, quoted path) of the last entry: its URLs come together
@@ -79,8 +82,8 @@ class EntryUrls:
         key = (entry.root, entry.path)
         query = self._signatures.get(key)
         if query is None:
-            signature = self.signer.signature(entry.root, entry.path, self.expires)
-            query = self._signatures[key] = f"?exp={self.expires}&sig={signature}"
+            signature = self.signer.signature(entry.root, entry.path, self.expires, self.user)
+            query = self._signatures[key] = f"?exp={self.expires}{self._bound}&sig={signature}"
         return query
 
     def folder(self, root, segments=(), **query):
@@ -119,6 +122,19 @@ class EntryUrls:
         head += self._quote(entry.path)
         tail = self.signature(entry)
         return f"{head}/init.mp4{tail}", lambda index: f"{head}/{index}.m4s{tail}"
+
+
+SIGNED_FOR = "_signed_for"  # request.__dict__: the user of the signed media URL it came by
+
+
+def signing_user(request):
+    """Whose media URLs a request makes: the user of the signed media URL it came by
+    (a playlist's segments are for whoever its URL was for), else the user asking;
+    None with logins off."""
+    if SIGNED_FOR in request.__dict__:
+        return request.__dict__[SIGNED_FOR]
+    identity = request.identity  # logins off: the demo user, of no id
+    return identity.user_id if identity is not None else None
 
 
 def entry_urls(request):

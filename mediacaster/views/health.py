@@ -1,15 +1,26 @@
-"""Health check for monitoring: Redis, each root, the search index and device discovery."""
+"""Health check for monitoring: Redis, each root, the search index and device discovery.
+
+Public, for monitors that do not log in; root names only for those who see every
+root (an administrator, or everyone with logins off), counts for the others.
+"""
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
+
+from mediacaster.models.accounts import ADMIN
 
 
 @view_config(route_name="health", permission=NO_PERMISSION_REQUIRED, request_method="GET", renderer="json")
 def health(request):
     services = request.registry.services
-    roots = {name: {"readable": services.library.readable(name)} for name in services.library.roots}
+    readable = {name: services.library.readable(name) for name in services.library.roots}
     redis_ok = services.store.reachable()
-    ok = redis_ok and all(r["readable"] for r in roots.values())
+    ok = redis_ok and all(readable.values())
+    identity = request.identity
+    if identity is not None and identity.role == ADMIN:
+        roots = {name: {"readable": value} for name, value in readable.items()}
+    else:
+        roots = {"count": len(readable), "unreadable": sum(not value for value in readable.values())}
     request.response.status_int = 200 if ok else 503
     request.response.cache_control = "no-store"
     return {

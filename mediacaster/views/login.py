@@ -6,9 +6,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
-from sqlalchemy import exists, select
 
-from mediacaster.models.accounts import User
 from mediacaster.services import accounts
 
 
@@ -27,7 +25,6 @@ def form(request, name="", error=None):
         "error": error,
         "next": request.params.get("next", ""),
         "csrf_token": get_csrf_token(request),
-        "no_accounts": not request.dbsession().scalar(select(exists().where(User.id.is_not(None)))),
     }
 
 
@@ -35,6 +32,8 @@ def form(request, name="", error=None):
     route_name="login", request_method="GET", renderer="login.jinja2", permission=NO_PERMISSION_REQUIRED
 )
 def login_page(request):
+    if request.registry.app_settings.auth and request.registry.services.first_run.pending():
+        return HTTPSeeOther(request.route_url("setup"))  # nobody to log in as yet
     return form(request)
 
 

@@ -19,6 +19,8 @@ from mediacaster.errors import NotFound
 from mediacaster.filebody import MultipartRanges, file_body
 from mediacaster.mediatypes import is_active
 from mediacaster.services.library import LibraryService
+from mediacaster.signing import SignatureError
+from mediacaster.urls import SIGNED_FOR
 from mediacaster.views.inputs import entry_path
 
 # CORS and the other headers of every media answer: views/headers.py.
@@ -112,10 +114,21 @@ def preflight(request):
 
 
 def check_signature(request, root, segments):
+    """Check a media URL's signature, and with logins on, that the user it was made for
+    still sees its root; the URLs this request makes are made for the same user."""
     services = request.registry.services
-    if services.settings.require_signed_media:
-        params = request.GET
-        services.signer.verify(root, "/".join(segments), params.get("exp"), params.get("sig"))
+    settings = services.settings
+    if not (settings.require_signed_media or settings.auth):
+        return
+    params = request.GET
+    user = params.get("u")
+    services.signer.verify(root, "/".join(segments), params.get("exp"), params.get("sig"), user=user)
+    if settings.auth:
+        if user is None:
+            raise SignatureError("this media URL was made while logins were off: ask the app for a fresh one")
+        if not services.root_access.sees(int(user), root):
+            raise SignatureError("the account this media URL was made for no longer sees this file")
+        request.__dict__[SIGNED_FOR] = int(user)
 
 
 def file_response(request, file, entry, download):

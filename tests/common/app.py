@@ -16,6 +16,9 @@ def app_settings(roots, redis_url, **extra):
         "mediacaster.secret": SECRET,
         "mediacaster.rescan_interval": "0.2",
         "mediacaster.require_signed_media": "true",
+        # Logins are tested on apps of their own (test_security.py, test_admin.py).
+        "mediacaster.auth": "false",
+        "mediacaster.allow_auth_off": "true",
         # Cast discovery is exercised by its own tests, against fake devices on loopback.
         "mediacaster.discovery": "false",
         # Every /api/ response is checked against the OpenAPI document.

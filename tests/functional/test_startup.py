@@ -51,6 +51,21 @@ def test_startup_fails_with_one_clear_line(tmp_path, env, line):
     assert "Traceback" not in result.stderr
 
 
+def test_production_refuses_to_run_without_logins_unless_told_explicitly(tmp_path):
+    env = {"MEDIACASTER_ROOTS": f"video={tmp_path}", "MEDIACASTER_AUTH": "false"}
+    result = _pserve("production.ini", env)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "mediacaster: invalid setting: mediacaster.auth is off, so anyone who reaches the app could "
+        "browse every root and use the TVs: turn it on (MEDIACASTER_AUTH=true), or set "
+        "MEDIACASTER_ALLOW_AUTH_OFF=true to run without logins on purpose"
+    )
+    # Told explicitly, it gets past logins to the next thing production needs: its secret.
+    result = _pserve("production.ini", {**env, "MEDIACASTER_ALLOW_AUTH_OFF": "true"})
+    assert "mediacaster.secret must be" in result.stderr.strip().splitlines()[-1]
+
+
 def test_production_needs_a_secret(tmp_path):
     result = _pserve("production.ini", {"MEDIACASTER_ROOTS": f"video={tmp_path}"})
     assert result.returncode != 0
