@@ -33,6 +33,11 @@ def encode(text):
     return text.encode("utf-8", "surrogateescape")
 
 
+def decode(data):
+    """The name ``data`` (bytes) stands for: the inverse of :func:`encode`."""
+    return data.decode("utf-8", "surrogateescape")
+
+
 def is_text(text):
     """True when ``text`` is valid Unicode (no byte that was not UTF-8)."""
     if text.isascii():

@@ -1,14 +1,18 @@
 """Shared fixtures: a real Redis, a media library on disk, the app, WebTest and waitress."""
 
+import uuid
+
 import pytest
 import webtest
 from zeroconf import Zeroconf
 
 from mediacaster import main
 from mediacaster.fakecast import FakeChromecast
+from mediacaster.models import Database
 from mediacaster.services.cast import outside_event_loops
 from tests.common import openapi_check
 from tests.common.app import LOOPBACK, app_settings, make_library
+from tests.common.postgres import PostgresServer
 from tests.common.servers import LiveServer, RedisServer
 
 
@@ -123,3 +127,28 @@ def server_for():
     yield serve
     for server in servers:
         server.__exit__(None, None, None)
+
+
+# -- databases: a real SQLite file and a throwaway PostgreSQL cluster ------------------
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    """A database URL, once for each kind the app supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mediacaster.sqlite3'}"
+    return request.getfixturevalue("postgres").database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def database(url):
+    database = Database(url)
+    yield database
+    database.close()
