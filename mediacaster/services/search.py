@@ -5,6 +5,9 @@ changes made by other machines, so the index is refreshed by polling: every
 ``interval`` seconds each folder is stat'ed and only folders whose mtime changed
 (a file was added, removed or renamed in them) are listed again. A rescan of a
 tree of 100,000 files in 1,000 folders thus costs 1,000 ``stat`` calls.
+
+The same scan keeps what arrived last (:meth:`SearchIndex.recent`): a film as
+itself, the songs of an album as their folder.
 """
 
 import bisect
@@ -13,8 +16,9 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from mediacaster.mediatypes import classify
 from mediacaster.services.library import fold, query_words, visible_children
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,13 @@ class Hit:
     root: str
     path: str
     is_dir: bool
+    # When a video or audio file arrived here: its inode's change time, which a copy,
+    # a move or a download sets (its mtime may be kept from elsewhere). None otherwise.
+    added: float | None = field(default=None, compare=False)
+    kind: str = field(default="other", compare=False)
+
+
+RECENT_KEPT = 200  # the latest arrivals kept after each scan, for every user's home page
 
 
 @dataclass
@@ -46,6 +57,7 @@ class SearchIndex:
         self._items = []  # (folded relative path, folded name, Hit)
         self._blob = ""  # the folded paths, one a line, for fast substring search
         self._starts = []  # offset in _blob of each item's line
+        self._recent = []  # Hits of the latest video and audio files, latest first
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
@@ -90,11 +102,15 @@ class SearchIndex:
             starts.append(offset)
             blob.append(key)
             offset += len(key) + 1
+        recent = heapq.nlargest(
+            RECENT_KEPT, (hit for _key, _name, hit in items if hit.added is not None), key=lambda hit: hit.added
+        )
         with self._lock:
             self._folders = seen
             self._items = items
             self._blob = "\n".join(blob)
             self._starts = starts
+            self._recent = recent
         self.last_scan = time.time()
         self.scan_seconds = time.monotonic() - started
         self.ready.set()
@@ -131,11 +147,18 @@ class SearchIndex:
                     is_dir = item.is_dir()
                 except OSError:
                     continue
+                added, kind = None, "folder"
                 if is_dir:
                     folders.append(item.name)
-                items.append(
-                    (fold(prefix + item.name), fold(item.name), Hit(root, prefix + item.name, is_dir))
-                )
+                else:
+                    kind = classify(item.name)[1]
+                    if kind in ("video", "audio"):
+                        try:
+                            added = item.stat().st_ctime
+                        except OSError:
+                            continue  # removed meanwhile
+                hit = Hit(root, prefix + item.name, is_dir, added, kind)
+                items.append((fold(prefix + item.name), fold(item.name), hit))
         except OSError:
             pass
         return _Folder(mtime, folders, items)
@@ -173,6 +196,28 @@ class SearchIndex:
             position = blob.find(scan, starts[following])
         best = heapq.nsmallest(limit, matches, key=lambda m: m[:3])
         return [m[3] for m in best], len(matches)
+
+    def recent(self, limit=12, roots=None):
+        """``[(hit, count)]``: what arrived last, latest first, in ``roots`` only if given: a
+        video file as itself; audio files by their folder (an album), ``hit`` its latest
+        file and ``count`` how many of the album's files are among the latest arrivals."""
+        with self._lock:
+            recent = self._recent
+        picked, albums = [], {}
+        for hit in recent:
+            if roots is not None and hit.root not in roots:
+                continue
+            if hit.kind == "audio":
+                album = (hit.root, hit.path.rpartition("/")[0])
+                if album in albums:
+                    albums[album][1] += 1
+                    continue
+                albums[album] = entry = [hit, 1]
+            else:
+                entry = [hit, 1]
+            if len(picked) < limit:
+                picked.append(entry)
+        return [tuple(entry) for entry in picked]
 
     def state(self):
         return {

@@ -81,3 +81,31 @@ def test_a_closing_index_stops_its_scan_and_keeps_what_it_had(tmp_path):
     index.close()
     assert index.scan() == 1  # stopped at its first folder
     assert [hit.path for hit in index.query("mp4")[0]] == ["a.mp4"]
+
+
+def test_what_arrived_last_comes_first_films_alone_and_songs_by_album(tmp_path):
+    """Arrival is the inode's change time: a file copied with its old mtime still counts as new."""
+    for folder in ("Films", "Albums/Blue", "Albums/Kind of", "Photos"):
+        (tmp_path / folder).mkdir(parents=True)
+    for name in (
+        "Films/Old.mkv",
+        "Albums/Kind of/1.flac",
+        "Photos/beach.jpg",
+        "Films/New.mp4",
+        "Albums/Blue/1.mp3",
+        "Albums/Blue/2.mp3",
+        "Films/notes.txt",
+    ):
+        (tmp_path / name).write_bytes(b"x")
+        os.utime(tmp_path / name, (0, 0))  # an mtime from elsewhere: ignored
+        time.sleep(0.01)
+    index = SearchIndex({"v": tmp_path, "w": tmp_path / "Films"})
+    index.scan()
+    recent = [(hit.root, hit.path, count) for hit, count in index.recent(roots=["v"])]
+    assert recent == [
+        ("v", "Albums/Blue/2.mp3", 2),
+        ("v", "Films/New.mp4", 1),
+        ("v", "Albums/Kind of/1.flac", 1),
+        ("v", "Films/Old.mkv", 1),
+    ]
+    assert [hit.path for hit, _ in index.recent(limit=2, roots=["w"])] == ["New.mp4", "Old.mkv"]
