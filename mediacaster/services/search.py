@@ -102,9 +102,8 @@ class SearchIndex:
             starts.append(offset)
             blob.append(key)
             offset += len(key) + 1
-        recent = heapq.nlargest(
-            RECENT_KEPT, (hit for _key, _name, hit in items if hit.added is not None), key=lambda hit: hit.added
-        )
+        arrivals = (hit for _key, _name, hit in items if hit.added is not None)
+        recent = heapq.nlargest(RECENT_KEPT, arrivals, key=lambda hit: hit.added)
         with self._lock:
             self._folders = seen
             self._items = items
