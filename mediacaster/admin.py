@@ -2,10 +2,13 @@
 
     mediacaster-admin [-c production.ini] migrate
     mediacaster-admin [-c production.ini] adduser NAME [--admin] [--roots video,music]
+    mediacaster-admin [-c production.ini] passwd NAME
 
 Settings come from the ini file (default development.ini when it is here) and
-the environment, as for the app. ``adduser`` reads the password twice from the
-terminal, or once from standard input when it is not a terminal.
+the environment, as for the app. ``adduser`` and ``passwd`` read the password
+twice from the terminal, or once from standard input when it is not a terminal.
+``passwd`` is the way back in for an administrator who forgot their password;
+the account's browser sessions end, its API tokens keep working.
 """
 
 import argparse
@@ -30,6 +33,15 @@ def read_password(stdin=sys.stdin):
     return first
 
 
+def change_password(database, name):
+    with database.sessions.begin() as session:
+        user = accounts.find(session, name)
+        if user is None:
+            raise SystemExit(f"mediacaster-admin: no account named {name!r}")
+        accounts.set_password(user, read_password())
+        print(f"new password for {user.name!r}: their browser sessions are logged out")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="mediacaster-admin", description=__doc__.splitlines()[0])
     default_ini = "development.ini" if os.path.exists("development.ini") else None
@@ -40,6 +52,7 @@ def main(argv=None):
     add.add_argument("name")
     add.add_argument("--admin", action="store_true", help="an administrator (sees every root)")
     add.add_argument("--roots", default=None, help="comma-separated roots a member sees (default: all)")
+    commands.add_parser("passwd", help="give an account a new password").add_argument("name")
     args = parser.parse_args(argv)
     try:
         settings = load(get_appsettings(args.config, name="main") if args.config else {})
@@ -58,6 +71,9 @@ def main(argv=None):
     except SettingsError as error:
         raise SystemExit(f"mediacaster-admin: {error}") from None
     try:
+        if args.command == "passwd":
+            change_password(database, args.name)
+            return
         roots = [r.strip() for r in args.roots.split(",") if r.strip()] if args.roots else None
         unknown = sorted(set(roots or ()) - set(settings.roots))
         if unknown and settings.roots:

@@ -177,6 +177,29 @@ class TokenRequest(Body):
     name: str = Field(min_length=1, max_length=100, description="what the token is for: a script, a machine")
 
 
+Role = Literal["admin", "member"]
+ROOTS = "the library roots a member sees, by name; null: every root (an administrator sees every root)"
+
+
+class NewUser(Body):
+    # pattern: a name, not only spaces (it is stripped before it is read)
+    name: str = Field(min_length=1, max_length=64, pattern=r"\S", description="unique whatever its case")
+    password: str = Field(min_length=8, description="at least 8 characters")
+    role: Role = "member"
+    roots: list[str] | None = Field(None, description=ROOTS)
+
+
+class UserChange(Body):
+    """Only what is given changes."""
+
+    role: Role | None = Field(None, description="null: unchanged")
+    roots: list[str] | None = Field(None, description=ROOTS + "; left out: unchanged")
+    password: str | None = Field(
+        None, min_length=8, description="a new password: their browser sessions are logged out"
+    )
+    revoke_tokens: bool = Field(False, description="with password: their API tokens are revoked too")
+
+
 class StatusQuery(Query):
     device: str | None = Field(None, description=DEVICE)
 
@@ -321,6 +344,23 @@ class Tokens(Reply):
 
 class RevokedToken(Reply):
     revoked: int
+
+
+class User(Reply):
+    id: int
+    name: str
+    role: Role
+    roots: list[str] | None = Field(description=ROOTS)
+    tokens: int = Field(description="how many API tokens they have")
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class Users(Reply):
+    users: list[User]
+
+
+class RemovedUser(Reply):
+    removed: int
 
 
 class Entry(Reply):
@@ -512,6 +552,10 @@ ACCOUNT_ERRORS = {
     403: CONTROL_ERRORS[403],
     409: "logins are off (mediacaster.auth = false): tokens belong to accounts",
 }
+ADMIN_ERRORS = {
+    401: "no login and no token",
+    403: "not an administrator, or the session cookie was sent without its CSRF token",
+}
 OPERATIONS = [
     ("api.library.roots", "/api/library", "get", "The library roots", None, None, Roots, {}),
     (
@@ -578,6 +622,67 @@ OPERATIONS = [
         None,
         RevokedToken,
         {**ACCOUNT_ERRORS, 404: "no such token of this user"},
+    ),
+    (
+        "api.users",
+        "/api/users",
+        "get",
+        "Every account (administrators only)",
+        None,
+        None,
+        Users,
+        ADMIN_ERRORS,
+    ),
+    (
+        "api.users",
+        "/api/users",
+        "post",
+        "Make an account",
+        None,
+        NewUser,
+        User,
+        {
+            **ADMIN_ERRORS,
+            400: "malformed JSON, no name, or a password too short",
+            409: "an account of this name exists",
+            422: "a name that is not printable text, a root that does not exist, or no root at all",
+        },
+    ),
+    (
+        "api.user",
+        "/api/users/{id}",
+        "get",
+        "One account",
+        None,
+        None,
+        User,
+        {**ADMIN_ERRORS, 404: "no such user"},
+    ),
+    (
+        "api.user",
+        "/api/users/{id}",
+        "patch",
+        "Change an account's role, roots or password",
+        None,
+        UserChange,
+        User,
+        {
+            **ADMIN_ERRORS,
+            400: "malformed JSON, or a password too short",
+            404: "no such user",
+            409: "the last administrator, or the administrator asking, made a member",
+            422: "a root that does not exist, or no root at all",
+        },
+    ),
+    (
+        "api.user",
+        "/api/users/{id}",
+        "delete",
+        "Remove an account and its API tokens",
+        None,
+        None,
+        RemovedUser,
+        {**ADMIN_ERRORS, 404: "no such user", 409: "the last administrator, or the administrator asking"},
     ),
     ("api.devices", "/api/devices", "get", "Cast devices found on the network", None, None, Devices, {}),
     (
@@ -664,11 +769,12 @@ LIBRARY_PATH = {
     "schema": {"type": "string"},
     "description": "the root's name, then the path below it; '/' as it is or as %2F",
 }
-TOKEN_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 PATH_PARAMETERS = {
     "/api/library/{path}": LIBRARY_PATH,
     "/api/playback/{path}": LIBRARY_PATH,
-    "/api/tokens/{id}": TOKEN_ID,
+    "/api/tokens/{id}": ID,
+    "/api/users/{id}": ID,
 }
 
 

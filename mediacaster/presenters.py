@@ -1,4 +1,4 @@
-"""The JSON shape of what the API answers: entries, folders, devices, status, casts.
+"""The JSON shape of what the API answers: entries, folders, devices, status, casts, accounts.
 
 Views hand plain objects (entries, plans, devices, statuses) to these
 functions; ``mediacaster.apispec`` describes what they return, and the test
@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 
 from mediacaster import bytenames
+from mediacaster.models.accounts import as_utc
 from mediacaster.playback.decisions import codec_name
 from mediacaster.playback.verdicts import LABELS
 from mediacaster.services.conversion.streams import image_subtitles
@@ -274,4 +275,16 @@ def cast_json(device, plan, status):
         "delivery": plan.delivery,
         "status": status_json(status, plan),
         "verdict": verdict_json(plan.verdict),
+    }
+
+
+def user_json(user, tokens):
+    """An account as administrators see it; ``tokens``: how many API tokens it has."""
+    return {
+        "id": user.id,
+        "name": user.name,
+        "role": user.role,
+        "roots": user.roots,
+        "tokens": tokens,
+        "created_at": as_utc(user.created_at).isoformat(),
     }

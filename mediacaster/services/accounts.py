@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mediacaster.models.accounts import ADMIN, ROLES, ApiToken, User, as_utc
 
@@ -139,3 +139,104 @@ def revoke_token(session, user_id, token_id):
         return False
     session.delete(token)
     return True
+
+
+# -- administering accounts ---------------------------------------------------------
+
+UNCHANGED = object()  # update_user: a value not given (None is a value: every root)
+
+
+class AccountConflict(AccountError):
+    """A change the rules refuse whatever its values: a name taken, the last administrator,
+    an administrator's own account."""
+
+
+class WrongPassword(AccountError):
+    """The current password, asked before one's own is changed, is not the right one."""
+
+
+def users(session):
+    """Every user with how many API tokens they have: ``[(User, count)]``, by name."""
+    tokens = select(func.count(ApiToken.id)).where(ApiToken.user_id == User.id).scalar_subquery()
+    return session.execute(select(User, tokens).order_by(User.folded_name)).all()
+
+
+def administrators(session):
+    return session.scalar(select(func.count(User.id)).where(User.role == ADMIN))
+
+
+def check_role(role):
+    if role not in ROLES:
+        raise AccountError(f"a role is one of {', '.join(ROLES)}")
+    return role
+
+
+def check_roots(roots, known):
+    """``roots`` as stored: None (every root) or the sorted names, each one of ``known``."""
+    if roots is None:
+        return None
+    unknown = sorted(set(roots) - set(known))
+    if unknown:
+        raise AccountError(f"no library root named {', '.join(map(repr, unknown))}")
+    if not roots:
+        raise AccountError("a member sees at least one root, or every root")
+    return sorted(set(roots))
+
+
+def create_user(session, name, password, role, roots, known_roots):
+    """:func:`add_user` for an administrator: the roots must be the library's, and a name
+    taken is a conflict rather than a bad value."""
+    name = check_name(name)
+    if find(session, name) is not None:
+        raise AccountConflict(f"an account named {name!r} exists")
+    roots = None if check_role(role) == ADMIN else check_roots(roots, known_roots)
+    return add_user(session, name, password, role, roots)
+
+
+def update_user(session, user, known_roots, role=UNCHANGED, roots=UNCHANGED, acting=None):
+    """Change ``user``'s role and the roots they see; ``acting``: the id of the
+    administrator asking (None with logins off). Everything is checked before anything
+    changes: a refusal leaves the account as it was."""
+    role = user.role if role is UNCHANGED else check_role(role)
+    if role == ADMIN:
+        roots = None
+    elif roots is UNCHANGED:
+        roots = user.roots
+    else:
+        roots = check_roots(roots, known_roots)
+    if role != ADMIN and user.role == ADMIN:
+        _keep_administrators(session, user, acting, "make yourself a member")
+    user.role, user.roots = role, roots
+
+
+def reset_password(user, password, revoke_tokens=False):
+    """An administrator's reset: the user's sessions end, and their tokens too if asked."""
+    set_password(user, password)
+    if revoke_tokens:
+        user.tokens.clear()  # delete-orphan: the tokens are deleted, not only unlinked
+
+
+def change_password(user, current, new):
+    """One's own change: the current password first, so an open session is not enough."""
+    try:
+        HASHER.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        raise WrongPassword("the current password is wrong") from None
+    set_password(user, new)
+
+
+def remove_user(session, user, acting=None):
+    """Remove ``user``, their tokens with them; their sessions end with the account."""
+    _keep_administrators(session, user, acting, "remove your own account")
+    session.delete(user)
+
+
+def _keep_administrators(session, user, acting, doing):
+    """Someone must remain who can manage accounts, and no administrator locks themselves
+    out by a slip of the hand."""
+    if user.role != ADMIN:
+        return
+    if administrators(session) <= 1:
+        raise AccountConflict(f"{user.name} is the last administrator: make someone else one first")
+    if user.id == acting:
+        raise AccountConflict(f"you cannot {doing}: you could not undo it; another administrator can")

@@ -1,8 +1,9 @@
 """One's own account: the API tokens scripts send (made, listed, revoked), as a page and
-as JSON."""
+as JSON; and one's own password."""
 
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import remember
 from pyramid.view import view_config
 
 from mediacaster import apispec
@@ -10,6 +11,7 @@ from mediacaster.errors import Conflict, NotFound
 from mediacaster.models.accounts import User, as_utc
 from mediacaster.security import ACCOUNT
 from mediacaster.services import accounts
+from mediacaster.session import has_session
 from mediacaster.views.inputs import parse_body
 
 
@@ -63,6 +65,15 @@ def revoke(request):
 # -- the page ---------------------------------------------------------------------
 
 
+def keep_logged_in(request, user):
+    """After ``user``'s password changed, the headers that keep the browser asking logged
+    in when it is theirs: its session takes the new password's fingerprint (and a new id),
+    while their other sessions, holding the old one, end."""
+    if user.id != request.identity.user_id or not has_session(request):
+        return []
+    return remember(request, user.id)
+
+
 def page(request, new=None):
     user = account(request)
     return {
@@ -94,3 +105,29 @@ def create_on_page(request):
 def revoke_on_page(request):
     revoke_matched(request)
     return HTTPSeeOther(request.route_url("account"))
+
+
+@view_config(
+    route_name="account.password", permission=ACCOUNT, request_method="POST", renderer="account.jinja2"
+)
+def change_password(request):
+    user = account(request)
+    # The same budget as the login form's: this form is no way around it to guess a password.
+    limits, address = request.registry.services.login_limits, request.client_addr
+    wait = limits.wait(address, user.name)
+    if wait:
+        request.response.status_int = 429
+        request.response.headers["Retry-After"] = str(wait)
+        return {**page(request), "password_error": f"Too many wrong passwords: try again in {wait} s."}
+    new = request.POST.get("new_password", "")
+    try:
+        if new != request.POST.get("again", ""):
+            raise accounts.AccountError("the two new passwords differ")
+        accounts.change_password(user, request.POST.get("password", ""), new)
+    except accounts.AccountError as error:
+        if isinstance(error, accounts.WrongPassword):
+            limits.failed(address, user.name)
+        request.response.status_int = 400
+        return {**page(request), "password_error": str(error)}
+    limits.succeeded(address, user.name)
+    return HTTPSeeOther(request.route_url("account"), headers=keep_logged_in(request, user))

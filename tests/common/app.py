@@ -1,6 +1,10 @@
 """Building the app for tests: settings, a library with awkward names, waiting."""
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -9,8 +13,18 @@ SECRET = "test-secret-0123456789abcdef"
 LOOPBACK = ["127.0.0.1"]
 
 
+@functools.cache
+def run_data_dir():
+    """The data folder of the run's apps (caches, the SQLite database), never the checkout's
+    data/ that ``make run`` uses; removed when the run ends."""
+    folder = tempfile.mkdtemp(prefix="mediacaster-tests-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def app_settings(roots, redis_url, **extra):
     settings = {
+        "mediacaster.data_dir": run_data_dir(),
         "mediacaster.roots": ";".join(f"{name}={path}" for name, path in roots.items()),
         "redis.url": redis_url,
         "mediacaster.secret": SECRET,

@@ -1,0 +1,218 @@
+"""Administering accounts: who may log in, their role, the roots they see, their password;
+as pages and as JSON. The rules live in :mod:`mediacaster.services.accounts`."""
+
+from contextlib import contextmanager
+
+from pyramid.csrf import get_csrf_token
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+
+from mediacaster import apispec, presenters
+from mediacaster.errors import Conflict, NotFound, Unprocessable
+from mediacaster.models.accounts import User
+from mediacaster.security import ADMINISTER
+from mediacaster.services import accounts
+from mediacaster.views.account import keep_logged_in
+from mediacaster.views.inputs import parse_body
+
+ID_MAX = 2**63 - 1  # the largest id a database column holds
+
+
+def known_roots(request):
+    return list(request.registry.services.library.roots)
+
+
+def acting(request):
+    """The administrator asking, by id; None with logins off (the demo user has no account)."""
+    return request.identity.user_id
+
+
+def matched_user(request):
+    user_id = request.matchdict["id"]
+    number = int(user_id) if user_id.isascii() and user_id.isdigit() else 0
+    user = request.dbsession().get(User, number) if 0 < number <= ID_MAX else None
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+# -- the API -------------------------------------------------------------------------
+
+
+@contextmanager
+def refusals():
+    """Account rules as API errors: 409 for a conflict, 422 for a value the document
+    cannot rule out (a root that does not exist, a name that is not printable)."""
+    try:
+        yield
+    except accounts.AccountConflict as error:
+        raise Conflict(str(error)) from None
+    except accounts.AccountError as error:
+        raise Unprocessable(str(error)) from None
+
+
+def user_json(user):
+    return presenters.user_json(user, len(user.tokens))
+
+
+@view_config(route_name="api.users", permission=ADMINISTER, request_method="GET", renderer="json")
+def users(request):
+    return {"users": [presenters.user_json(*row) for row in accounts.users(request.dbsession())]}
+
+
+@view_config(route_name="api.users", permission=ADMINISTER, request_method="POST", renderer="json")
+def create(request):
+    body = parse_body(request, apispec.NewUser)
+    with refusals():
+        user = accounts.create_user(
+            request.dbsession(), body.name, body.password, body.role, body.roots, known_roots(request)
+        )
+    return user_json(user)
+
+
+@view_config(route_name="api.user", permission=ADMINISTER, request_method="GET", renderer="json")
+def show(request):
+    return user_json(matched_user(request))
+
+
+@view_config(route_name="api.user", permission=ADMINISTER, request_method="PATCH", renderer="json")
+def change(request):
+    body = parse_body(request, apispec.UserChange)
+    user = matched_user(request)
+    given = body.model_fields_set
+    with refusals():
+        accounts.update_user(
+            request.dbsession(),
+            user,
+            known_roots(request),
+            role=body.role if body.role is not None else accounts.UNCHANGED,
+            roots=body.roots if "roots" in given else accounts.UNCHANGED,
+            acting=acting(request),
+        )
+        if body.password is not None:
+            accounts.reset_password(user, body.password, body.revoke_tokens)
+            keep_logged_in(request, user)  # the session's cookie is set by the session itself
+    return user_json(user)
+
+
+@view_config(route_name="api.user", permission=ADMINISTER, request_method="DELETE", renderer="json")
+def remove(request):
+    user = matched_user(request)
+    with refusals():
+        accounts.remove_user(request.dbsession(), user, acting(request))
+    return {"removed": user.id}
+
+
+# -- the pages -----------------------------------------------------------------------
+
+
+def chosen_roots(request):
+    """The roots ticked in a form: None when "every root" is."""
+    return None if request.POST.get("every_root") else request.POST.getall("roots")
+
+
+def refused(request, error, values):
+    """A form's page again, with why it was refused: 409 for a conflict, else 400."""
+    request.response.status_int = 409 if isinstance(error, accounts.AccountConflict) else 400
+    return {**values, "error": str(error)}
+
+
+def list_page(request, form=None):
+    return {
+        "users": accounts.users(request.dbsession()),
+        "roots": known_roots(request),
+        "form": form or {"name": "", "role": "member", "roots": None},  # what the add form shows
+        "csrf_token": get_csrf_token(request),
+    }
+
+
+def user_page(request, user):
+    return {
+        "user": user,
+        "roots": known_roots(request),
+        "is_me": user.id == acting(request),
+        "csrf_token": get_csrf_token(request),
+    }
+
+
+@view_config(
+    route_name="admin.users", permission=ADMINISTER, request_method="GET", renderer="admin_users.jinja2"
+)
+def users_page(request):
+    return list_page(request)
+
+
+@view_config(
+    route_name="admin.users", permission=ADMINISTER, request_method="POST", renderer="admin_users.jinja2"
+)
+def create_on_page(request):
+    post = request.POST
+    form = {"name": post.get("name", ""), "role": post.get("role", ""), "roots": chosen_roots(request)}
+    try:
+        accounts.create_user(
+            request.dbsession(),
+            form["name"],
+            post.get("password", ""),
+            form["role"],
+            form["roots"],
+            known_roots(request),
+        )
+    except accounts.AccountError as error:
+        return refused(request, error, list_page(request, form))
+    return HTTPSeeOther(request.route_url("admin.users"))
+
+
+@view_config(
+    route_name="admin.user", permission=ADMINISTER, request_method="GET", renderer="admin_user.jinja2"
+)
+def user_page_view(request):
+    return user_page(request, matched_user(request))
+
+
+@view_config(
+    route_name="admin.user", permission=ADMINISTER, request_method="POST", renderer="admin_user.jinja2"
+)
+def change_on_page(request):
+    user = matched_user(request)
+    try:
+        accounts.update_user(
+            request.dbsession(),
+            user,
+            known_roots(request),
+            role=request.POST.get("role", ""),
+            roots=chosen_roots(request),
+            acting=acting(request),
+        )
+    except accounts.AccountError as error:
+        return refused(request, error, user_page(request, user))
+    return HTTPSeeOther(request.route_url("admin.user", id=user.id))
+
+
+@view_config(
+    route_name="admin.user.password",
+    permission=ADMINISTER,
+    request_method="POST",
+    renderer="admin_user.jinja2",
+)
+def reset_on_page(request):
+    user = matched_user(request)
+    password = request.POST.get("password", "")
+    try:
+        if password != request.POST.get("again", ""):
+            raise accounts.AccountError("the two passwords differ")
+        accounts.reset_password(user, password, bool(request.POST.get("revoke_tokens")))
+    except accounts.AccountError as error:
+        return refused(request, error, user_page(request, user))
+    return HTTPSeeOther(request.route_url("admin.user", id=user.id), headers=keep_logged_in(request, user))
+
+
+@view_config(
+    route_name="admin.user.remove", permission=ADMINISTER, request_method="POST", renderer="admin_user.jinja2"
+)
+def remove_on_page(request):
+    user = matched_user(request)
+    try:
+        accounts.remove_user(request.dbsession(), user, acting(request))
+    except accounts.AccountError as error:
+        return refused(request, error, user_page(request, user))
+    return HTTPSeeOther(request.route_url("admin.users"))
