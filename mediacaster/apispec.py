@@ -173,6 +173,16 @@ class PlaybackQuery(Query):
     )
 
 
+class ProgressReport(Body):
+    position: float = Field(ge=0, le=1e7, description="seconds from the start")
+    duration: float | None = Field(None, gt=0, le=1e7, description="the file's length in seconds, if known")
+    final: bool = Field(False, description="the player paused or is leaving: saved whatever the last save")
+
+
+class WatchedMark(Body):
+    watched: bool = Field(description="watched, or not: either way it starts over next time")
+
+
 class TokenRequest(Body):
     name: str = Field(min_length=1, max_length=100, description="what the token is for: a script, a machine")
 
@@ -363,6 +373,20 @@ class RemovedUser(Reply):
     removed: int
 
 
+class Place(Reply):
+    """Where the user asking is in a file."""
+
+    position: float = Field(description="seconds from the start, where they stopped")
+    duration: float | None
+    watched: bool = Field(description="played to 90 % at least, or marked so")
+    resume_at: float | None = Field(
+        description="where to offer to resume: between 5 % and 90 % of a file of 5 minutes or more; "
+        "else null, and it starts over"
+    )
+    fraction: float = Field(description="how much was played, for a progress bar; 1 once watched")
+    updated_at: str | None = Field(json_schema_extra={"format": "date-time"})
+
+
 class Entry(Reply):
     name: str
     root: str
@@ -380,6 +404,7 @@ class Entry(Reply):
     probe: Probe | None = None
     verdict: Verdict | None = Field(None, description="with ?device=: whether it plays there")
     subtitles: list[SubtitleTrack] | None = Field(None, description="a file's own entry: its tracks")
+    progress: Place | None = Field(None, description="video and audio the user played: where they are")
 
 
 class ProbeProgress(Reply):
@@ -494,6 +519,10 @@ class MediaStatus(Reply):
 
 
 class Status(Reply):
+    interrupted: Literal["taken_over", "stopped"] | None = Field(
+        description="what this app cast on the device was interrupted by another sender (a phone): "
+        "taken_over when it plays something else, stopped when it stopped it; null otherwise"
+    )
     device: ReceiverStatus
     media: MediaStatus | None = Field(description="null when nothing is loaded")
     audio_tracks: list[AudioTrack] = Field(
@@ -555,6 +584,12 @@ ACCOUNT_ERRORS = {
 ADMIN_ERRORS = {
     401: "no login and no token",
     403: "not an administrator, or the session cookie was sent without its CSRF token",
+}
+PROGRESS_ERRORS = {
+    401: "no login and no token",
+    403: CONTROL_ERRORS[403],
+    404: "no such root or file, or a folder",
+    415: "not a video or audio file",
 }
 OPERATIONS = [
     ("api.library.roots", "/api/library", "get", "The library roots", None, None, Roots, {}),
@@ -684,6 +719,36 @@ OPERATIONS = [
         RemovedUser,
         {**ADMIN_ERRORS, 404: "no such user", 409: "the last administrator, or the administrator asking"},
     ),
+    (
+        "api.progress",
+        "/api/progress/{path}",
+        "get",
+        "Where the user asking is in a video or audio file",
+        None,
+        None,
+        Place,
+        PROGRESS_ERRORS,
+    ),
+    (
+        "api.progress",
+        "/api/progress/{path}",
+        "put",
+        "A player's report of where it is (saved every few seconds at most, unless final)",
+        None,
+        ProgressReport,
+        Place,
+        {**PROGRESS_ERRORS, 400: "malformed JSON or a value out of range"},
+    ),
+    (
+        "api.watched",
+        "/api/watched/{path}",
+        "put",
+        "Mark a video or audio file watched or unwatched",
+        None,
+        WatchedMark,
+        Place,
+        {**PROGRESS_ERRORS, 400: "malformed JSON"},
+    ),
     ("api.devices", "/api/devices", "get", "Cast devices found on the network", None, None, Devices, {}),
     (
         "api.session",
@@ -773,6 +838,8 @@ ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"
 PATH_PARAMETERS = {
     "/api/library/{path}": LIBRARY_PATH,
     "/api/playback/{path}": LIBRARY_PATH,
+    "/api/progress/{path}": LIBRARY_PATH,
+    "/api/watched/{path}": LIBRARY_PATH,
     "/api/tokens/{id}": ID,
     "/api/users/{id}": ID,
 }

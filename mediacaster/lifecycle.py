@@ -19,6 +19,7 @@ from mediacaster.services.cast import CastService
 from mediacaster.services.conversion import ConversionService
 from mediacaster.services.diskcache import DiskCache
 from mediacaster.services.ffmpeg import Tool
+from mediacaster.services.history import History
 from mediacaster.services.library import LibraryService
 from mediacaster.services.login_limits import LoginLimits
 from mediacaster.services.pictures import PictureService
@@ -64,8 +65,11 @@ class Services:
         self.subtitles = SubtitleService(self.cache, self.ffmpeg)
         self.pictures = PictureService(self.cache, self.ffmpeg)
         self.cast = CastService(
-            known_hosts=settings.known_hosts, interfaces=list(settings.discovery_interfaces) or None
+            known_hosts=settings.known_hosts,
+            interfaces=list(settings.discovery_interfaces) or None,
+            progress_every=settings.progress_interval,
         )
+        self.history = History(self.database)
         self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures, self.conversion)
         # Presentation, kept with the rest so that it lives and dies with the app.
         self.rows = RowCache()

@@ -62,12 +62,35 @@ class RowCache:
                         rows.pop(key, None)
 
 
-def entry_json(entry, urls, details=None, verdict=None):
-    """An entry for scripts; ``details`` is its ``(probe state, probe)`` and
-    ``verdict`` whether it plays on the device asked about."""
+def entry_json(entry, urls, details=None, verdict=None, place=None):
+    """An entry for scripts; ``details`` is its ``(probe state, probe)``, ``verdict``
+    whether it plays on the device asked about, ``place`` where the user is in it."""
     data = _row(entry, urls)
     data.update(_extra(details, verdict))
+    if place is not None:
+        data["progress"] = place_json(place)
     return data
+
+
+def place_json(place):
+    """Where the user is in a file (a history Place; None: never played)."""
+    if place is None:
+        return {
+            "position": 0.0,
+            "duration": None,
+            "watched": False,
+            "resume_at": None,
+            "fraction": 0.0,
+            "updated_at": None,
+        }
+    return {
+        "position": place.position,
+        "duration": place.duration,
+        "watched": place.watched,
+        "resume_at": place.resume_at,
+        "fraction": round(place.fraction, 4),
+        "updated_at": place.updated_at.isoformat(),
+    }
 
 
 def folder_head(folder, query, total, probe_state, pending, urls):
@@ -86,10 +109,11 @@ def folder_head(folder, query, total, probe_state, pending, urls):
     }
 
 
-def folder_json(head, entries, urls, details, verdicts, cache):
+def folder_json(head, entries, urls, details, verdicts, cache, places=None):
     """A folder's JSON, as bytes: ``head`` (its own fields) and its ``entries`` as
-    :func:`entry_json` would give them, with ``verdicts`` by path, the fixed part
-    of each taken from the :class:`RowCache` ``cache``."""
+    :func:`entry_json` would give them, with ``verdicts`` by path and the user's
+    ``places`` by name, the fixed part of each taken from the :class:`RowCache` ``cache``."""
+    places = places or {}
     tables = cache.rows(urls.generation)
     rows, probed = tables
     dumps = bytenames.dumps
@@ -100,19 +124,22 @@ def folder_json(head, entries, urls, details, verdicts, cache):
             fixed = rows[entry] = dumps(_row(entry, urls))[:-1]
         detail = details.get(entry.path)
         if detail is None:
-            encoded.append(fixed + b"}")
-            continue
-        state, probe = detail
-        if state == "done" and probe is not None:
-            kept = probed.get(entry)
-            if kept is None or kept[0] is not probe:
-                kept = probed[entry] = (probe, fixed + b',"probe_state":"done","probe":' + dumps(probe))
-            row = kept[1]
+            row = fixed
         else:
-            row = fixed + b"," + dumps({"probe_state": state, "probe": probe})[1:-1]
+            state, probe = detail
+            if state == "done" and probe is not None:
+                kept = probed.get(entry)
+                if kept is None or kept[0] is not probe:
+                    kept = probed[entry] = (probe, fixed + b',"probe_state":"done","probe":' + dumps(probe))
+                row = kept[1]
+            else:
+                row = fixed + b"," + dumps({"probe_state": state, "probe": probe})[1:-1]
         verdict = verdicts.get(entry.path)
         if verdict is not None:
             row += b',"verdict":' + dumps(verdict_json(verdict))
+        place = places.get(entry.name)
+        if place is not None:  # the user's own: never in the cache
+            row += b',"progress":' + dumps(place_json(place))
         encoded.append(row + b"}")
     cache.trim(tables)
     return b"".join((dumps(head)[:-1], b',"entries":[', b",".join(encoded), b"]}"))
@@ -165,10 +192,12 @@ def device_json(device):
     }
 
 
-def status_json(status, plan=None):
-    """A device's status; ``plan``: the one its media was cast from, if this app cast it."""
+def status_json(status, plan=None, interrupted=None):
+    """A device's status; ``plan``: the one its media was cast from, if this app cast it;
+    ``interrupted``: how another sender interrupted what this app cast there, if it did."""
     media = status.media
     return {
+        "interrupted": interrupted,
         "device": asdict(status.device),
         "media": None
         if media is None

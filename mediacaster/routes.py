@@ -47,6 +47,8 @@ def includeme(config):
     config.add_route("api.session", "/api/session")
     config.add_route("api.session.device", "/api/session/device")
     config.add_route("api.playback", "/api/playback/{root}*path")
+    config.add_route("api.progress", "/api/progress/{root}*path")
+    config.add_route("api.watched", "/api/watched/{root}*path")
     config.add_route("api.tokens", "/api/tokens")
     config.add_route("api.token", "/api/tokens/{id}")
     config.add_route("api.users", "/api/users")

@@ -228,6 +228,10 @@ class Settings:
     conversion_cache_days: float = setting(
         "mediacaster.conversion_cache_days", "MEDIACASTER_CONVERSION_CACHE_DAYS", positive_float, 7.0
     )
+    # how often the position of what plays on a device is saved, in seconds
+    progress_interval: float = setting(
+        "mediacaster.progress_interval", "MEDIACASTER_PROGRESS_INTERVAL", positive_float, 10.0
+    )
     # on: every page and API call needs a login or an API token; off: everyone is the demo admin.
     auth: bool = setting("mediacaster.auth", "MEDIACASTER_AUTH", parse_bool, True)
     # auth off is a mistake unless said so: the demo says so, production does not

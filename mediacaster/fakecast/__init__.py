@@ -8,8 +8,9 @@ first, then the tail of an MP4 whose index is at the end), answers LOAD_FAILED
 when it cannot, and lets playback time run while PLAYING. An HLS LOAD makes it
 GET the media playlist, its init segment and the segments it would buffer,
 again in the background on every SEEK; :meth:`FakeChromecast.wait_fetches`
-waits for those. A LOAD's MEDIA_STATUS goes to every connected sender, so one
-sees when another took over.
+waits for those. Like a receiver, it tells every connected sender of each
+change (a LOAD, a pause, a stop, an app launched or closed), so one sees when
+another took over or stopped it.
 
 A development tool, shipped with the package so that the tests, the
 benchmarks and people trying the UI without a TV all run the same device:
@@ -309,7 +310,7 @@ class FakeChromecast:
         if namespace == NS_HEARTBEAT and kind == "PING":
             reply({"type": "PONG"})
         elif namespace == NS_RECEIVER:
-            self._receiver(kind, data, reply)
+            self._receiver(kind, data, reply, conn)
         elif namespace == NS_MEDIA:
             self._media(kind, data, reply, conn, message)
 
@@ -327,7 +328,7 @@ class FakeChromecast:
                 },
             }
 
-    def _receiver(self, kind, data, reply):
+    def _receiver(self, kind, data, reply, conn):
         request_id = data.get("requestId", 0)
         with self.lock:
             if kind == "LAUNCH":
@@ -352,6 +353,11 @@ class FakeChromecast:
             elif kind != "GET_STATUS":
                 return
         reply(self._receiver_status(request_id))
+        if kind != "GET_STATUS":  # like a receiver, it tells every other sender too
+            with self.lock:
+                others = [other for other in self.connections if other is not conn]
+            for other in others:
+                self._send(other, "receiver-0", "*", NS_RECEIVER, self._receiver_status(0))
 
     # -- the Default Media Receiver ----------------------------------------
 
@@ -426,6 +432,8 @@ class FakeChromecast:
             else:
                 return
         reply(self.media_status(request_id))
+        if kind not in ("GET_STATUS", None):
+            self._broadcast_media_status(exclude=conn)
 
     def _load(self, data, reply, conn):
         request_id = data.get("requestId", 0)

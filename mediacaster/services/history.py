@@ -134,3 +134,15 @@ def in_progress(session, user_id, roots, limit=12):
         .limit(limit)
     )
     return [(row.root, bytenames.decode(row.path), Place.of(row)) for row in rows]
+
+
+class History:
+    """The history for those who write outside a request (the cast watcher): a
+    transaction of its own for each write."""
+
+    def __init__(self, database):
+        self.database = database
+
+    def record(self, user_id, root, path, position, duration=None, final=False):
+        with self.database.sessions.begin() as session:
+            return record(session, user_id, root, path, position, duration, final)

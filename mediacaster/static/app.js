@@ -165,11 +165,13 @@ async function castFile(button) {
     if (!window.confirm(`${title} will not play on ${state.device.name}: ${badge.title}. Cast it anyway?`)) return;
     force = true;
   }
+  const start = button.dataset.resume ? await askResume(title, Number(button.dataset.resume)) : 0;
+  if (start === null) return;
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   say(`Casting ${title} to ${state.device.name}…`, "busy");
   try {
-    const result = await call("POST", api.apiCast, { path: JSON.parse(button.dataset.castPath), force, direct });
+    const result = await call("POST", api.apiCast, { path: JSON.parse(button.dataset.castPath), force, direct, start });
     state.status = result.status;
     render();
     say(`Playing ${title} on ${result.device.name}.`);
@@ -179,6 +181,32 @@ async function castFile(button) {
     button.disabled = false;
     button.removeAttribute("aria-busy");
   }
+}
+
+// "Resume at 1:23:45" or "Start over", in the message box: the position chosen, or null
+// when the box is dismissed (Escape, or another message).
+function askResume(title, at) {
+  const box = $("cast-message");
+  clearTimeout(say.timer);
+  return new Promise((resolve) => {
+    const done = (value) => {
+      document.removeEventListener("keydown", escape);
+      box.hidden = true;
+      resolve(value);
+    };
+    const escape = (event) => event.key === "Escape" && done(null);
+    const resume = Object.assign(document.createElement("button"), { type: "button", className: "button" });
+    resume.textContent = `Resume at ${clock(at)}`;
+    resume.addEventListener("click", () => done(at));
+    const over = Object.assign(document.createElement("button"), { type: "button", className: "button secondary" });
+    over.textContent = "Start over";
+    over.addEventListener("click", () => done(0));
+    box.replaceChildren(`${title}: `, resume, " ", over);
+    box.dataset.kind = "ask";
+    box.hidden = false;
+    document.addEventListener("keydown", escape);
+    resume.focus();
+  });
 }
 
 // -- the now-playing bar ------------------------------------------------------------
@@ -218,6 +246,10 @@ function render() {
   $("np-duration").textContent = clock(media ? media.duration : 0);
   renderTracks(media);
   renderSound(status);
+  // Another sender (a phone) took over the device or stopped what this app cast.
+  const note = { taken_over: "Another sender took over", stopped: "Stopped from another sender" };
+  $("np-note").textContent = (status && note[status.interrupted]) || "";
+  $("np-note").hidden = !(status && status.interrupted);
   if (status && status.device) {
     if (document.activeElement !== $("np-volume")) $("np-volume").value = status.device.volume ?? 1;
     const muted = Boolean(status.device.muted);
@@ -337,9 +369,27 @@ function setUpPictureFallbacks() {
   }
 }
 
+// -- watched, by hand ------------------------------------------------------------
+function setUpWatched() {
+  const button = $("watched-toggle");
+  if (!button) return;
+  button.addEventListener("click", async () => {
+    const watched = button.dataset.watched !== "true";
+    try {
+      await call("PUT", button.dataset.url, { watched });
+      button.dataset.watched = String(watched);
+      button.textContent = watched ? "Mark as unwatched" : "Mark as watched";
+      say(watched ? "Marked as watched." : "Marked as unwatched.");
+    } catch (error) {
+      say(`Could not mark it: ${error.message}`, "error");
+    }
+  });
+}
+
 async function start() {
   setUpFilter();
   setUpBar();
+  setUpWatched();
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".cast-button");
     if (button) castFile(button);

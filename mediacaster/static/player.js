@@ -2,7 +2,8 @@
 // checks the page carries), gets back how the file plays here (as it is, or
 // converted into segments that Shaka Player reads through a DASH or HLS
 // manifest) with its sound and subtitle tracks, and plays it, saying which and
-// why, and what went wrong in words.
+// why, and what went wrong in words. It offers to resume where the user stopped,
+// and tells the server where they are as it plays.
 "use strict";
 
 (() => {
@@ -27,6 +28,9 @@
   // Answers that asking again does not change: a failed conversion, a changed file, a
   // missing segment, a full cache. They are said at once; a busy server is asked again.
   const FINAL = new Set([404, 410, 422, 507]);
+  // Where the user is, told every few seconds while it plays (mediacaster.progress_interval),
+  // and at once when it pauses, ends or the page goes.
+  const REPORT_EVERY = Number(box.dataset.reportEvery || 10) * 1000;
   // audio: the sound track chosen (null: the file's default); burn: image subtitles drawn in.
   const player = { shaka: null, plan: null, loading: 0, started: false, audio: null, burn: null };
   const BURN = "burn:";  // the subtitle menu's values for subtitles made of pictures
@@ -204,6 +208,56 @@
     if (wasPlaying) media.play().catch(() => {});
   }
 
+  // -- where the user is ------------------------------------------------------------
+  const progress = { csrf: null, sentAt: 0 };
+
+  async function csrfToken() {
+    if (progress.csrf === null) {
+      const response = await fetch(document.body.dataset.apiSession, { credentials: "same-origin" });
+      progress.csrf = response.ok ? (await response.json()).csrf_token : "";
+    }
+    return progress.csrf;
+  }
+
+  async function report(final) {
+    if (!player.started || !box.dataset.progress) return;
+    progress.sentAt = Date.now();
+    const duration = Number.isFinite(media.duration) ? media.duration : null;
+    const position = media.ended && duration ? duration : media.currentTime;
+    const headers = { "Content-Type": "application/json", "X-CSRF-Token": await csrfToken() };
+    // keepalive: a report sent as the page goes still arrives.
+    fetch(box.dataset.progress, {
+      method: "PUT", headers, credentials: "same-origin", keepalive: final,
+      body: JSON.stringify({ position, duration, final }),
+    }).catch(() => {});
+  }
+
+  function followProgress() {
+    csrfToken().catch(() => {});  // ready before the page goes
+    media.addEventListener("timeupdate", () => {
+      if (!media.paused && Date.now() - progress.sentAt >= REPORT_EVERY) report(false);
+    });
+    media.addEventListener("pause", () => report(true));
+    media.addEventListener("ended", () => report(true));
+    window.addEventListener("pagehide", () => report(true));
+  }
+
+  // "Resume at 1:23:45" or "Start over": the file is loaded where the user stopped, so
+  // pressing the player's own play button resumes too.
+  function offerResume(at) {
+    const choice = document.getElementById("resume-choice");
+    if (!choice) return;
+    const go = (position) => {
+      choice.hidden = true;
+      if (position !== null) media.currentTime = position;
+      media.play().catch(() => say("Press play to start.", "info"));
+    };
+    document.getElementById("resume").addEventListener("click", () => go(null));
+    document.getElementById("start-over").addEventListener("click", () => go(0));
+    media.addEventListener("play", () => (choice.hidden = true), { once: true });
+    choice.dataset.at = String(at);
+  }
+
   async function start() {
     try {
       await setUp();
@@ -212,9 +266,15 @@
       return;
     }
     media.addEventListener("play", () => (player.started = true));
+    followProgress();
     // ?t=90 (seconds) starts there, and ?play=1 plays at once: a link can resume a film.
-    const start = Number(params.get("t"));
-    await load(Number.isFinite(start) ? start : 0);
+    // Without ?t, a film the user stopped in the middle is loaded where they stopped.
+    const asked = params.has("t") ? Number(params.get("t")) : null;
+    const resume = Number(box.dataset.resume);
+    const at = asked !== null && Number.isFinite(asked) ? asked : resume > 0 ? resume : 0;
+    if (asked === null && resume > 0) offerResume(resume);
+    else document.getElementById("resume-choice")?.remove();
+    await load(at);
     if (params.get("play") === "1") media.play().catch(() => say("Press play to start.", "info"));
   }
 

@@ -7,6 +7,7 @@ from pyramid.view import view_config
 from mediacaster import apispec, presenters
 from mediacaster.playback import Target
 from mediacaster.security import LIBRARY, library_entry, visible_roots
+from mediacaster.services import history
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
 
@@ -28,7 +29,8 @@ def library(request):
         plan = services.playback.plan(entry, target or Target.browser(), urls, wait=False)
         details = (plan.probe_state, plan.probe) if entry.is_media else None
         verdict = plan.verdict if target and entry.is_media else None
-        data = presenters.entry_json(entry, urls, details, verdict)
+        place = history.place(request.dbsession(), request.identity.user_id, entry.root, entry.path)
+        data = presenters.entry_json(entry, urls, details, verdict, place)
         data["subtitles"] = presenters.tracks_json(plan.tracks)
         return data
     folder, entries = services.library.listing(
@@ -38,7 +40,8 @@ def library(request):
     details, verdicts = services.playback.listing(page, target)
     pending = services.playback.pending(details)
     head = presenters.folder_head(folder, query, len(entries), services.probe.state(), pending, urls)
-    body = presenters.folder_json(head, page, urls, details, verdicts, services.rows)
+    places = history.of_folder(request.dbsession(), request.identity.user_id, entry.root, entry.path)
+    body = presenters.folder_json(head, page, urls, details, verdicts, services.rows, places)
     return Response(body=body, content_type="application/json", charset=None)
 
 

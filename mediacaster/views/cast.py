@@ -1,5 +1,6 @@
 """The JSON cast API: devices, the session's device, cast, status and player controls."""
 
+import functools
 from dataclasses import replace
 
 from pyramid.view import view_config, view_defaults
@@ -61,12 +62,18 @@ def device_plan(request, device, entry, direct=False, audio=None):
 
 
 def cast_plan(request, device, plan, start, **how):
-    """Cast ``plan`` from ``start`` seconds; ``how``: fields of the CastMedia (autoplay, subtitle)."""
+    """Cast ``plan`` from ``start`` seconds; ``how``: fields of the CastMedia (autoplay, subtitle).
+    Where the user is in a video or audio file is saved as the device plays it."""
     services = request.registry.services
     if plan.stream is not None:
         # The device asks for the playlist, then the segment at the start: make it meanwhile.
         services.conversion.prepare(plan.stream, start, reader=device.host)
-    return services.cast.cast(device.id, replace(plan.cast_media(start), **how), source=plan)
+    entry, progress = plan.entry, None
+    if entry.kind in ("video", "audio"):
+        user_id = request.identity.user_id  # None with logins off: everyone's history
+        progress = functools.partial(services.history.record, user_id, entry.root, entry.path)
+    media = replace(plan.cast_media(start), **how)
+    return services.cast.cast(device.id, media, source=plan, progress=progress)
 
 
 def change_sound(request, device, track):
@@ -90,8 +97,10 @@ def change_sound(request, device, track):
 
 
 def status_reply(request, status):
-    """The status's JSON, with the sound tracks of the file this app cast there."""
-    return presenters.status_json(status, request.registry.services.cast.source(status))
+    """The status's JSON, with the sound tracks of the file this app cast there, and
+    whether another sender took over or stopped it."""
+    cast = request.registry.services.cast
+    return presenters.status_json(status, cast.source(status), cast.interruption(status))
 
 
 @view_config(route_name="api.cast", permission=CAST, request_method="POST", renderer="json")

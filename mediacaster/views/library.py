@@ -9,6 +9,7 @@ from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
 from mediacaster.playback import Target, browsers
 from mediacaster.security import LIBRARY, library_entry, visible_roots
+from mediacaster.services import history
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
 
@@ -22,9 +23,31 @@ class PageQuery(apispec.ListingQuery):
 
 @view_config(route_name="home", permission=LIBRARY, request_method="GET", renderer="home.jinja2")
 def home(request):
+    """The roots, what the user may resume, and what arrived last (an album as its folder)."""
     services = request.registry.services
-    roots = [services.library.entry(name, ()) for name in sorted(visible_roots(request), key=natural_key)]
-    return {"roots": roots, "demo": services.settings.demo}
+    seen = sorted(visible_roots(request), key=natural_key)
+    resumable = history.in_progress(request.dbsession(), request.identity.user_id, seen)
+    arrived = [
+        (hit.root, hit.path.rpartition("/")[0] if hit.kind == "audio" else hit.path, count)
+        for hit, count in services.search.recent(12, seen)
+    ]
+    return {
+        "roots": [services.library.entry(name, ()) for name in seen],
+        "demo": services.settings.demo,
+        "resume": existing(services.library, resumable),
+        "recent": existing(services.library, arrived),
+    }
+
+
+def existing(library, rows):
+    """``[(entry, extra)]`` of the ``(root, path, extra)`` rows whose file or folder still exists."""
+    found = []
+    for root, path, extra in rows:
+        try:
+            found.append((library.entry(root, tuple(path.split("/")) if path else ()), extra))
+        except NotFound:
+            continue  # removed or renamed since
+    return found
 
 
 @view_config(route_name="library.folder", permission=LIBRARY, request_method="GET", renderer="folder.jinja2")
@@ -39,7 +62,12 @@ def folder(request):
         # background and the page's script reloads once it has been.
         plan = services.playback.plan(entry, device or Target.browser(), urls, wait=False)
         verdict = plan.verdict if device and entry.is_media else None
+        place = history.place(request.dbsession(), request.identity.user_id, entry.root, entry.path)
         return {
+            "place": place,
+            "watched_url": urls.url("api.watched", entry.root, entry.path),
+            "progress_url": urls.url("api.progress", entry.root, entry.path),
+            "report_every": services.settings.progress_interval,
             "pending": plan.probe_state == "pending",
             "entry": entry,
             "plan": plan,
@@ -63,6 +91,7 @@ def folder(request):
     params = {"sort": query.sort, "order": query.direction, "q": query.q}
     details, verdicts = services.playback.listing(shown, device)
     return {
+        "places": history.of_folder(request.dbsession(), request.identity.user_id, folder.root, folder.path),
         "details": details,
         "verdicts": {path: presenters.verdict_json(v) for path, v in verdicts.items()},
         "pending": services.playback.pending(details),

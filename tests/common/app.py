@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -25,6 +26,9 @@ def run_data_dir():
 def app_settings(roots, redis_url, **extra):
     settings = {
         "mediacaster.data_dir": run_data_dir(),
+        # A database of its own for each app (what one test plays is not another's history);
+        # a test that restarts an app gives the same URL again.
+        "mediacaster.database_url": f"sqlite:///{run_data_dir()}/{uuid.uuid4().hex}.sqlite3",
         "mediacaster.roots": ";".join(f"{name}={path}" for name, path in roots.items()),
         "redis.url": redis_url,
         "mediacaster.secret": SECRET,

@@ -134,3 +134,16 @@ def generate(folder):
     cover.unlink()
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=640x480", "-frames:v", "1", folder / "photo.jpg")
     return {"films": films, "music": music, "base": folder}
+
+
+def long_film(path, seconds):
+    """A film of ``seconds`` at one tiny grey frame a second, H.264 and AAC in MP4: long
+    enough to be resumed, made in about a second, played as it is everywhere."""
+    ffmpeg(
+        *("-f", "lavfi", "-i", f"color=c=gray:size=64x36:rate=1:duration={seconds}"),
+        *("-f", "lavfi", "-i", f"anullsrc=r=22050:cl=mono:d={seconds}"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-pix_fmt", "yuv420p"),
+        *("-c:a", "aac", "-b:a", "16k", "-shortest", "-movflags", "+faststart"),
+        str(path),
+    )
+    return path

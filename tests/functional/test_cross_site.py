@@ -563,11 +563,13 @@ def test_every_state_changing_route_is_attacked(app):
         methods = view["request_methods"] or ("POST", "PUT", "PATCH", "DELETE")
         methods = (methods,) if isinstance(methods, str) else methods
         unsafe.update((view["route_name"], m) for m in methods if m not in SAFE_METHODS)
-    # Logging in and out, setting up, tokens and accounts change accounts, not the device:
-    # test_security, test_first_run and test_admin check that another site's page cannot post them.
+    # Logging in and out, setting up, tokens, accounts and positions change accounts and history,
+    # not the device: test_security, test_first_run, test_admin and test_progress check that
+    # another site's page cannot send them.
     unsafe -= {("login", "POST"), ("logout", "POST"), ("api.tokens", "POST"), ("api.token", "DELETE")}
     unsafe -= {("account.tokens", "POST"), ("account.token", "POST"), ("account.password", "POST")}
     unsafe -= {("setup", "POST"), ("api.users", "POST"), ("api.user", "PATCH"), ("api.user", "DELETE")}
+    unsafe -= {("api.progress", "PUT"), ("api.watched", "PUT")}
     unsafe = {(route, method) for route, method in unsafe if not route.startswith("admin.")}
     assert unsafe == {(route.route_name, route.method) for route in ROUTES.values()}
     assert set(PLAYER_BODIES) == set(PLAYER_ACTIONS)

@@ -381,6 +381,7 @@ def test_a_device_is_shown_without_its_port():
 def test_a_status_with_media_lists_its_tracks_without_their_urls():
     data = presenters.status_json(PlayerStatus(RECEIVER, MEDIA))
     assert data == {
+        "interrupted": None,
         "device": {
             "id": "uuid-1",
             "name": "Living Room TV",

@@ -4,9 +4,12 @@ Knows nothing of HTTP and returns plain data (:mod:`.model`). Built on
 pychromecast 14 and one shared Zeroconf, in one module per job:
 :mod:`.discovery` (the registry of devices), :mod:`.connections` (one shared
 connection per device, made serial by :mod:`.tls`), :mod:`.loading` (the LOAD
-protocol) and :mod:`.controls` (player controls and status). Nothing ever
+protocol), :mod:`.controls` (player controls and status) and :mod:`.watching`
+(what plays where this app cast: positions, ends, other senders). Nothing ever
 waits inside pychromecast's socket thread.
 """
+
+import functools
 
 from mediacaster.mediatypes import MEDIA_KINDS
 from mediacaster.services.cast.connections import Connections
@@ -33,8 +36,11 @@ from mediacaster.services.cast.model import (
     ReceiverStatus,
     Track,
 )
+from mediacaster.services.cast.watching import ENDED, STOPPED, TAKEN_OVER, Watcher, interruption
 
 __all__ = [
+    "STOPPED",
+    "TAKEN_OVER",
     "CastError",
     "CastMedia",
     "CastService",
@@ -58,10 +64,17 @@ __all__ = [
 
 class CastService:
     def __init__(
-        self, known_hosts=(), interfaces=None, connect_timeout=5.0, load_timeout=8.0, command_timeout=5.0
+        self,
+        known_hosts=(),
+        interfaces=None,
+        connect_timeout=5.0,
+        load_timeout=8.0,
+        command_timeout=5.0,
+        progress_every=10.0,
     ):
         self.discovery = Discovery(known_hosts, interfaces)
         self.connections = Connections(self.discovery, connect_timeout)
+        self.watcher = Watcher(self.connections, every=progress_every)
         self.load_timeout = load_timeout
         self.command_timeout = command_timeout
         # Device id -> (URL loaded, what it was cast from). In memory: after a
@@ -76,6 +89,7 @@ class CastService:
         return self
 
     def close(self):
+        self.watcher.close()
         self.connections.close()
         self.discovery.stop()
 
@@ -96,11 +110,13 @@ class CastService:
 
     # -- casting and control ----------------------------------------------
 
-    def cast(self, id_or_name, media, source=None):
+    def cast(self, id_or_name, media, source=None, progress=None):
         """Load ``media`` on the device; return its status once the device confirmed it.
 
         ``source``: what the caller made ``media`` from, handed back by
         :meth:`source` and :meth:`now_playing` while the device plays it.
+        ``progress(position, duration, final)``: told where it is while it plays
+        (every ``progress_every`` seconds, and when it pauses or ends).
         """
         device = self.find(id_or_name)
         if media.kind not in MEDIA_KINDS:
@@ -109,6 +125,8 @@ class CastService:
         with self.connections.lock(device):
             load(cast, device, media, self.load_timeout, self.connections.timeout)
             self._sources[device.id] = (media.url, source)
+            over = functools.partial(self._over, device.id, media.url)
+            self.watcher.watch(device.id, media.url, progress, over, media.duration)
         if media.subtitle is not None:
             # pychromecast's LOAD cannot name the tracks shown: the track is turned on after it.
             return self.set_subtitles(device.id, media.subtitle)
@@ -120,6 +138,28 @@ class CastService:
         nothing cast by this app since it started."""
         url, source = self._sources.get(status.device.id, (None, None))
         return source if status.media is not None and status.media.content_id == url else None
+
+    def _over(self, device_id, url, how):
+        """What this app cast there is over: played to its end, it leaves no trace."""
+        if how == ENDED and self._sources.get(device_id, (None,))[0] == url:
+            self._sources.pop(device_id, None)
+
+    def interruption(self, status):
+        """How another sender interrupted what this app cast to the device of ``status``:
+        TAKEN_OVER (it plays something else), STOPPED, or None (it was not)."""
+        url, _ = self._sources.get(status.device.id, (None, None))
+        media = status.media
+        if url is None:
+            return None
+        if media is None:
+            return STOPPED if status.device.app_id is None else TAKEN_OVER
+        app_id = status.device.app_id
+        return interruption(url, app_id, media.content_id, media.player_state, media.idle_reason)
+
+    def _release(self, device):
+        """This app stops what it cast there: not an interruption; its position is saved."""
+        self._sources.pop(device.id, None)
+        self.watcher.release(device.id)
 
     def now_playing(self, id_or_name):
         """``(status, source)`` of the media playing on the device, which this app cast."""
@@ -156,6 +196,7 @@ class CastService:
 
     def stop_media(self, id_or_name):
         device, cast = self._connected(id_or_name)
+        self._release(device)
         return self._send(device, cast, cast.media_controller.stop)
 
     def seek(self, id_or_name, seconds):
@@ -182,4 +223,5 @@ class CastService:
 
     def quit_app(self, id_or_name):
         device, cast = self._connected(id_or_name, playing=False)
+        self._release(device)
         return self._send(device, cast, cast.quit_app)

@@ -21,6 +21,7 @@ class Connections:
         self._casts = {}  # UUID -> pychromecast.Chromecast
         self._locks = {}  # UUID -> lock serialising connection set-up and LOADs
         self._lock = threading.Lock()
+        self.on_connect = []  # callables given each new connection, before it starts
 
     def lock(self, device):
         """The device's lock: one connection set-up or LOAD at a time."""
@@ -43,6 +44,8 @@ class Connections:
                     info, self.discovery.zeroconf, tries=None, retry_wait=1, timeout=self.timeout
                 )
                 serialise(cast)
+                for hook in self.on_connect:
+                    hook(cast)
                 cast.start()
                 self._casts[uuid] = cast
         if not wait_connected(cast, self.timeout):
@@ -50,6 +53,11 @@ class Connections:
                 f"{device.name} at {device.host}:{device.port} did not answer within {self.timeout:g} s"
             )
         return cast
+
+    def existing(self, device_id):
+        """The device's connection if one was made, connected or not; never makes one."""
+        with self._lock:
+            return self._casts.get(UUID(device_id))
 
     def local_address(self, device):
         """This machine's address on the connection to the device: one the device can reach."""

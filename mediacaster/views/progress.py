@@ -1,0 +1,58 @@
+"""Where each user is in each video and audio file: players report it as they play,
+pages and scripts read it and mark files watched. The rules live in
+:mod:`mediacaster.services.history`."""
+
+from pyramid.view import view_config
+
+from mediacaster import apispec, presenters
+from mediacaster.bytenames import shown
+from mediacaster.errors import NotFound, UnsupportedMedia
+from mediacaster.security import LIBRARY, library_entry
+from mediacaster.services import history
+from mediacaster.views.inputs import entry_path, parse_body
+
+PLAYED_KINDS = ("video", "audio")
+
+
+def played_entry(request):
+    """The video or audio file the URL names, among the roots the user sees."""
+    entry = library_entry(request, *entry_path(request))
+    if entry.is_dir:
+        raise NotFound(f"{shown(entry.path)} is a folder, not a file")
+    if entry.kind not in PLAYED_KINDS:
+        raise UnsupportedMedia(f"{shown(entry.name)} is not a video or audio file: it has no position")
+    return entry
+
+
+def user_id(request):
+    return request.identity.user_id  # None with logins off: everyone's history
+
+
+@view_config(route_name="api.progress", permission=LIBRARY, request_method="GET", renderer="json")
+def show(request):
+    entry = played_entry(request)
+    return presenters.place_json(history.place(request.dbsession(), user_id(request), entry.root, entry.path))
+
+
+@view_config(route_name="api.progress", permission=LIBRARY, request_method="PUT", renderer="json")
+def report(request):
+    body = parse_body(request, apispec.ProgressReport)
+    entry = played_entry(request)
+    place = history.record(
+        request.dbsession(),
+        user_id(request),
+        entry.root,
+        entry.path,
+        body.position,
+        body.duration,
+        body.final,
+    )
+    return presenters.place_json(place)
+
+
+@view_config(route_name="api.watched", permission=LIBRARY, request_method="PUT", renderer="json")
+def watched(request):
+    body = parse_body(request, apispec.WatchedMark)
+    entry = played_entry(request)
+    place = history.mark(request.dbsession(), user_id(request), entry.root, entry.path, body.watched)
+    return presenters.place_json(place)

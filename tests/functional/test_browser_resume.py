@@ -1,0 +1,122 @@
+"""Resume in Chromium: the file page's player tells the server where the user is while it
+plays and when it pauses, and the next day, on another browser, the page offers "Resume at
+…" or "Start over", per user."""
+
+import time
+
+import pytest
+
+from mediacaster import main
+from mediacaster.services import accounts, history
+from mediacaster.templating import duration
+from tests.common.app import app_settings
+from tests.common.chromium import chromium
+from tests.common.mediafiles import long_film
+from tests.common.servers import LiveServer
+from tests.functional.test_browser_player import current_time, plays_from, seek, until
+
+FILM = "Heat.mp4"
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(scope="module")
+def films(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("resume-films")
+    long_film(folder / FILM, 600)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app(films, redis_server, tmp_path_factory):
+    data = tmp_path_factory.mktemp("resume-data")
+    settings = {
+        "mediacaster.data_dir": str(data),
+        "mediacaster.auth": "true",
+        "mediacaster.database_url": f"sqlite:///{data / 'db'}",
+        "mediacaster.progress_interval": "0.5",
+    }
+    app = main({}, **app_settings({"films": films}, redis_server.url, **settings))
+    with app.registry.services.database.sessions.begin() as session:
+        for name in ("anna", "ben"):
+            accounts.add_user(session, name, PASSWORD)
+    yield app
+    app.registry.services.close()
+
+
+@pytest.fixture(scope="module")
+def site(app):
+    with LiveServer(app, threads=8) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium("--autoplay-policy=no-user-gesture-required") as browser:
+        yield browser
+
+
+def place(app, name="anna"):
+    with app.registry.services.database.sessions() as session:
+        return history.place(session, accounts.find(session, name).id, "films", FILM)
+
+
+def open_as(browser, site, name):
+    """A new browser (context) logged in as ``name``, on the film's page, its player ready."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.goto(f"{site.url}/login?next=/library/films/{FILM}")
+    page.fill("#login-name", name)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login button[type=submit]")
+    until(page, "document.getElementById('player-box')?.dataset.manifest === 'file'", what="the player")
+    return context, page
+
+
+def test_where_one_stopped_is_offered_on_another_browser_and_only_to_them(browser, site, app):
+    context, page = open_as(browser, site, "anna")
+    assert not page.is_visible("#resume-choice")  # nothing to resume yet
+    page.evaluate("void document.getElementById('player').play()")
+    plays_from(page, 0)
+    seek(page, 200)
+    plays_from(page, 200)
+    # Saved while it plays, not only when it stops: the browser may be closed any time.
+    saved = None
+    deadline = time.monotonic() + 10
+    while not (saved and saved.position > 200):
+        assert time.monotonic() < deadline, "no position saved while it played"
+        time.sleep(0.1)
+        saved = place(app)
+    assert not page.evaluate("document.getElementById('player').paused")
+    page.evaluate("document.getElementById('player').pause()")
+    paused_at = current_time(page)
+    deadline = time.monotonic() + 5
+    while abs(place(app).position - paused_at) > 0.2:
+        assert time.monotonic() < deadline, "the position at the pause was not saved"
+        time.sleep(0.1)
+    context.close()
+
+    # Another browser, the same user: offered to resume there, the film loaded there.
+    context, page = open_as(browser, site, "anna")
+    choice = page.locator("#resume-choice")
+    assert choice.is_visible()
+    assert page.text_content("#resume").strip() == f"Resume at {duration(place(app).resume_at)}"
+    assert current_time(page) == pytest.approx(paused_at, abs=1.5)
+    page.click("#resume")
+    plays_from(page, paused_at - 1)
+    assert not choice.is_visible()
+    page.reload()
+    until(page, "document.getElementById('player-box')?.dataset.manifest === 'file'", what="the player")
+    page.click("#start-over")
+    until(
+        page,
+        "(() => { const v = document.getElementById('player'); return !v.paused && v.currentTime > 0.5"
+        " && v.currentTime < 30; })()",
+        what="playing from the start",
+    )
+    context.close()
+
+    # Another user: nothing to resume.
+    context, page = open_as(browser, site, "ben")
+    assert page.locator("#resume-choice").count() == 0
+    assert current_time(page) < 1
+    context.close()

@@ -1,0 +1,118 @@
+"""What plays on the TV is followed as it plays: its position is saved every few seconds
+for the user who cast it (the TV may be switched off: no stop ever comes), at once when it
+pauses, as watched when it plays to its end; and when another sender takes over or stops
+it, the API says so within a second and the saves stop."""
+
+import time
+
+import pychromecast
+import pytest
+
+from mediacaster.services import accounts, history
+from mediacaster.services.accounts import token_hash
+from tests.common.app import wait_for
+from tests.common.mediafiles import long_film
+from tests.functional.test_cast_audio import another_sender_loads
+from tests.functional.test_cast_converted import TV, app_with_the_tv
+
+FILM, CLIP = "Heat.mp4", "Clip.mp4"
+LENGTH = 600  # seconds: long enough to be resumed
+
+
+@pytest.fixture(scope="module")
+def films(tmp_path_factory):
+    """A 10-minute film at one frame a second (made in a second), and a short clip."""
+    folder = tmp_path_factory.mktemp("films")
+    for name, seconds in ((FILM, LENGTH), (CLIP, 20)):
+        long_film(folder / name, seconds)
+    return folder
+
+
+@pytest.fixture
+def app(make_app, films, tv, tmp_path):
+    """Logins on, anna and ben; positions followed every half second."""
+    app = app_with_the_tv(
+        make_app,
+        {"m": films},
+        **{
+            "mediacaster.auth": "true",
+            "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}",
+            "mediacaster.progress_interval": "0.5",
+        },
+    )
+    with app.registry.services.database.sessions.begin() as session:
+        for name in ("anna", "ben"):
+            user = accounts.add_user(session, name, "correct horse")
+            session.add(accounts.ApiToken(user=user, name="script", token_hash=token_hash(f"{name}-token")))
+    return app
+
+
+@pytest.fixture
+def http(app, server_for):
+    client = server_for(app)
+    client.extra_environ["HTTP_AUTHORIZATION"] = "Bearer anna-token"
+    return client
+
+
+def place(app, name="anna"):
+    with app.registry.services.database.sessions() as session:
+        return history.place(session, accounts.find(session, name).id, "m", FILM)
+
+
+def cast(http, start):
+    return http.post_json("/api/cast", {"path": f"m/{FILM}", "device": TV, "start": start}).json
+
+
+def status(http):
+    return http.get("/api/status", {"device": TV}).json
+
+
+def test_the_position_is_saved_while_it_plays_and_at_once_when_it_pauses(app, http, tv):
+    cast(http, 300)
+    saved = wait_for(lambda: (p := place(app)) and p.position > 301 and p, 10, "a position saved")
+    assert tv.player_state == "PLAYING" and saved.duration == pytest.approx(LENGTH, abs=1)
+    assert saved.resume_at == saved.position and not saved.watched
+    wait_for(lambda: place(app).position > saved.position + 0.4, 10, "the next save")
+    http.post_json("/api/player/pause", {"device": TV})
+    paused_at = tv.position()
+    wait_for(lambda: abs(place(app).position - paused_at) < 0.3, 5, "the position at the pause")
+    assert place(app, "ben") is None  # anna's, not everyone's
+
+
+def test_playing_to_the_end_counts_as_watched(app, http, tv):
+    cast(http, LENGTH - 2)
+    wait_for(lambda: tv.player_state == "IDLE", 10, "the end")
+    finished = wait_for(lambda: (p := place(app)) and p.watched and p, 5, "watched")
+    assert finished.resume_at is None and finished.fraction == 1.0
+    assert status(http)["interrupted"] is None  # ended, not interrupted
+
+
+def test_another_sender_taking_over_is_told_within_a_second_and_the_saves_stop(app, http, tv):
+    cast(http, 300)
+    wait_for(lambda: place(app) is not None, 10, "a position saved")
+    assert status(http)["interrupted"] is None
+    clip = http.get(f"/api/library/m/{CLIP}").json["stream_url"]
+    another_sender_loads(tv, clip, "video/mp4")
+    told = time.monotonic()
+    wait_for(lambda: status(http)["interrupted"] == "taken_over", 1.0, "the API saying so")
+    assert time.monotonic() - told < 1.0
+    stopped_at = place(app).position
+    time.sleep(1.5)
+    assert place(app).position == stopped_at
+    assert status(http)["audio_tracks"] == []
+
+
+def test_another_sender_closing_the_player_is_told_and_our_own_stop_is_not(app, http, tv):
+    cast(http, 300)
+    phone = pychromecast.get_chromecast_from_host(
+        (tv.address, tv.port, tv.uuid, tv.model, tv.name), timeout=5
+    )
+    phone.wait(timeout=10)
+    try:
+        phone.quit_app()
+        wait_for(lambda: status(http)["interrupted"] == "stopped", 2.0, "the API saying so")
+    finally:
+        phone.disconnect(timeout=5)
+    cast(http, 300)
+    http.post_json("/api/player/stop", {"device": TV})
+    assert status(http)["interrupted"] is None

@@ -1,0 +1,155 @@
+"""Where each user is in each file, through the API and on the pages: players report
+positions, listings and pages show progress bars and offer to resume, files are marked
+watched by hand, and the home page has what to continue (after a restart too) and what
+arrived last."""
+
+import re
+
+import pytest
+import webtest
+
+from mediacaster.services import accounts
+from mediacaster.services.accounts import token_hash
+
+MOVIE = "/api/progress/video/movie.mp4"
+ANNA, BEN = {"Authorization": "Bearer anna-token"}, {"Authorization": "Bearer ben-token"}
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return {"mediacaster.auth": "true", "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}"}
+
+
+@pytest.fixture
+def testapp(make_app, settings):
+    app = make_app(**settings)
+    with app.registry.services.database.sessions.begin() as session:
+        for name, roots in (("anna", None), ("ben", None), ("kid", ["audio"])):
+            user = accounts.add_user(session, name, "correct horse", roots=roots)
+            session.add(accounts.ApiToken(user=user, name="script", token_hash=token_hash(f"{name}-token")))
+    return webtest.TestApp(app)
+
+
+def report(testapp, position, duration=6000.0, headers=ANNA, **extra):
+    body = {"position": position, "duration": duration, **extra}
+    return testapp.put_json(MOVIE, body, headers=headers).json
+
+
+def test_a_players_reports_are_each_users_own(testapp):
+    assert testapp.get(MOVIE, headers=ANNA).json == {
+        "position": 0.0,
+        "duration": None,
+        "watched": False,
+        "resume_at": None,
+        "fraction": 0.0,
+        "updated_at": None,
+    }
+    place = report(testapp, 3000)
+    assert (place["position"], place["resume_at"], place["fraction"]) == (3000, 3000, 0.5)
+    assert report(testapp, 3004)["position"] == 3000  # too soon after the last: not saved
+    assert report(testapp, 3006, final=True)["position"] == 3006  # paused: saved
+    assert testapp.get(MOVIE, headers=ANNA).json["resume_at"] == 3006
+    assert testapp.get(MOVIE, headers=BEN).json["position"] == 0
+
+
+def test_listings_and_entries_carry_where_the_user_is(testapp):
+    report(testapp, 3000)
+    entries = testapp.get("/api/library/video", headers=ANNA).json["entries"]
+    progress = {e["name"]: e.get("progress") for e in entries}
+    assert progress["movie.mp4"]["resume_at"] == 3000
+    assert [name for name, p in progress.items() if p] == ["movie.mp4"]
+    assert testapp.get("/api/library/video/movie.mp4", headers=ANNA).json["progress"]["fraction"] == 0.5
+    assert "progress" not in testapp.get("/api/library/video/movie.mp4", headers=BEN).json
+    # Ben's listing, cached meanwhile, does not carry Anna's place.
+    assert not any("progress" in e for e in testapp.get("/api/library/video", headers=BEN).json["entries"])
+
+
+def test_watched_by_hand_and_back(testapp):
+    report(testapp, 3000)
+    watched = testapp.put_json("/api/watched/video/movie.mp4", {"watched": True}, headers=ANNA).json
+    assert (watched["watched"], watched["resume_at"], watched["fraction"]) == (True, None, 1.0)
+    unwatched = testapp.put_json("/api/watched/video/movie.mp4", {"watched": False}, headers=ANNA).json
+    assert (unwatched["watched"], unwatched["position"]) == (False, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "words"),
+    [
+        ("/api/progress/images/photo.png", ANNA, 415, "not a video or audio file"),
+        ("/api/progress/video/Series", ANNA, 404, "is a folder"),
+        ("/api/progress/video/nothing.mp4", ANNA, 404, "no such"),
+        (MOVIE, {"Authorization": "Bearer kid-token"}, 404, "no library root named 'video'"),
+        (MOVIE, {}, 401, "log in"),
+    ],
+)
+def test_what_has_no_position_says_why(testapp, path, headers, status, words):
+    error = testapp.put_json(path, {"position": 1}, headers=headers, status=status).json
+    assert words in error["detail"]
+
+
+def test_bad_reports_are_refused_and_change_nothing(testapp):
+    report(testapp, 3000)
+    for body, status in (
+        ({"position": -1}, 422),
+        ({"position": 1, "duration": 0}, 422),
+        ({"position": "soon"}, 400),
+        ({}, 400),
+    ):
+        error = testapp.put_json(MOVIE, body, headers=ANNA, status=status).json
+        assert error["error"] in ("bad_request", "unprocessable_entity") and error["detail"]
+    assert testapp.get(MOVIE, headers=ANNA).json["position"] == 3000
+
+
+def test_another_sites_page_cannot_change_where_one_is(testapp):
+    cross = {**ANNA, "Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"}
+    testapp.put_json(MOVIE, {"position": 10}, headers=cross, status=403)
+    testapp.put_json("/api/watched/video/movie.mp4", {"watched": True}, headers=cross, status=403)
+    assert testapp.get(MOVIE, headers=ANNA).json["updated_at"] is None
+
+
+def log_in(testapp, name="anna"):
+    form = testapp.get("/login").forms["login"]
+    form["name"], form["password"] = name, "correct horse"
+    form.submit(status=303)
+
+
+def test_pages_show_progress_offer_to_resume_and_mark_watched(testapp):
+    report(testapp, 3000)
+    log_in(testapp)
+    listing = testapp.get("/library/video")
+    assert re.search(r'<progress class="played" max="1" value="0.500"', listing.text)
+    assert 'data-resume="3000.0"' in listing.text  # the cast button offers it
+    grid = testapp.get("/library/video?view=grid")
+    assert '<progress class="played"' in grid.text
+    page = testapp.get("/library/video/movie.mp4")
+    assert 'data-resume="3000.0"' in page.text and "Resume at 50:00" in page.text
+    assert "Mark as watched" in page.text
+    script = webtest.TestApp(testapp.app)  # a token, no cookie: no CSRF token needed
+    script.put_json("/api/watched/video/movie.mp4", {"watched": True}, headers=ANNA)
+    page = testapp.get("/library/video/movie.mp4")
+    assert "Mark as unwatched" in page.text and 'class="watched"' in page.text
+    assert "Resume at" not in page.text
+
+
+def test_the_home_page_continues_where_each_user_stopped_after_a_restart(testapp, make_app, settings):
+    report(testapp, 3000)
+    restarted = webtest.TestApp(make_app(**settings))  # the same database, a new app
+    log_in(restarted)
+    home = restarted.get("/")
+    shelf = home.html.find(id="continue")
+    assert shelf is not None and "movie.mp4" in shelf.text and "Resume at 50:00 of 1:40:00" in shelf.text
+    link = shelf.find("a")["href"]
+    assert link.endswith("/library/video/movie.mp4?t=3000&play=1")
+    other = webtest.TestApp(restarted.app)
+    log_in(other, "ben")
+    assert other.get("/").html.find(id="continue") is None
+
+
+def test_the_home_page_shows_what_arrived_last(testapp):
+    log_in(testapp)
+    recent = testapp.get("/").html.find(id="recent")
+    names = [card.find(class_="card-name").text for card in recent.find_all("li")]
+    assert "movie.mp4" in names and "Album" in names  # a song comes as its album
+    log_in(kid := webtest.TestApp(testapp.app), "kid")
+    names = [c.find(class_="card-name").text for c in kid.get("/").html.find(id="recent").find_all("li")]
+    assert names == ["Album"]  # only the roots the user sees
