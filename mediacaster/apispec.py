@@ -133,6 +133,56 @@ PLAYER_ACTIONS = {
 }
 
 
+QUEUE_MAX = 1000
+Repeat = Literal["off", "all", "one"]
+
+
+class QueueRequest(Body):
+    """What to play one after the other: files, a folder's, or a search's (video and audio)."""
+
+    device: str | None = Field(None, description=DEVICE)
+    paths: list[LibraryPath] | None = Field(
+        None, min_length=1, max_length=QUEUE_MAX, description='files, as "<root>/<path below the root>"'
+    )
+    folder: LibraryPath | None = Field(None, description="the video and audio files of this folder, by name")
+    search: str | None = Field(None, min_length=1, max_length=200, description="the files a search finds")
+    start: WholeNumber = Field(0, ge=0, description="the file to start with, by its place in the list")
+    shuffle: bool = False
+    repeat: Repeat = "off"
+
+
+class QueueControl(Body):
+    device: str | None = Field(None, description=DEVICE)
+
+
+class QueueJump(QueueControl):
+    position: WholeNumber = Field(ge=0, description="the item's place in the queue's order")
+
+
+class QueueShuffle(QueueControl):
+    on: bool
+
+
+class QueueRepeat(QueueControl):
+    mode: Repeat
+
+
+class QueueAdd(QueueControl):
+    paths: list[LibraryPath] = Field(min_length=1, max_length=QUEUE_MAX)
+    next: bool = Field(False, description="right after the item playing, rather than at the end")
+
+
+QUEUE_ACTIONS = {
+    "next": QueueControl,
+    "previous": QueueControl,
+    "jump": QueueJump,
+    "shuffle": QueueShuffle,
+    "repeat": QueueRepeat,
+    "add": QueueAdd,
+    "stop": QueueControl,
+}
+
+
 class ListingQuery(Query):
     sort: Literal["name", "date", "size"] = "name"
     order: Literal["asc", "desc"] | None = Field(None, description="default: desc by date, else asc")
@@ -531,6 +581,33 @@ class Status(Reply):
     )
 
 
+class QueueItem(Reply):
+    position: int = Field(description="its place in the order it plays")
+    root: str
+    path: str
+    name: str
+    kind: Literal[KINDS]
+    url: str = Field(description="its page")
+    playing: bool
+    skipped: str | None = Field(description="why it was skipped: it will not play there, even converted")
+
+
+class QueueState(Reply):
+    device: str = Field(description="the device's name")
+    state: Literal["playing", "ended", "stopped", "taken_over"] = Field(
+        description="taken_over and stopped: another sender (or another queue) took the device or stopped it"
+    )
+    position: int
+    shuffle: bool
+    repeat: Repeat
+    items: list[QueueItem] = Field(description="in the order they play")
+    notes: list[str] = Field(description="what happened lately: the items skipped, and why")
+
+
+class QueueReply(Reply):
+    queue: QueueState | None = Field(description="null: no queue on this device")
+
+
 class CastResult(Reply):
     device: Device
     media_url: str = Field(description="what the device was told to fetch")
@@ -748,6 +825,48 @@ OPERATIONS = [
         WatchedMark,
         Place,
         {**PROGRESS_ERRORS, 400: "malformed JSON"},
+    ),
+    (
+        "api.queue",
+        "/api/queue",
+        "get",
+        "The user's queue on a device",
+        StatusQuery,
+        None,
+        QueueReply,
+        CONTROL_ERRORS,
+    ),
+    (
+        "api.queue",
+        "/api/queue",
+        "post",
+        "Play files one after the other on a device: a list, a folder's or a search's",
+        None,
+        QueueRequest,
+        QueueReply,
+        {
+            **CAST_ERRORS,
+            404: "unknown device, or no such file or folder",
+            422: "nothing to play (no video or audio file), nothing that plays there, or a value "
+            "out of range",
+        },
+    ),
+    *(
+        (
+            "api.queue.action",
+            f"/api/queue/{action}",
+            "post",
+            f"Queue: {action}",
+            None,
+            model,
+            QueueReply,
+            {
+                **CAST_ERRORS,
+                404: "unknown device, no queue there, or no such file",
+                409: "the queue is over (ended, stopped, or taken over), or at its first or last item",
+            },
+        )
+        for action, model in QUEUE_ACTIONS.items()
     ),
     ("api.devices", "/api/devices", "get", "Cast devices found on the network", None, None, Devices, {}),
     (

@@ -8,11 +8,13 @@ every media range request would pay).
 """
 
 import atexit
+import functools
 import logging
 import threading
 
 from mediacaster.models import Database
 from mediacaster.playback import Playback
+from mediacaster.playback.queue import QueuePlayer
 from mediacaster.presenters import RowCache
 from mediacaster.services.access import FirstRun, RootAccess
 from mediacaster.services.cast import CastService
@@ -29,6 +31,7 @@ from mediacaster.services.search import SearchIndex
 from mediacaster.services.subtitles import SubtitleService
 from mediacaster.settings import SettingsError
 from mediacaster.signing import UrlSigner
+from mediacaster.urls import later_device_urls
 
 log = logging.getLogger(__name__)
 MiB = 1024 * 1024
@@ -121,4 +124,6 @@ class Services:
 
 
 def includeme(config):
-    config.registry.services = Services(config.registry.app_settings)
+    services = config.registry.services = Services(config.registry.app_settings)
+    # Queues make the URLs of their next items when the device moves on, outside any request.
+    services.queue_player = QueuePlayer(services, functools.partial(later_device_urls, config.registry))

@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 
 from mediacaster import bytenames
+from mediacaster.mediatypes import classify
 from mediacaster.models.accounts import as_utc
 from mediacaster.playback.decisions import codec_name
 from mediacaster.playback.verdicts import LABELS
@@ -316,4 +317,36 @@ def user_json(user, tokens):
         "roots": user.roots,
         "tokens": tokens,
         "created_at": as_utc(user.created_at).isoformat(),
+    }
+
+
+def queue_json(queue, urls):
+    """A queue on a device, its items in the order they play, with a note for each one skipped."""
+    items, notes = [], []
+    for position, number in enumerate(queue.order):
+        item = queue.items[number]
+        path = bytenames.decode(item.path)
+        name = path.rpartition("/")[2]
+        items.append(
+            {
+                "position": position,
+                "root": item.root,
+                "path": path,
+                "name": name,
+                "kind": classify(name)[1],
+                "url": urls.url("library.folder", item.root, path),
+                "playing": position == queue.position and queue.state == "playing",
+                "skipped": item.skipped,
+            }
+        )
+        if item.skipped:
+            notes.append(f"Skipped: {item.skipped}")
+    return {
+        "device": queue.device_name,
+        "state": queue.state,
+        "position": queue.position,
+        "shuffle": queue.shuffle,
+        "repeat": queue.repeat,
+        "items": items,
+        "notes": notes,
     }

@@ -55,6 +55,8 @@ def includeme(config):
     config.add_route("api.user", "/api/users/{id}")
     config.add_route("api.devices", "/api/devices")
     config.add_route("api.cast", "/api/cast")
+    config.add_route("api.queue", "/api/queue")
+    config.add_route("api.queue.action", "/api/queue/{action}")
     config.add_route("api.status", "/api/status")
     config.add_route("api.player", "/api/player/{action}")
     config.add_route("api.openapi", "/api/openapi.json")

@@ -58,8 +58,11 @@ class SecurityPolicy:
     def _identify(self, request):
         authorization = request.headers.get("Authorization", "")
         if authorization.lower().startswith("bearer "):
-            user = user_of_token(request.dbsession(), authorization[7:].strip())
-            return Identity.of(user) if user is not None else None
+            # A transaction of its own: noting the token's use must not keep the request's
+            # transaction writing (SQLite has one writer) while the request casts or queues.
+            with request.registry.services.database.sessions.begin() as session:
+                user = user_of_token(session, authorization[7:].strip())
+                return Identity.of(user) if user is not None else None
         if COOKIE_NAME not in request.cookies:
             return None  # no session to read: never make one here
         user_id = request.session.get(USER_KEY)

@@ -1,6 +1,7 @@
 """URLs of library entries and static assets, built in one place for pages, the API and devices."""
 
 from pyramid.encode import urlencode
+from pyramid.request import Request
 from pyramid.traversal import PATH_SAFE
 
 from mediacaster import bytenames
@@ -159,6 +160,16 @@ def device_urls(request, address):
         host = f"[{address}]" if ":" in address else address
         base = f"http://{host}:{request.server_port}{request.script_name}"
     return EntryUrls(request, base)
+
+
+def later_device_urls(registry, application_url, user_id, address):
+    """:func:`device_urls` outside any request (a queue's next item, made when the device
+    moves on): the app's URL as the request that started the queue saw it, and media
+    URLs made for the user who started it."""
+    request = Request.blank("/", base_url=application_url)
+    request.registry = registry
+    request.__dict__[SIGNED_FOR] = user_id
+    return device_urls(request, address)
 
 
 def asset_url(request, name):

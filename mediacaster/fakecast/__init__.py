@@ -146,6 +146,12 @@ class FakeChromecast:
         self.media = None  # the loaded media status
         self.media_session_id = 0
         self._hls = None  # (media session id, Playlist) of the last HLS media loaded
+        self.queue = []  # the items loaded and inserted, each with its itemId
+        self.current_item = None  # the itemId playing
+        self.repeat = "REPEAT_OFF"
+        self._next_item_id = 0
+        self.played = []  # (time, contentId) of every item started, by LOAD or by the queue
+        self.inserts = []  # (time, [contentId]) of every QUEUE_INSERT
         self._seeks = 0  # a failure after a SEEK counts only if no SEEK followed
         self.drop_next_loads = 0  # for tests: LOADs to swallow silently
         self._server = None
@@ -365,9 +371,12 @@ class FakeChromecast:
         with self.lock:
             statuses = []
             if self.media is not None:
-                status = dict(self.media)
+                status = {key: value for key, value in self.media.items() if not key.startswith("_")}
                 status["currentTime"] = self._position()
                 status["volume"] = dict(self.volume)
+                status["currentItemId"] = self.current_item
+                status["repeatMode"] = self.repeat
+                status["items"] = [{"itemId": i["itemId"], "media": i["media"]} for i in self.queue]
                 statuses.append(status)
             return {"type": "MEDIA_STATUS", "requestId": request_id, "status": statuses}
 
@@ -397,6 +406,7 @@ class FakeChromecast:
                     return  # lost, as a corrupted TLS record would lose it
             self._load(data, reply, conn)
             return
+        jump_to = None  # a queue item a QUEUE_ message moved to
         with self.lock:
             media = self.media
             if kind == "GET_STATUS" or kind is None:
@@ -428,46 +438,124 @@ class FakeChromecast:
             elif kind == "EDIT_TRACKS_INFO":
                 media["activeTrackIds"] = list(data.get("activeTrackIds") or [])
             elif kind.startswith("QUEUE_"):
-                pass
+                jump_to = self._queue(kind, data)
             else:
                 return
+        if jump_to is not None:
+            self._play_item(jump_to)  # every sender is told
+            reply(self.media_status(request_id))
+            return
         reply(self.media_status(request_id))
         if kind not in ("GET_STATUS", None):
             self._broadcast_media_status(exclude=conn)
 
     def _load(self, data, reply, conn):
         request_id = data.get("requestId", 0)
-        media = dict(data.get("media", {}))
-        url = media.get("contentId", "")
-        playlist = None
-        if _is_hls(media.get("contentType", "")):
-            playlist, code, error = self._fetch_hls(url, float(data.get("currentTime") or 0))
-            if playlist is not None and media.get("duration") is None:
-                media["duration"] = playlist.duration
-        else:
-            code, error = 104, self._fetch(url, media.get("contentType", ""))
+        media, playlist, code, error = self._prepare(
+            data.get("media", {}), float(data.get("currentTime") or 0)
+        )
         if error:
             reply(
                 {"type": "LOAD_FAILED", "requestId": request_id, "detailedErrorCode": code, "reason": error}
             )
             return
-        media.setdefault("duration", self.duration)
         with self.lock:
-            self.media_session_id += 1
-            self.media = {
-                "mediaSessionId": self.media_session_id,
-                "media": media,
-                "playbackRate": 1,
-                "supportedMediaCommands": 274447,
-                "activeTrackIds": list(data.get("activeTrackIds") or []),
-                "_time": float(data.get("currentTime") or 0),
-                "_since": time.monotonic(),
-                "playerState": "PLAYING" if data.get("autoplay", True) else "PAUSED",
-            }
-            self._hls = (self.media_session_id, playlist) if playlist is not None else None
+            # A LOAD makes a queue of one item, which QUEUE_INSERT extends.
+            self._next_item_id += 1
+            self.queue = [{"itemId": self._next_item_id, "media": media, "autoplay": True}]
+            self._become(self.queue[0], media, playlist, data.get("currentTime"), data.get("autoplay", True))
+            self.media["activeTrackIds"] = list(data.get("activeTrackIds") or [])
         reply(self.media_status(request_id))
         # Like a receiver, it tells every other sender what now plays.
         self._broadcast_media_status(exclude=conn)
+
+    def _prepare(self, media, position):
+        """Fetch what ``media`` names, as a receiver does before playing it:
+        ``(media with its duration, HLS playlist or None, detailedErrorCode, error or None)``."""
+        media = dict(media)
+        url = media.get("contentId", "")
+        playlist = None
+        if _is_hls(media.get("contentType", "")):
+            playlist, code, error = self._fetch_hls(url, position)
+            if playlist is not None and media.get("duration") is None:
+                media["duration"] = playlist.duration
+        else:
+            code, error = 104, self._fetch(url, media.get("contentType", ""))
+        media.setdefault("duration", self.duration)
+        return media, playlist, code, error
+
+    def _become(self, item, media, playlist, position, autoplay):
+        """Play ``item`` of the queue (under the lock): a new media session."""
+        self.media_session_id += 1
+        self.current_item = item["itemId"]
+        self.media = {
+            "mediaSessionId": self.media_session_id,
+            "media": media,
+            "playbackRate": 1,
+            "supportedMediaCommands": 274447,
+            "activeTrackIds": [],
+            "_time": float(position or 0),
+            "_since": time.monotonic(),
+            "playerState": "PLAYING" if autoplay else "PAUSED",
+        }
+        self._hls = (self.media_session_id, playlist) if playlist is not None else None
+        self.played.append((time.monotonic(), media.get("contentId")))
+
+    # -- the queue -----------------------------------------------------------
+
+    def _queue(self, kind, data):
+        """QUEUE_INSERT, QUEUE_UPDATE and QUEUE_REMOVE (under the lock); the item to play
+        now, if the message moved to another one."""
+        ids = [item["itemId"] for item in self.queue]
+        if kind == "QUEUE_INSERT":
+            items = []
+            for item in data.get("items") or []:
+                self._next_item_id += 1
+                items.append({**item, "itemId": self._next_item_id})
+            before = data.get("insertBefore")
+            at = ids.index(before) if before in ids else len(self.queue)
+            self.queue[at:at] = items
+            self.inserts.append((time.monotonic(), [item["media"].get("contentId") for item in items]))
+        elif kind == "QUEUE_REMOVE":
+            gone = set(data.get("itemIds") or [])
+            self.queue = [item for item in self.queue if item["itemId"] not in gone]
+        elif kind == "QUEUE_UPDATE":
+            if data.get("repeatMode"):
+                self.repeat = data["repeatMode"]
+            target = data.get("currentItemId")
+            if data.get("jump") and self.current_item in ids:
+                index = ids.index(self.current_item) + int(data["jump"])
+                target = ids[index] if 0 <= index < len(ids) else None
+                if target is None:
+                    self._set_state("IDLE", idle_reason="FINISHED")
+            if target in ids:
+                return self.queue[ids.index(target)]
+        return None
+
+    def _play_item(self, item, position=None):
+        """Fetch and play ``item`` (not under the lock: it fetches), then tell every sender."""
+        media, playlist, _code, error = self._prepare(
+            item["media"], float(position or item.get("startTime") or 0)
+        )
+        with self.lock:
+            if error:
+                self.current_item = item["itemId"]
+                self._set_state("IDLE", idle_reason="ERROR")
+            else:
+                self._become(item, media, playlist, position or item.get("startTime"), True)
+        self._broadcast_media_status()
+
+    def _following(self):
+        """The item after the one that just ended (under the lock), by the repeat mode; None: the end."""
+        ids = [item["itemId"] for item in self.queue]
+        if self.current_item not in ids:
+            return None
+        index = ids.index(self.current_item)
+        if self.repeat == "REPEAT_SINGLE":
+            return self.queue[index]
+        if index + 1 < len(ids):
+            return self.queue[index + 1]
+        return self.queue[0] if self.repeat == "REPEAT_ALL" else None
 
     def _fetch(self, url, content_type):
         """Fetch the media as a receiver does; return an error text, or None."""
@@ -598,7 +686,7 @@ class FakeChromecast:
             self._send(conn, transport, "*", NS_MEDIA, status)
 
     def _clock(self):
-        """End the media with IDLE/FINISHED when playback reaches its duration."""
+        """At the end of the media, play the queue's next item, or end with IDLE/FINISHED."""
         while not self._stop.wait(0.1):
             with self.lock:
                 media = self.media
@@ -606,8 +694,15 @@ class FakeChromecast:
                     continue
                 if self._position() < media["media"].get("duration", 0):
                     continue
-                self._set_state("IDLE", position=media["media"].get("duration", 0), idle_reason="FINISHED")
-            self._broadcast_media_status()
+                following = self._following()
+                if following is None:
+                    self._set_state(
+                        "IDLE", position=media["media"].get("duration", 0), idle_reason="FINISHED"
+                    )
+            if following is None:
+                self._broadcast_media_status()
+            else:
+                self._play_item(following, position=0)
 
     # -- what tests look at ------------------------------------------------
 

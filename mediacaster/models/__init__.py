@@ -1,4 +1,5 @@
-"""Durable user data (accounts, API tokens, what each user played) in a relational database.
+"""Durable user data (accounts, API tokens, what each user played, queues) in a relational
+database.
 
 SQLite in the data folder by default, so ``make run`` needs nothing; PostgreSQL
 (or any SQLAlchemy URL) through ``mediacaster.database_url`` / ``DATABASE_URL``.
@@ -19,7 +20,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 from zope.sqlalchemy import register
 
-from mediacaster.models import accounts, history  # noqa: F401 - every table, in Base.metadata
+from mediacaster.models import accounts, history, queues  # noqa: F401 - every table, in Base.metadata
 from mediacaster.settings import SettingsError
 
 MIGRATIONS = "mediacaster:migrations"

@@ -17,6 +17,7 @@ from mediacaster import bytenames
 from mediacaster.models.accounts import as_utc
 from mediacaster.models.history import Progress
 
+PLAYED_KINDS = ("video", "audio")  # the files that have a place
 RESUME_FROM = 0.05  # of the duration
 WATCHED_FROM = 0.90
 RESUME_MIN_DURATION = 300.0  # seconds: shorter files (songs, clips) start over

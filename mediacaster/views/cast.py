@@ -1,15 +1,12 @@
 """The JSON cast API: devices, the session's device, cast, status and player controls."""
 
-import functools
-from dataclasses import replace
-
 from pyramid.view import view_config, view_defaults
 
 from mediacaster import apispec, presenters
 from mediacaster import session as sessions
 from mediacaster.bytenames import shown
 from mediacaster.errors import Conflict, NotFound, Unprocessable
-from mediacaster.playback import Target, WillNotPlay
+from mediacaster.playback import Target, WillNotPlay, casting
 from mediacaster.security import CAST, library_entry, library_lookup
 from mediacaster.urls import device_urls
 from mediacaster.views.inputs import parse_body, parse_query
@@ -62,18 +59,9 @@ def device_plan(request, device, entry, direct=False, audio=None):
 
 
 def cast_plan(request, device, plan, start, **how):
-    """Cast ``plan`` from ``start`` seconds; ``how``: fields of the CastMedia (autoplay, subtitle).
-    Where the user is in a video or audio file is saved as the device plays it."""
-    services = request.registry.services
-    if plan.stream is not None:
-        # The device asks for the playlist, then the segment at the start: make it meanwhile.
-        services.conversion.prepare(plan.stream, start, reader=device.host)
-    entry, progress = plan.entry, None
-    if entry.kind in ("video", "audio"):
-        user_id = request.identity.user_id  # None with logins off: everyone's history
-        progress = functools.partial(services.history.record, user_id, entry.root, entry.path)
-    media = replace(plan.cast_media(start), **how)
-    return services.cast.cast(device.id, media, source=plan, progress=progress)
+    """Cast ``plan`` from ``start`` seconds for the user asking (their place in it is saved
+    as it plays); ``how``: fields of the CastMedia (autoplay, subtitle)."""
+    return casting.cast_plan(request.registry.services, device, plan, start, request.identity.user_id, **how)
 
 
 def change_sound(request, device, track):
@@ -114,6 +102,7 @@ def cast(request):
     if plan.will_not_play and not (body.force or body.direct):  # direct: the user insists
         reason = plan.verdict.reason
         raise WillNotPlay(f"{entry.name} will not play on {device.name}: {reason}; send force: true to try")
+    request.registry.services.queue_player.replaced(device.id)  # a queue there stops
     status = cast_plan(request, device, plan, body.start)
     if sessions.has_session(request):
         sessions.remember_cast(request.session, entry, device)

@@ -9,9 +9,8 @@ from mediacaster.bytenames import shown
 from mediacaster.errors import NotFound, UnsupportedMedia
 from mediacaster.security import LIBRARY, library_entry
 from mediacaster.services import history
+from mediacaster.services.history import PLAYED_KINDS
 from mediacaster.views.inputs import entry_path, parse_body
-
-PLAYED_KINDS = ("video", "audio")
 
 
 def played_entry(request):

@@ -39,8 +39,8 @@ def tween_factory(handler, registry):
             return response
         route = getattr(request, "matched_route", None)
         operation = route and route.pattern.replace("{root}*path", "{path}")
-        if operation == "/api/player/{action}":  # the document has a path per action
-            operation = f"/api/player/{request.matchdict['action']}"
+        if operation in ("/api/player/{action}", "/api/queue/{action}"):  # a path per action
+            operation = operation.replace("{action}", request.matchdict["action"])
         if operation in SPEC["paths"] and request.method.lower() in SPEC["paths"][operation]:
             check(request, operation, response)
         else:

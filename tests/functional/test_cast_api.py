@@ -7,7 +7,7 @@ import shutil
 import pytest
 import webtest
 
-from mediacaster.apispec import PLAYER_ACTIONS, SPEC
+from mediacaster.apispec import PLAYER_ACTIONS, QUEUE_ACTIONS, SPEC
 from tests.common.app import wait_for
 from tests.common.servers import LiveServer
 
@@ -302,8 +302,9 @@ def test_openapi_describes_every_api_route(cast_app):
         if not intr["name"].startswith("api."):
             continue
         path = intr["pattern"].replace("{root}*path", "{path}")
-        # The document has a path per player action.
-        paths = [f"/api/player/{a}" for a in PLAYER_ACTIONS] if path == "/api/player/{action}" else [path]
+        # The document has a path per player and queue action.
+        actions = {"/api/player/{action}": PLAYER_ACTIONS, "/api/queue/{action}": QUEUE_ACTIONS}.get(path)
+        paths = [path.replace("{action}", a) for a in actions] if actions else [path]
         for view in introspector.related(intr):
             methods = view["request_methods"] if view.category_name == "views" else None
             for method in (methods,) if isinstance(methods, str) else methods or ():

@@ -28,23 +28,28 @@ def films(tmp_path_factory):
     return folder
 
 
-@pytest.fixture
-def app(make_app, films, tv, tmp_path):
-    """Logins on, anna and ben; positions followed every half second."""
+def app_with_users(make_app, roots, database, interval, names=("anna", "ben")):
+    """The app with the TV, logins on and these users (each with the token "<name>-token"),
+    positions followed every ``interval`` seconds."""
     app = app_with_the_tv(
         make_app,
-        {"m": films},
+        roots,
         **{
             "mediacaster.auth": "true",
-            "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}",
-            "mediacaster.progress_interval": "0.5",
+            "mediacaster.database_url": f"sqlite:///{database}",
+            "mediacaster.progress_interval": str(interval),
         },
     )
     with app.registry.services.database.sessions.begin() as session:
-        for name in ("anna", "ben"):
+        for name in names:
             user = accounts.add_user(session, name, "correct horse")
             session.add(accounts.ApiToken(user=user, name="script", token_hash=token_hash(f"{name}-token")))
     return app
+
+
+@pytest.fixture
+def app(make_app, films, tv, tmp_path):
+    return app_with_users(make_app, {"m": films}, tmp_path / "db", 0.5)
 
 
 @pytest.fixture

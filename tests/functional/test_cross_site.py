@@ -78,6 +78,9 @@ ROUTES = {
         )
         for action in PLAYER_ACTIONS
     },
+    # One queue action stands for them all: one view serves every /api/queue/{action}.
+    "queue": Route("api.queue", "POST", "/api/queue", {"paths": [FILM, FILM], "device": TV}),
+    "queue/stop": Route("api.queue.action", "POST", "/api/queue/stop", {"device": TV}),
     "session/device": Route("api.session.device", "PUT", "/api/session/device", {"device": SPARE}),
     "session": Route("api.session", "DELETE", "/api/session", None),
     "session/clear": Route("session.clear", "POST", "/session/clear", None),
@@ -570,6 +573,7 @@ def test_every_state_changing_route_is_attacked(app):
     unsafe -= {("account.tokens", "POST"), ("account.token", "POST"), ("account.password", "POST")}
     unsafe -= {("setup", "POST"), ("api.users", "POST"), ("api.user", "PATCH"), ("api.user", "DELETE")}
     unsafe -= {("api.progress", "PUT"), ("api.watched", "PUT")}
+    # Every /api/queue/{action} is one view: queue/stop attacks it (test_queue checks the others).
     unsafe = {(route, method) for route, method in unsafe if not route.startswith("admin.")}
     assert unsafe == {(route.route_name, route.method) for route in ROUTES.values()}
     assert set(PLAYER_BODIES) == set(PLAYER_ACTIONS)
@@ -658,6 +662,8 @@ def test_the_same_requests_from_the_apps_own_page_reach_the_device(owner, tv):
         # The track already playing: answered, and nothing to change on the device.
         "player/audio": None,
         "player/stop": "STOP",
+        "queue": "LOAD",
+        "queue/stop": "STOP",
     }
     assert set(effects) | {"session/device", "session", "session/clear"} == set(ROUTES)
     for name, effect in effects.items():

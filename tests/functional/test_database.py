@@ -19,8 +19,8 @@ from mediacaster.models.meta import Base
 from mediacaster.services import accounts
 from tests.common.app import app_settings
 
-TABLES = {"users", "api_tokens", "progress", "alembic_version"}
-HEAD, PREVIOUS = "0002", "0001"
+TABLES = {"users", "api_tokens", "progress", "queues", "queue_items", "alembic_version"}
+HEAD, PREVIOUS = "0003", "0002"
 
 
 def not_skipped(database):
@@ -48,7 +48,7 @@ def test_migrations_bring_an_empty_database_to_the_head_and_back(database):
     # Down to the previous revision and up again, then down to nothing and up again.
     with database.engine.begin() as connection:
         command.downgrade(alembic_config(connection=connection), PREVIOUS)
-    assert tables(database) == TABLES - {"progress"} and database.revision() == PREVIOUS
+    assert tables(database) == TABLES - {"queues", "queue_items"} and database.revision() == PREVIOUS
     database.prepare()
     assert tables(database) == TABLES and database.revision() == HEAD
     with database.engine.begin() as connection:

@@ -8,7 +8,14 @@ from openapi_core import OpenAPI
 from pyramid.config import Configurator
 
 from mediacaster import apispec
-from mediacaster.apispec import OPERATIONS, PLAYER_ACTIONS, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SPEC
+from mediacaster.apispec import (
+    OPERATIONS,
+    PLAYER_ACTIONS,
+    QUEUE_ACTIONS,
+    SEARCH_DEFAULT_LIMIT,
+    SEARCH_MAX_LIMIT,
+    SPEC,
+)
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
@@ -191,6 +198,7 @@ def routes():
 def test_every_operation_names_a_route_of_the_app_at_its_path(routes, route, path, method):
     assert route in routes
     # OpenAPI cannot say "{root}*path": the document takes both as its one {path};
-    # and it gives each player action a path of its own, with its own body.
+    # and it gives each player and queue action a path of its own, with its own body.
     pattern = routes[route].replace("{root}*path", "{path}")
-    assert pattern == path or (pattern == "/api/player/{action}" and path.rsplit("/", 1)[1] in PLAYER_ACTIONS)
+    actions = {"/api/player/{action}": PLAYER_ACTIONS, "/api/queue/{action}": QUEUE_ACTIONS}
+    assert pattern == path or path.rsplit("/", 1)[1] in actions.get(pattern, ())

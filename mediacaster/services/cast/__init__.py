@@ -27,7 +27,7 @@ from mediacaster.services.cast.errors import (
     UnknownTrack,
     UnsupportedMedia,
 )
-from mediacaster.services.cast.loading import load
+from mediacaster.services.cast.loading import enqueue, load, repeat_command
 from mediacaster.services.cast.model import (
     CastMedia,
     Device,
@@ -36,9 +36,11 @@ from mediacaster.services.cast.model import (
     ReceiverStatus,
     Track,
 )
-from mediacaster.services.cast.watching import ENDED, STOPPED, TAKEN_OVER, Watcher, interruption
+from mediacaster.services.cast.watching import ADVANCED, ENDED, STOPPED, TAKEN_OVER, Watcher, interruption
 
 __all__ = [
+    "ADVANCED",
+    "ENDED",
     "STOPPED",
     "TAKEN_OVER",
     "CastError",
@@ -110,51 +112,81 @@ class CastService:
 
     # -- casting and control ----------------------------------------------
 
-    def cast(self, id_or_name, media, source=None, progress=None):
+    def cast(self, id_or_name, media, source=None, progress=None, over=None):
         """Load ``media`` on the device; return its status once the device confirmed it.
 
         ``source``: what the caller made ``media`` from, handed back by
         :meth:`source` and :meth:`now_playing` while the device plays it.
         ``progress(position, duration, final)``: told where it is while it plays
         (every ``progress_every`` seconds, and when it pauses or ends).
+        ``over(how, url)``: told when it moves to an item queued after it (ADVANCED),
+        ends (ENDED), or another sender stops it or takes over (STOPPED, TAKEN_OVER).
         """
         device = self.find(id_or_name)
         if media.kind not in MEDIA_KINDS:
             raise UnsupportedMedia(f"{media.title} is not video, audio or an image and cannot be cast")
         cast = self.connections.get(device)
         with self.connections.lock(device):
+            # What this app cast there before moves on to it: that is no takeover.
+            self.watcher.expect(device.id, media.url, progress, media.duration)
             load(cast, device, media, self.load_timeout, self.connections.timeout)
-            self._sources[device.id] = (media.url, source)
-            over = functools.partial(self._over, device.id, media.url)
-            self.watcher.watch(device.id, media.url, progress, over, media.duration)
+            self._sources[device.id] = {media.url: source}
+            told = functools.partial(self._over, device.id, over)
+            self.watcher.watch(device.id, media.url, progress, told, media.duration)
         if media.subtitle is not None:
             # pychromecast's LOAD cannot name the tracks shown: the track is turned on after it.
             return self.set_subtitles(device.id, media.subtitle)
         return read_status(device, cast)
 
-    def source(self, status):
-        """What the media of ``status`` was cast from (``source`` of :meth:`cast`), or
-        None: another sender's media (its URL is not the one loaded here), or
-        nothing cast by this app since it started."""
-        url, source = self._sources.get(status.device.id, (None, None))
-        return source if status.media is not None and status.media.content_id == url else None
+    def enqueue(self, id_or_name, media, source=None, progress=None):
+        """Queue ``media`` after what this app cast to the device (a Cast QUEUE_INSERT): the
+        device plays it next by itself, having fetched it ahead. Returns its URL."""
+        device = self.find(id_or_name)
+        cast = self.connections.get(device)
+        with self.connections.lock(device):
+            if device.id not in self._sources:
+                raise NotCastHere(f"nothing cast by this app is playing on {device.name}")
+            enqueue(cast, device, media, self.command_timeout)
+            self._sources[device.id][media.url] = source
+            self.watcher.expect(device.id, media.url, progress, media.duration)
+        return media.url
 
-    def _over(self, device_id, url, how):
-        """What this app cast there is over: played to its end, it leaves no trace."""
-        if how == ENDED and self._sources.get(device_id, (None,))[0] == url:
+    def skip(self, id_or_name, jump):
+        """Move ``jump`` items on in the device's queue (-1: back)."""
+        device, cast = self._connected(id_or_name)
+        controller = cast.media_controller
+        return self._send(device, cast, controller.queue_next if jump > 0 else controller.queue_prev)
+
+    def set_repeat(self, id_or_name, one):
+        """Have the device play its item again and again (``one``), or not."""
+        device, cast = self._connected(id_or_name)
+        return self._send(device, cast, repeat_command(cast), "REPEAT_SINGLE" if one else "REPEAT_OFF")
+
+    def source(self, status):
+        """What the media of ``status`` was cast from (``source`` of :meth:`cast` or
+        :meth:`enqueue`), or None: another sender's media (its URL is not one loaded
+        here), or nothing cast by this app since it started."""
+        sources = self._sources.get(status.device.id, {})
+        return sources.get(status.media.content_id) if status.media is not None else None
+
+    def _over(self, device_id, over, how, url):
+        """What this app cast there moved on or is over: played to its end, it leaves no trace."""
+        if how == ENDED:
             self._sources.pop(device_id, None)
+        if over is not None:
+            over(how, url)
 
     def interruption(self, status):
         """How another sender interrupted what this app cast to the device of ``status``:
         TAKEN_OVER (it plays something else), STOPPED, or None (it was not)."""
-        url, _ = self._sources.get(status.device.id, (None, None))
+        urls = self._sources.get(status.device.id)
         media = status.media
-        if url is None:
+        if not urls:
             return None
         if media is None:
             return STOPPED if status.device.app_id is None else TAKEN_OVER
         app_id = status.device.app_id
-        return interruption(url, app_id, media.content_id, media.player_state, media.idle_reason)
+        return interruption(urls, app_id, media.content_id, media.player_state, media.idle_reason)
 
     def _release(self, device):
         """This app stops what it cast there: not an interruption; its position is saved."""

@@ -12,6 +12,7 @@ import threading
 
 from pychromecast.controllers.media import STREAM_TYPE_BUFFERED
 from pychromecast.error import PyChromecastError
+from pychromecast.response_handler import WaitResponse
 
 from mediacaster.services.cast.connections import wait_connected
 from mediacaster.services.cast.errors import DeviceTimeout, LoadFailed
@@ -60,6 +61,45 @@ def load(cast, device, media, timeout, reconnect_timeout):
             return
         log.warning("LOAD on %s unanswered (attempt %d)", device.name, attempt)
     raise DeviceTimeout(f"{device.name} did not confirm the cast within {timeout:g} s, twice")
+
+
+def enqueue(cast, device, media, timeout):
+    """Queue ``media`` after what the device plays (QUEUE_INSERT) and wait for its answer."""
+    waiter = _Waiter()
+    try:
+        cast.media_controller.play_media(
+            media.url,
+            media.content_type,
+            autoplay=True,
+            stream_type=STREAM_TYPE_BUFFERED,
+            metadata=metadata(media),
+            media_info=media_info(media),
+            enqueue=True,
+            callback_function=waiter,
+        )
+    except PyChromecastError as error:
+        raise DeviceTimeout(f"{device.name} could not be told what comes next: {error}") from None
+    if not (waiter.event.wait(timeout) and waiter.sent):
+        raise DeviceTimeout(f"{device.name} did not confirm what comes next within {timeout:g} s")
+    _check(device, waiter.response)
+
+
+def repeat_command(cast):
+    """The call that sets the device's repeat mode, for :func:`controls.command` (pychromecast
+    has none): a QUEUE_UPDATE on the media session, answered by its status."""
+    controller = cast.media_controller
+
+    def set_repeat(mode, timeout):
+        waiter = WaitResponse(timeout, f"repeat {mode}")
+        message = {
+            "type": "QUEUE_UPDATE",
+            "repeatMode": mode,
+            "mediaSessionId": controller.status.media_session_id,
+        }
+        controller.send_message(message, inc_session_id=True, callback_function=waiter.callback)
+        waiter.wait_response()
+
+    return set_repeat
 
 
 def _check(device, response):

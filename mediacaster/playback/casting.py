@@ -1,0 +1,32 @@
+"""Casting a plan to a device, for a person's click and for a queue moving on: the
+converted stream started where the device will read it, where the user is saved
+as it plays, loaded now or queued after what plays."""
+
+from dataclasses import replace
+
+from mediacaster.services.history import PLAYED_KINDS
+
+
+def cast_plan(services, device, plan, start, user_id, over=None, queued=False, also=None, **how):
+    """Cast ``plan`` to ``device`` from ``start`` seconds for ``user_id`` (None: logins off).
+
+    ``over(how, url)``: see :meth:`CastService.cast`. ``queued``: queue it after what
+    plays instead. ``also(position, duration)``: told where it is too, as it plays.
+    ``how``: fields of the CastMedia (autoplay, subtitle). Returns the device's status.
+    """
+    if plan.stream is not None:
+        # The device asks for the playlist, then the segment at the start: make it meanwhile.
+        services.conversion.prepare(plan.stream, start, reader=device.host)
+    entry = plan.entry
+    record = services.history.record if entry.kind in PLAYED_KINDS else None
+
+    def progress(position, duration, final):
+        if record is not None:
+            record(user_id, entry.root, entry.path, position, duration, final)
+        if also is not None:
+            also(position, duration)
+
+    media = replace(plan.cast_media(start), **how)
+    if queued:
+        return services.cast.enqueue(device.id, media, source=plan, progress=progress)
+    return services.cast.cast(device.id, media, source=plan, progress=progress, over=over)

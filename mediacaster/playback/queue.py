@@ -1,0 +1,309 @@
+"""Playing queues on devices: a folder, an album, a search result or a selection, one
+file after the other, converted where the device needs it.
+
+The queue lives in the database (:mod:`mediacaster.services.queues`). The device
+gets the item playing (a LOAD) and, ``LEAD`` seconds before it ends, the next one
+(a Cast QUEUE_INSERT), which it fetches ahead and plays by itself. What comes next
+is decided only then, so shuffling, adding or "play next" before it needs nothing
+of the device. "Next" moves the device to the item it holds (a QUEUE_UPDATE jump)
+when it holds one, else loads the next item; "previous" and a jump load the item.
+Items that will not play there even converted, or that the device fails to load,
+are skipped with a note. When another sender stops the device or takes it over,
+the queue stops there and says so: it never fights back.
+"""
+
+import functools
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from mediacaster.bytenames import shown
+from mediacaster.errors import AppError, NotFound
+from mediacaster.models.queues import Queue
+from mediacaster.playback import Target
+from mediacaster.playback.casting import cast_plan
+from mediacaster.services import queues
+from mediacaster.services.cast import ADVANCED, ENDED, LoadFailed, NotCastHere
+from mediacaster.services.queues import QueueError
+
+log = logging.getLogger(__name__)
+
+LEAD = 30.0  # seconds before an item ends at which the next one is queued on the device
+
+
+@dataclass
+class Live:
+    """A queue this app follows on a device, in memory (as the device's connection is)."""
+
+    queue_id: int
+    user_id: int | None
+    app_url: str  # the app's URL as the request that started it saw it
+    urls: dict = field(default_factory=dict)  # URL loaded or queued there -> item number
+    number: int | None = None  # the item playing
+    queued: int | None = None  # the item queued on the device after it
+    queuing: bool = False
+
+
+class QueuePlayer:
+    def __init__(self, services, urls_for):
+        """``urls_for(app_url, user_id, address)``: the URLs a device fetches, made
+        outside a request (see :func:`mediacaster.urls.later_device_urls`)."""
+        self.services = services
+        self.urls_for = urls_for
+        self._live = {}  # device id -> Live
+        self._lock = threading.RLock()
+
+    # -- what people ask -------------------------------------------------------------
+
+    def start(self, user_id, device, files, app_url, start=0, shuffle=False, repeat="off"):
+        """Play ``files`` (``[(root, path)]``) on ``device`` from file ``start``."""
+        with self._lock:
+            with self._transaction() as session:
+                queue = queues.make(session, user_id, device, files, start, shuffle, repeat)
+                for other in queues.others_playing(session, queue):
+                    queues.touch(other, "taken_over")
+                live = Live(queue.id, user_id, app_url)
+                position = queue.position
+            self._live[device.id] = live
+            self._play(live, device, position)
+            self._set_repeat(device, repeat)
+            return self.view(user_id, device)
+
+    def next(self, user_id, device, app_url):
+        with self._lock:
+            live, queue = self._ours(user_id, device, app_url)
+            if live.queued is not None and live.queued != live.number:
+                self.services.cast.skip(device.id, 1)  # the device holds it: it moves by itself
+                return self.view(user_id, device)
+            position = queues.following(queue, queue.position, moving_on=True)
+            if position is None:
+                raise QueueError("this is the last item of the queue")
+            self._play(live, device, position)
+            return self.view(user_id, device)
+
+    def previous(self, user_id, device, app_url):
+        with self._lock:
+            live, queue = self._ours(user_id, device, app_url)
+            position = queues.preceding(queue, queue.position)
+            if position is None:
+                raise QueueError("this is the first item of the queue")
+            self._play(live, device, position)
+            return self.view(user_id, device)
+
+    def jump(self, user_id, device, app_url, position):
+        with self._lock:
+            live, queue = self._ours(user_id, device, app_url)
+            if not 0 <= position < len(queue.order):
+                raise QueueError(f"the queue has items 0 to {len(queue.order) - 1}")
+            self._play(live, device, position)
+            return self.view(user_id, device)
+
+    def change(self, user_id, device, shuffle=None, repeat=None, add=(), next_up=False):
+        """Shuffle or not, repeat, add files at the end or right after the one playing."""
+        with self._lock, self._transaction() as session:
+            queue = self._queue(session, user_id, device)
+            if shuffle is not None and shuffle != queue.shuffle:
+                queues.set_shuffle(queue, shuffle)
+            if repeat is not None:
+                queue.repeat = queues.check_repeat(repeat)
+            if add:
+                queues.add(queue, add, next_up)
+        live = self._live.get(device.id)
+        if repeat is not None and live is not None:
+            self._set_repeat(device, repeat)
+            if live.queued == live.number:  # repeating one held no next item: it is queued now
+                live.queued = None
+        return self.view(user_id, device)
+
+    def stop(self, user_id, device):
+        """Stop the queue and what it plays."""
+        with self._lock:
+            with self._transaction() as session:
+                queue = self._queue(session, user_id, device)
+                queues.touch(queue, "stopped")
+            live = self._live.pop(device.id, None)
+            if live is not None:
+                self.services.cast.stop_media(device.id)
+            return self.view(user_id, device)
+
+    def replaced(self, device_id):
+        """A file was cast to the device without the queue: the queue stops there."""
+        with self._lock:
+            live = self._live.pop(device_id, None)
+        if live is not None:
+            self._finish(live, "taken_over")
+
+    def view(self, user_id, device):
+        """The user's queue on the device with its items, for presenters; or None."""
+        with self.services.database.sessions() as session:
+            queue = queues.current(session, user_id, device.id)
+            if queue is not None:
+                queue.items  # noqa: B018 - loaded while the session is open
+            return queue
+
+    # -- playing ---------------------------------------------------------------------
+
+    def _transaction(self):
+        return self.services.database.sessions.begin()
+
+    def _queue(self, session, user_id, device):
+        queue = queues.current(session, user_id, device.id)
+        if queue is None:
+            raise NotFound(f"you have no queue on {device.name}")
+        return queue
+
+    def _ours(self, user_id, device, app_url):
+        """``(Live, Queue)`` of the user's queue on the device, followed again if this app
+        restarted since it began."""
+        with self.services.database.sessions() as session:
+            queue = self._queue(session, user_id, device)
+            if queue.state != "playing":
+                raise QueueError(
+                    f"the queue on {device.name} is {queue.state.replace('_', ' ')}: start it again"
+                )
+            session.expunge(queue)
+        live = self._live.get(device.id)
+        if live is None or live.queue_id != queue.id:
+            live = self._live[device.id] = Live(queue.id, user_id, app_url)
+        return live, queue
+
+    def _item(self, live, position):
+        """``(number, root, path)`` of the item at ``position`` of the queue's order."""
+        with self.services.database.sessions() as session:
+            queue = session.get(Queue, live.queue_id)
+            if queue is None:
+                raise QueueError("the queue is gone")
+            item = queues.item_at(queue, position)
+            return item.number, item.root, queues.path_of(item)
+
+    def _plan(self, live, device, root, path):
+        services = self.services
+        entry = services.library.entry(root, tuple(path.split("/")))
+        urls = self.urls_for(live.app_url, live.user_id, services.cast.local_address(device.id))
+        plan = services.playback.plan(entry, Target.device(device), urls)
+        if plan.will_not_play:
+            raise Skipped(f"{shown(entry.name)} will not play on {device.name}: {plan.verdict.reason}")
+        return plan
+
+    def _play(self, live, device, position):
+        """Load the item at ``position`` on the device, or the first one after it that plays."""
+        found = self._first_playing(live, device, position, queued=False)
+        if found is not None:
+            position, number, status = found
+            live.urls, live.number, live.queued = {status.media.content_id: number}, number, None
+            self._moved(live, position)
+            return
+        with self._lock:
+            if self._live.get(device.id) is live:
+                del self._live[device.id]
+        self._finish(live, "ended")
+        raise QueueError(f"nothing more in the queue plays on {device.name}")
+
+    def _first_playing(self, live, device, position, queued):
+        """Cast (or ``queued``: queue) the item at ``position``, or the first one after it
+        that plays, skipping the others: ``(position, number, status or URL)``, or None."""
+        for _ in range(self._length(live)):
+            if position is None:
+                return None
+            number, root, path = self._item(live, position)
+            try:
+                plan = self._plan(live, device, root, path)
+                how = {"queued": True} if queued else {"over": functools.partial(self._over, device, live)}
+                also = functools.partial(self._near_end, device, live)
+                return (
+                    position,
+                    number,
+                    cast_plan(self.services, device, plan, 0.0, live.user_id, also=also, **how),
+                )
+            except (Skipped, NotFound, LoadFailed) as error:
+                self._skip(live, number, str(error))
+                position = self._following(live, position)
+        return None
+
+    def _near_end(self, device, live, position, duration):
+        """As the item plays: near its end, queue the next one on the device (once)."""
+        if live.queued is not None or live.queuing or not duration or duration - position > LEAD:
+            return
+        live.queuing = True
+        threading.Thread(target=self._queue_next, args=(device, live), daemon=True).start()
+
+    def _queue_next(self, device, live):
+        try:
+            with self._lock:
+                if self._live.get(device.id) is not live:
+                    return
+                with self.services.database.sessions() as session:
+                    queue = session.get(Queue, live.queue_id)
+                    if queue.repeat == "one":
+                        live.queued = live.number  # the device plays it again by itself
+                        return
+                    position = queues.following(queue, queue.position)
+                found = self._first_playing(live, device, position, queued=True)
+                if found is not None:
+                    _position, number, url = found
+                    live.urls[url], live.queued = number, number
+        except (AppError, NotCastHere) as error:
+            log.warning("queueing the next item on %s failed: %s", device.name, error)
+        finally:
+            live.queuing = False
+
+    def _over(self, device, live, how, url):
+        """The device moved to another item of the queue, or the queue is over there."""
+        with self._lock:
+            if self._live.get(device.id) is not live:
+                return
+            if how == ADVANCED:
+                number = live.urls.get(url)
+                if number is None:
+                    return
+                live.number, live.queued = number, None if live.queued == number else live.queued
+                with self.services.database.sessions() as session:
+                    position = session.get(Queue, live.queue_id).order.index(number)
+                self._moved(live, position)
+                return
+            self._live.pop(device.id, None)
+        self._finish(live, "ended" if how == ENDED else how)
+
+    def _set_repeat(self, device, repeat):
+        try:
+            self.services.cast.set_repeat(device.id, repeat == "one")
+        except AppError as error:
+            log.warning("setting repeat on %s failed: %s", device.name, error)
+
+    # -- the database ----------------------------------------------------------------
+
+    def _length(self, live):
+        with self.services.database.sessions() as session:
+            queue = session.get(Queue, live.queue_id)
+            return len(queue.order) if queue is not None else 0
+
+    def _following(self, live, position):
+        """The place after a skipped one."""
+        with self.services.database.sessions() as session:
+            return queues.following(session.get(Queue, live.queue_id), position, moving_on=True)
+
+    def _moved(self, live, position):
+        with self._transaction() as session:
+            queue = session.get(Queue, live.queue_id)
+            if queue is not None:
+                queue.position = position
+                queues.touch(queue, "playing")
+
+    def _skip(self, live, number, why):
+        log.info("queue %s: skipped %s", live.queue_id, why)
+        with self._transaction() as session:
+            queue = session.get(Queue, live.queue_id)
+            if queue is not None:
+                queue.items[number].skipped = why
+
+    def _finish(self, live, state):
+        with self._transaction() as session:
+            queue = session.get(Queue, live.queue_id)
+            if queue is not None and queue.state == "playing":
+                queues.touch(queue, state)
+
+
+class Skipped(AppError):
+    """An item of a queue that will not play on the device: it is skipped."""
+
+    status, code = 422, "will_not_play"

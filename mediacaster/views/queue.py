@@ -1,0 +1,101 @@
+"""The queue API: play files one after the other on a device (a list, a folder's, a
+search's), and move in it. The playing lives in :mod:`mediacaster.playback.queue`."""
+
+from pyramid.view import view_config
+
+from mediacaster import apispec, presenters
+from mediacaster.errors import Conflict, NotFound, Unprocessable
+from mediacaster.security import CAST, library_lookup, visible_roots
+from mediacaster.services.history import PLAYED_KINDS
+from mediacaster.services.queues import QueueError
+from mediacaster.views.cast import target_device
+from mediacaster.views.inputs import parse_body, parse_query
+
+SEARCH_MAX = 500
+
+
+def played(entries):
+    """``[(root, path)]`` of the video and audio files among ``entries``."""
+    return [(e.root, e.path) for e in entries if not e.is_dir and e.kind in PLAYED_KINDS]
+
+
+def files_of(request, body):
+    """The files a queue request names, among the roots the user sees."""
+    services = request.registry.services
+    if body.paths:
+        entries = [library_lookup(request, path) for path in body.paths]
+    elif body.folder:
+        folder = library_lookup(request, body.folder)
+        if not folder.is_dir:
+            raise NotFound(f"{body.folder} is a file, not a folder")
+        entries = services.library.listing(folder.root, folder.segments)[1]
+    elif body.search:
+        roots = visible_roots(request)
+        entries = services.library.search(services.search, body.search, SEARCH_MAX, roots)[0]
+    else:
+        raise Unprocessable("name what to play: paths, a folder or a search")
+    return played(entries)[: apispec.QUEUE_MAX]
+
+
+def reply(request, view):
+    return {"queue": presenters.queue_json(view, request.entry_urls()) if view else None}
+
+
+@view_config(route_name="api.queue", permission=CAST, request_method="GET", renderer="json")
+def show(request):
+    device = target_device(request, parse_query(request, apispec.StatusQuery).device)
+    return reply(request, request.registry.services.queue_player.view(request.identity.user_id, device))
+
+
+@view_config(route_name="api.queue", permission=CAST, request_method="POST", renderer="json")
+def start(request):
+    body = parse_body(request, apispec.QueueRequest)
+    files = files_of(request, body)
+    device = target_device(request, body.device)
+    player = request.registry.services.queue_player
+    try:
+        view = player.start(
+            request.identity.user_id,
+            device,
+            files,
+            request.application_url,
+            start=min(body.start, max(len(files) - 1, 0)),
+            shuffle=body.shuffle,
+            repeat=body.repeat,
+        )
+    except QueueError as error:
+        raise Unprocessable(str(error)) from None
+    return reply(request, view)
+
+
+@view_config(route_name="api.queue.action", permission=CAST, request_method="POST", renderer="json")
+def action(request):
+    name = request.matchdict["action"]
+    if name not in apispec.QUEUE_ACTIONS:
+        raise NotFound(f"no queue action {name!r}; actions: {', '.join(apispec.QUEUE_ACTIONS)}")
+    body = parse_body(request, apispec.QUEUE_ACTIONS[name])
+    device = target_device(request, body.device)
+    player, user_id, app_url = (
+        request.registry.services.queue_player,
+        request.identity.user_id,
+        request.application_url,
+    )
+    try:
+        if name == "next":
+            view = player.next(user_id, device, app_url)
+        elif name == "previous":
+            view = player.previous(user_id, device, app_url)
+        elif name == "jump":
+            view = player.jump(user_id, device, app_url, body.position)
+        elif name == "shuffle":
+            view = player.change(user_id, device, shuffle=body.on)
+        elif name == "repeat":
+            view = player.change(user_id, device, repeat=body.mode)
+        elif name == "add":
+            entries = [library_lookup(request, path) for path in body.paths]
+            view = player.change(user_id, device, add=played(entries), next_up=body.next)
+        else:
+            view = player.stop(user_id, device)
+    except QueueError as error:
+        raise Conflict(str(error)) from None
+    return reply(request, view)

@@ -1,0 +1,162 @@
+"""Queues on the fake Chromecast, end to end: a folder plays through by itself (the next
+item queued on the device with QUEUE_INSERT ahead of the end), an item that will not play
+is skipped with a note, next/previous/jump, shuffle and repeat, and another sender taking
+the device stops the queue without a fight."""
+
+import time
+
+import pytest
+
+from mediacaster.apispec import QUEUE_ACTIONS
+from mediacaster.services import accounts, history
+from tests.common.app import wait_for
+from tests.common.mediafiles import long_film
+from tests.functional.test_cast_audio import another_sender_loads
+from tests.functional.test_cast_converted import TV
+from tests.functional.test_cast_history import app_with_users
+
+SHORT = ("01 Intro.mp4", "03 Theme.mp4", "04 Outro.mp4")
+BROKEN = "02 Broken.mp4"
+FILMS = ("Alien.mp4", "Heat.mp4", "Ran.mp4")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """An album of three 3-second clips and a broken file among them; three long films."""
+    base = tmp_path_factory.mktemp("queues")
+    (base / "Album").mkdir()
+    (base / "Films").mkdir()
+    for name in SHORT:
+        long_film(base / "Album" / name, 3)
+    (base / "Album" / BROKEN).write_bytes(b"not a film at all" * 100)
+    for name in FILMS:
+        long_film(base / "Films" / name, 600)
+    return base
+
+
+@pytest.fixture
+def app(make_app, library, tv, tmp_path):
+    return app_with_users(make_app, {"m": library}, tmp_path / "db", 0.3, names=("anna",))
+
+
+@pytest.fixture
+def http(app, server_for):
+    client = server_for(app)
+    client.extra_environ["HTTP_AUTHORIZATION"] = "Bearer anna-token"
+    return client
+
+
+def start(http, **body):
+    return http.post_json("/api/queue", {"device": TV, **body}).json["queue"]
+
+
+def act(http, action, status=200, **body):
+    return http.post_json(f"/api/queue/{action}", {"device": TV, **body}, status=status).json
+
+
+def queue(http):
+    return http.get("/api/queue", {"device": TV}).json["queue"]
+
+
+def played_names(tv, since=0):
+    """The files the device started, by name, in order."""
+    return [url.split("?")[0].rsplit("/", 1)[-1].replace("%20", " ") for _, url in tv.played[since:]]
+
+
+def test_a_folder_plays_through_by_itself_skipping_what_will_not_play(app, http, tv):
+    since, inserts = len(tv.played), len(tv.inserts)
+    started = start(http, folder="m/Album")
+    assert [item["name"] for item in started["items"]] == [SHORT[0], BROKEN, *SHORT[1:]]
+    assert started["items"][0]["playing"] and started["state"] == "playing"
+    ended = wait_for(lambda: (q := queue(http))["state"] == "ended" and q, 30, "the queue to end")
+    assert played_names(tv, since) == list(SHORT)
+    assert len(tv.inserts) - inserts == 2  # the device was told what comes next, ahead of the end
+    broken = ended["items"][1]
+    assert broken["skipped"].startswith(f"{BROKEN} will not play on {TV}: unreadable")
+    assert any(BROKEN in note for note in ended["notes"])
+    # Each played to its end: watched.
+    with app.registry.services.database.sessions() as session:
+        anna = accounts.find(session, "anna").id
+        assert all(history.place(session, anna, "m", f"Album/{name}").watched for name in SHORT)
+
+
+def test_next_previous_and_jump_move_on_the_device(http, tv):
+    start(http, paths=[f"m/Films/{name}" for name in FILMS])
+    assert queue(http)["position"] == 0
+    since = len(tv.played)
+    moved = act(http, "next")["queue"]
+    wait_for(lambda: queue(http)["position"] == 1, 10, "the device on the next item")
+    assert played_names(tv, since) == [FILMS[1]] and moved["state"] == "playing"
+    act(http, "previous")
+    wait_for(lambda: queue(http)["position"] == 0, 10, "the previous item")
+    act(http, "jump", position=2)
+    wait_for(lambda: queue(http)["position"] == 2, 10, "the item jumped to")
+    assert played_names(tv, since) == [FILMS[1], FILMS[0], FILMS[2]]
+    refused = act(http, "next", status=409)
+    assert refused["detail"] == "this is the last item of the queue"
+    act(http, "jump", status=409, position=7)
+
+
+def test_shuffle_and_repeat(http, tv):
+    shuffled = start(http, paths=[f"m/Films/{name}" for name in FILMS], start=1, shuffle=True)
+    assert shuffled["shuffle"] and shuffled["items"][0]["name"] == FILMS[1]
+    assert sorted(item["name"] for item in shuffled["items"]) == sorted(FILMS)
+    back = act(http, "shuffle", on=False)["queue"]
+    assert [item["name"] for item in back["items"]] == list(FILMS) and back["position"] == 1
+    # Repeat one: the device plays the item again by itself.
+    since = len(tv.played)
+    start(http, paths=[f"m/Album/{SHORT[0]}", f"m/Album/{SHORT[1]}"], repeat="one")
+    assert tv.repeat == "REPEAT_SINGLE"
+    wait_for(lambda: played_names(tv, since)[:3] == [SHORT[0]] * 3, 15, "the item played again")
+    # Repeat all: back to the first after the last.
+    act(http, "repeat", mode="all")
+    assert tv.repeat == "REPEAT_OFF"
+    wait_for(lambda: SHORT[1] in played_names(tv, since), 15, "the second item")
+    seen = len(played_names(tv, since))
+    wait_for(lambda: played_names(tv, since)[seen : seen + 1] == [SHORT[0]], 15, "the first again")
+    assert queue(http)["state"] == "playing"
+    act(http, "stop")
+    assert queue(http)["state"] == "stopped"
+
+
+def test_another_sender_taking_the_device_stops_the_queue(http, tv):
+    start(http, paths=[f"m/Album/{name}" for name in SHORT])
+    clip = http.get(f"/api/library/m/Films/{FILMS[0]}").json["stream_url"]
+    another_sender_loads(tv, clip, "video/mp4")
+    wait_for(lambda: queue(http)["state"] == "taken_over", 2, "the queue stopping")
+    since = len(tv.played)
+    time.sleep(4)  # longer than a clip: the queue does not take the device back
+    assert tv.played[since:] == []
+    assert http.get("/api/status", {"device": TV}).json["interrupted"] == "taken_over"
+    assert act(http, "next", status=409)["detail"].startswith(f"the queue on {TV} is taken over")
+
+
+def test_adding_and_playing_next(http, tv):
+    start(http, paths=[f"m/Films/{FILMS[0]}"])
+    added = act(http, "add", paths=[f"m/Films/{FILMS[1]}"])["queue"]
+    assert [item["name"] for item in added["items"]] == [FILMS[0], FILMS[1]]
+    next_up = act(http, "add", paths=[f"m/Films/{FILMS[2]}"], next=True)["queue"]
+    assert [item["name"] for item in next_up["items"]] == [FILMS[0], FILMS[2], FILMS[1]]
+    act(http, "next")
+    wait_for(lambda: queue(http)["items"][1]["playing"], 10, "the item played next")
+
+
+def test_what_a_queue_cannot_be(http):
+    refused = http.post_json("/api/queue", {"device": TV, "paths": ["m/Album"]}, status=422).json
+    assert "nothing to play" in refused["detail"]
+    http.post_json("/api/queue", {"device": TV, "folder": "m/nowhere"}, status=404)
+    assert (
+        http.post_json("/api/queue", {"device": TV}, status=422)
+        .json["detail"]
+        .startswith("name what to play")
+    )
+    assert http.get("/api/queue", {"device": TV}).json == {"queue": None}
+
+
+@pytest.mark.parametrize("action", ["", *(f"/{name}" for name in QUEUE_ACTIONS)])
+def test_another_sites_page_cannot_drive_a_queue(http, tv, action):
+    loads = len(tv.loads)
+    cross = {"Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"}
+    body = {"device": TV, "paths": [f"m/Films/{FILMS[0]}"], "position": 0, "on": True, "mode": "all"}
+    refused = http.post_json(f"/api/queue{action}", body, headers=cross, status=403).json
+    assert refused["error"] == "cross_site" and len(tv.loads) == loads
