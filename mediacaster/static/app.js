@@ -4,7 +4,7 @@
 "use strict";
 
 const api = document.body.dataset;
-const state = { csrf: null, device: null, devices: [], status: null, seeking: false };
+const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null };
 const $ = (id) => document.getElementById(id);
 
 // -- live filter of a folder listing (Enter still filters on the server) ------
@@ -209,6 +209,103 @@ function askResume(title, at) {
   });
 }
 
+// -- queues -------------------------------------------------------------------------
+// A folder's, a search's or chosen files, played one after the other on the device.
+async function startQueue(button, body) {
+  if (!state.device) {
+    say("Choose a device in “Cast to” first.", "error");
+    $("device-picker").focus();
+    return;
+  }
+  const title = button.dataset.title;
+  say(`Starting ${title} on ${state.device.name}…`, "busy");
+  try {
+    const result = await call("POST", api.apiQueue, { ...body, device: state.device.id });
+    state.queue = result.queue;
+    renderQueue();
+    const count = result.queue.items.length;
+    say(`Playing ${title} on ${state.device.name}: ${count} item${count === 1 ? "" : "s"}.`);
+  } catch (error) {
+    say(`Could not play ${title}: ${error.message}`, "error");
+  }
+}
+
+// "Play next" or "Add to the queue": with no queue playing there, it starts one.
+async function addToQueue(button) {
+  const path = JSON.parse(button.dataset.queueAdd);
+  const end = button.dataset.queueEnd === "true";
+  button.closest("details")?.removeAttribute("open");
+  if (!state.queue || state.queue.state !== "playing") return startQueue(button, { paths: [path] });
+  try {
+    const result = await call("POST", `${api.apiQueue}/add`, { device: state.device.id, paths: [path], next: !end });
+    state.queue = result.queue;
+    renderQueue();
+    say(end ? `${button.dataset.title} is at the end of the queue.` : `${button.dataset.title} plays next.`);
+  } catch (error) {
+    say(`Could not queue ${button.dataset.title}: ${error.message}`, "error");
+  }
+}
+
+async function queueAction(action, body = {}) {
+  try {
+    const result = await call("POST", `${api.apiQueue}/${action}`, { device: state.device.id, ...body });
+    state.queue = result.queue;
+    renderQueue();
+  } catch (error) {
+    say(error.message, "error");
+  }
+}
+
+function renderQueue() {
+  const queue = state.queue;
+  const live = Boolean(queue && queue.state === "playing");
+  for (const id of ["np-prev", "np-next", "np-shuffle", "np-repeat", "np-queue-toggle"]) $(id).hidden = !live;
+  if (!live) {
+    $("np-queue-panel").hidden = true;
+    $("np-queue-toggle").setAttribute("aria-expanded", "false");
+    return;
+  }
+  $("np-queue-toggle").textContent = `Queue ${queue.position + 1}/${queue.items.length}`;
+  $("np-shuffle").setAttribute("aria-pressed", String(queue.shuffle));
+  if (document.activeElement !== $("np-repeat")) $("np-repeat").value = queue.repeat;
+  const wanted = JSON.stringify([queue.items, queue.position]);
+  const list = $("np-queue");
+  if (list.dataset.shown !== wanted) {
+    list.dataset.shown = wanted;
+    list.replaceChildren(...queue.items.map((item) => {
+      const entry = document.createElement("li");
+      const jump = Object.assign(document.createElement("button"), { type: "button", textContent: item.name });
+      jump.dataset.jump = String(item.position);
+      if (item.playing) jump.setAttribute("aria-current", "true");
+      entry.append(jump);
+      if (item.skipped) {
+        entry.classList.add("skipped");
+        jump.title = item.skipped;
+      }
+      return entry;
+    }));
+  }
+  $("np-queue-notes").textContent = queue.notes.slice(-1)[0] || "";
+}
+
+function setUpQueue() {
+  $("np-prev").addEventListener("click", () => queueAction("previous"));
+  $("np-next").addEventListener("click", () => queueAction("next"));
+  $("np-shuffle").addEventListener("click", () => {
+    queueAction("shuffle", { on: $("np-shuffle").getAttribute("aria-pressed") !== "true" });
+  });
+  $("np-repeat").addEventListener("change", (event) => queueAction("repeat", { mode: event.target.value }));
+  $("np-queue-toggle").addEventListener("click", () => {
+    const open = $("np-queue-panel").hidden;
+    $("np-queue-panel").hidden = !open;
+    $("np-queue-toggle").setAttribute("aria-expanded", String(open));
+  });
+  $("np-queue").addEventListener("click", (event) => {
+    const button = event.target.closest("[data-jump]");
+    if (button) queueAction("jump", { position: Number(button.dataset.jump) });
+  });
+}
+
 // -- the now-playing bar ------------------------------------------------------------
 function clock(seconds) {
   if (seconds == null || !isFinite(seconds)) return "–:––";
@@ -290,8 +387,13 @@ async function poll() {
   clearTimeout(poll.timer);
   if (!state.device) return;
   try {
-    state.status = await call("GET", `${api.apiStatus}?device=${encodeURIComponent(state.device.id)}`);
+    const device = encodeURIComponent(state.device.id);
+    [state.status, { queue: state.queue }] = await Promise.all([
+      call("GET", `${api.apiStatus}?device=${device}`),
+      call("GET", `${api.apiQueue}?device=${device}`),
+    ]);
     render();
+    renderQueue();
   } catch (error) {
     $("np-title").textContent = error.message;
     $("np-state").textContent = "";
@@ -390,9 +492,14 @@ async function start() {
   setUpFilter();
   setUpBar();
   setUpWatched();
+  setUpQueue();
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".cast-button");
     if (button) castFile(button);
+    const queue = event.target.closest("[data-queue]");
+    if (queue) startQueue(queue, JSON.parse(queue.dataset.queue));
+    const add = event.target.closest("[data-queue-add]");
+    if (add) addToQueue(add);
   });
   $("device-picker").addEventListener("change", (event) => chooseDevice(event.target.value));
   try {

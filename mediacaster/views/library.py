@@ -10,6 +10,7 @@ from mediacaster.errors import NotFound
 from mediacaster.playback import Target, browsers
 from mediacaster.security import LIBRARY, library_entry, visible_roots
 from mediacaster.services import history
+from mediacaster.services.history import PLAYED_KINDS
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
 
@@ -91,6 +92,7 @@ def folder(request):
     params = {"sort": query.sort, "order": query.direction, "q": query.q}
     details, verdicts = services.playback.listing(shown, device)
     return {
+        "playable": any(e.kind in PLAYED_KINDS for e in entries),
         "places": history.of_folder(request.dbsession(), request.identity.user_id, folder.root, folder.path),
         "details": details,
         "verdicts": {path: presenters.verdict_json(v) for path, v in verdicts.items()},

@@ -144,7 +144,7 @@ def test_cast_pause_and_the_now_playing_bar(site, page, tv):
     page.get_by_role("button", name="Pause").click()
     expect(page.locator("#np-state")).to_have_text("PAUSED", timeout=5000)
     assert tv.player_state == "PAUSED"
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     expect(page.locator("#np-state")).to_have_text("PLAYING", timeout=5000)
     assert tv.player_state == "PLAYING"
 

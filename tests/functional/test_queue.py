@@ -6,13 +6,15 @@ the device stops the queue without a fight."""
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from mediacaster.apispec import QUEUE_ACTIONS
 from mediacaster.services import accounts, history
 from tests.common.app import wait_for
+from tests.common.chromium import chromium
 from tests.common.mediafiles import long_film
 from tests.functional.test_cast_audio import another_sender_loads
-from tests.functional.test_cast_converted import TV
+from tests.functional.test_cast_converted import TV, app_with_the_tv
 from tests.functional.test_cast_history import app_with_users
 
 SHORT = ("01 Intro.mp4", "03 Theme.mp4", "04 Outro.mp4")
@@ -160,3 +162,33 @@ def test_another_sites_page_cannot_drive_a_queue(http, tv, action):
     body = {"device": TV, "paths": [f"m/Films/{FILMS[0]}"], "position": 0, "on": True, "mode": "all"}
     refused = http.post_json(f"/api/queue{action}", body, headers=cross, status=403).json
     assert refused["error"] == "cross_site" and len(tv.loads) == loads
+
+
+def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv, server_for):
+    """In Chromium: Play all on a folder's page, the bar's queue panel, a jump, next."""
+    http = server_for(app_with_the_tv(make_app, {"m": library}, **{"mediacaster.progress_interval": "0.3"}))
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1100, "height": 720}).new_page()
+        page.goto(f"http://{http.extra_environ['HTTP_HOST']}/library/m/Films")
+        picker = page.locator("#device-picker")
+        expect(picker).to_be_enabled(timeout=15000)
+        picker.select_option(label=TV)
+        since = len(tv.played)
+        page.get_by_role("button", name="Play all on the TV").click()
+        expect(page.locator("#cast-message")).to_have_text(f"Playing Films on {TV}: 3 items.", timeout=15000)
+        toggle = page.locator("#np-queue-toggle")
+        expect(toggle).to_have_text("Queue 1/3")
+        toggle.click()
+        items = page.locator("#np-queue button")
+        expect(items).to_have_text(list(FILMS))
+        expect(items.nth(0)).to_have_attribute("aria-current", "true")
+        items.nth(2).click()
+        expect(toggle).to_have_text("Queue 3/3", timeout=10000)
+        page.get_by_role("button", name="Previous").click()
+        expect(toggle).to_have_text("Queue 2/3", timeout=10000)
+        assert played_names(tv, since) == [FILMS[0], FILMS[2], FILMS[1]]
+        # A row's menu: the song plays next.
+        page.locator(".queue-menu summary").first.click()
+        page.get_by_role("button", name="Play next").first.click()
+        expect(page.locator("#cast-message")).to_have_text(f"{FILMS[0]} plays next.", timeout=10000)
+        expect(items).to_have_count(4)
