@@ -2,9 +2,10 @@
 
 import sys
 
-from bench import cast, conversion, library, player, streaming
+from bench import cast, conversion, home, library, player, streaming
 
 BENCHMARKS = {
+    "home": home.main,
     "library": library.main,
     "streaming": streaming.main,
     "cast": cast.main,
