@@ -46,7 +46,7 @@ def _library_path(value):
 
 
 LibraryPath = Annotated[
-    Any, PlainValidator(_library_path), WithJsonSchema({"type": "string", "minLength": 1})
+    Any, PlainValidator(_library_path), WithJsonSchema({"type": "string", "minLength": 1, "pattern": r"\S"})
 ]
 
 
@@ -180,6 +180,27 @@ QUEUE_ACTIONS = {
     "repeat": QueueRepeat,
     "add": QueueAdd,
     "stop": QueueControl,
+}
+
+
+class SlideshowRequest(Body):
+    device: str | None = Field(None, description=DEVICE)
+    folder: LibraryPath = Field(description="the folder whose pictures are shown, by name")
+    interval: float = Field(5, ge=2, le=3600, description="seconds each picture stays")
+    start: WholeNumber = Field(0, ge=0, description="the picture to start with, by its place")
+
+
+class SlideshowInterval(QueueControl):
+    seconds: float = Field(ge=2, le=3600)
+
+
+SLIDESHOW_ACTIONS = {
+    "next": QueueControl,
+    "previous": QueueControl,
+    "pause": QueueControl,
+    "play": QueueControl,
+    "stop": QueueControl,
+    "interval": SlideshowInterval,
 }
 
 
@@ -604,6 +625,23 @@ class QueueState(Reply):
     notes: list[str] = Field(description="what happened lately: the items skipped, and why")
 
 
+class SlideshowState(Reply):
+    device: str = Field(description="the device's name")
+    folder: str = Field(description='"<root>/<path below the root>"')
+    position: int
+    count: int
+    title: str = Field(description="the picture shown")
+    interval: float
+    paused: bool
+    state: Literal["playing", "stopped", "taken_over"] = Field(
+        description="taken_over and stopped: another sender took the device or stopped it, or it was stopped"
+    )
+
+
+class SlideshowReply(Reply):
+    slideshow: SlideshowState | None = Field(description="null: no slideshow on this device")
+
+
 class QueueReply(Reply):
     queue: QueueState | None = Field(description="null: no queue on this device")
 
@@ -867,6 +905,43 @@ OPERATIONS = [
             },
         )
         for action, model in QUEUE_ACTIONS.items()
+    ),
+    (
+        "api.slideshow",
+        "/api/slideshow",
+        "get",
+        "The slideshow on a device",
+        StatusQuery,
+        None,
+        SlideshowReply,
+        CONTROL_ERRORS,
+    ),
+    (
+        "api.slideshow",
+        "/api/slideshow",
+        "post",
+        "Show a folder's pictures on a device, one after the other, fitted to its screen",
+        None,
+        SlideshowRequest,
+        SlideshowReply,
+        {
+            **CAST_ERRORS,
+            404: "unknown device, or no such folder",
+            422: "no pictures, or a value out of range",
+        },
+    ),
+    *(
+        (
+            "api.slideshow.action",
+            f"/api/slideshow/{action}",
+            "post",
+            f"Slideshow: {action}",
+            None,
+            model,
+            SlideshowReply,
+            {**CAST_ERRORS, 409: "no slideshow playing on this device"},
+        )
+        for action, model in SLIDESHOW_ACTIONS.items()
     ),
     ("api.devices", "/api/devices", "get", "Cast devices found on the network", None, None, Devices, {}),
     (

@@ -15,6 +15,7 @@ import threading
 from mediacaster.models import Database
 from mediacaster.playback import Playback
 from mediacaster.playback.queue import QueuePlayer
+from mediacaster.playback.slideshow import Slideshows
 from mediacaster.presenters import RowCache
 from mediacaster.services.access import FirstRun, RootAccess
 from mediacaster.services.cast import CastService
@@ -74,6 +75,8 @@ class Services:
         )
         self.history = History(self.database)
         self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures, self.conversion)
+        # Made by includeme(), with the registry their URLs need.
+        self.queue_player = self.slideshows = None
         # Presentation, kept with the rest so that it lives and dies with the app.
         self.rows = RowCache()
         self._closed = threading.Event()
@@ -110,6 +113,7 @@ class Services:
         self._closed.set()
         for name, stop in [
             ("ffmpeg", self.interrupt),  # first: what waits on ffmpeg or ffprobe then ends at once
+            ("slideshows", lambda: self.slideshows is not None and self.slideshows.close()),
             ("cast", self.cast.close),
             ("probe", self.probe.close),
             ("search", self.search.close),
@@ -125,5 +129,8 @@ class Services:
 
 def includeme(config):
     services = config.registry.services = Services(config.registry.app_settings)
-    # Queues make the URLs of their next items when the device moves on, outside any request.
-    services.queue_player = QueuePlayer(services, functools.partial(later_device_urls, config.registry))
+    # Queues and slideshows make the URLs of their next items when the device moves on,
+    # outside any request.
+    urls_for = functools.partial(later_device_urls, config.registry)
+    services.queue_player = QueuePlayer(services, urls_for)
+    services.slideshows = Slideshows(services, urls_for)

@@ -350,3 +350,18 @@ def queue_json(queue, urls):
         "items": items,
         "notes": notes,
     }
+
+
+def slideshow_json(show):
+    """A slideshow on a device (a :class:`mediacaster.playback.slideshow.Show`)."""
+    path = show.images[show.position][1]
+    return {
+        "device": show.device.name,
+        "folder": "/".join(part for part in show.folder if part),
+        "position": show.position,
+        "count": len(show.images),
+        "title": path.rpartition("/")[2],
+        "interval": show.interval,
+        "paused": show.paused,
+        "state": show.state,
+    }

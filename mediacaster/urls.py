@@ -102,6 +102,10 @@ class EntryUrls:
     def picture(self, entry):
         return self._signed("media.picture", entry)
 
+    def slide(self, entry, screen):
+        """An image fitted into a screen of ``screen`` lines, for a slideshow."""
+        return self._signed("media.picture", entry) + f"&screen={screen}"
+
     def subtitles(self, entry, track_id):
         return self._signed("media.subtitles", entry) + f"&track={track_id}"
 

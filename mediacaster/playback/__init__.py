@@ -339,8 +339,9 @@ class Playback:
         path = self.library.file_path(entry)
         return self.subtitles.webvtt(path, os.stat(path), track)
 
-    def picture(self, entry):
-        """Path of the entry's picture, a JPEG made once and cached."""
+    def picture(self, entry, screen=None):
+        """Path of the entry's picture, a JPEG made once and cached (``screen``: see
+        :data:`mediacaster.services.pictures.SCREENS`)."""
         return self.pictures.picture(
-            self.library.file_path(entry), entry.kind, self.read(entry), self.library.siblings(entry)
+            self.library.file_path(entry), entry.kind, self.read(entry), self.library.siblings(entry), screen
         )

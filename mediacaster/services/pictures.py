@@ -2,8 +2,10 @@
 
 A poster is a frame at about 10% of the video; cover art is the picture
 embedded in an audio file, else ``cover.jpg`` or ``folder.jpg`` beside it; an
-image gets a smaller preview. Each is made once with ffmpeg (time-limited and
-killed when it overruns) and cached on disk as JPEG by the file's version.
+image gets a smaller preview, or for a slideshow a picture the size of the screen
+that shows it (one of :data:`SCREENS`, never larger than the image). Each is made
+once with ffmpeg (time-limited and killed when it overruns) and cached on disk as
+JPEG by the file's version and size.
 """
 
 import os
@@ -13,6 +15,9 @@ from mediacaster.errors import NotFound
 from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
 
 WIDTH = 480
+# Screens a slideshow fits its pictures into: (width, height). A few sizes, so that the
+# cache holds a few pictures of each image at most.
+SCREENS = {720: (1280, 720), 1080: (1920, 1080), 1440: (2560, 1440), 2160: (3840, 2160)}
 FOLDER_COVERS = ("cover.jpg", "cover.png", "folder.jpg", "folder.png", "front.jpg")
 
 
@@ -26,8 +31,9 @@ class PictureService:
         self.ffmpeg = ffmpeg  # a Tool
         self.timeout = timeout
 
-    def picture(self, path, kind, probe, folder_names=()):
-        """Path of the cached JPEG for the file, made if needed."""
+    def picture(self, path, kind, probe, folder_names=(), screen=None):
+        """Path of the cached JPEG for the file, made if needed; ``screen``: a key of
+        :data:`SCREENS`, for an image fitted into that screen rather than a preview."""
         if not self.ffmpeg.available:
             raise PictureError("ffmpeg is not installed: no pictures")
         source, inputs = self._source(path, kind, probe, folder_names)
@@ -37,10 +43,16 @@ class PictureService:
             raise PictureError("the file is gone") from None
         if not stat.S_ISREG(st.st_mode):  # ffmpeg would wait on a FIFO until its time limit
             raise PictureError("not a regular file")
-        version = f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0{kind}\0{WIDTH}"
+        size = f"{WIDTH}" if screen is None else "x".join(map(str, SCREENS[screen]))
+        version = f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0{kind}\0{size}"
         cached = self.cache.get("pictures", version, ".jpg")
         if cached is None:
-            scale = ["-frames:v", "1", "-vf", f"scale='min({WIDTH},iw)':-2", "-q:v", "4"]
+            if screen is None:
+                fit = f"scale='min({WIDTH},iw)':-2"
+            else:  # into the screen, keeping its shape, never enlarged
+                width, height = SCREENS[screen]
+                fit = f"scale='min({width},iw)':'min({height},ih)':force_original_aspect_ratio=decrease"
+            scale = ["-frames:v", "1", "-vf", fit, "-q:v", "3" if screen else "4"]
             cached = self.cache.put(
                 "pictures", version, ".jpg", lambda partial: self._run([*inputs, *scale, partial])
             )

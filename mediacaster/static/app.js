@@ -4,7 +4,7 @@
 "use strict";
 
 const api = document.body.dataset;
-const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null };
+const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null };
 const $ = (id) => document.getElementById(id);
 
 // -- live filter of a folder listing (Enter still filters on the server) ------
@@ -256,9 +256,47 @@ async function queueAction(action, body = {}) {
   }
 }
 
+// A slideshow on the device: the bar's previous, next and play/pause drive it.
+const showing = () => Boolean(state.slideshow && state.slideshow.state === "playing");
+
+async function startSlideshow(button) {
+  if (!state.device) {
+    say("Choose a device in “Cast to” first.", "error");
+    $("device-picker").focus();
+    return;
+  }
+  try {
+    const result = await call("POST", api.apiSlideshow, { folder: JSON.parse(button.dataset.slideshow), device: state.device.id });
+    state.slideshow = result.slideshow;
+    say(`Showing ${button.dataset.title} on ${state.device.name}: ${result.slideshow.count} pictures.`);
+    poll();
+  } catch (error) {
+    say(`Could not show ${button.dataset.title}: ${error.message}`, "error");
+  }
+}
+
+async function slideshowAction(action) {
+  try {
+    state.slideshow = (await call("POST", `${api.apiSlideshow}/${action}`, { device: state.device.id })).slideshow;
+    render();
+    renderQueue();
+  } catch (error) {
+    say(error.message, "error");
+  }
+}
+
 function renderQueue() {
   const queue = state.queue;
   const live = Boolean(queue && queue.state === "playing");
+  if (showing()) {
+    const show = state.slideshow;
+    $("np-prev").hidden = $("np-next").hidden = false;
+    $("np-title").textContent = `Slideshow: ${show.title} (${show.position + 1} of ${show.count})`;
+    $("np-toggle").disabled = false;
+    $("np-toggle").setAttribute("aria-label", show.paused ? "Play" : "Pause");
+    $("np-toggle").querySelector("use").setAttribute("href", show.paused ? "#icon-play" : "#icon-pause");
+    return;
+  }
   for (const id of ["np-prev", "np-next", "np-shuffle", "np-repeat", "np-queue-toggle"]) $(id).hidden = !live;
   if (!live) {
     $("np-queue-panel").hidden = true;
@@ -289,8 +327,8 @@ function renderQueue() {
 }
 
 function setUpQueue() {
-  $("np-prev").addEventListener("click", () => queueAction("previous"));
-  $("np-next").addEventListener("click", () => queueAction("next"));
+  $("np-prev").addEventListener("click", () => (showing() ? slideshowAction("previous") : queueAction("previous")));
+  $("np-next").addEventListener("click", () => (showing() ? slideshowAction("next") : queueAction("next")));
   $("np-shuffle").addEventListener("click", () => {
     queueAction("shuffle", { on: $("np-shuffle").getAttribute("aria-pressed") !== "true" });
   });
@@ -392,6 +430,9 @@ async function poll() {
       call("GET", `${api.apiStatus}?device=${device}`),
       call("GET", `${api.apiQueue}?device=${device}`),
     ]);
+    const media = state.status.media;
+    const picture = media && (media.content_type || "").startsWith("image/");
+    state.slideshow = picture ? (await call("GET", `${api.apiSlideshow}?device=${device}`)).slideshow : null;
     render();
     renderQueue();
   } catch (error) {
@@ -414,6 +455,7 @@ async function control(action, body = {}) {
 
 function setUpBar() {
   $("np-toggle").addEventListener("click", () => {
+    if (showing()) return slideshowAction(state.slideshow.paused ? "play" : "pause");
     const media = state.status && state.status.media;
     control(media && media.player_state === "PLAYING" ? "pause" : "play");
   });
@@ -500,6 +542,8 @@ async function start() {
     if (queue) startQueue(queue, JSON.parse(queue.dataset.queue));
     const add = event.target.closest("[data-queue-add]");
     if (add) addToQueue(add);
+    const slideshow = event.target.closest("[data-slideshow]");
+    if (slideshow) startSlideshow(slideshow);
   });
   $("device-picker").addEventListener("change", (event) => chooseDevice(event.target.value));
   try {

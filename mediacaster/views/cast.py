@@ -102,7 +102,9 @@ def cast(request):
     if plan.will_not_play and not (body.force or body.direct):  # direct: the user insists
         reason = plan.verdict.reason
         raise WillNotPlay(f"{entry.name} will not play on {device.name}: {reason}; send force: true to try")
-    request.registry.services.queue_player.replaced(device.id)  # a queue there stops
+    services = request.registry.services
+    services.queue_player.replaced(device.id)  # a queue or a slideshow there stops
+    services.slideshows.replaced(device.id)
     status = cast_plan(request, device, plan, body.start)
     if sessions.has_session(request):
         sessions.remember_cast(request.session, entry, device)

@@ -19,6 +19,7 @@ from mediacaster.errors import NotFound
 from mediacaster.filebody import MultipartRanges, file_body
 from mediacaster.mediatypes import is_active
 from mediacaster.services.library import LibraryService
+from mediacaster.services.pictures import SCREENS
 from mediacaster.signing import SignatureError
 from mediacaster.urls import SIGNED_FOR
 from mediacaster.views.inputs import entry_path
@@ -64,9 +65,14 @@ def subtitles(request):
 
 @view_config(route_name="media.picture", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def picture(request):
-    """A poster, cover art or preview of the file, as a cached JPEG."""
+    """A poster, cover art or preview of the file, as a cached JPEG; ``?screen=1080``: an
+    image fitted into a screen of that height, for a slideshow."""
     entry = signed_entry(request)
-    jpeg = request.registry.services.playback.picture(entry)
+    screen = request.GET.get("screen")
+    if screen is not None and (not screen.isdigit() or int(screen) not in SCREENS or entry.kind != "image"):
+        sizes = ", ".join(map(str, SCREENS))
+        raise NotFound(f"a screen-sized picture is of an image, for a screen of {sizes} lines")
+    jpeg = request.registry.services.playback.picture(entry, int(screen) if screen else None)
     return cached_response(request, jpeg, entry, "picture.jpg", "the picture")
 
 

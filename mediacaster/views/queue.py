@@ -53,6 +53,7 @@ def start(request):
     files = files_of(request, body)
     device = target_device(request, body.device)
     player = request.registry.services.queue_player
+    request.registry.services.slideshows.replaced(device.id)
     try:
         view = player.start(
             request.identity.user_id,

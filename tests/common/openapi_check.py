@@ -39,7 +39,7 @@ def tween_factory(handler, registry):
             return response
         route = getattr(request, "matched_route", None)
         operation = route and route.pattern.replace("{root}*path", "{path}")
-        if operation in ("/api/player/{action}", "/api/queue/{action}"):  # a path per action
+        if operation in ("/api/player/{action}", "/api/queue/{action}", "/api/slideshow/{action}"):
             operation = operation.replace("{action}", request.matchdict["action"])
         if operation in SPEC["paths"] and request.method.lower() in SPEC["paths"][operation]:
             check(request, operation, response)

@@ -116,10 +116,15 @@ def aim(case, name_device, file, entry):
     if name_device and takes_device(case.operation):
         case.query = {**case.query, "device": DEVICE}
     if isinstance(case.body, dict):
-        # Every body of the API takes a device; only /api/cast's takes a path.
+        # Bodies that name files or folders name real ones: a cast's path, a queue's paths,
+        # a queue's or a slideshow's folder.
         body = {**case.body, **({"device": DEVICE} if name_device else {})}
         if "path" in body:
             body["path"] = file
+        if isinstance(body.get("paths"), list):
+            body["paths"] = [file] * len(body["paths"])
+        if isinstance(body.get("folder"), str):
+            body["folder"] = next((e for e in ENTRIES if e not in FILES and e == entry), "audio/Album")
         if body != case.body:
             case.body = body
     if entry and case.operation.path == LIBRARY_PATH:

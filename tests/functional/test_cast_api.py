@@ -7,7 +7,7 @@ import shutil
 import pytest
 import webtest
 
-from mediacaster.apispec import PLAYER_ACTIONS, QUEUE_ACTIONS, SPEC
+from mediacaster.apispec import PLAYER_ACTIONS, QUEUE_ACTIONS, SLIDESHOW_ACTIONS, SPEC
 from tests.common.app import wait_for
 from tests.common.servers import LiveServer
 
@@ -303,7 +303,11 @@ def test_openapi_describes_every_api_route(cast_app):
             continue
         path = intr["pattern"].replace("{root}*path", "{path}")
         # The document has a path per player and queue action.
-        actions = {"/api/player/{action}": PLAYER_ACTIONS, "/api/queue/{action}": QUEUE_ACTIONS}.get(path)
+        actions = {
+            "/api/player/{action}": PLAYER_ACTIONS,
+            "/api/queue/{action}": QUEUE_ACTIONS,
+            "/api/slideshow/{action}": SLIDESHOW_ACTIONS,
+        }.get(path)
         paths = [path.replace("{action}", a) for a in actions] if actions else [path]
         for view in introspector.related(intr):
             methods = view["request_methods"] if view.category_name == "views" else None

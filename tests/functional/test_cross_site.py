@@ -56,6 +56,7 @@ APP_NAME, ATTACKER_NAME = "mediacaster.test", "prizes.test"
 HOST_RULES = f"--host-resolver-rules=MAP {APP_NAME} 127.0.0.1, MAP {ATTACKER_NAME} {OTHER_SITE}"
 
 FILM = "films/Films/Test pattern.mp4"
+PICTURES = "films/Pictures"
 
 # Bodies the API accepts: sent by the app's own page they do reach the device (the positive control).
 PLAYER_BODIES = {
@@ -81,6 +82,9 @@ ROUTES = {
     # One queue action stands for them all: one view serves every /api/queue/{action}.
     "queue": Route("api.queue", "POST", "/api/queue", {"paths": [FILM, FILM], "device": TV}),
     "queue/stop": Route("api.queue.action", "POST", "/api/queue/stop", {"device": TV}),
+    # The same for slideshows: one view serves every /api/slideshow/{action}.
+    "slideshow": Route("api.slideshow", "POST", "/api/slideshow", {"folder": PICTURES, "device": TV}),
+    "slideshow/stop": Route("api.slideshow.action", "POST", "/api/slideshow/stop", {"device": TV}),
     "session/device": Route("api.session.device", "PUT", "/api/session/device", {"device": SPARE}),
     "session": Route("api.session", "DELETE", "/api/session", None),
     "session/clear": Route("session.clear", "POST", "/session/clear", None),
@@ -361,6 +365,9 @@ def library(tmp_path_factory):
     (folder / "Films" / "Test pattern.mp4").write_bytes(
         (REPO / "mediacaster" / "demo" / "video" / "Test pattern.mp4").read_bytes()
     )
+    (folder / "Pictures").mkdir()
+    for picture in (REPO / "mediacaster" / "demo" / "images").iterdir():
+        (folder / "Pictures" / picture.name).write_bytes(picture.read_bytes())
     return folder
 
 
@@ -664,6 +671,8 @@ def test_the_same_requests_from_the_apps_own_page_reach_the_device(owner, tv):
         "player/stop": "STOP",
         "queue": "LOAD",
         "queue/stop": "STOP",
+        "slideshow": "LOAD",
+        "slideshow/stop": "STOP",
     }
     assert set(effects) | {"session/device", "session", "session/clear"} == set(ROUTES)
     for name, effect in effects.items():

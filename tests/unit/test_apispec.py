@@ -14,6 +14,7 @@ from mediacaster.apispec import (
     QUEUE_ACTIONS,
     SEARCH_DEFAULT_LIMIT,
     SEARCH_MAX_LIMIT,
+    SLIDESHOW_ACTIONS,
     SPEC,
 )
 
@@ -200,5 +201,9 @@ def test_every_operation_names_a_route_of_the_app_at_its_path(routes, route, pat
     # OpenAPI cannot say "{root}*path": the document takes both as its one {path};
     # and it gives each player and queue action a path of its own, with its own body.
     pattern = routes[route].replace("{root}*path", "{path}")
-    actions = {"/api/player/{action}": PLAYER_ACTIONS, "/api/queue/{action}": QUEUE_ACTIONS}
+    actions = {
+        "/api/player/{action}": PLAYER_ACTIONS,
+        "/api/queue/{action}": QUEUE_ACTIONS,
+        "/api/slideshow/{action}": SLIDESHOW_ACTIONS,
+    }
     assert pattern == path or path.rsplit("/", 1)[1] in actions.get(pattern, ())

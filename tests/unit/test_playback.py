@@ -135,7 +135,7 @@ class StandInPictures:
     def __init__(self):
         self.made = []
 
-    def picture(self, path, kind, probe, folder_names=()):
+    def picture(self, path, kind, probe, folder_names=(), screen=None):
         self.made.append((path, kind, probe, sorted(folder_names)))
         return "/cache/pictures/made.jpg"
 
