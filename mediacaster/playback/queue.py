@@ -126,6 +126,19 @@ class QueuePlayer:
                 self.services.cast.stop_media(device.id)
             return self.view(user_id, device)
 
+    def recast(self, device, plan, start, user_id, **how):
+        """Cast ``plan`` again in place of the queue's item playing on the device (its other
+        sound track, say), the queue following it still; without a queue there, a plain cast."""
+        with self._lock:
+            live = self._live.get(device.id)
+            if live is None:
+                return cast_plan(self.services, device, plan, start, user_id, **how)
+            over = functools.partial(self._over, device, live)
+            also = functools.partial(self._near_end, device, live)
+            status = cast_plan(self.services, device, plan, start, live.user_id, over=over, also=also, **how)
+            live.urls[status.media.content_id], live.queued = live.number, None
+            return status
+
     def replaced(self, device_id):
         """A file was cast to the device without the queue: the queue stops there."""
         with self._lock:

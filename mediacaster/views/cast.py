@@ -81,7 +81,15 @@ def change_sound(request, device, track):
     media = status.media
     subtitle = next((t.id for t in plan.tracks if t.id in media.active_tracks), None)
     paused = media.player_state == "PAUSED"
-    return cast_plan(request, device, plan, media.current_time or 0.0, autoplay=not paused, subtitle=subtitle)
+    # In a queue, the queue goes on from this cast.
+    return request.registry.services.queue_player.recast(
+        device,
+        plan,
+        media.current_time or 0.0,
+        request.identity.user_id,
+        autoplay=not paused,
+        subtitle=subtitle,
+    )
 
 
 def status_reply(request, status):

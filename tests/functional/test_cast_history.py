@@ -7,10 +7,12 @@ import time
 
 import pychromecast
 import pytest
+from playwright.sync_api import expect
 
 from mediacaster.services import accounts, history
 from mediacaster.services.accounts import token_hash
 from tests.common.app import wait_for
+from tests.common.chromium import chromium
 from tests.common.mediafiles import long_film
 from tests.functional.test_cast_audio import another_sender_loads
 from tests.functional.test_cast_converted import TV, app_with_the_tv
@@ -121,3 +123,35 @@ def test_another_sender_closing_the_player_is_told_and_our_own_stop_is_not(app, 
     cast(http, 300)
     http.post_json("/api/player/stop", {"device": TV})
     assert status(http)["interrupted"] is None
+
+
+def test_casting_again_offers_to_resume_where_the_tv_was(make_app, films, tv, server_for):
+    """In Chromium: the Cast button of a film stopped on the TV asks "Resume at …" or "Start over"."""
+    http = server_for(app_with_the_tv(make_app, {"m": films}, **{"mediacaster.progress_interval": "0.5"}))
+    http.post_json("/api/cast", {"path": f"m/{FILM}", "device": TV, "start": 300})
+    http.post_json("/api/player/pause", {"device": TV})
+    paused_at = tv.position()
+    wait_for(
+        lambda: abs((http.get(f"/api/progress/m/{FILM}").json["resume_at"] or 0) - paused_at) < 0.3,
+        5,
+        "saved",
+    )
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1100, "height": 720}).new_page()
+        page.goto(f"http://{http.extra_environ['HTTP_HOST']}/library/m")
+        picker = page.locator("#device-picker")
+        expect(picker).to_be_enabled(timeout=15000)
+        picker.select_option(label=TV)
+        page.get_by_role("button", name=f"Cast {FILM}").click()
+        resume = page.get_by_role("button", name="Resume at 5:0")
+        expect(resume).to_be_visible()
+        loads = len(tv.loads)
+        resume.click()
+        expect(page.locator("#cast-message")).to_have_text(f"Playing {FILM} on {TV}.", timeout=15000)
+        assert len(tv.loads) == loads + 1 and tv.loads[-1][1]["currentTime"] == pytest.approx(
+            paused_at, abs=0.5
+        )
+        page.get_by_role("button", name=f"Cast {FILM}").click()
+        page.get_by_role("button", name="Start over").click()
+        expect(page.locator("#cast-message")).to_have_text(f"Playing {FILM} on {TV}.", timeout=15000)
+        assert tv.loads[-1][1].get("currentTime") in (None, 0)

@@ -3,6 +3,7 @@ item queued on the device with QUEUE_INSERT ahead of the end), an item that will
 is skipped with a note, next/previous/jump, shuffle and repeat, and another sender taking
 the device stops the queue without a fight."""
 
+import shutil
 import time
 
 import pytest
@@ -192,3 +193,19 @@ def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv,
         page.get_by_role("button", name="Play next").first.click()
         expect(page.locator("#cast-message")).to_have_text(f"{FILMS[0]} plays next.", timeout=10000)
         expect(items).to_have_count(4)
+
+
+def test_another_sound_track_keeps_the_queue_going(
+    make_app, tmp_path_factory, typical_library, tv, server_for
+):
+    folder = tmp_path_factory.mktemp("queue-sound")
+    shutil.copy(typical_library["two languages.mkv"], folder / "1 two languages.mkv")
+    long_film(folder / "2 next.mp4", 600)
+    http = server_for(app_with_the_tv(make_app, {"q": folder}, **{"mediacaster.progress_interval": "0.3"}))
+    start(http, folder="q")
+    http.post_json("/api/player/audio", {"device": TV, "track": 2})
+    assert queue(http)["state"] == "playing" and queue(http)["position"] == 0
+    since = len(tv.played)
+    act(http, "next")
+    wait_for(lambda: queue(http)["position"] == 1, 10, "the next item")
+    assert played_names(tv, since) == ["2 next.mp4"]
