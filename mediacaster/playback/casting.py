@@ -17,7 +17,16 @@ def cast_plan(services, device, plan, start, user_id, over=None, queued=False, a
     if plan.stream is not None:
         # The device asks for the playlist, then the segment at the start: make it meanwhile.
         services.conversion.prepare(plan.stream, start, reader=device.host)
-    entry = plan.entry
+    progress = progress_of(services, plan.entry, user_id, also)
+    media = replace(plan.cast_media(start), **how)
+    if queued:
+        return services.cast.enqueue(device.id, media, source=plan, progress=progress)
+    return services.cast.cast(device.id, media, source=plan, progress=progress, over=over)
+
+
+def progress_of(services, entry, user_id, also=None):
+    """The ``progress(position, duration, final)`` of ``entry`` playing on a device: where
+    the user is in it is saved (video and audio), and ``also`` told."""
     record = services.history.record if entry.kind in PLAYED_KINDS else None
 
     def progress(position, duration, final):
@@ -26,7 +35,4 @@ def cast_plan(services, device, plan, start, user_id, over=None, queued=False, a
         if also is not None:
             also(position, duration)
 
-    media = replace(plan.cast_media(start), **how)
-    if queued:
-        return services.cast.enqueue(device.id, media, source=plan, progress=progress)
-    return services.cast.cast(device.id, media, source=plan, progress=progress, over=over)
+    return progress

@@ -16,12 +16,13 @@ import functools
 import logging
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 
 from mediacaster.bytenames import shown
 from mediacaster.errors import AppError, NotFound
 from mediacaster.models.queues import Queue
 from mediacaster.playback import Target
-from mediacaster.playback.casting import cast_plan
+from mediacaster.playback.casting import cast_plan, progress_of
 from mediacaster.services import queues
 from mediacaster.services.cast import ADVANCED, ENDED, LoadFailed, NotCastHere
 from mediacaster.services.queues import QueueError
@@ -145,6 +146,37 @@ class QueuePlayer:
             live = self._live.pop(device_id, None)
         if live is not None:
             self._finish(live, "taken_over")
+
+    def follow(self, user_id, device, app_url):
+        """After a restart: follow the user's queue again if the device still plays one of
+        its items, so that it goes on by itself."""
+        if device.id in self._live:
+            return
+        with self._lock:
+            with self.services.database.sessions() as session:
+                queue = queues.current(session, user_id, device.id)
+                if queue is None or queue.state != "playing" or device.id in self._live:
+                    return
+                items = [(position, queues.item_at(queue, position)) for position in range(len(queue.order))]
+                items = [(position, item.number, item.root, queues.path_of(item)) for position, item in items]
+                queue_id = queue.id
+            media = self.services.cast.status(device.id).media
+            if media is None or media.player_state == "IDLE" or not media.content_id:
+                return
+            playing = unquote(urlsplit(media.content_id).path)
+            found = next((item for item in items if playing.endswith(f"/{item[2]}/{item[3]}")), None)
+            if found is None:
+                return  # something else plays there
+            position, number, root, path = found
+            live = Live(queue_id, user_id, app_url, {media.content_id: number}, number)
+            self._live[device.id] = live
+            entry = self.services.library.entry(root, tuple(path.split("/")))
+            also = functools.partial(self._near_end, device, live)
+            progress = progress_of(self.services, entry, user_id, also)
+            self.services.cast.adopt(
+                device.id, media.content_id, progress, functools.partial(self._over, device, live)
+            )
+            self._moved(live, position)
 
     def view(self, user_id, device):
         """The user's queue on the device with its items, for presenters; or None."""

@@ -1,10 +1,12 @@
 """The queue API: play files one after the other on a device (a list, a folder's, a
 search's), and move in it. The playing lives in :mod:`mediacaster.playback.queue`."""
 
+import contextlib
+
 from pyramid.view import view_config
 
 from mediacaster import apispec, presenters
-from mediacaster.errors import Conflict, NotFound, Unprocessable
+from mediacaster.errors import AppError, Conflict, NotFound, Unprocessable
 from mediacaster.security import CAST, library_lookup, visible_roots
 from mediacaster.services.history import PLAYED_KINDS
 from mediacaster.services.queues import QueueError
@@ -44,7 +46,10 @@ def reply(request, view):
 @view_config(route_name="api.queue", permission=CAST, request_method="GET", renderer="json")
 def show(request):
     device = target_device(request, parse_query(request, apispec.StatusQuery).device)
-    return reply(request, request.registry.services.queue_player.view(request.identity.user_id, device))
+    player, user_id = request.registry.services.queue_player, request.identity.user_id
+    with contextlib.suppress(AppError):  # the device is out of reach: the queue is shown as it was
+        player.follow(user_id, device, request.application_url)  # after a restart
+    return reply(request, player.view(user_id, device))
 
 
 @view_config(route_name="api.queue", permission=CAST, request_method="POST", renderer="json")

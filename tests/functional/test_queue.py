@@ -209,3 +209,22 @@ def test_another_sound_track_keeps_the_queue_going(
     act(http, "next")
     wait_for(lambda: queue(http)["position"] == 1, 10, "the next item")
     assert played_names(tv, since) == ["2 next.mp4"]
+
+
+def test_after_a_restart_the_queue_goes_on_by_itself(make_app, library, tv, server_for, tmp_path):
+    settings = {
+        "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}",
+        "mediacaster.progress_interval": "0.3",
+    }
+    first = app_with_the_tv(make_app, {"m": library}, **settings)
+    files = [f"m/Films/{FILMS[0]}", f"m/Album/{SHORT[0]}", f"m/Album/{SHORT[1]}"]
+    server_for(first).post_json("/api/queue", {"device": TV, "paths": files})
+    first.registry.services.close()  # the app stops (an update, say); the TV plays on
+    since = len(tv.played)
+    http = server_for(app_with_the_tv(make_app, {"m": library}, **settings))
+    # A new connection learns what plays a moment after it is made, as the bar's polling sees.
+    wait_for(lambda: http.get("/api/status", {"device": TV}).json["media"], 10, "the media status")
+    assert queue(http)["position"] == 0  # listed, and followed again from here
+    http.post_json("/api/player/seek", {"device": TV, "position": 597})
+    wait_for(lambda: queue(http)["state"] == "ended", 30, "the queue to play on to its end")
+    assert played_names(tv, since) == list(SHORT[:2])

@@ -138,6 +138,14 @@ class CastService:
             return self.set_subtitles(device.id, media.subtitle)
         return read_status(device, cast)
 
+    def adopt(self, id_or_name, url, progress=None, over=None):
+        """Follow ``url``, which the device plays, as if this app had just cast it (it did,
+        before a restart): see :meth:`cast`."""
+        device = self.find(id_or_name)
+        with self.connections.lock(device):
+            self._sources[device.id] = {url: None}
+            self.watcher.watch(device.id, url, progress, functools.partial(self._over, device.id, over))
+
     def enqueue(self, id_or_name, media, source=None, progress=None):
         """Queue ``media`` after what this app cast to the device (a Cast QUEUE_INSERT): the
         device plays it next by itself, having fetched it ahead. Returns its URL."""
