@@ -513,27 +513,25 @@ function setUpPictureFallbacks() {
   }
 }
 
-// -- watched, by hand ------------------------------------------------------------
-function setUpWatched() {
-  const button = $("watched-toggle");
-  if (!button) return;
-  button.addEventListener("click", async () => {
-    const watched = button.dataset.watched !== "true";
-    try {
-      await call("PUT", button.dataset.url, { watched });
-      button.dataset.watched = String(watched);
-      button.textContent = watched ? "Mark as unwatched" : "Mark as watched";
-      say(watched ? "Marked as watched." : "Marked as unwatched.");
-    } catch (error) {
-      say(`Could not mark it: ${error.message}`, "error");
-    }
-  });
+// -- watched, by hand (a file's page, or a row's + menu) -------------------------
+async function markWatched(button) {
+  const watched = button.dataset.watched !== "true";
+  button.closest("details")?.removeAttribute("open");
+  try {
+    await call("PUT", button.dataset.watchedUrl, { watched });
+    button.dataset.watched = String(watched);
+    button.textContent = watched ? "Mark as unwatched" : "Mark as watched";
+    say(watched ? "Marked as watched." : "Marked as unwatched.");
+    button.blur();  // a row holding the focus is not swapped
+    refreshDetails();  // a listing's rows show it
+  } catch (error) {
+    say(`Could not mark it: ${error.message}`, "error");
+  }
 }
 
 async function start() {
   setUpFilter();
   setUpBar();
-  setUpWatched();
   setUpQueue();
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".cast-button");
@@ -544,6 +542,8 @@ async function start() {
     if (add) addToQueue(add);
     const slideshow = event.target.closest("[data-slideshow]");
     if (slideshow) startSlideshow(slideshow);
+    const watched = event.target.closest("[data-watched-url]");
+    if (watched) markWatched(watched);
   });
   $("device-picker").addEventListener("change", (event) => chooseDevice(event.target.value));
   try {

@@ -193,6 +193,11 @@ def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv,
         page.get_by_role("button", name="Play next").first.click()
         expect(page.locator("#cast-message")).to_have_text(f"{FILMS[0]} plays next.", timeout=10000)
         expect(items).to_have_count(4)
+        # The same menu marks a file watched, and its row shows it.
+        row = page.locator(f'tr[data-path="Films/{FILMS[1]}"]')
+        row.locator(".queue-menu summary").click()
+        row.get_by_role("button", name="Mark as watched").click()
+        expect(row.locator(".watched")).to_be_visible(timeout=10000)
 
 
 def test_another_sound_track_keeps_the_queue_going(
