@@ -202,6 +202,7 @@ class FakeChromecast:
         self.stop()
         with self.lock:
             self.app, self.media = None, None
+            self.queue, self.current_item, self.repeat = [], None, "REPEAT_OFF"
         self.start(self._zeroconf)
 
     def advertise(self, zeroconf):
