@@ -12,6 +12,7 @@ are skipped with a note. When another sender stops the device or takes it over,
 the queue stops there and says so: it never fights back.
 """
 
+import contextlib
 import functools
 import logging
 import threading
@@ -24,7 +25,7 @@ from mediacaster.models.queues import Queue
 from mediacaster.playback import Target
 from mediacaster.playback.casting import cast_plan, progress_of
 from mediacaster.services import queues
-from mediacaster.services.cast import ADVANCED, ENDED, LoadFailed, NotCastHere
+from mediacaster.services.cast import ADVANCED, ENDED, LoadFailed, NotCastHere, NothingPlaying
 from mediacaster.services.queues import QueueError
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,13 @@ class QueuePlayer:
                 live = Live(queue.id, user_id, app_url)
                 position = queue.position
             self._live[device.id] = live
-            self._play(live, device, position)
+            try:
+                self._play(live, device, position)
+            except AppError:  # the device is out of reach, say: the queue did not start
+                if self._live.get(device.id) is live:
+                    del self._live[device.id]
+                self._finish(live, "stopped")
+                raise
             self._set_repeat(device, repeat)
             return self.view(user_id, device)
 
@@ -124,7 +131,8 @@ class QueuePlayer:
                 queues.touch(queue, "stopped")
             live = self._live.pop(device.id, None)
             if live is not None:
-                self.services.cast.stop_media(device.id)
+                with contextlib.suppress(NothingPlaying):  # it had ended there meanwhile
+                    self.services.cast.stop_media(device.id)
             return self.view(user_id, device)
 
     def recast(self, device, plan, start, user_id, **how):
@@ -168,9 +176,9 @@ class QueuePlayer:
             if found is None:
                 return  # something else plays there
             position, number, root, path = found
+            entry = self.services.library.entry(root, tuple(path.split("/")))
             live = Live(queue_id, user_id, app_url, {media.content_id: number}, number)
             self._live[device.id] = live
-            entry = self.services.library.entry(root, tuple(path.split("/")))
             also = functools.partial(self._near_end, device, live)
             progress = progress_of(self.services, entry, user_id, also)
             self.services.cast.adopt(
