@@ -7,13 +7,14 @@ timer per device loads the next picture. Slideshows live in memory: a restart en
 them. When another sender takes the device or stops it, the show stops there.
 """
 
+import contextlib
 import functools
 import logging
 import threading
 from dataclasses import dataclass, field
 
 from mediacaster.errors import AppError, NotFound
-from mediacaster.services.cast import ADVANCED, ENDED, CastMedia, LoadFailed
+from mediacaster.services.cast import ADVANCED, ENDED, CastMedia, LoadFailed, NothingPlaying
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,8 @@ class Slideshows:
         with self._lock:
             show = self._live(device_id)
             self._end(show, "stopped")
-        self.services.cast.stop_media(device_id)
+        with contextlib.suppress(NothingPlaying):  # the receiver had let the picture go
+            self.services.cast.stop_media(device_id)
         return show
 
     def replaced(self, device_id):

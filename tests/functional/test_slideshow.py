@@ -153,3 +153,12 @@ def test_the_browser_slideshow_fits_the_screen_steps_and_moves_on(http):
         page.get_by_role("button", name="Pause").click()
         time.sleep(4)
         expect(caption).to_have_text(f"{PICTURES[0]} · 1 of 4")
+
+
+def test_a_slideshow_stops_when_asked_and_a_cast_ends_it(http, tv):
+    show(http, folder="m/Pictures", interval=60)
+    assert show(http, "/stop")["slideshow"]["state"] == "stopped"
+    assert tv.player_state in ("IDLE", None)
+    show(http, folder="m/Pictures", interval=60)
+    http.post_json("/api/cast", {"device": TV, "path": "m/Pictures/clip.mp4"})
+    assert http.get("/api/slideshow", {"device": TV}).json["slideshow"]["state"] == "stopped"
