@@ -155,3 +155,19 @@ def test_casting_again_offers_to_resume_where_the_tv_was(make_app, films, tv, se
         page.get_by_role("button", name="Start over").click()
         expect(page.locator("#cast-message")).to_have_text(f"Playing {FILM} on {TV}.", timeout=15000)
         assert tv.loads[-1][1].get("currentTime") in (None, 0)
+
+
+def test_the_bar_says_when_another_sender_takes_the_tv(make_app, films, tv, server_for):
+    http = server_for(app_with_the_tv(make_app, {"m": films}))
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1100, "height": 720}).new_page()
+        page.goto(f"http://{http.extra_environ['HTTP_HOST']}/library/m")
+        picker = page.locator("#device-picker")
+        expect(picker).to_be_enabled(timeout=15000)
+        picker.select_option(label=TV)
+        page.get_by_role("button", name=f"Cast {FILM}").click()
+        expect(page.locator("#cast-message")).to_have_text(f"Playing {FILM} on {TV}.", timeout=15000)
+        note = page.locator("#np-note")
+        expect(note).to_be_hidden()
+        another_sender_loads(tv, http.get(f"/api/library/m/{CLIP}").json["stream_url"], "video/mp4")
+        expect(note).to_have_text("Another sender took over", timeout=2000)  # the bar asks every second

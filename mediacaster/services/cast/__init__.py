@@ -79,8 +79,8 @@ class CastService:
         self.watcher = Watcher(self.connections, every=progress_every)
         self.load_timeout = load_timeout
         self.command_timeout = command_timeout
-        # Device id -> (URL loaded, what it was cast from). In memory: after a
-        # restart the app no longer knows what it cast, and says so.
+        # Device id -> {URL loaded or queued there: what it was cast from}. In memory:
+        # after a restart the app no longer knows what it cast, and says so.
         self._sources = {}
 
     # -- lifecycle -------------------------------------------------------
