@@ -95,9 +95,7 @@ class Slideshows:
     def replaced(self, device_id):
         """Something else was cast to the device by this app: the show ends there."""
         with self._lock:
-            show = self._shows.get(device_id)
-            if show is not None and show.state == "playing":
-                self._end(show, "stopped")
+            self._cancel(device_id)
 
     def close(self):
         with self._lock:

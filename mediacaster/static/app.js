@@ -150,12 +150,16 @@ async function refreshDetails(attempt = 0) {
 }
 
 // -- casting ------------------------------------------------------------------------
+// Casts, queues and slideshows need the device chosen in "Cast to": else they say so.
+function deviceChosen() {
+  if (state.device) return true;
+  say("Choose a device in “Cast to” first.", "error");
+  $("device-picker").focus();
+  return false;
+}
+
 async function castFile(button) {
-  if (!state.device) {
-    say("Choose a device in “Cast to” first.", "error");
-    $("device-picker").focus();
-    return;
-  }
+  if (!deviceChosen()) return;
   const title = button.dataset.title;
   const path = button.dataset.path.slice(button.dataset.path.indexOf("/") + 1);
   const badge = document.querySelector(`.verdict[data-for="${CSS.escape(path)}"]`);
@@ -212,11 +216,7 @@ function askResume(title, at) {
 // -- queues -------------------------------------------------------------------------
 // A folder's, a search's or chosen files, played one after the other on the device.
 async function startQueue(button, body) {
-  if (!state.device) {
-    say("Choose a device in “Cast to” first.", "error");
-    $("device-picker").focus();
-    return;
-  }
+  if (!deviceChosen()) return;
   const title = button.dataset.title;
   say(`Starting ${title} on ${state.device.name}…`, "busy");
   try {
@@ -260,11 +260,7 @@ async function queueAction(action, body = {}) {
 const showing = () => Boolean(state.slideshow && state.slideshow.state === "playing");
 
 async function startSlideshow(button) {
-  if (!state.device) {
-    say("Choose a device in “Cast to” first.", "error");
-    $("device-picker").focus();
-    return;
-  }
+  if (!deviceChosen()) return;
   try {
     const result = await call("POST", api.apiSlideshow, { folder: JSON.parse(button.dataset.slideshow), device: state.device.id });
     state.slideshow = result.slideshow;

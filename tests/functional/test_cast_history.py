@@ -14,6 +14,7 @@ from mediacaster.services.accounts import token_hash
 from tests.common.app import wait_for
 from tests.common.chromium import chromium
 from tests.common.mediafiles import long_film
+from tests.functional.test_browser import open_and_choose_tv
 from tests.functional.test_cast_audio import another_sender_loads
 from tests.functional.test_cast_converted import TV, app_with_the_tv
 
@@ -138,10 +139,7 @@ def test_casting_again_offers_to_resume_where_the_tv_was(make_app, films, tv, se
     )
     with chromium() as browser:
         page = browser.new_context(viewport={"width": 1100, "height": 720}).new_page()
-        page.goto(f"http://{http.extra_environ['HTTP_HOST']}/library/m")
-        picker = page.locator("#device-picker")
-        expect(picker).to_be_enabled(timeout=15000)
-        picker.select_option(label=TV)
+        open_and_choose_tv(page, f"http://{http.extra_environ['HTTP_HOST']}/library/m")
         page.get_by_role("button", name=f"Cast {FILM}").click()
         resume = page.get_by_role("button", name="Resume at 5:0")
         expect(resume).to_be_visible()
@@ -161,10 +159,7 @@ def test_the_bar_says_when_another_sender_takes_the_tv(make_app, films, tv, serv
     http = server_for(app_with_the_tv(make_app, {"m": films}))
     with chromium() as browser:
         page = browser.new_context(viewport={"width": 1100, "height": 720}).new_page()
-        page.goto(f"http://{http.extra_environ['HTTP_HOST']}/library/m")
-        picker = page.locator("#device-picker")
-        expect(picker).to_be_enabled(timeout=15000)
-        picker.select_option(label=TV)
+        open_and_choose_tv(page, f"http://{http.extra_environ['HTTP_HOST']}/library/m")
         page.get_by_role("button", name=f"Cast {FILM}").click()
         expect(page.locator("#cast-message")).to_have_text(f"Playing {FILM} on {TV}.", timeout=15000)
         note = page.locator("#np-note")

@@ -14,6 +14,7 @@ from mediacaster.services import accounts, history
 from tests.common.app import wait_for
 from tests.common.chromium import chromium
 from tests.common.mediafiles import long_film
+from tests.functional.test_browser import open_and_choose_tv
 from tests.functional.test_cast_audio import another_sender_loads
 from tests.functional.test_cast_converted import TV, app_with_the_tv
 from tests.functional.test_cast_history import app_with_users
@@ -170,10 +171,7 @@ def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv,
     http = server_for(app_with_the_tv(make_app, {"m": library}, **{"mediacaster.progress_interval": "0.3"}))
     with chromium() as browser:
         page = browser.new_context(viewport={"width": 1100, "height": 720}).new_page()
-        page.goto(f"http://{http.extra_environ['HTTP_HOST']}/library/m/Films")
-        picker = page.locator("#device-picker")
-        expect(picker).to_be_enabled(timeout=15000)
-        picker.select_option(label=TV)
+        open_and_choose_tv(page, f"http://{http.extra_environ['HTTP_HOST']}/library/m/Films")
         since = len(tv.played)
         page.get_by_role("button", name="Play all on the TV").click()
         expect(page.locator("#cast-message")).to_have_text(f"Playing Films on {TV}: 3 items.", timeout=15000)
