@@ -567,6 +567,30 @@ def test_the_job_limit_refuses_a_second_file_while_the_first_is_read(serve, long
     assert_no_zombies()
 
 
+def test_a_job_waiting_for_room_outlives_the_reaper_forgetting_streams(serve, long_films, monkeypatch):
+    # The wait for room releases the lock: the reaper may forget every ended job meanwhile,
+    # and the stream with them. The new job is listed, and its ffmpeg watched, all the same.
+    served = serve({"films": long_films}, **{"mediacaster.max_conversions": "1"})
+    manager = served.services.conversion.jobs
+    first = open_converted(served.services, served.url, "films", "long.mkv")
+    second = open_converted(served.services, served.url, "films", "long copy.mkv")
+    assert get(first.uris[0]).status_code == 200
+    (job,) = first.running()
+    make_room = manager._make_room
+
+    def make_room_while_the_reaper_runs():
+        make_room()
+        manager._forget_ended(time.monotonic() + jobs.ERRORS_KEPT + 1)
+
+    monkeypatch.setattr(manager, "_make_room", make_room_while_the_reaper_runs)
+    monkeypatch.setattr(jobs, "YIELD_AFTER", 0.3)
+    wait_for(lambda: time.monotonic() - job.last_read > 0.5, what="the first job to go unread")
+
+    assert get(second.uris[0]).status_code == 200
+    assert len(second.running()) == 1 and not job.running
+    assert_no_zombies()
+
+
 def test_a_burst_of_new_jobs_never_runs_more_ffmpeg_than_the_limit(serve, long_films, monkeypatch):
     served = serve({"films": long_films}, **{"mediacaster.max_conversions": "1"})
     folder = served.services.conversion.cache.folder

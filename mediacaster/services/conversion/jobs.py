@@ -251,12 +251,15 @@ class JobManager:
             raise ConversionUnavailable()
         if self._closed:
             raise ToolInterrupted("the app is stopping")
-        # Stopped jobs stay listed, and count against the limit, until their ffmpeg is gone.
-        self._jobs[stream.id] = [job for job in self._jobs.get(stream.id, []) if job.running]
-        for old in self._jobs[stream.id]:
-            if old.stopped is None and old.reader == reader:
+        for old in self._jobs.get(stream.id, []):
+            if old.running and old.stopped is None and old.reader == reader:
                 self._stop(old, "a seek restarted the conversion elsewhere")
-        self._make_room()
+        self._make_room()  # releases the lock while it waits: the lists may change meanwhile
+        if any(
+            job.running and job.stopped is None and job.reaches_soon(index)
+            for job in self._jobs.get(stream.id, [])
+        ):
+            return None  # another request started it while this one waited for room
         self._check_space()
         self._counter += 1
         folder = self.work / f"{self._counter}-{stream.id[:12]}"
@@ -272,7 +275,9 @@ class JobManager:
         except OSError as error:
             shutil.rmtree(folder, ignore_errors=True)
             raise Unavailable(f"ffmpeg could not be started: {error.strerror}") from None
-        self._jobs[stream.id].append(job)
+        # Ended jobs of the stream answer for it no longer: this one is its retry. Stopped
+        # ones stay listed, and count against the limit, until their ffmpeg is gone.
+        self._jobs[stream.id] = [old for old in self._jobs.get(stream.id, []) if old.running] + [job]
         job.watcher = threading.Thread(target=self._watch, args=(job,), name="conversion-job", daemon=True)
         job.watcher.start()
         log.info("conversion %s of %s started at segment %d", stream.variant.token, stream.source, index)
@@ -428,10 +433,14 @@ class JobManager:
                         self._stop(job, FILE_CHANGED)
                     else:
                         self._pace(job)
-                for key, jobs in list(self._jobs.items()):
-                    jobs[:] = [job for job in jobs if job.running or now - job.ended_at <= ERRORS_KEPT]
-                    if not jobs:
-                        del self._jobs[key]
+                self._forget_ended(now)
+
+    def _forget_ended(self, now):
+        """Drop jobs ended more than ``ERRORS_KEPT`` ago, and streams left with none; holds the lock."""
+        for key, jobs in list(self._jobs.items()):
+            jobs[:] = [job for job in jobs if job.running or now - job.ended_at <= ERRORS_KEPT]
+            if not jobs:
+                del self._jobs[key]
 
     def _pace(self, job):
         starts = job.timeline.starts
