@@ -134,6 +134,7 @@ PLAYER_ACTIONS = {
 
 
 QUEUE_MAX = 1000
+MARK_MAX = 5000  # files a folder's mark reaches: a show, not a whole library
 Repeat = Literal["off", "all", "one"]
 
 
@@ -442,6 +443,13 @@ class Users(Reply):
 
 class RemovedUser(Reply):
     removed: int
+
+
+class MarkedFolder(Reply):
+    """A folder's video and audio files, marked."""
+
+    watched: bool = Field(description="as asked: watched, or not")
+    files: int = Field(description="how many files the folder and the folders below it hold, all marked")
 
 
 class Place(Reply):
@@ -858,11 +866,16 @@ OPERATIONS = [
         "api.watched",
         "/api/watched/{path}",
         "put",
-        "Mark a video or audio file watched or unwatched",
+        "Mark a video or audio file watched or unwatched, or every one in a folder and below it",
         None,
         WatchedMark,
-        Place,
-        {**PROGRESS_ERRORS, 400: "malformed JSON"},
+        (Place, MarkedFolder),
+        {
+            **PROGRESS_ERRORS,
+            400: "malformed JSON",
+            404: "no such root, file or folder",
+            422: f"a folder holding more than {MARK_MAX:,} video and audio files, its folders included",
+        },
     ),
     (
         "api.queue",

@@ -17,10 +17,14 @@ import stat
 import unicodedata
 from typing import NamedTuple
 
-from mediacaster.errors import NotFound
+from mediacaster.errors import NotFound, Unprocessable
 from mediacaster.mediatypes import MEDIA_KINDS, classify
 
 SORT_KEYS = ("name", "date", "size")
+
+
+class TooManyFiles(Unprocessable):
+    code = "too_many_files"
 
 
 class Entry(NamedTuple):
@@ -316,6 +320,30 @@ class LibraryService:
             return [item.name for item in visible_children(folder, self.root_path(entry.root))]
         except OSError:
             return []
+
+    def files_below(self, folder, kinds, limit):
+        """The files of ``kinds`` in the ``folder`` entry and the folders below it, in
+        listing order, as a listing shows them (symlinks that lead out of the root, or
+        back to a folder seen already, are not followed). Raises :class:`TooManyFiles`
+        past ``limit``."""
+        found, seen, pending = [], set(), [folder]
+        while pending:
+            current = pending.pop()
+            try:
+                real = os.path.realpath(self.resolve(current.root, current.segments)[0])
+                if real in seen:
+                    continue
+                seen.add(real)
+                _, entries = self.listing(current.root, current.segments)
+            except NotFound:
+                continue  # removed, or not readable, meanwhile
+            found += [e for e in entries if not e.is_dir and e.kind in kinds]
+            if len(found) > limit:
+                raise TooManyFiles(
+                    f"{folder.name} holds more than {limit} such files: choose a folder further down"
+                )
+            pending += reversed([e for e in entries if e.is_dir])
+        return found
 
     def search(self, index, text, limit, roots=None):
         """Entries of the best ``limit`` hits of the search ``index`` for ``text``

@@ -525,6 +525,20 @@ async function markWatched(button) {
   }
 }
 
+// A folder and the folders below it: a season, a show.
+async function markFolder(button) {
+  const watched = button.dataset.watched === "true";
+  button.closest("details")?.removeAttribute("open");
+  try {
+    const marked = await call("PUT", button.dataset.markFolder, { watched });
+    const files = `${marked.files} file${marked.files === 1 ? "" : "s"}`;
+    say(`Marked ${files} as ${watched ? "watched" : "unwatched"}.`);
+    refreshDetails();
+  } catch (error) {
+    say(`Could not mark them: ${error.message}`, "error");
+  }
+}
+
 async function start() {
   setUpFilter();
   setUpBar();
@@ -540,6 +554,8 @@ async function start() {
     if (slideshow) startSlideshow(slideshow);
     const watched = event.target.closest("[data-watched-url]");
     if (watched) markWatched(watched);
+    const folder = event.target.closest("[data-mark-folder]");
+    if (folder) markFolder(folder);
   });
   $("device-picker").addEventListener("change", (event) => chooseDevice(event.target.value));
   try {

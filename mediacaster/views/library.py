@@ -93,6 +93,7 @@ def folder(request):
     details, verdicts = services.playback.listing(shown, device)
     return {
         "playable": any(e.kind in PLAYED_KINDS for e in entries),
+        "subfolders": any(e.is_dir for e in entries),
         "pictures": any(e.kind == "image" for e in entries),
         "places": history.of_folder(request.dbsession(), request.identity.user_id, folder.root, folder.path),
         "details": details,

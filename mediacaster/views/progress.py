@@ -15,7 +15,10 @@ from mediacaster.views.inputs import entry_path, parse_body
 
 def played_entry(request):
     """The video or audio file the URL names, among the roots the user sees."""
-    entry = library_entry(request, *entry_path(request))
+    return played(library_entry(request, *entry_path(request)))
+
+
+def played(entry):
     if entry.is_dir:
         raise NotFound(f"{shown(entry.path)} is a folder, not a file")
     if entry.kind not in PLAYED_KINDS:
@@ -51,7 +54,14 @@ def report(request):
 
 @view_config(route_name="api.watched", permission=LIBRARY, request_method="PUT", renderer="json")
 def watched(request):
+    """A file, or every video and audio file in a folder and below it (a season, a show)."""
     body = parse_body(request, apispec.WatchedMark)
-    entry = played_entry(request)
-    place = history.mark(request.dbsession(), user_id(request), entry.root, entry.path, body.watched)
-    return presenters.place_json(place)
+    entry = library_entry(request, *entry_path(request))
+    if not entry.is_dir:
+        played(entry)
+        place = history.mark(request.dbsession(), user_id(request), entry.root, entry.path, body.watched)
+        return presenters.place_json(place)
+    files = request.registry.services.library.files_below(entry, PLAYED_KINDS, apispec.MARK_MAX)
+    paths = [e.path for e in files]
+    history.mark_all(request.dbsession(), user_id(request), entry.root, paths, body.watched)
+    return {"watched": body.watched, "files": len(paths)}

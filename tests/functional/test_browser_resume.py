@@ -13,6 +13,7 @@ from tests.common.app import app_settings
 from tests.common.chromium import chromium
 from tests.common.mediafiles import long_film
 from tests.common.servers import LiveServer
+from tests.functional.test_browser import wait_until
 from tests.functional.test_browser_player import current_time, plays_from, seek, until
 
 FILM = "Heat.mp4"
@@ -119,4 +120,21 @@ def test_where_one_stopped_is_offered_on_another_browser_and_only_to_them(browse
     context, page = open_as(browser, site, "ben")
     assert page.locator("#resume-choice").count() == 0
     assert current_time(page) < 1
+    context.close()
+
+
+def test_a_folder_is_marked_watched_from_its_page_and_its_rows_say_so(browser, site, app):
+    context, page = open_as(browser, site, "anna")
+    page.goto(f"{site.url}/library/films")
+    row = page.locator(f"tr[data-path='{FILM}']")
+    assert row.locator(".watched").count() == 0
+    for label, said, ticks in (
+        ("Mark all as watched", "Marked 1 file as watched.", 1),
+        ("Mark all as unwatched", "Marked 1 file as unwatched.", 0),
+    ):
+        page.click("summary[aria-label='More for films']")
+        page.click(f"text={label}")
+        wait_until(page, f"document.getElementById('cast-message').textContent === {said!r}")
+        wait_until(page, f"document.querySelectorAll('tr .watched').length === {ticks}")
+        assert place(app).watched == bool(ticks) and place(app).position == 0
     context.close()

@@ -8,6 +8,7 @@ import re
 import pytest
 import webtest
 
+from mediacaster import apispec
 from mediacaster.services import accounts
 from mediacaster.services.accounts import token_hash
 
@@ -20,14 +21,17 @@ def settings(tmp_path):
     return {"mediacaster.auth": "true", "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}"}
 
 
-@pytest.fixture
-def testapp(make_app, settings):
-    app = make_app(**settings)
+def with_users(app):
     with app.registry.services.database.sessions.begin() as session:
         for name, roots in (("anna", None), ("ben", None), ("kid", ["audio"])):
             user = accounts.add_user(session, name, "correct horse", roots=roots)
             session.add(accounts.ApiToken(user=user, name="script", token_hash=token_hash(f"{name}-token")))
     return webtest.TestApp(app)
+
+
+@pytest.fixture
+def testapp(make_app, settings):
+    return with_users(make_app(**settings))
 
 
 def report(testapp, position, duration=6000.0, headers=ANNA, **extra):
@@ -70,6 +74,62 @@ def test_watched_by_hand_and_back(testapp):
     assert (watched["watched"], watched["resume_at"], watched["fraction"]) == (True, None, 1.0)
     unwatched = testapp.put_json("/api/watched/video/movie.mp4", {"watched": False}, headers=ANNA).json
     assert (unwatched["watched"], unwatched["position"]) == (False, 0.0)
+
+
+@pytest.fixture
+def shows(make_app, settings, library_roots, tmp_path):
+    """A show of two seasons, beside its cover and notes, and a link back up that would loop."""
+    show = tmp_path / "shows" / "Show"
+    for episode in ("Season 1/e01.mkv", "Season 1/e02.mkv", "Season 2/e01.mkv", "theme.mp3"):
+        (show / episode).parent.mkdir(parents=True, exist_ok=True)
+        (show / episode).write_bytes(b"")
+    (show / "cover.jpg").write_bytes(b"")
+    (show / "notes.txt").write_bytes(b"")
+    (show / "Season 2" / "back").symlink_to(show)
+    return with_users(make_app({**library_roots, "shows": tmp_path / "shows"}, **settings))
+
+
+def watched_names(testapp, folder, headers=ANNA):
+    entries = testapp.get(f"/api/library/shows/{folder}", headers=headers).json["entries"]
+    return sorted(e["name"] for e in entries if e.get("progress", {}).get("watched"))
+
+
+def test_a_whole_show_is_marked_watched_and_back(shows):
+    report(shows, 3000)  # a file elsewhere keeps its place
+    marked = shows.put_json("/api/watched/shows/Show", {"watched": True}, headers=ANNA).json
+    assert marked == {"watched": True, "files": 4}  # the episodes and the theme, each once
+    assert watched_names(shows, "Show/Season 1") == ["e01.mkv", "e02.mkv"]
+    assert watched_names(shows, "Show/Season 2") == ["e01.mkv"]
+    assert watched_names(shows, "Show") == ["theme.mp3"]
+    assert watched_names(shows, "Show/Season 1", BEN) == []  # Anna's own
+    assert shows.get(MOVIE, headers=ANNA).json["resume_at"] == 3000
+
+    season = shows.put_json("/api/watched/shows/Show/Season 1", {"watched": False}, headers=ANNA).json
+    assert season == {"watched": False, "files": 2}
+    assert watched_names(shows, "Show/Season 1") == []
+    assert watched_names(shows, "Show/Season 2") == ["e01.mkv"]
+    episode = shows.get("/api/progress/shows/Show/Season 1/e01.mkv", headers=ANNA).json
+    assert (episode["watched"], episode["position"]) == (False, 0.0)
+
+
+def test_a_folder_too_big_to_mark_or_out_of_reach_is_refused_and_nothing_marked(shows, monkeypatch):
+    monkeypatch.setattr(apispec, "MARK_MAX", 3)
+    error = shows.put_json("/api/watched/shows/Show", {"watched": True}, headers=ANNA, status=422).json
+    assert error["error"] == "too_many_files" and "more than 3" in error["detail"]
+    kid = {"Authorization": "Bearer kid-token"}
+    shows.put_json("/api/watched/shows/Show", {"watched": True}, headers=kid, status=404)
+    cross = {**ANNA, "Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"}
+    shows.put_json("/api/watched/shows/Show", {"watched": True}, headers=cross, status=403)
+    assert watched_names(shows, "Show/Season 1") == []
+
+
+def test_a_folder_page_offers_to_mark_it_all(shows):
+    log_in(shows)
+    page = shows.get("/library/shows/Show")
+    marks = page.html.select("[data-mark-folder]")
+    assert [b.text for b in marks] == ["Mark all as watched", "Mark all as unwatched"]
+    assert {b["data-mark-folder"] for b in marks} == {"http://localhost/api/watched/shows/Show"}
+    assert not shows.get("/library/images").html.select("[data-mark-folder]")  # pictures alone
 
 
 @pytest.mark.parametrize(
