@@ -133,4 +133,5 @@ def includeme(config):
     # outside any request.
     urls_for = functools.partial(later_device_urls, config.registry)
     services.queue_player = QueuePlayer(services, urls_for)
+    services.cast.discovery.on_found.append(services.queue_player.found)
     services.slideshows = Slideshows(services, urls_for)

@@ -28,6 +28,9 @@ class Queue(Base):
     shuffle: Mapped[bool] = mapped_column(Boolean, default=False)
     repeat: Mapped[str] = mapped_column(String(8), default="off")
     state: Mapped[str] = mapped_column(String(16), default="playing")
+    # The app's address as the request that started it saw it: the device's URLs are made
+    # from it, after a restart too, when no request is there to tell it.
+    app_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     items: Mapped[list["QueueItem"]] = relationship(

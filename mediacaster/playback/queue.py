@@ -16,6 +16,7 @@ import contextlib
 import functools
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -31,6 +32,7 @@ from mediacaster.services.queues import QueueError
 log = logging.getLogger(__name__)
 
 LEAD = 30.0  # seconds before an item ends at which the next one is queued on the device
+STATUS_WAIT = 5.0  # seconds a device found is given to say what it plays
 
 
 @dataclass
@@ -61,7 +63,7 @@ class QueuePlayer:
         """Play ``files`` (``[(root, path)]``) on ``device`` from file ``start``."""
         with self._lock:
             with self._transaction() as session:
-                queue = queues.make(session, user_id, device, files, start, shuffle, repeat)
+                queue = queues.make(session, user_id, device, files, start, shuffle, repeat, app_url)
                 for other in queues.others_playing(session, queue):
                     queues.touch(other, "taken_over")
                 live = Live(queue.id, user_id, app_url)
@@ -154,6 +156,23 @@ class QueuePlayer:
             live = self._live.pop(device_id, None)
         if live is not None:
             self._finish(live, "taken_over")
+
+    def found(self, device):
+        """The device is found (at startup, say): if this app played a queue there, follow
+        it again, so that it goes on by itself with no page open."""
+        with self.services.database.sessions() as session:
+            queue = queues.playing_on(session, device.id)
+            if queue is None or queue.app_url is None:
+                return
+            user_id, app_url = queue.user_id, queue.app_url
+        try:
+            # A new connection learns what the device plays a moment after it is made.
+            deadline = time.monotonic() + STATUS_WAIT
+            while self.services.cast.status(device.id).media is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.follow(user_id, device, app_url)
+        except AppError as error:  # out of reach, the file gone, something else playing
+            log.info("the queue on %s is not followed again: %s", device.name, error)
 
     def follow(self, user_id, device, app_url):
         """After a restart: follow the user's queue again if the device still plays one of

@@ -19,9 +19,10 @@ class QueueError(ValueError):
     """A change a queue cannot take: the message says why."""
 
 
-def make(session, user_id, device, files, start=0, shuffle=False, repeat="off", rng=random):
+def make(session, user_id, device, files, start=0, shuffle=False, repeat="off", app_url=None, rng=random):
     """A new queue of ``files`` (``[(root, path)]``) for ``device`` (its id and name),
-    starting with file ``start``; the user's last queue on that device goes."""
+    starting with file ``start``, its URLs made from ``app_url``; the user's last queue on
+    that device goes."""
     if not files:
         raise QueueError("nothing to play: no video or audio file was given")
     if not 0 <= start < len(files):
@@ -37,6 +38,7 @@ def make(session, user_id, device, files, start=0, shuffle=False, repeat="off", 
         shuffle=False,
         repeat=repeat,
         state="playing",
+        app_url=app_url,
         items=[
             QueueItem(number=n, root=root, path=bytenames.encode(path))
             for n, (root, path) in enumerate(files)
@@ -53,6 +55,13 @@ def current(session, user_id, device_id):
     """The user's queue on the device, or None."""
     return session.scalar(
         select(Queue).where(Queue.user_id == user_id, Queue.device_id == device_id).order_by(Queue.id.desc())
+    )
+
+
+def playing_on(session, device_id):
+    """The queue this app plays on the device, whoever started it, or None."""
+    return session.scalar(
+        select(Queue).where(Queue.device_id == device_id, Queue.state == "playing").order_by(Queue.id.desc())
     )
 
 

@@ -5,12 +5,14 @@ the device stops the queue without a fight."""
 
 import shutil
 import time
+from datetime import datetime, timezone
 
 import pytest
 from playwright.sync_api import expect
 
 from mediacaster.apispec import QUEUE_ACTIONS
-from mediacaster.services import accounts, history
+from mediacaster.models.accounts import as_utc
+from mediacaster.services import accounts, history, queues
 from tests.common.app import wait_for
 from tests.common.chromium import chromium
 from tests.common.mediafiles import long_film
@@ -127,7 +129,7 @@ def test_another_sender_taking_the_device_stops_the_queue(http, tv):
     start(http, paths=[f"m/Album/{name}" for name in SHORT])
     clip = http.get(f"/api/library/m/Films/{FILMS[0]}").json["stream_url"]
     another_sender_loads(tv, clip, "video/mp4")
-    wait_for(lambda: queue(http)["state"] == "taken_over", 2, "the queue stopping")
+    wait_for(lambda: queue(http)["state"] == "taken_over", 10, "the queue stopping")
     since = len(tv.played)
     time.sleep(4)  # longer than a clip: the queue does not take the device back
     assert tv.played[since:] == []
@@ -187,7 +189,7 @@ def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv,
         expect(toggle).to_have_text("Queue 2/3", timeout=10000)
         assert played_names(tv, since) == [FILMS[0], FILMS[2], FILMS[1]]
         # A row's menu: the song plays next.
-        page.locator(".queue-menu summary").first.click()
+        page.locator("tr .queue-menu summary").first.click()  # a row's, not the folder's
         page.get_by_role("button", name="Play next").first.click()
         expect(page.locator("#cast-message")).to_have_text(f"{FILMS[0]} plays next.", timeout=10000)
         expect(items).to_have_count(4)
@@ -214,7 +216,9 @@ def test_another_sound_track_keeps_the_queue_going(
     assert played_names(tv, since) == ["2 next.mp4"]
 
 
-def test_after_a_restart_the_queue_goes_on_by_itself(make_app, library, tv, server_for, tmp_path):
+def restarted_while_a_queue_plays(make_app, library, tv, server_for, tmp_path):
+    """A film, then two clips, queued; the app stops (an update, say) while the TV plays
+    on, and starts again. The new app, and when it started."""
     settings = {
         "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}",
         "mediacaster.progress_interval": "0.3",
@@ -222,12 +226,34 @@ def test_after_a_restart_the_queue_goes_on_by_itself(make_app, library, tv, serv
     first = app_with_the_tv(make_app, {"m": library}, **settings)
     files = [f"m/Films/{FILMS[0]}", f"m/Album/{SHORT[0]}", f"m/Album/{SHORT[1]}"]
     server_for(first).post_json("/api/queue", {"device": TV, "paths": files})
-    first.registry.services.close()  # the app stops (an update, say); the TV plays on
+    first.registry.services.close()
+    restarted_at = datetime.now(timezone.utc)
+    return app_with_the_tv(make_app, {"m": library}, **settings), restarted_at
+
+
+def test_after_a_restart_the_queue_goes_on_by_itself(make_app, library, tv, server_for, tmp_path):
     since = len(tv.played)
-    http = server_for(app_with_the_tv(make_app, {"m": library}, **settings))
+    app, _ = restarted_while_a_queue_plays(make_app, library, tv, server_for, tmp_path)
+    http = server_for(app)
     # A new connection learns what plays a moment after it is made, as the bar's polling sees.
     wait_for(lambda: http.get("/api/status", {"device": TV}).json["media"], 10, "the media status")
     assert queue(http)["position"] == 0  # listed, and followed again from here
     http.post_json("/api/player/seek", {"device": TV, "position": 597})
     wait_for(lambda: queue(http)["state"] == "ended", 30, "the queue to play on to its end")
-    assert played_names(tv, since) == list(SHORT[:2])
+    assert played_names(tv, since) == [FILMS[0], *SHORT[:2]]
+
+
+def test_after_a_restart_the_queue_goes_on_with_no_page_open(make_app, library, tv, server_for, tmp_path):
+    since = len(tv.played)
+    app, restarted_at = restarted_while_a_queue_plays(make_app, library, tv, server_for, tmp_path)
+    services = app.registry.services
+
+    def queue_row():
+        with services.database.sessions() as session:
+            return queues.current(session, None, str(tv.uuid))
+
+    # Nobody asks the app anything: it follows the queue again once it finds the device.
+    wait_for(lambda: as_utc(queue_row().updated_at) > restarted_at, 15, "the queue to be followed again")
+    services.cast.seek(TV, 597)
+    wait_for(lambda: queue_row().state == "ended", 30, "the queue to play on to its end")
+    assert played_names(tv, since) == [FILMS[0], *SHORT[:2]]

@@ -28,6 +28,7 @@ class Discovery:
         self.browser = None
         self._devices = {}  # UUID -> Device
         self._lock = threading.Lock()
+        self.on_found = []  # callbacks given each device that comes online, in a thread of their own
 
     def start(self):
         kwargs = {"interfaces": self.interfaces} if self.interfaces else {}
@@ -68,8 +69,15 @@ class Discovery:
             online=True,
         )
         with self._lock:
+            known = self._devices.get(uuid)
             self._devices[uuid] = device
         log.info("cast device %s (%s) at %s:%s", device.name, device.model, device.host, device.port)
+        if known is None or not known.online:
+            for callback in self.on_found:
+                # Not on discovery's thread: a callback may connect to the device.
+                thread = threading.Thread(target=_call, args=(callback, device), name="device-found")
+                thread.daemon = True
+                thread.start()
 
     def _vanished(self, uuid):
         with self._lock:
@@ -121,6 +129,13 @@ class _Listener(AbstractCastListener):
 
     def remove_cast(self, uuid, service, cast_info):
         self.discovery._vanished(uuid)
+
+
+def _call(callback, device):
+    try:
+        callback(device)
+    except Exception:  # one callback failing must not pass unseen
+        log.exception("handling device %s coming online failed", device.name)
 
 
 def outside_event_loops(call):
