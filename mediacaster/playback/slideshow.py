@@ -38,6 +38,9 @@ class Show:
     paused: bool = False
     state: str = "playing"  # playing, ended, stopped, taken_over
     timer: threading.Timer | None = field(default=None, repr=False)
+    # Which timer may move it on: one that fired as it was replaced (a step, a new
+    # interval) waits for the lock, then finds itself outdated.
+    tick: int = 0
 
 
 class Slideshows:
@@ -47,6 +50,7 @@ class Slideshows:
         self.urls_for = urls_for
         self._shows = {}  # device id -> Show
         self._lock = threading.RLock()
+        self._closed = False
 
     def start(self, user_id, device, folder, images, app_url, interval=5.0, start=0):
         if not images:
@@ -99,6 +103,7 @@ class Slideshows:
 
     def close(self):
         with self._lock:
+            self._closed = True
             for show in self._shows.values():
                 if show.timer is not None:
                     show.timer.cancel()
@@ -137,14 +142,17 @@ class Slideshows:
         if show.timer is not None:
             show.timer.cancel()
         show.timer = None
+        show.tick += 1
         if not show.paused and show.state == "playing":
-            show.timer = threading.Timer(show.interval, self._next, args=(show,))
+            show.timer = threading.Timer(show.interval, self._next, args=(show, show.tick))
             show.timer.daemon = True
             show.timer.start()
 
-    def _next(self, show):
+    def _next(self, show, tick):
         with self._lock:
-            if self._shows.get(show.device.id) is not show or show.state != "playing" or show.paused:
+            if self._closed or self._shows.get(show.device.id) is not show or show.tick != tick:
+                return
+            if show.state != "playing" or show.paused:
                 return
             show.position = (show.position + 1) % len(show.images)
             try:

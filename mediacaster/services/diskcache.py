@@ -52,14 +52,15 @@ class DiskCache:
     def put(self, kind, version, suffix, make):
         """Make the file with ``make(temporary path)`` and keep it; return its path."""
         path = self.path(kind, version, suffix)
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.size  # noqa: B018 - count what is there before this file joins it
-        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=suffix)
+        fd, partial = _in_folder(
+            path, lambda: tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=suffix)
+        )
         os.close(fd)
         try:
             make(partial)
             size = os.path.getsize(partial)
-            os.replace(partial, path)
+            _in_folder(path, lambda: os.replace(partial, path))
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(partial)
@@ -70,10 +71,9 @@ class DiskCache:
     def adopt(self, kind, version, suffix, source):
         """Move the finished file ``source`` (on the cache's disk) into the cache."""
         path = self.path(kind, version, suffix)
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.size  # noqa: B018 - count what is there before this file joins it
         size = os.path.getsize(source)
-        os.replace(source, path)
+        _in_folder(path, lambda: os.replace(source, path))
         self._account(size)
         return path
 
@@ -133,3 +133,15 @@ class DiskCache:
                     st = item.stat(follow_symlinks=False)
                     found.append((item.path, st.st_size, st.st_atime))
         return found
+
+
+def _in_folder(path, write):
+    """``write()`` into the folder of ``path``, made if need be. An eviction removes the
+    folder it empties: if it did so between the two, the folder is made again."""
+    for attempt in range(3):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return write()
+        except FileNotFoundError:
+            if attempt == 2 or path.parent.exists():
+                raise  # what is missing is not the folder

@@ -226,3 +226,24 @@ def test_a_single_file_larger_than_the_budget_is_itself_evicted(cache):
     path = cache.put_bytes("pictures", "huge", ".jpg", b"x" * 2000)
     assert not path.exists()
     assert cache.size == 0
+
+
+def test_a_folder_an_eviction_removed_before_the_file_reached_it_is_made_again(cache, tmp_path):
+    # An eviction removes the folder it empties; a write into that folder, made a moment
+    # before, finds it gone. The file lands all the same.
+    source = tmp_path / "segment"
+    source.write_bytes(b"made")
+    folder = cache.path("stream", "1", ".m4s").parent
+    folder.mkdir(parents=True)
+    real_replace, calls = os.replace, []
+
+    def replace_after_the_eviction(src, dst):
+        calls.append(dst)
+        if len(calls) == 1:
+            os.rmdir(folder)
+        return real_replace(src, dst)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "replace", replace_after_the_eviction)
+        path = cache.adopt("stream", "1", ".m4s", source)
+    assert path.read_bytes() == b"made" and len(calls) == 2

@@ -127,8 +127,10 @@ class CastService:
             raise UnsupportedMedia(f"{media.title} is not video, audio or an image and cannot be cast")
         cast = self.connections.get(device)
         with self.connections.lock(device):
-            # What this app cast there before moves on to it: that is no takeover.
-            self.watcher.expect(device.id, media.url, progress, media.duration)
+            # What this app cast there before is saved where it is and followed no more:
+            # the device moving to the new media is no takeover, and the old media ending
+            # while the new one loads (a queue's "next" in a song's last seconds) is no news.
+            self.watcher.release(device.id)
             load(cast, device, media, self.load_timeout, self.connections.timeout)
             self._sources[device.id] = {media.url: source}
             told = functools.partial(self._over, device.id, over)
@@ -155,7 +157,12 @@ class CastService:
             if device.id not in self._sources:
                 raise NotCastHere(f"nothing cast by this app is playing on {device.name}")
             enqueue(cast, device, media, self.command_timeout)
-            self._sources[device.id][media.url] = source
+            sources = self._sources.get(device.id)
+            if sources is None:  # what it was queued after ended meanwhile
+                raise NotCastHere(
+                    f"what this app cast to {device.name} ended before its next item was queued"
+                )
+            sources[media.url] = source
             self.watcher.expect(device.id, media.url, progress, media.duration)
         return media.url
 

@@ -135,21 +135,23 @@ class Watcher:
         if status is None:
             self._end(device_id, watch, TAKEN_OVER, watch.position)
             return
-        how = interruption(watch.items, app_id, status.content_id, status.player_state, status.idle_reason)
+        # Read once: pychromecast's socket thread updates the status in place meanwhile.
+        url, state, idle_reason = status.content_id, status.player_state, status.idle_reason
+        position, duration = status.adjusted_current_time or 0.0, status.duration
+        how = interruption(watch.items, app_id, url, state, idle_reason)
         if how is not None:
             self._end(device_id, watch, how, watch.position)
             return
-        state = status.player_state
-        if status.content_id != watch.url:  # the queue's next item, or one jumped to
-            self._advance(watch, status.content_id)
-        elif state in PLAYING_STATES and self._restarted(watch, status.adjusted_current_time or 0):
+        if url != watch.url:  # the queue's next item, or one jumped to
+            self._advance(watch, url)
+        elif state in PLAYING_STATES and self._restarted(watch, position):
             self._advance(watch, watch.url)  # played again from the start: repeat one
         item = watch.item
-        item.duration = status.duration or item.duration
+        item.duration = duration or item.duration
         if state == "IDLE":  # played to its end
             self._end(device_id, watch, ENDED, item.duration or watch.position)
         elif state in PLAYING_STATES:
-            position, now = status.adjusted_current_time or 0.0, time.monotonic()
+            now = time.monotonic()
             # Paused or played on: saved at once. (Buffering comes and goes while playing.)
             changed = watch.state is not None and (state == "PAUSED") != (watch.state == "PAUSED")
             if changed or now - watch.saved_at >= self.every:

@@ -251,15 +251,21 @@ class JobManager:
             raise ConversionUnavailable()
         if self._closed:
             raise ToolInterrupted("the app is stopping")
-        for old in self._jobs.get(stream.id, []):
-            if old.running and old.stopped is None and old.reader == reader:
-                self._stop(old, "a seek restarted the conversion elsewhere")
-        self._make_room()  # releases the lock while it waits: the lists may change meanwhile
-        if any(
-            job.running and job.stopped is None and job.reaches_soon(index)
-            for job in self._jobs.get(stream.id, [])
-        ):
-            return None  # another request started it while this one waited for room
+        while True:
+            # The reader's job elsewhere gives way (a seek). Waiting for room releases the
+            # lock: another request of the reader may have started one meanwhile, or the app
+            # begun to stop, or the lists changed.
+            for old in self._jobs.get(stream.id, []):
+                if old.running and old.stopped is None and old.reader == reader:
+                    self._stop(old, "a seek restarted the conversion elsewhere")
+            self._make_room()
+            if self._closed:
+                raise ToolInterrupted("the app is stopping")
+            live = [job for job in self._jobs.get(stream.id, []) if job.running and job.stopped is None]
+            if any(job.reaches_soon(index) for job in live):
+                return None  # started by another request while this one waited: it serves this one
+            if not any(job.reader == reader for job in live):
+                break
         self._check_space()
         self._counter += 1
         folder = self.work / f"{self._counter}-{stream.id[:12]}"
