@@ -450,6 +450,10 @@ async function control(action, body = {}) {
 }
 
 function setUpBar() {
+  // Room below the page for the bar, however tall it grows (its queue open): the last
+  // rows and their menus can always be scrolled above it.
+  const bar = $("now-playing");
+  new ResizeObserver(() => document.body.style.setProperty("--bar-height", `${bar.offsetHeight}px`)).observe(bar);
   $("np-toggle").addEventListener("click", () => {
     if (showing()) return slideshowAction(state.slideshow.paused ? "play" : "pause");
     const media = state.status && state.status.media;
@@ -539,10 +543,21 @@ async function markFolder(button) {
   }
 }
 
+// A menu opened near the bottom of the window, or above the now-playing bar, opens upwards.
+function placeMenu(event) {
+  const details = event.target;
+  if (!details.matches?.(".queue-menu") || !details.open) return;
+  details.classList.remove("up");
+  const bar = $("now-playing");
+  const floor = bar.hidden ? innerHeight : bar.getBoundingClientRect().top;
+  if (details.querySelector(".menu").getBoundingClientRect().bottom > floor) details.classList.add("up");
+}
+
 async function start() {
   setUpFilter();
   setUpBar();
   setUpQueue();
+  document.addEventListener("toggle", placeMenu, true);  // toggle does not bubble: caught on its way down
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".cast-button");
     if (button) castFile(button);

@@ -213,7 +213,7 @@ def test_playback_ends_with_finished(service, tv, media_for):
 
 
 def test_a_lost_load_is_sent_again(service, tv, media_for):
-    service.load_timeout, saved = 1.0, service.load_timeout
+    service.load_timeout, saved = 3.0, service.load_timeout
     try:
         before = len(tv.loads)
         tv.drop_next_loads = 1

@@ -534,7 +534,7 @@ def test_two_players_far_apart_in_one_file_are_both_served(serve, long_films, mo
     served = serve({"films": long_films})
     converted = open_converted(served.services, served.url, "films", "long.mkv")
     starts = count_ffmpeg_starts(monkeypatch, served.services.conversion.cache.folder)
-    monkeypatch.setattr(jobs, "WAIT_SECONDS", 5.0)  # each segment takes about a second
+    monkeypatch.setattr(jobs, "WAIT_SECONDS", 20.0)  # each segment takes about a second, alone
 
     # Two players: two addresses (a job is restarted by its own player's seeks only).
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -933,7 +933,7 @@ def test_a_segment_evicted_while_its_job_runs_is_made_again(serve, long_films, m
     # Removed as an eviction would (a small budget, or a trim on a full disk).
     served.services.conversion.cache.path(converted.stream.id, "0", ".m4s").unlink()
     # A wait for a segment the job will not make again fails in seconds, not 45.
-    monkeypatch.setattr(jobs, "WAIT_SECONDS", 3.0)
+    monkeypatch.setattr(jobs, "WAIT_SECONDS", 15.0)
 
     response = get(converted.uris[0])
 

@@ -295,11 +295,11 @@ def test_a_seek_fetches_the_segment_at_the_new_position_without_delaying_the_rep
 ):
     load(cast, f"{origin.url}/film/index.m3u8")
     before = len(device.fetches)
-    origin.delays[segments[0]] = 2.0  # a segment the server is still making
+    origin.delays[segments[0]] = 5.0  # a segment the server is still making
     try:
         started = time.monotonic()
         cast.media_controller.seek(position)
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 3.0
         assert requested(device.fetches[before:]) == []
         assert device.player_state == "PLAYING" and device.position() >= position
         done = device.wait_fetches(lambda fetches: len(fetches) >= before + len(segments), 10)
@@ -323,7 +323,7 @@ def test_a_segment_failing_after_a_seek_makes_the_player_idle_with_an_error(orig
 
 def test_a_failure_after_a_later_seek_is_ignored(origin, device, cast, gaps):
     del origin.files["/gaps/seg3.m4s"]
-    origin.delays["/gaps/seg3.m4s"] = 1.0
+    origin.delays["/gaps/seg3.m4s"] = 4.0
     load(cast, f"{origin.url}/gaps/index.m3u8")
     before = len(device.fetches)
     cast.media_controller.seek(13.0)
@@ -353,9 +353,10 @@ def test_a_plain_mp4_load_is_unchanged(origin, device, cast):
         (f"bytes={total - FETCH_BYTES}-", 206, total),
     ]
     cast.media_controller.seek(12.0)
+    sought = time.monotonic()
     time.sleep(0.5)
     assert len(device.fetches) == before + 2  # a SEEK fetches nothing
-    assert 12 <= device.position() < 14
+    assert 12 <= device.position() < 12.5 + time.monotonic() - sought
     missing = load(cast, f"{origin.url}/plain/gone.mp4", "video/mp4")
     assert missing["type"] == "LOAD_FAILED" and missing["detailedErrorCode"] == 104
     assert missing["reason"] == f"{origin.url}/plain/gone.mp4 answered 404"

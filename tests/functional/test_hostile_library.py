@@ -112,7 +112,7 @@ def test_a_fifo_sidecar_or_cover_hangs_nothing(server):
     assert set(statuses) <= {200, 404}, statuses
     started = time.monotonic()
     assert get(server, "/healthz")[0] == 200
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3
     # The film's page offers no subtitle track for the FIFO beside it.
     status, body = get(server, "/api/library/films/film.mp4")
     assert status == 200 and json.loads(body)["subtitles"] == []
@@ -156,4 +156,4 @@ def test_a_query_of_thousands_of_words_costs_little(server, path):
     started = time.monotonic()
     status, _ = get(server, path + "+".join(["film"] * 5000 + ["mp4"]))
     assert status in (200, 400)  # the API may refuse it as too long
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3

@@ -45,7 +45,7 @@ HEADER_TIMEOUT = 6
 BODY_TIMEOUT = 8
 # A dropped connection is seen closed this long after its deadline at most: the
 # loop wakes at least once a second, the clients look every tenth of one.
-SLACK = 2.5
+SLACK = 4.0
 FILM = 64 * 1024 * 1024
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 HEADERS_BEGUN = HEALTHZ.removesuffix(b"\r\n") + b"X-Slow: "

@@ -24,9 +24,9 @@ def test_one_segment_made_tells_no_speed_so_a_far_seek_restarts():
 
 
 def test_a_fast_job_is_waited_for_a_slow_one_restarted():
-    # Ten segments in 2 s after the first: 30 s of media a second; 54 s ahead is 1.8 s away,
-    # sooner than a restart (about as long as a first segment, 2 s at least).
-    assert job(0, 11, 1.0, 3.0).reaches_soon(20)
+    # Ten segments in 1.5 s after the first: 40 s of media a second; 54 s ahead is 1.35 s
+    # away, sooner than a restart (about as long as a first segment, 2 s at least).
+    assert job(0, 11, 1.0, 2.5).reaches_soon(20)
     # One segment a second after the first: 6 s of media a second; 54 s ahead is 9 s away.
     assert not job(0, 11, 1.0, 11.0).reaches_soon(20)
 

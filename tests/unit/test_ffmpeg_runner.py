@@ -161,7 +161,10 @@ def test_close_kills_a_run_in_progress_in_another_thread(tmp_path, marker):
     thread.start()
     deadline = time.monotonic() + 5
     # The run is registered just after the process starts; close() kills what is registered.
-    while not (pid_file.exists() and tool._running) and time.monotonic() < deadline:
+    # The tool writes its pid file before it starts its children.
+    while time.monotonic() < deadline:
+        if pid_file.exists() and tool._running and len(survivors(marker, wait=0)) >= 3:
+            break
         time.sleep(0.01)
     assert len(survivors(marker, wait=0)) >= 3, "the tool and its children never started"
     started = time.monotonic()
