@@ -345,6 +345,31 @@ class LibraryService:
             pending += reversed([e for e in entries if e.is_dir])
         return found
 
+    def next_file(self, entry, kinds):
+        """The file of ``kinds`` after ``entry`` in its folder's listing order (the next
+        episode, the next song), or None. Names only: nothing is stat'ed but the one found."""
+        folder = os.path.dirname(self.file_path(entry))
+        try:
+            names = [
+                item.name
+                for item in visible_children(folder, self.root_path(entry.root))
+                if classify(item.name)[1] in kinds and item.is_file()
+            ]
+        except OSError:
+            return None
+
+        def order(name):
+            return natural_key(name), name
+
+        later = sorted((name for name in names if order(name) > order(entry.name)), key=order)
+        parent = entry.segments[:-1]
+        for name in later:
+            try:
+                return self.entry(entry.root, (*parent, name))
+            except NotFound:
+                continue  # gone meanwhile
+        return None
+
     def search(self, index, text, limit, roots=None):
         """Entries of the best ``limit`` hits of the search ``index`` for ``text``
         (stat'ed now, so sizes are fresh), and how many there are in all; in

@@ -31,6 +31,7 @@
   // Where the user is, told every few seconds while it plays (mediacaster.progress_interval),
   // and at once when it pauses, ends or the page goes.
   const REPORT_EVERY = Number(box.dataset.reportEvery || 10) * 1000;
+  const UP_NEXT_SECONDS = 10;
   // audio: the sound track chosen (null: the file's default); burn: image subtitles drawn in.
   const player = { shaka: null, plan: null, loading: 0, started: false, audio: null, burn: null };
   const BURN = "burn:";  // the subtitle menu's values for subtitles made of pictures
@@ -258,6 +259,37 @@
     choice.dataset.at = String(at);
   }
 
+  // The folder's next episode or song once this one ends: a song goes on at once, an
+  // episode after a countdown that can be cancelled (or by "Play now").
+  function offerNext() {
+    const offer = document.getElementById("up-next");
+    if (!offer || !box.dataset.next) return;
+    const next = new URL(box.dataset.next, location.href);
+    next.searchParams.set("play", "1");
+    const count = document.getElementById("up-next-count");
+    let timer = null;
+    const go = () => location.assign(next.href);
+    const cancel = () => {
+      clearInterval(timer);
+      offer.hidden = true;
+    };
+    document.getElementById("play-next").addEventListener("click", go);
+    document.getElementById("cancel-next").addEventListener("click", cancel);
+    media.addEventListener("play", cancel);  // played again from the start, say
+    media.addEventListener("ended", () => {
+      if (box.dataset.kind === "audio") return go();
+      let left = UP_NEXT_SECONDS;
+      count.textContent = `in ${left} s`;
+      offer.hidden = false;
+      clearInterval(timer);
+      timer = setInterval(() => {
+        left -= 1;
+        if (left <= 0) go();
+        else count.textContent = `in ${left} s`;
+      }, 1000);
+    });
+  }
+
   async function start() {
     try {
       await setUp();
@@ -267,6 +299,7 @@
     }
     media.addEventListener("play", () => (player.started = true));
     followProgress();
+    offerNext();
     // ?t=90 (seconds) starts there, and ?play=1 plays at once: a link can resume a film.
     // Without ?t, a film the user stopped in the middle is loaded where they stopped.
     const asked = params.has("t") ? Number(params.get("t")) : null;

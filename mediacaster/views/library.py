@@ -64,7 +64,9 @@ def folder(request):
         plan = services.playback.plan(entry, device or Target.browser(), urls, wait=False)
         verdict = plan.verdict if device and entry.is_media else None
         place = history.place(request.dbsession(), request.identity.user_id, entry.root, entry.path)
+        following = services.library.next_file(entry, (entry.kind,)) if entry.kind in PLAYED_KINDS else None
         return {
+            "next_entry": following,
             "place": place,
             "watched_url": urls.url("api.watched", entry.root, entry.path),
             "progress_url": urls.url("api.progress", entry.root, entry.path),

@@ -11,7 +11,7 @@ from mediacaster.services import accounts, history
 from mediacaster.templating import duration
 from tests.common.app import app_settings
 from tests.common.chromium import chromium
-from tests.common.mediafiles import long_film
+from tests.common.mediafiles import ffmpeg, long_film
 from tests.common.servers import LiveServer
 from tests.functional.test_browser import wait_until
 from tests.functional.test_browser_player import current_time, plays_from, seek, until
@@ -28,7 +28,22 @@ def films(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app(films, redis_server, tmp_path_factory):
+def shows(tmp_path_factory):
+    """Two 2-second episodes, and an album of two 1-second songs."""
+    base = tmp_path_factory.mktemp("resume-shows")
+    (base / "Show").mkdir()
+    (base / "Album").mkdir()
+    for name in ("e1.mp4", "e2.mp4"):
+        long_film(base / "Show" / name, 2)
+    for name in ("1 one.m4a", "2 two.m4a"):
+        ffmpeg(
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", str(base / "Album" / name)
+        )
+    return base
+
+
+@pytest.fixture(scope="module")
+def app(films, shows, redis_server, tmp_path_factory):
     data = tmp_path_factory.mktemp("resume-data")
     settings = {
         "mediacaster.data_dir": str(data),
@@ -36,7 +51,7 @@ def app(films, redis_server, tmp_path_factory):
         "mediacaster.database_url": f"sqlite:///{data / 'db'}",
         "mediacaster.progress_interval": "0.5",
     }
-    app = main({}, **app_settings({"films": films}, redis_server.url, **settings))
+    app = main({}, **app_settings({"films": films, "shows": shows}, redis_server.url, **settings))
     with app.registry.services.database.sessions.begin() as session:
         for name in ("anna", "ben"):
             accounts.add_user(session, name, PASSWORD)
@@ -137,4 +152,28 @@ def test_a_folder_is_marked_watched_from_its_page_and_its_rows_say_so(browser, s
         wait_until(page, f"document.getElementById('cast-message').textContent === {said!r}")
         wait_until(page, f"document.querySelectorAll('tr .watched').length === {ticks}")
         assert place(app).watched == bool(ticks) and place(app).position == 0
+    context.close()
+
+
+def test_the_next_episode_follows_after_a_countdown_and_the_next_song_at_once(browser, site):
+    context, page = open_as(browser, site, "anna")
+    here = "return location.pathname + location.search"
+    # Cancelled: the page stays where it is.
+    page.goto(f"{site.url}/library/shows/Show/e1.mp4?play=1")
+    wait_until(page, "!document.getElementById('up-next').hidden", timeout=20000)
+    assert "e2.mp4" in page.text_content("#up-next") and "in 10 s" in page.text_content("#up-next-count")
+    page.click("#cancel-next")
+    assert page.locator("#up-next").is_hidden()
+    time.sleep(11)
+    assert page.evaluate(f"(() => {{ {here} }})()") == "/library/shows/Show/e1.mp4?play=1"
+    # Or played at once, and it plays.
+    page.evaluate("void document.getElementById('player').play()")
+    wait_until(page, "!document.getElementById('up-next').hidden", timeout=20000)
+    page.click("#play-next")
+    wait_until(page, "location.pathname.endsWith('/e2.mp4')")
+    wait_until(page, "document.getElementById('player')?.currentTime > 0.5", timeout=20000)
+    # A song goes on to the next at once.
+    page.goto(f"{site.url}/library/shows/Album/1%20one.m4a?play=1")
+    wait_until(page, "location.pathname.endsWith('/2%20two.m4a')", timeout=20000)
+    wait_until(page, "document.getElementById('player')?.currentTime > 0.3", timeout=20000)
     context.close()

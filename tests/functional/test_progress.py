@@ -132,6 +132,17 @@ def test_a_folder_page_offers_to_mark_it_all(shows):
     assert not shows.get("/library/images").html.select("[data-mark-folder]")  # pictures alone
 
 
+def test_a_files_page_offers_the_next_episode_of_its_folder(shows):
+    log_in(shows)
+    first = shows.get("/library/shows/Show/Season 1/e01.mkv").html
+    assert (
+        first.find(id="player-box")["data-next"] == "http://localhost/library/shows/Show/Season%201/e02.mkv"
+    )
+    assert "Up next:" in first.find(id="up-next").text and "e02.mkv" in first.find(id="up-next").text
+    last = shows.get("/library/shows/Show/Season 1/e02.mkv").html
+    assert not last.find(id="player-box").has_attr("data-next") and last.find(id="up-next") is None
+
+
 @pytest.mark.parametrize(
     ("path", "headers", "status", "words"),
     [

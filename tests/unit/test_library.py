@@ -131,3 +131,28 @@ def test_query_words_are_folded_distinct_and_bounded():
 
     assert query_words("  Café  CAFÉ cafe\u0301 film ") == ["café", "film"]
     assert len(query_words(" ".join(f"w{n}" for n in range(100)))) == MAX_WORDS
+
+
+def test_the_next_file_is_the_next_of_its_kind_in_listing_order(tmp_path):
+    season = tmp_path / "Show" / "Season 1"
+    season.mkdir(parents=True)
+    for name in (
+        "Episode 10.mkv",
+        "Episode 2.mkv",
+        "Episode 1.mkv",
+        ".Episode 3.mkv",
+        "cover.jpg",
+        "theme.mp3",
+    ):
+        (season / name).write_bytes(b"")
+    (season / "Episode 4.mkv").mkdir()  # a folder, whatever its name
+    library = LibraryService({"tv": tmp_path})
+
+    def following(name, kinds=("video",)):
+        found = library.next_file(library.entry("tv", ("Show", "Season 1", name)), kinds)
+        return found and found.path
+
+    assert following("Episode 1.mkv") == "Show/Season 1/Episode 2.mkv"
+    assert following("Episode 2.mkv") == "Show/Season 1/Episode 10.mkv"  # not 3 (hidden), not 4 (a folder)
+    assert following("Episode 10.mkv") is None  # the last
+    assert following("Episode 1.mkv", ("audio",)) == "Show/Season 1/theme.mp3"
