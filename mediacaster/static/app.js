@@ -110,7 +110,10 @@ async function chooseDevice(id) {
 // server rendered: rows have one template, the server's.
 function swap(current, fresh) {
   if (fresh && current.outerHTML !== fresh.outerHTML && !current.contains(document.activeElement)) {
-    current.replaceWith(document.importNode(fresh, true));
+    const row = document.importNode(fresh, true);
+    // A ticked row stays ticked: the tick is the page's, not in the server's HTML.
+    if (current.querySelector?.("input.pick:checked")) row.querySelector("input.pick").checked = true;
+    current.replaceWith(row);
   }
 }
 
@@ -232,18 +235,50 @@ async function startQueue(button, body) {
 
 // "Play next" or "Add to the queue": with no queue playing there, it starts one.
 async function addToQueue(button) {
-  const path = JSON.parse(button.dataset.queueAdd);
-  const end = button.dataset.queueEnd === "true";
   button.closest("details")?.removeAttribute("open");
-  if (!state.queue || state.queue.state !== "playing") return startQueue(button, { paths: [path] });
+  addPaths(button, [JSON.parse(button.dataset.queueAdd)], button.dataset.queueEnd === "true");
+}
+
+async function addPaths(button, paths, end) {
+  if (!state.queue || state.queue.state !== "playing") return startQueue(button, { paths });
   try {
-    const result = await call("POST", `${api.apiQueue}/add`, { device: state.device.id, paths: [path], next: !end });
+    const result = await call("POST", `${api.apiQueue}/add`, { device: state.device.id, paths, next: !end });
     state.queue = result.queue;
     renderQueue();
     say(end ? `${button.dataset.title} is at the end of the queue.` : `${button.dataset.title} plays next.`);
   } catch (error) {
     say(`Could not queue ${button.dataset.title}: ${error.message}`, "error");
   }
+}
+
+// -- a selection of files, picked in the rows: played or queued together -------------
+function picked() {
+  return [...document.querySelectorAll("input.pick:checked")].map((box) => JSON.parse(box.value));
+}
+
+function renderSelection() {
+  const count = picked().length;
+  $("selection").hidden = count === 0;
+  $("selection-count").textContent = `${count} selected`;
+  for (const id of ["play-selection", "queue-selection"]) {
+    $(id).dataset.title = `${count} file${count === 1 ? "" : "s"}`;
+  }
+}
+
+function setUpSelection() {
+  if (!$("selection")) return;
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("input.pick")) renderSelection();
+  });
+  $("play-selection").addEventListener("click", (event) => startQueue(event.currentTarget, { paths: picked() }));
+  $("queue-selection").addEventListener("click", (event) => {
+    if (deviceChosen()) addPaths(event.currentTarget, picked(), true);
+  });
+  $("clear-selection").addEventListener("click", () => {
+    for (const box of document.querySelectorAll("input.pick:checked")) box.checked = false;
+    renderSelection();
+  });
+  renderSelection();  // boxes the browser kept ticked across a reload
 }
 
 async function queueAction(action, body = {}) {
@@ -557,6 +592,7 @@ async function start() {
   setUpFilter();
   setUpBar();
   setUpQueue();
+  setUpSelection();
   document.addEventListener("toggle", placeMenu, true);  // toggle does not bubble: caught on its way down
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".cast-button");

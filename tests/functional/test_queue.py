@@ -200,6 +200,36 @@ def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv,
         expect(row.locator(".watched")).to_be_visible(timeout=10000)
 
 
+def test_files_picked_in_the_rows_play_together_and_join_the_queue(make_app, library, tv, server_for):
+    """In Chromium: tick files, play them on the TV in the listing's order, tick more and
+    add them to the end; images and folders have no tick."""
+    http = server_for(app_with_the_tv(make_app, {"m": library}, **{"mediacaster.progress_interval": "0.3"}))
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1100, "height": 720}).new_page()
+        open_and_choose_tv(page, f"http://{http.extra_environ['HTTP_HOST']}/library/m/Films")
+        bar = page.locator("#selection")
+        expect(bar).to_be_hidden()
+        page.get_by_label(f"Select {FILMS[2]}").check()
+        page.get_by_label(f"Select {FILMS[0]}").check()
+        expect(page.locator("#selection-count")).to_have_text("2 selected")
+        page.locator("#play-selection").click()
+        expect(page.locator("#cast-message")).to_have_text(
+            f"Playing 2 files on {TV}: 2 items.", timeout=15000
+        )
+        assert [item["name"] for item in queue(http)["items"]] == [FILMS[0], FILMS[2]]
+        page.locator("#clear-selection").click()
+        expect(bar).to_be_hidden()
+        page.get_by_label(f"Select {FILMS[1]}").check()
+        page.locator("#queue-selection").click()
+        expect(page.locator("#cast-message")).to_have_text(
+            "1 file is at the end of the queue.", timeout=10000
+        )
+        assert [item["name"] for item in queue(http)["items"]] == [FILMS[0], FILMS[2], FILMS[1]]
+        page.goto(f"http://{http.extra_environ['HTTP_HOST']}/library/m")
+        assert page.locator("input.pick").count() == 0  # folders only
+        assert page.locator("#selection").count() == 0
+
+
 def test_another_sound_track_keeps_the_queue_going(
     make_app, tmp_path_factory, typical_library, tv, server_for
 ):
