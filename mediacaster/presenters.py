@@ -25,42 +25,55 @@ class RowCache:
     """The fixed part of entries' JSON (fields and URLs, signature included), encoded.
 
     It stays the same until the file changes, the URLs' signatures move to the
-    next hour, or the app is reached under another URL (a *generation*). A
-    folder's listing keeps it for that long and splices it into the response,
-    so that a 10,000-file folder lists without building 50,000 URLs and
-    encoding 10 MB of JSON again on every visit. A row's probe is kept with it,
-    encoded, while the listing hands the same probe (the probe service keeps
-    each file version's probe as one object). Bounded in total: at most
-    ``generations`` generations (the newest) of ``rows`` rows each, about 1 KB
-    a row with its probe. Dict operations are atomic under CPython's GIL; the
-    lock only keeps two threads from trimming at once.
+    next hour, the app is reached under another URL, or another user asks (their
+    URLs are signed for them): each is a *generation*. A folder's listing keeps
+    it for that long and splices it into the response, so that a 10,000-file
+    folder lists without building 50,000 URLs and encoding 10 MB of JSON again
+    on every visit. A row's probe is kept with it, encoded, while the listing
+    hands the same probe (the probe service keeps each file version's probe as
+    one object). Bounded in total: at most ``rows`` rows, about 1 KB each with
+    its probe, in at most ``generations`` generations; the least recently used
+    generation goes first, so that a household's users listing at the same time
+    each keep theirs. Dict operations are atomic under CPython's GIL; the lock
+    keeps the generations' order and the trimming to one thread at a time.
     """
 
-    def __init__(self, rows=20_000, generations=2):
+    def __init__(self, rows=60_000, generations=8):
         self.max_rows = rows
         self.max_generations = generations
-        self._generations = {}  # generation -> ({entry: row}, {entry: (probe, row with it)}), oldest first
+        # generation -> ({entry: row}, {entry: (probe, row with it)}), least recently used first
+        self._generations = {}
         self._lock = threading.Lock()
 
     def rows(self, generation):
         """The rows of ``generation``: ``(fixed parts, parts with their probe)``, dicts
         to read and fill."""
-        tables = self._generations.get(generation)
-        if tables is None:
-            with self._lock:
-                tables = self._generations.setdefault(generation, ({}, {}))
-                while len(self._generations) > self.max_generations:
-                    self._generations.pop(next(iter(self._generations)))
+        with self._lock:
+            tables = self._generations.pop(generation, None) or ({}, {})
+            self._generations[generation] = tables  # now the most recently used
+            while len(self._generations) > self.max_generations:
+                self._generations.pop(next(iter(self._generations)))
         return tables
 
     def trim(self, tables):
-        """Forget the oldest rows of a generation beyond its budget (down to 90% of it)."""
-        for rows in tables:
-            if len(rows) > self.max_rows:
-                with self._lock:
-                    excess = len(rows) - self.max_rows * 9 // 10
-                    for key in list(itertools.islice(rows, max(0, excess))):
-                        rows.pop(key, None)
+        """Down to 90 % of the budget once over it: the least recently used generations
+        go, then the oldest rows of ``tables`` (the generation in use) if it alone is over."""
+        with self._lock:
+            total = sum(len(rows) for pair in self._generations.values() for rows in pair)
+            if total <= self.max_rows:
+                return
+            low = self.max_rows * 9 // 10
+            for generation, pair in list(self._generations.items()):
+                if total <= low:
+                    return
+                if pair is not tables:
+                    total -= sum(len(rows) for rows in pair)
+                    del self._generations[generation]
+            for rows in tables:
+                excess = min(total - low, len(rows))
+                for key in list(itertools.islice(rows, max(0, excess))):
+                    rows.pop(key, None)
+                total -= max(0, excess)
 
 
 def entry_json(entry, urls, details=None, verdict=None, place=None):

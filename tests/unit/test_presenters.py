@@ -469,3 +469,25 @@ def test_a_cast_answers_the_device_the_media_url_the_delivery_the_status_and_the
         }
     ]
     apispec.SubtitleTrack.model_validate(presenters.tracks_json(plan.tracks)[0])
+
+
+def test_the_row_cache_keeps_each_users_rows_while_they_take_turns():
+    # Each user's URLs are signed for them: a generation each. Three listing the same
+    # folder by turns each build its rows once.
+    cache = presenters.RowCache(rows=100, generations=8)
+    users = [StandInUrls(), StandInUrls(), StandInUrls()]
+    for _ in range(3):
+        for urls in users:
+            folder_body(HEAD, ENTRIES, urls, {}, cache=cache)
+    assert [urls.built for urls in users] == [len(ENTRIES)] * 3
+
+
+def test_the_row_cache_forgets_the_least_recently_used_generation_first():
+    many = [NOTES._replace(path=f"Films/{n}.txt", name=f"{n}.txt") for n in range(40)]
+    cache = presenters.RowCache(rows=100, generations=8)
+    first, second, third = StandInUrls(), StandInUrls(), StandInUrls()
+    for urls in (first, second, first, third):  # 120 rows in all: over the budget
+        folder_body(HEAD, many, urls, {}, cache=cache)
+    folder_body(HEAD, many, first, {}, cache=cache)
+    folder_body(HEAD, many, second, {}, cache=cache)
+    assert (first.built, second.built, third.built) == (40, 80, 40)  # the second was forgotten
