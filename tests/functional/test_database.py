@@ -20,7 +20,7 @@ from mediacaster.services import accounts
 from tests.common.app import app_settings
 
 TABLES = {"users", "api_tokens", "progress", "queues", "queue_items", "alembic_version"}
-HEAD, PREVIOUS = "0004", "0003"
+HEAD, PREVIOUS = "0005", "0004"
 
 
 def not_skipped(database):
@@ -34,8 +34,8 @@ def tables(database):
     return set(inspect(database.engine).get_table_names())
 
 
-def queue_columns(database):
-    return {column["name"] for column in inspect(database.engine).get_columns("queues")}
+def user_columns(database):
+    return {column["name"] for column in inspect(database.engine).get_columns("users")}
 
 
 def test_migrations_bring_an_empty_database_to_the_head_and_back(database):
@@ -52,9 +52,9 @@ def test_migrations_bring_an_empty_database_to_the_head_and_back(database):
     # Down to the previous revision and up again, then down to nothing and up again.
     with database.engine.begin() as connection:
         command.downgrade(alembic_config(connection=connection), PREVIOUS)
-    assert database.revision() == PREVIOUS and "app_url" not in queue_columns(database)
+    assert database.revision() == PREVIOUS and "password_version" not in user_columns(database)
     database.prepare()
-    assert "app_url" in queue_columns(database) and database.revision() == HEAD
+    assert "password_version" in user_columns(database) and database.revision() == HEAD
     with database.engine.begin() as connection:
         command.downgrade(alembic_config(connection=connection), "base")
     assert tables(database) == {"alembic_version"} and database.revision() is None

@@ -2,6 +2,7 @@
 names unique case-folded, someone always left to administer, tokens gone with their user."""
 
 import pytest
+from argon2 import PasswordHasher
 
 from mediacaster.models import Database
 from mediacaster.models.accounts import ApiToken, User
@@ -122,3 +123,15 @@ def test_ones_own_change_needs_the_current_password(session):
     assert anna.password_hash == before
     accounts.change_password(anna, PASSWORD, "battery staple")
     assert accounts.verify(session, "anna", "battery staple") is anna
+
+
+def test_a_rehash_on_login_keeps_the_sessions_a_new_password_ends(session):
+    anna = member(session)
+    mark = accounts.password_mark(anna)
+    # Made with weaker parameters than today's: the next login hashes it again.
+    anna.password_hash = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+    assert accounts.verify(session, "anna", PASSWORD) is anna
+    assert not accounts.HASHER.check_needs_rehash(anna.password_hash)
+    assert accounts.password_mark(anna) == mark  # the same password: its sessions go on
+    accounts.reset_password(anna, "battery staple")
+    assert accounts.password_mark(anna) != mark
