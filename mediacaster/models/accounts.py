@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediacaster.models.meta import Base
@@ -29,9 +29,10 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(64))
     folded_name: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Counts the password's changes: browser sessions keep it (security.PASSWORD_KEY) and
-    # end when it moves on. A rehash on login (new argon2 parameters) leaves it be.
-    password_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Random, new with each new password: browser sessions keep it (security.PASSWORD_KEY)
+    # and end when it changes. A rehash on login (new argon2 parameters) leaves it be.
+    # Random rather than a count: a removed user's id may be given to the next account.
+    password_stamp: Mapped[str] = mapped_column(String(32), default="", server_default="")
     role: Mapped[str] = mapped_column(String(16), default=MEMBER)
     # The library roots the user sees; None: every root (admins see every root anyway).
     roots: Mapped[list | None] = mapped_column(JSON, default=None)

@@ -73,13 +73,13 @@ def set_password(user, password):
     """Give ``user`` a new password; sessions logged in with the old one end (see
     :func:`password_mark`)."""
     user.password_hash = HASHER.hash(check_password(password))
-    user.password_version = (user.password_version or 0) + 1
+    user.password_stamp = secrets.token_hex(16)
 
 
 def password_mark(user):
     """What browser sessions keep of the password they were logged in with: when it
     changes, sessions made with the old one no longer match."""
-    return f"{user.id}:{user.password_version or 0}"
+    return f"{user.id}:{user.password_stamp}"
 
 
 def verify(session, name, password):

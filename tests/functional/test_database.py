@@ -5,18 +5,19 @@ to, accounts made by ``mediacaster-admin`` with Argon2 hashes."""
 import subprocess
 import sys
 import warnings
+from types import SimpleNamespace
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, text
 
 from mediacaster import main
 from mediacaster.models import Database, alembic_config
 from mediacaster.models.accounts import ApiToken, User
 from mediacaster.models.meta import Base
-from mediacaster.services import accounts
+from mediacaster.services import accounts, history, queues
 from tests.common.app import app_settings
 
 TABLES = {"users", "api_tokens", "progress", "queues", "queue_items", "alembic_version"}
@@ -32,6 +33,14 @@ def not_skipped(database):
 
 def tables(database):
     return set(inspect(database.engine).get_table_names())
+
+
+def counts(database):
+    with database.engine.connect() as connection:
+        return {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in sorted(TABLES - {"alembic_version"})
+        }
 
 
 def user_columns(database):
@@ -52,14 +61,32 @@ def test_migrations_bring_an_empty_database_to_the_head_and_back(database):
     # Down to the previous revision and up again, then down to nothing and up again.
     with database.engine.begin() as connection:
         command.downgrade(alembic_config(connection=connection), PREVIOUS)
-    assert database.revision() == PREVIOUS and "password_version" not in user_columns(database)
+    assert database.revision() == PREVIOUS and "password_stamp" not in user_columns(database)
     database.prepare()
-    assert "password_version" in user_columns(database) and database.revision() == HEAD
+    assert "password_stamp" in user_columns(database) and database.revision() == HEAD
     with database.engine.begin() as connection:
         command.downgrade(alembic_config(connection=connection), "base")
     assert tables(database) == {"alembic_version"} and database.revision() is None
     database.prepare()
     assert tables(database) == TABLES
+
+
+def test_a_downgrade_keeps_every_row_and_the_upgrade_stamps_every_password(database):
+    database.prepare()
+    with database.sessions.begin() as session:
+        anna = accounts.add_user(session, "anna", "correct horse")
+        session.add(ApiToken(user=anna, name="laptop", token_hash="0" * 64))
+        history.record(session, anna.id, "video", "film.mkv", 100.0, 6000.0)
+        device = SimpleNamespace(id="tv", name="TV")
+        queues.make(session, anna.id, device, [("video", "a.mkv"), ("video", "b.mkv")], app_url="http://nas")
+    counted = counts(database)
+    with database.engine.begin() as connection:
+        command.downgrade(alembic_config(connection=connection), "0003")  # past 0004 and 0005
+    assert counts(database) == counted
+    database.prepare()
+    assert counts(database) == counted
+    with database.sessions() as session:
+        assert len(session.scalar(select(User.password_stamp))) == 32  # given one on the way up
 
 
 def test_accounts_keep_argon2_hashes_and_fold_names(database):

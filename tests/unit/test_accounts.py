@@ -135,3 +135,14 @@ def test_a_rehash_on_login_keeps_the_sessions_a_new_password_ends(session):
     assert accounts.password_mark(anna) == mark  # the same password: its sessions go on
     accounts.reset_password(anna, "battery staple")
     assert accounts.password_mark(anna) != mark
+
+
+def test_a_session_of_a_removed_user_never_fits_the_next_account_given_its_id(session, boss):
+    bob = member(session, "bob")
+    bobs_id, bobs_mark = bob.id, accounts.password_mark(bob)
+    accounts.remove_user(session, bob, acting=boss.id)
+    session.flush()
+    carol = member(session, "carol")
+    session.flush()
+    assert carol.id == bobs_id  # SQLite gives the id again
+    assert accounts.password_mark(carol) != bobs_mark

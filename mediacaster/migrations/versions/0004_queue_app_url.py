@@ -19,5 +19,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("queues") as batch:  # SQLite drops a column by copying the table
-        batch.drop_column("app_url")
+    # ALTER TABLE … DROP COLUMN, on SQLite too (3.35 and later): a batch copy of the table
+    # would drop the original, and with foreign keys on, the queue items that refer to it.
+    op.drop_column("queues", "app_url")
