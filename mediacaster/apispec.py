@@ -135,6 +135,7 @@ PLAYER_ACTIONS = {
 
 QUEUE_MAX = 1000
 MARK_MAX = 5000  # files a folder's mark reaches: a show, not a whole library
+MARK_FOLDERS_MAX = 2000  # and the folders it walks through to find them
 Repeat = Literal["off", "all", "one"]
 
 
@@ -874,7 +875,8 @@ OPERATIONS = [
             **PROGRESS_ERRORS,
             400: "malformed JSON",
             404: "no such root, file or folder",
-            422: f"a folder holding more than {MARK_MAX:,} video and audio files, its folders included",
+            422: f"a folder holding more than {MARK_MAX:,} video and audio files, its folders included, "
+            f"or more than {MARK_FOLDERS_MAX:,} folders",
         },
     ),
     (

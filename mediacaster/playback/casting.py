@@ -32,7 +32,7 @@ def progress_of(services, entry, user_id, also=None):
     def progress(position, duration, final):
         if record is not None:
             record(user_id, entry.root, entry.path, position, duration, final)
-        if also is not None:
+        if also is not None and not final:  # a last word (let go, ended) is no news of playing
             also(position, duration)
 
     return progress

@@ -69,13 +69,7 @@ class QueuePlayer:
                 live = Live(queue.id, user_id, app_url)
                 position = queue.position
             self._live[device.id] = live
-            try:
-                self._play(live, device, position)
-            except AppError:  # the device is out of reach, say: the queue did not start
-                if self._live.get(device.id) is live:
-                    del self._live[device.id]
-                self._finish(live, "stopped")
-                raise
+            self._play(live, device, position)
             self._set_repeat(device, repeat)
             return self.view(user_id, device)
 
@@ -259,17 +253,25 @@ class QueuePlayer:
 
     def _play(self, live, device, position):
         """Load the item at ``position`` on the device, or the first one after it that plays."""
-        found = self._first_playing(live, device, position, queued=False)
+        try:
+            found = self._first_playing(live, device, position, queued=False)
+        except AppError:  # the device out of reach, say: the queue stops there, and says so
+            self._drop(device, live, "stopped")
+            raise
         if found is not None:
             position, number, status = found
             live.urls, live.number, live.queued = {status.media.content_id: number}, number, None
             self._moved(live, position)
             return
+        self._drop(device, live, "ended")
+        raise QueueError(f"nothing more in the queue plays on {device.name}")
+
+    def _drop(self, device, live, state):
+        """Follow the queue no more, and note how it ended."""
         with self._lock:
             if self._live.get(device.id) is live:
                 del self._live[device.id]
-        self._finish(live, "ended")
-        raise QueueError(f"nothing more in the queue plays on {device.name}")
+        self._finish(live, state)
 
     def _first_playing(self, live, device, position, queued):
         """Cast (or ``queued``: queue) the item at ``position``, or the first one after it

@@ -321,28 +321,36 @@ class LibraryService:
         except OSError:
             return []
 
-    def files_below(self, folder, kinds, limit):
-        """The files of ``kinds`` in the ``folder`` entry and the folders below it, in
-        listing order, as a listing shows them (symlinks that lead out of the root, or
-        back to a folder seen already, are not followed). Raises :class:`TooManyFiles`
-        past ``limit``."""
-        found, seen, pending = [], set(), [folder]
+    def files_below(self, folder, kinds, limit, folders_limit):
+        """Paths of the files of ``kinds`` in the ``folder`` entry and the folders below
+        it, as listings show them (symlinks that lead out of the root, or back to a folder
+        seen already, are not followed); in no order. Raises :class:`TooManyFiles` past
+        ``limit`` files or ``folders_limit`` folders."""
+        base = self.root_path(folder.root)
+        found, seen, pending = [], set(), [(self.file_path(folder), folder.path)]
         while pending:
-            current = pending.pop()
+            real, path = pending.pop()
+            key = os.path.realpath(real)
+            if key in seen:
+                continue
+            seen.add(key)
+            if len(seen) > folders_limit:
+                raise TooManyFiles(
+                    f"{folder.name} holds more than {folders_limit} folders: choose one further down"
+                )
+            prefix = path + "/" if path else ""
             try:
-                real = os.path.realpath(self.resolve(current.root, current.segments)[0])
-                if real in seen:
-                    continue
-                seen.add(real)
-                _, entries = self.listing(current.root, current.segments)
-            except NotFound:
-                continue  # removed, or not readable, meanwhile
-            found += [e for e in entries if not e.is_dir and e.kind in kinds]
+                for item in visible_children(real, base):
+                    if item.is_dir():
+                        pending.append((item.path, prefix + item.name))
+                    elif classify(item.name)[1] in kinds:
+                        found.append(prefix + item.name)
+            except OSError:
+                continue  # not readable, or removed meanwhile
             if len(found) > limit:
                 raise TooManyFiles(
                     f"{folder.name} holds more than {limit} such files: choose a folder further down"
                 )
-            pending += reversed([e for e in entries if e.is_dir])
         return found
 
     def next_file(self, entry, kinds):

@@ -24,6 +24,7 @@ function setUpFilter() {
       for (const row of list.querySelectorAll("[data-name]")) {
         row.hidden = !words.every((word) => row.dataset.name.includes(word));
       }
+      if ($("selection")) renderSelection();  // what is picked and still in sight
     });
   }
 }
@@ -235,7 +236,7 @@ async function startQueue(button, body) {
 
 // "Play next" or "Add to the queue": with no queue playing there, it starts one.
 async function addToQueue(button) {
-  button.closest("details")?.removeAttribute("open");
+  closeMenu(button);
   addPaths(button, [JSON.parse(button.dataset.queueAdd)], button.dataset.queueEnd === "true");
 }
 
@@ -253,7 +254,8 @@ async function addPaths(button, paths, end) {
 
 // -- a selection of files, picked in the rows: played or queued together -------------
 function picked() {
-  return [...document.querySelectorAll("input.pick:checked")].map((box) => JSON.parse(box.value));
+  // Rows the filter hides are not seen: they are not played.
+  return [...document.querySelectorAll("tr:not([hidden]) input.pick:checked")].map((box) => JSON.parse(box.value));
 }
 
 function renderSelection() {
@@ -567,7 +569,7 @@ async function markWatched(button) {
 // A folder and the folders below it: a season, a show.
 async function markFolder(button) {
   const watched = button.dataset.watched === "true";
-  button.closest("details")?.removeAttribute("open");
+  closeMenu(button);
   try {
     const marked = await call("PUT", button.dataset.markFolder, { watched });
     const files = `${marked.files} file${marked.files === 1 ? "" : "s"}`;
@@ -576,6 +578,14 @@ async function markFolder(button) {
   } catch (error) {
     say(`Could not mark them: ${error.message}`, "error");
   }
+}
+
+// A menu closes once its choice is made, and the keyboard goes back to what opened it.
+function closeMenu(button) {
+  const menu = button.closest("details");
+  if (!menu) return;
+  menu.removeAttribute("open");
+  menu.querySelector("summary").focus();
 }
 
 // A menu opened near the bottom of the window, or above the now-playing bar, opens upwards.

@@ -61,7 +61,7 @@ def watched(request):
         played(entry)
         place = history.mark(request.dbsession(), user_id(request), entry.root, entry.path, body.watched)
         return presenters.place_json(place)
-    files = request.registry.services.library.files_below(entry, PLAYED_KINDS, apispec.MARK_MAX)
-    paths = [e.path for e in files]
+    library = request.registry.services.library
+    paths = library.files_below(entry, PLAYED_KINDS, apispec.MARK_MAX, apispec.MARK_FOLDERS_MAX)
     history.mark_all(request.dbsession(), user_id(request), entry.root, paths, body.watched)
     return {"watched": body.watched, "files": len(paths)}

@@ -147,6 +147,19 @@ def test_adding_and_playing_next(http, tv):
     wait_for(lambda: queue(http)["items"][1]["playing"], 10, "the item played next")
 
 
+def test_a_device_that_stops_answering_stops_the_queue_and_says_so(app, http, tv):
+    start(http, paths=[f"m/Films/{name}" for name in FILMS])
+    services = app.registry.services
+    services.cast.load_timeout, saved = 0.5, services.cast.load_timeout
+    tv.drop_next_loads = 2  # the LOAD of the next item, and its second try
+    try:
+        error = act(http, "next", status=504)
+    finally:
+        tv.drop_next_loads, services.cast.load_timeout = 0, saved
+    assert error["error"] == "device_timeout"
+    assert queue(http)["state"] == "stopped"  # not left "playing" with nothing following it
+
+
 def test_what_a_queue_cannot_be(http):
     refused = http.post_json("/api/queue", {"device": TV, "paths": ["m/Album"]}, status=422).json
     assert "nothing to play" in refused["detail"]
@@ -219,6 +232,12 @@ def test_files_picked_in_the_rows_play_together_and_join_the_queue(make_app, lib
         assert [item["name"] for item in queue(http)["items"]] == [FILMS[0], FILMS[2]]
         page.locator("#clear-selection").click()
         expect(bar).to_be_hidden()
+        # A ticked row the filter hides is not played.
+        page.get_by_label(f"Select {FILMS[0]}").check()
+        page.fill("#filter", FILMS[1][:3])
+        expect(bar).to_be_hidden()
+        page.fill("#filter", "")
+        page.locator("#clear-selection").click()
         page.get_by_label(f"Select {FILMS[1]}").check()
         page.locator("#queue-selection").click()
         expect(page.locator("#cast-message")).to_have_text(

@@ -128,9 +128,10 @@ class CastService:
         cast = self.connections.get(device)
         with self.connections.lock(device):
             # What this app cast there before is saved where it is and followed no more:
-            # the device moving to the new media is no takeover, and the old media ending
-            # while the new one loads (a queue's "next" in a song's last seconds) is no news.
-            self.watcher.release(device.id)
+            # the device moving to the new media is no takeover, the old media ending while
+            # the new one loads (a queue's "next" in a song's last seconds) is no news, and a
+            # LOAD that fails leaves nothing of this app's said to play there.
+            self._release(device)
             load(cast, device, media, self.load_timeout, self.connections.timeout)
             self._sources[device.id] = {media.url: source}
             told = functools.partial(self._over, device.id, over)
