@@ -1,5 +1,6 @@
-"""A random stamp of each user's password, new with each new password: what browser
-sessions are checked against, which a rehash on login leaves be.
+"""A random stamp of each user's password, what browser sessions are checked against.
+
+New with each new password; a rehash on login leaves it be.
 
 Revision ID: 0005
 Revises: 0004
