@@ -23,6 +23,23 @@ def target_device(request, wanted):
     return cast.find(chosen["id"])
 
 
+def take_device(request, device):
+    """Something new is cast to the device: the queue or slideshow this app played there stops."""
+    services = request.registry.services
+    services.queue_player.replaced(device.id)
+    services.slideshows.replaced(device.id)
+
+
+def device_action(request, actions, what):
+    """``(name, body, device)`` of a POST to an action of ``what`` (the player, a queue, a
+    slideshow): the action named in the URL, among ``actions`` (name -> body model)."""
+    name = request.matchdict["action"]
+    if name not in actions:
+        raise NotFound(f"no {what} action {name!r}; actions: {', '.join(actions)}")
+    body = parse_body(request, actions[name])
+    return name, body, target_device(request, body.device)
+
+
 @view_config(route_name="api.devices", permission=CAST, request_method="GET", renderer="json")
 def devices(request):
     cast = request.registry.services.cast
@@ -110,9 +127,7 @@ def cast(request):
     if plan.will_not_play and not (body.force or body.direct):  # direct: the user insists
         reason = plan.verdict.reason
         raise WillNotPlay(f"{entry.name} will not play on {device.name}: {reason}; send force: true to try")
-    services = request.registry.services
-    services.queue_player.replaced(device.id)  # a queue or a slideshow there stops
-    services.slideshows.replaced(device.id)
+    take_device(request, device)
     status = cast_plan(request, device, plan, body.start)
     if sessions.has_session(request):
         sessions.remember_cast(request.session, entry, device)
@@ -127,11 +142,7 @@ def status(request):
 
 @view_config(route_name="api.player", permission=CAST, request_method="POST", renderer="json")
 def player(request):
-    action = request.matchdict["action"]
-    if action not in apispec.PLAYER_ACTIONS:
-        raise NotFound(f"no player action {action!r}; actions: {', '.join(apispec.PLAYER_ACTIONS)}")
-    body = parse_body(request, apispec.PLAYER_ACTIONS[action])
-    device = target_device(request, body.device)
+    action, body, device = device_action(request, apispec.PLAYER_ACTIONS, "player")
     cast = request.registry.services.cast
     if action == "seek":
         result = cast.seek(device.id, body.position)

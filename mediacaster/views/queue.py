@@ -10,7 +10,7 @@ from mediacaster.errors import AppError, Conflict, NotFound, Unprocessable
 from mediacaster.security import CAST, library_lookup, visible_roots
 from mediacaster.services.history import PLAYED_KINDS
 from mediacaster.services.queues import QueueError
-from mediacaster.views.cast import target_device
+from mediacaster.views.cast import device_action, take_device, target_device
 from mediacaster.views.inputs import parse_body, parse_query
 
 SEARCH_MAX = 500
@@ -58,7 +58,7 @@ def start(request):
     files = files_of(request, body)
     device = target_device(request, body.device)
     player = request.registry.services.queue_player
-    request.registry.services.slideshows.replaced(device.id)
+    take_device(request, device)
     try:
         view = player.start(
             request.identity.user_id,
@@ -76,11 +76,7 @@ def start(request):
 
 @view_config(route_name="api.queue.action", permission=CAST, request_method="POST", renderer="json")
 def action(request):
-    name = request.matchdict["action"]
-    if name not in apispec.QUEUE_ACTIONS:
-        raise NotFound(f"no queue action {name!r}; actions: {', '.join(apispec.QUEUE_ACTIONS)}")
-    body = parse_body(request, apispec.QUEUE_ACTIONS[name])
-    device = target_device(request, body.device)
+    name, body, device = device_action(request, apispec.QUEUE_ACTIONS, "queue")
     player, user_id, app_url = (
         request.registry.services.queue_player,
         request.identity.user_id,

@@ -8,7 +8,7 @@ from mediacaster.errors import Conflict, NotFound, Unprocessable
 from mediacaster.playback.slideshow import SlideshowError
 from mediacaster.security import CAST, LIBRARY, library_entry, library_lookup
 from mediacaster.services.pictures import SCREENS
-from mediacaster.views.cast import target_device
+from mediacaster.views.cast import device_action, take_device, target_device
 from mediacaster.views.inputs import entry_path, parse_body, parse_query
 
 
@@ -36,10 +36,9 @@ def start(request):
     folder = library_lookup(request, body.folder)
     images = [(e.root, e.path) for e in pictures(request, folder)]
     device = target_device(request, body.device)
-    services = request.registry.services
-    services.queue_player.replaced(device.id)
+    take_device(request, device)
     try:
-        shown = services.slideshows.start(
+        shown = request.registry.services.slideshows.start(
             request.identity.user_id,
             device,
             (folder.root, folder.path),
@@ -55,11 +54,7 @@ def start(request):
 
 @view_config(route_name="api.slideshow.action", permission=CAST, request_method="POST", renderer="json")
 def action(request):
-    name = request.matchdict["action"]
-    if name not in apispec.SLIDESHOW_ACTIONS:
-        raise NotFound(f"no slideshow action {name!r}; actions: {', '.join(apispec.SLIDESHOW_ACTIONS)}")
-    body = parse_body(request, apispec.SLIDESHOW_ACTIONS[name])
-    device = target_device(request, body.device)
+    name, body, device = device_action(request, apispec.SLIDESHOW_ACTIONS, "slideshow")
     shows = request.registry.services.slideshows
     try:
         if name in ("next", "previous"):
