@@ -91,19 +91,13 @@ def record(session, user_id, root, path, position, duration=None, final=False, n
 
 def mark(session, user_id, root, path, watched, now=None):
     """Mark a file watched or unwatched by hand; either way it starts over next time."""
-    row = _row(session, user_id, root, path)
-    if row is None:
-        encoded, folder = _key(path)
-        row = Progress(user_id=user_id, root=root, path=encoded, folder=folder, duration=None)
-        session.add(row)
-    row.watched, row.position = bool(watched), 0.0
-    row.updated_at = now or datetime.now(timezone.utc)
-    session.flush()
+    (row,) = mark_all(session, user_id, root, [path], watched, now)
     return Place.of(row)
 
 
 def mark_all(session, user_id, root, paths, watched, now=None):
-    """:func:`mark` each of ``paths`` (a folder's files), reading their rows a folder at a time."""
+    """:func:`mark` each of ``paths`` (a folder's files, say), reading their rows a folder
+    at a time; their rows."""
     now = now or datetime.now(timezone.utc)
     keys = {path: _key(path) for path in paths}
     rows = {}
@@ -126,7 +120,7 @@ def mark_all(session, user_id, root, paths, watched, now=None):
             session.add(row)
         row.watched, row.position, row.updated_at = bool(watched), 0.0, now
     session.flush()
-    return len(keys)
+    return [rows[encoded] for encoded, _ in keys.values()]
 
 
 def place(session, user_id, root, path):

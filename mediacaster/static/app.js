@@ -6,6 +6,7 @@
 const api = document.body.dataset;
 const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null };
 const $ = (id) => document.getElementById(id);
+const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;  // "1 file", "3 files"
 
 // -- live filter of a folder listing (Enter still filters on the server) ------
 // Names are compared as the server compares them: NFC, case-folded. Rows carry
@@ -227,8 +228,7 @@ async function startQueue(button, body) {
     const result = await call("POST", api.apiQueue, { ...body, device: state.device.id });
     state.queue = result.queue;
     renderQueue();
-    const count = result.queue.items.length;
-    say(`Playing ${title} on ${state.device.name}: ${count} item${count === 1 ? "" : "s"}.`);
+    say(`Playing ${title} on ${state.device.name}: ${plural(result.queue.items.length, "item")}.`);
   } catch (error) {
     say(`Could not play ${title}: ${error.message}`, "error");
   }
@@ -259,12 +259,10 @@ function picked() {
 }
 
 function renderSelection() {
-  const count = picked().length;
-  $("selection").hidden = count === 0;
-  $("selection-count").textContent = `${count} selected`;
-  for (const id of ["play-selection", "queue-selection"]) {
-    $(id).dataset.title = `${count} file${count === 1 ? "" : "s"}`;
-  }
+  const files = picked().length;
+  $("selection").hidden = files === 0;
+  $("selection-count").textContent = `${files} selected`;
+  for (const id of ["play-selection", "queue-selection"]) $(id).dataset.title = plural(files, "file");
 }
 
 function setUpSelection() {
@@ -572,8 +570,7 @@ async function markFolder(button) {
   closeMenu(button);
   try {
     const marked = await call("PUT", button.dataset.markFolder, { watched });
-    const files = `${marked.files} file${marked.files === 1 ? "" : "s"}`;
-    say(`Marked ${files} as ${watched ? "watched" : "unwatched"}.`);
+    say(`Marked ${plural(marked.files, "file")} as ${watched ? "watched" : "unwatched"}.`);
     refreshDetails();
   } catch (error) {
     say(`Could not mark them: ${error.message}`, "error");
