@@ -55,7 +55,7 @@
     else if (event.key === " ") {
       event.preventDefault();
       pause(!show.paused);
-    } else return;
+    }
   });
   const start = Number(new URLSearchParams(location.search).get("start")) || 0;
   display(start);
