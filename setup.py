@@ -68,8 +68,9 @@ setup(
         "paste.app_factory": ["main = mediacaster:main"],
         "paste.server_runner": ["main = mediacaster.server:serve"],
         "console_scripts": [
-            "mediacaster-cast = mediacaster.cli:main",
-            "mediacaster-admin = mediacaster.admin:main",
+            "mediacaster = mediacaster.cli.serve:main",
+            "mediacaster-cast = mediacaster.cli.cast:main",
+            "mediacaster-admin = mediacaster.cli.admin:main",
         ],
     },
 )

@@ -323,7 +323,7 @@ def test_the_console_script_casts_and_controls(cast_app, server, tv):
 
     def run(*args):
         result = subprocess.run(
-            [sys.executable, "-m", "mediacaster.cli", *args, "--url", server.url],
+            [sys.executable, "-m", "mediacaster.cli.cast", *args, "--url", server.url],
             capture_output=True,
             text=True,
             timeout=60,

@@ -139,7 +139,7 @@ def admin(tmp_path, url, *args, password="correct horse"):
         f"mediacaster.database_url = {url}\n"
     )
     return subprocess.run(
-        [sys.executable, "-m", "mediacaster.admin", "-c", str(ini), *args],
+        [sys.executable, "-m", "mediacaster.cli.admin", "-c", str(ini), *args],
         input=password + "\n",
         capture_output=True,
         text=True,
