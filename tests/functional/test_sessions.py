@@ -7,7 +7,7 @@ import redis
 import webtest
 from pyramid.config import Configurator
 
-from mediacaster.session import COOKIE_NAME
+from mediacaster.session import COOKIE_NAME, CSRF_COOKIE
 from tests.common.servers import RedisServer
 
 
@@ -48,11 +48,35 @@ def test_a_forged_cookie_starts_a_new_session(app, testapp):
     assert (data["device"], data["recent"]) == (None, [])
 
 
-def test_secure_cookie_in_production(make_app):
-    app = make_app(**{"mediacaster.cookie_secure": "true"})
+def set_cookies(app, scheme):
+    """The cookies set by a request that stores something in the session, and by one that
+    reads the CSRF token, as ``{name: Set-Cookie header}``."""
+    browser = webtest.TestApp(app, extra_environ={"wsgi.url_scheme": scheme})
+    headers = browser.get("/test/remember", {"device": "tv"}).headers.getall("Set-Cookie")
+    headers += browser.get("/api/session").headers.getall("Set-Cookie")
+    return {header.split("=")[0]: header.lower() for header in headers}
+
+
+@pytest.mark.parametrize(
+    ("setting", "scheme", "secure"),
+    [
+        # auto, the default: Secure on HTTPS (behind nginx, the scheme comes from its
+        # X-Forwarded-Proto: test_nginx.py), and not on plain HTTP, where a browser would refuse it.
+        (None, "https", True),
+        (None, "http", False),
+        ("auto", "https", True),
+        ("true", "http", True),
+        ("false", "https", False),
+    ],
+)
+def test_the_secure_flag_follows_the_scheme_unless_forced(make_app, setting, scheme, secure):
+    app = make_app(**({"mediacaster.cookie_secure": setting} if setting else {}))
     add_session_writer(app)
-    cookie = webtest.TestApp(app).get("/test/remember", {"device": "tv"}).headers["Set-Cookie"]
-    assert "secure" in cookie.lower()
+    cookies = set_cookies(app, scheme)
+    assert set(cookies) == {COOKIE_NAME, CSRF_COOKIE}
+    for cookie in cookies.values():
+        assert ("; secure" in cookie) is secure, cookie
+        assert "httponly" in cookie and "samesite=lax" in cookie
 
 
 @pytest.fixture

@@ -1,16 +1,31 @@
-"""Startup through pserve: a bad setting stops it with one clear line, no traceback."""
+"""Startup through pserve and the ``mediacaster`` command: whatever stops it (a bad setting,
+a port in use, a folder it cannot use, a database or Redis it cannot reach) stops it with
+one clear line on stderr and status 1, no traceback, before anything is started or logged."""
 
+import os
+import pwd
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.common.app import REPO
+from tests.common.servers import free_port
+
+MEDIACASTER = Path(sys.executable).parent / "mediacaster"
+PRODUCTION = {"MEDIACASTER_SECRET": "production-secret-0123456789", "MEDIACASTER_DISCOVERY": "false"}
+# Root reads and writes whatever the permissions say: the app is run without that power
+# (as a service's own user would be) where a test needs a folder it cannot use.
+USER = pwd.getpwuid(os.geteuid()).pw_name
+AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
 
 
-def _pserve(ini, env):
+def _pserve(ini, env, command=None, prefix=()):
+    command = command or [sys.executable, "-m", "pyramid.scripts.pserve"]
     return subprocess.run(
-        [sys.executable, "-m", "pyramid.scripts.pserve", ini],
+        [*prefix, *command, ini],
         cwd=REPO,
         env={"PATH": "/usr/bin:/bin", "HOME": str(REPO), **env},
         capture_output=True,
@@ -29,8 +44,9 @@ def _pserve(ini, env):
         ),
         (
             {"REDIS_URL": "redis://127.0.0.1:1/0"},
-            "mediacaster: invalid setting: redis.url = 'redis://127.0.0.1:1/0': cannot connect: "
-            "Error 111 connecting to 127.0.0.1:1. Connection refused.",
+            "mediacaster: invalid setting: redis.url = 'redis://127.0.0.1:1/0': cannot connect "
+            "(Error 111 connecting to 127.0.0.1:1. Connection refused): start that Redis server, "
+            "or leave REDIS_URL empty for the embedded one",
         ),
         (
             {"MEDIACASTER_ALLOWED_HOSTS": "nas.example http://nas"},
@@ -75,3 +91,115 @@ def test_production_needs_a_secret(tmp_path):
         .splitlines()[-1]
         .startswith("mediacaster: invalid setting: mediacaster.secret must be at least 16 characters")
     )
+
+
+def fails_in_one_line(result, line):
+    """Status 1 and ``line`` alone on stderr: no traceback, no "Starting server", no setup token."""
+    assert (result.returncode, result.stderr.splitlines(), result.stdout) == (1, [line], "")
+
+
+@pytest.fixture
+def production(tmp_path):
+    """production.ini's environment: a library, a secret, the data folder in ``tmp_path``."""
+    library = tmp_path / "video"
+    library.mkdir()
+    (tmp_path / "tmp").mkdir()  # the embedded Redis's own files (TMPDIR)
+    return {
+        **PRODUCTION,
+        "MEDIACASTER_ROOTS": f"video={library}",
+        "MEDIACASTER_DATA_DIR": str(tmp_path / "data"),
+        "TMPDIR": str(tmp_path / "tmp"),
+        "PORT": str(free_port()),
+    }
+
+
+@pytest.mark.parametrize("command", [None, [str(MEDIACASTER)]], ids=["pserve", "mediacaster"])
+def test_a_port_in_use_is_said_before_anything_starts(production, command):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", int(production["PORT"])))
+        taken.listen()
+        result = _pserve("production.ini", production, command)
+    fails_in_one_line(
+        result,
+        f"mediacaster: cannot start: port {production['PORT']} is in use by another program "
+        "(mediacaster already running?): stop it, or set PORT to another port",
+    )
+
+
+def test_a_host_name_that_does_not_resolve(production):
+    result = _pserve("production.ini", {**production, "HOST": "nas.invalid"}, [str(MEDIACASTER)])
+    fails_in_one_line(
+        result,
+        "mediacaster: cannot start: the host name 'nas.invalid' does not resolve to an address: "
+        "set HOST to a name or address of this machine, or to 0.0.0.0 for every interface",
+    )
+
+
+def test_a_data_folder_that_cannot_be_made_or_written(production, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    result = _pserve(
+        "production.ini",
+        {**production, "MEDIACASTER_DATA_DIR": str(tmp_path / "file" / "data")},
+        [str(MEDIACASTER)],
+    )
+    user = USER
+    advice = "set MEDIACASTER_DATA_DIR (mediacaster.data_dir) to a folder that user can write"
+    assert result.stderr.splitlines() == [
+        f"mediacaster: invalid setting: data folder {tmp_path / 'file' / 'data'} cannot be created "
+        f"(Not a directory) for the user the app runs as ({user}): {advice}"
+    ]
+    assert result.returncode == 1
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    result = _pserve(
+        "production.ini", {**production, "MEDIACASTER_DATA_DIR": str(locked)}, [str(MEDIACASTER)], AS_A_USER
+    )
+    fails_in_one_line(
+        result,
+        f"mediacaster: invalid setting: data folder {locked} is not writable (Permission denied) "
+        f"for the user the app runs as ({user}): {advice}",
+    )
+
+
+def test_a_library_root_the_app_cannot_read(production, tmp_path):
+    hidden = tmp_path / "hidden"
+    hidden.mkdir(mode=0o000)
+    user = USER
+    env = {**production, "MEDIACASTER_ROOTS": f"video={hidden}"}
+    fails_in_one_line(
+        _pserve("production.ini", env, [str(MEDIACASTER)], AS_A_USER),
+        f"mediacaster: invalid setting: MEDIACASTER_ROOTS (environment) = 'video={hidden}': "
+        f"folder {hidden} of root 'video' is not readable by the user the app runs as ({user})",
+    )
+
+
+def test_a_database_without_its_driver_or_out_of_reach(production):
+    env = {**production, "DATABASE_URL": "mysql://anna:secret@127.0.0.1/media"}
+    fails_in_one_line(
+        _pserve("production.ini", env, [str(MEDIACASTER)]),
+        "mediacaster: invalid setting: database mysql://anna:***@127.0.0.1/media: its driver is not "
+        "installed (No module named 'MySQLdb'): use PostgreSQL (postgresql://user:password@host/name), "
+        "or leave DATABASE_URL empty for SQLite in the data folder",
+    )
+    port = free_port()
+    env = {**production, "DATABASE_URL": f"postgresql://anna:secret@127.0.0.1:{port}/media"}
+    result = _pserve("production.ini", env, [str(MEDIACASTER)])
+    (line,) = result.stderr.splitlines()
+    assert result.returncode == 1 and "secret" not in line
+    assert line.startswith(
+        f"mediacaster: invalid setting: database postgresql+psycopg://anna:***@127.0.0.1:{port}/media: "
+        "connection failed:"
+    )
+    assert line.endswith(
+        "Connection refused Is the server running on that host and accepting TCP/IP "
+        "connections?: start that database server, or correct DATABASE_URL"
+    )
+
+
+def test_the_mediacaster_command_says_how_it_is_used(tmp_path):
+    result = subprocess.run([MEDIACASTER, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: mediacaster [-h] INI")
+    assert "Serve mediacaster as the ini file INI describes" in result.stdout
+    result = _pserve(str(tmp_path / "nowhere.ini"), {}, [str(MEDIACASTER)])
+    fails_in_one_line(result, f"mediacaster: cannot start: no file {tmp_path / 'nowhere.ini'}")

@@ -75,6 +75,13 @@ def test_bad_values_fail(tmp_path, key, value):
         load({"mediacaster.roots": f"v={tmp_path}", "mediacaster.secret": SECRET, key: value}, {})
 
 
+@pytest.mark.parametrize(("value", "secure"), [("auto", None), ("", None), ("true", True), ("off", False)])
+def test_the_cookies_secure_flag_is_auto_unless_forced(tmp_path, value, secure):
+    base = {"mediacaster.roots": f"v={tmp_path}", "mediacaster.secret": SECRET}
+    assert load(base, {}).cookie_secure is None  # auto: the request's scheme decides
+    assert load({**base, "mediacaster.cookie_secure": value}, {}).cookie_secure is secure
+
+
 def test_without_roots_the_demo_library_or_a_clear_error(tmp_path):
     demo = load({"mediacaster.demo_library": "true", "mediacaster.secret": SECRET}, {})
     assert demo.demo and set(demo.roots) == {"audio", "images", "video"}
