@@ -5,7 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite drives for real (command:package).
 # pg_ctlcluster stands for the PostgreSQL server (its initdb is not on PATH).
-TEST_TOOLS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium nginx:nginx-light pg_ctlcluster:postgresql
+TEST_TOOLS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium nginx:nginx-light pg_ctlcluster:postgresql \
+  systemd-analyze:systemd openssl:openssl
 
 export HOST PORT
 

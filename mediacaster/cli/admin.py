@@ -59,7 +59,10 @@ def main(argv=None):
     except SettingsError as error:
         raise SystemExit(f"mediacaster-admin: {error}") from None
     if args.command == "migrate":
-        database = Database.of(settings)
+        try:
+            database = Database.of(settings)
+        except SettingsError as error:
+            raise SystemExit(f"mediacaster-admin: {error}") from None
         try:
             database.upgrade()
             print(f"{database.safe_url}: at revision {database.revision()}")

