@@ -47,6 +47,8 @@ from mediacaster.settings import parse_port
 
 log = logging.getLogger(__name__)
 
+# The commands that load the app to serve it (pyramid's scripts name themselves in __script__).
+SERVING_SCRIPTS = ("pserve", "mediacaster")
 # Environment variables that override waitress settings of the ini file.
 WAITRESS_ENV = {"UNIX_SOCKET": "unix_socket", "URL_PREFIX": "url_prefix"}
 # Seconds busy requests get to finish once a stop is asked for (waitress's own: 5).
@@ -223,10 +225,11 @@ def check_listen(global_config):
     starts the services and logs the setup token: a host name that does not resolve,
     or a port another program holds, must end startup before that, not after
     "Starting server" with a traceback. Nothing is checked for an app built without
-    an ini file, or served on a unix socket or by another server.
+    an ini file or by another script (pshell, prequest: the server may well be running),
+    or served on a unix socket or by another server.
     """
     path = global_config.get("__file__")
-    if not path or os.environ.get("UNIX_SOCKET"):
+    if global_config.get("__script__") not in SERVING_SCRIPTS or not path or os.environ.get("UNIX_SOCKET"):
         return
     options = plaster.get_loader(path, protocols=["wsgi"]).get_settings("server:main")
     if not options.get("use", "").startswith("egg:mediacaster") or options.get("unix_socket"):

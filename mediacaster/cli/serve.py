@@ -29,9 +29,10 @@ def main(argv=None):
     if not os.path.isfile(args.config):
         raise SystemExit(f"mediacaster: cannot start: no file {args.config}")
     loader = plaster.get_loader(args.config, protocols=["wsgi"])
-    loader.setup_logging()
-    server = loader.get_wsgi_server()
-    app = loader.get_wsgi_app()  # stops with one line when a setting or the listen address is wrong
+    script = {"__script__": "mediacaster"}  # as pserve names itself: the app checks its address
+    loader.setup_logging(script)
+    server = loader.get_wsgi_server(defaults=script)
+    app = loader.get_wsgi_app(defaults=script)  # one line and status 1 when a setting or the address is wrong
     try:
         server(app)  # returns once SIGINT or SIGTERM stopped it
     except ServerOptionError as error:

@@ -2,6 +2,7 @@
 a port in use, a folder it cannot use, a database or Redis it cannot reach) stops it with
 one clear line on stderr and status 1, no traceback, before anything is started or logged."""
 
+import contextlib
 import os
 import pwd
 import socket
@@ -10,7 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import waitress
 
+from mediacaster.hosts import interface_addresses
+from mediacaster.server import reachable_urls
 from tests.common.app import REPO
 from tests.common.servers import free_port
 
@@ -203,3 +207,37 @@ def test_the_mediacaster_command_says_how_it_is_used(tmp_path):
     assert "Serve mediacaster as the ini file INI describes" in result.stdout
     result = _pserve(str(tmp_path / "nowhere.ini"), {}, [str(MEDIACASTER)])
     fails_in_one_line(result, f"mediacaster: cannot start: no file {tmp_path / 'nowhere.ini'}")
+
+
+@contextlib.contextmanager
+def listening(listen):
+    """waitress's listeners (and its trigger) for ``listen``, and the port they got."""
+    sockets = {}
+    waitress.create_server(lambda environ, start_response: [], map=sockets, listen=listen)
+    try:
+        ports = [s.effective_port for s in sockets.values() if hasattr(s, "effective_port")]
+        yield list(sockets.values()), ports[0]
+    finally:
+        for dispatcher in list(sockets.values()):
+            dispatcher.close()
+
+
+@pytest.mark.parametrize(
+    ("host", "listen", "prefix", "expected"),
+    [
+        ("127.0.0.1", "127.0.0.1:0", "", ["http://127.0.0.1:{port}/"]),
+        # A name is kept as given, however many addresses it listens on.
+        ("localhost", "localhost:0", "/mediacenter", ["http://localhost:{port}/mediacenter/"]),
+    ],
+)
+def test_a_server_on_one_address_names_that_one_url(host, listen, prefix, expected):
+    with listening(listen) as (sockets, port):
+        assert reachable_urls(host, sockets, prefix) == [url.format(port=port) for url in expected]
+
+
+def test_a_server_on_every_interface_names_the_host_and_each_address():
+    with listening("0.0.0.0:0") as (sockets, port):
+        urls = reachable_urls("0.0.0.0", sockets)
+    own = [a for a in interface_addresses() if a.version == 4 and not a.is_link_local]
+    assert urls == [f"http://{socket.gethostname()}:{port}/"] + [f"http://{a}:{port}/" for a in own]
+    assert f"http://127.0.0.1:{port}/" in urls
