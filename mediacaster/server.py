@@ -4,7 +4,10 @@ deadlines against slow clients, and a clean stop.
 ``PORT=8080 pserve development.ini`` and ``make run PORT=8080`` both work; the
 ini file's ``host`` and ``port`` are the defaults. ``UNIX_SOCKET`` and
 ``URL_PREFIX`` set waitress's ``unix_socket`` and ``url_prefix`` (docs/nginx.conf).
-A bad PORT has already stopped startup in :func:`mediacaster.settings.load`.
+A bad PORT has already stopped startup in :func:`mediacaster.settings.load`, and a
+port in use or a host name that does not resolve in :func:`check_listen`, before the
+app started anything. Once listening, the log names every URL the app is reached
+at (:func:`reachable_urls`): on every interface, the host name and each address.
 
 waitress holds at most ``connection_limit`` connections and closes only those
 idle for ``channel_timeout``, so clients that send a header byte now and then
