@@ -87,7 +87,7 @@ def _unreadable(folder):
     try:
         if not folder.is_dir():
             return "does not exist" if not folder.exists() else "is not a folder"
-        os.listdir(folder)
+        os.scandir(folder).close()  # opened as a listing would be, without reading it
     except PermissionError:
         return f"is not readable by the user the app runs as ({_user()})"
     except OSError as error:
