@@ -81,6 +81,7 @@ def folder(request):
             "probe_state": services.probe.state(),
             "subtitles": presenters.tracks_json(plan.tracks),
             "playback_url": urls.url("api.playback", entry.root, entry.path),
+            "entry_api_url": urls.url("api.library", entry.root, entry.path),
             "checks": browsers.CHECKS,
         }
 
