@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
+from mediacaster.fakecast import FakeChromecast
 from tests.common.chromium import chromium
 from tests.common.mediafiles import ffmpeg
 from tests.common.servers import serving
@@ -288,3 +289,58 @@ def test_up_next_gives_the_media_session_a_next_track(page, site):
     assert "nexttrack" in handlers and "previoustrack" not in handlers
     page.evaluate("window.__handlers.nexttrack()")
     until(page, "location.pathname.endsWith('/Long/C.mp3')", "the folder's next song")
+
+
+# -- the TV remote on the lock screen ----------------------------------------------------
+
+TV = "Kitchen TV"
+TV_ADDRESS = "127.0.0.37"  # this module's own device: no other test drives it
+
+
+@pytest.fixture(scope="module")
+def tv():
+    device = FakeChromecast(TV, "Chromecast", TV_ADDRESS, port=8009, eureka=True).start()
+    yield device
+    device.stop()
+
+
+@pytest.fixture
+def site_with_tv(library, redis_server, tv, tmp_path):
+    found = {
+        "mediacaster.discovery": "true",
+        "mediacaster.discovery_interfaces": "127.0.0.1",
+        "mediacaster.known_hosts": TV_ADDRESS,
+    }
+    with serving({"here": library}, redis_server.url, tmp_path, **found) as server:
+        yield server
+
+
+CALL = """async ([method, url, body]) => {
+  const session = await (await fetch('/api/session')).json();
+  const response = await fetch(url, {method, body: JSON.stringify(body),
+    headers: {'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf_token}});
+  return [response.status, await response.json()];
+}"""
+
+
+def test_the_media_session_drives_the_tv_when_the_page_plays_nothing(page, site_with_tv, tv):
+    page.goto(f"{site_with_tv.url}/library/here/Long")
+    # The TV is found (discovery), chosen, and a song cast to it, as the page's buttons do.
+    found = "fetch('/api/devices').then((r) => r.json()).then((d) => d.devices.some((x) => x.online))"
+    until(page, found, "the TV found")
+    assert page.evaluate(CALL, ["PUT", "/api/session/device", {"device": TV}])[0] == 200
+    status, _ = page.evaluate(CALL, ["POST", "/api/cast", {"path": "here/Long/B.mp3"}])
+    assert status == 200
+    page.reload()
+    title = until(page, "(() => { const m = navigator.mediaSession.metadata; return m && m.title; })()",
+                  "the device's media in the Media Session")  # fmt: skip
+    assert title == page.evaluate("document.getElementById('np-title').textContent")
+    assert page.evaluate("navigator.mediaSession.metadata.artist") == TV
+    handlers = page.evaluate("Object.entries(window.__handlers).filter(([, h]) => h).map(([a]) => a).sort()")
+    assert handlers == ["pause", "play", "seekbackward", "seekforward", "seekto", "stop"]
+    until(page, "navigator.mediaSession.playbackState === 'playing'", "the TV playing")
+    page.evaluate("window.__handlers.pause()")  # the lock screen's pause
+    until(page, "navigator.mediaSession.playbackState === 'paused'", "the TV paused")
+    assert tv.player_state == "PAUSED"
+    page.evaluate("window.__handlers.seekto({action: 'seekto', seekTime: 30})")
+    until(page, "Number(document.getElementById('np-seek').value) >= 29", "the TV at 30 s")
