@@ -16,7 +16,7 @@ window.mediaSessionHub = (() => {
     const wanted = JSON.stringify([title, artist, album, artwork]);
     if (shown.metadata === wanted) return;
     shown.metadata = wanted;
-    const pictures = artwork ? [{ src: new URL(artwork, location.href).href, type: "image/jpeg" }] : [];
+    const pictures = artwork ? [{ src: new URL(artwork, location.href).href }] : [];
     session.metadata = new MediaMetadata({ title: title || "", artist, album, artwork: pictures });
   }
 
