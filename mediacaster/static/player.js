@@ -251,32 +251,36 @@
     choice.dataset.at = String(at);
   }
 
+  // The folder's next file's page, playing at once.
+  function playNext() {
+    const next = new URL(box.dataset.next, location.href);
+    next.searchParams.set("play", "1");
+    location.assign(next.href);
+  }
+
   // The folder's next episode or song once this one ends: a song goes on at once, an
   // episode after a countdown that can be cancelled (or by "Play now").
   function offerNext() {
     const offer = document.getElementById("up-next");
     if (!offer || !box.dataset.next) return;
-    const next = new URL(box.dataset.next, location.href);
-    next.searchParams.set("play", "1");
     const count = document.getElementById("up-next-count");
     let timer = null;
-    const go = () => location.assign(next.href);
     const cancel = () => {
       clearInterval(timer);
       offer.hidden = true;
     };
-    document.getElementById("play-next").addEventListener("click", go);
+    document.getElementById("play-next").addEventListener("click", playNext);
     document.getElementById("cancel-next").addEventListener("click", cancel);
     media.addEventListener("play", cancel);  // played again from the start, say
     media.addEventListener("ended", () => {
-      if (box.dataset.kind === "audio") return go();
+      if (box.dataset.kind === "audio") return playNext();
       let left = UP_NEXT_SECONDS;
       count.textContent = `in ${left} s`;
       offer.hidden = false;
       clearInterval(timer);
       timer = setInterval(() => {
         left -= 1;
-        if (left <= 0) go();
+        if (left <= 0) playNext();
         else count.textContent = `in ${left} s`;
       }, 1000);
     });
@@ -285,7 +289,7 @@
   // -- playing a list here (herequeue.js) ------------------------------------------
   // On a file of a list played here, the list replaces the folder's "Up next": where it
   // stands, previous and next, and the next file once this one ends.
-  const here = window.hereQueue ? window.hereQueue.current() : null;
+  const here = window.hereQueue.current();
 
   function followList() {
     const bar = document.getElementById("here-queue");
@@ -329,11 +333,7 @@
     const hub = window.mediaSessionHub;
     if (!hub) return;
     const listed = here && !document.getElementById("here-queue").hidden;
-    const upNext = () => {
-      const next = new URL(box.dataset.next, location.href);
-      next.searchParams.set("play", "1");
-      location.assign(next.href);
-    };
+    const step = (by) => () => window.hereQueue.step(by);
     const cover = document.querySelector("#player-box img.cover");
     hub.follow(
       media,
@@ -343,10 +343,9 @@
         album: box.dataset.album || "",
         artwork: (player.plan && player.plan.picture_url) || media.getAttribute("poster") || (cover && cover.src) || null,
       },
-      {
-        previous: listed && here.position > 0 ? () => window.hereQueue.step(-1) : null,
-        next: listed ? (here.position < here.count - 1 ? () => window.hereQueue.step(1) : null) : box.dataset.next ? upNext : null,
-      },
+      listed
+        ? { previous: here.position > 0 ? step(-1) : null, next: here.position < here.count - 1 ? step(1) : null }
+        : { next: box.dataset.next ? playNext : null },
     );
   }
 
