@@ -12,7 +12,9 @@
 window.hereQueue = (() => {
   const KEY = "mediacaster.here";
   const PLAYED = new Set(["video", "audio"]);
-  const SEARCH_LIMIT = 500;  // as many as a search queue on a device holds
+  // As many as a queue on a device holds (apispec.QUEUE_MAX), a search's as many as there.
+  const MAX_ITEMS = 1000;
+  const SEARCH_LIMIT = 500;
   const script = document.currentScript;
   const api = { library: script.dataset.apiLibrary, search: script.dataset.apiSearch };
 
@@ -61,7 +63,7 @@ window.hereQueue = (() => {
       throw new Error("nothing to play was named");
     }
     if (spec.shuffle) shuffle(items);
-    return items;
+    return items.slice(0, MAX_ITEMS);
   }
 
   // Fisher–Yates: every order as likely, each file once.
