@@ -226,6 +226,30 @@ def test_a_file_outside_the_list_shows_no_list(page, site):
     assert page.evaluate("document.getElementById('here-queue').hidden")
 
 
+def test_the_list_fits_a_phone(browser, site):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{site.url}/library/here/Long")
+        click_injected(page, {"data-play-here": json.dumps({"folder": "here/Long"}), "data-title": "Long"})
+        on_item(page, "A.mp3", "1 of 3")
+        layout = page.evaluate(
+            """(() => {
+              const controls = [...document.querySelectorAll('#here-queue button')];
+              const box = (c) => c.getBoundingClientRect();
+              return {
+                overflow: document.documentElement.scrollWidth > innerWidth,
+                outside: controls.filter((c) => box(c).right > innerWidth).map((c) => c.id),
+                small: controls.filter((c) => box(c).height < 44).map((c) => c.id),
+                rows: new Set(controls.map((c) => Math.round(box(c).top))).size,
+              };
+            })()"""
+        )
+        assert layout == {"overflow": False, "outside": [], "small": [], "rows": 1}
+    finally:
+        context.close()
+
+
 def test_nothing_to_play_is_said_in_words(page, site):
     page.goto(f"{site.url}/library/here/Album/Extras")
     spec = {"folder": "here/Album/Missing"}
