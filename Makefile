@@ -10,7 +10,7 @@ TEST_TOOLS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium nginx:nginx-light p
 
 export HOST PORT
 
-.PHONY: run test lint format bench system-deps clean vendor
+.PHONY: run test lint format bench system-deps clean vendor icons
 
 # Shaka Player, the in-page player: its dist file is committed under static/vendor
 # (nothing loads from a CDN, and make run needs no npm); `make vendor` fetches it
@@ -66,6 +66,10 @@ vendor:
 	(cd "$$tmp" && npm pack --silent shaka-player@$(SHAKA_VERSION) >/dev/null && tar xzf shaka-player-$(SHAKA_VERSION).tgz) && \
 	cp "$$tmp/package/dist/shaka-player.compiled.js" "$$tmp/package/LICENSE" $(SHAKA_DIR)/ && \
 	echo "$(SHAKA_VERSION)" > $(SHAKA_DIR)/VERSION && echo "Shaka Player $(SHAKA_VERSION) in $(SHAKA_DIR)"
+
+# The home-screen icons of the web app manifest, drawn again (committed in mediacaster/static).
+icons: $(VENV)/.installed-run
+	$(VENV)/bin/python tools/make_icons.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

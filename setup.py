@@ -25,6 +25,8 @@ requires = [
     "psycopg[binary]>=3.1,<4",
     "argon2-cffi>=23.1",
     "orjson>=3.9",
+    # Reads a photo's size and EXIF date taken for its page (mediacaster/services/photos.py).
+    "Pillow>=10.0",
 ]
 
 testing_requires = [

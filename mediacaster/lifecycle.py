@@ -25,6 +25,7 @@ from mediacaster.services.ffmpeg import Tool
 from mediacaster.services.history import History
 from mediacaster.services.library import LibraryService
 from mediacaster.services.login_limits import LoginLimits
+from mediacaster.services.photos import PhotoService
 from mediacaster.services.pictures import PictureService
 from mediacaster.services.probe import ProbeService
 from mediacaster.services.redis_store import RedisStore
@@ -69,6 +70,7 @@ class Services:
         self.probe = ProbeService(self.redis, self.ffprobe)
         self.subtitles = SubtitleService(self.cache, self.ffmpeg)
         self.pictures = PictureService(self.cache, self.ffmpeg)
+        self.photos = PhotoService(self.redis)
         self.cast = CastService(
             known_hosts=settings.known_hosts,
             interfaces=list(settings.discovery_interfaces) or None,

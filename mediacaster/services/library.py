@@ -353,9 +353,10 @@ class LibraryService:
                 )
         return found
 
-    def next_file(self, entry, kinds):
+    def next_file(self, entry, kinds, backwards=False):
         """The file of ``kinds`` after ``entry`` in its folder's listing order (the next
-        episode, the next song), or None. Names only: nothing is stat'ed but the one found."""
+        episode, the next song), or with ``backwards`` the one before it (the previous
+        photo), or None. Names only: nothing is stat'ed but the one found."""
         folder = os.path.dirname(self.file_path(entry))
         try:
             names = [
@@ -369,7 +370,12 @@ class LibraryService:
         def order(name):
             return natural_key(name), name
 
-        later = sorted((name for name in names if order(name) > order(entry.name)), key=order)
+        here = order(entry.name)
+        later = sorted(
+            (name for name in names if (order(name) < here if backwards else order(name) > here)),
+            key=order,
+            reverse=backwards,
+        )
         parent = entry.segments[:-1]
         for name in later:
             try:

@@ -466,11 +466,27 @@ async function poll() {
     state.slideshow = picture ? (await call("GET", `${api.apiSlideshow}?device=${device}`)).slideshow : null;
     render();
     renderQueue();
+    mediaSessionRemote();
   } catch (error) {
     $("np-title").textContent = error.message;
     $("np-state").textContent = "";
   }
   poll.timer = setTimeout(poll, 1000);
+}
+
+// -- the Media Session: a phone's lock screen and headset drive the device too ---------
+// The logic is mediasession.js's, shared with the page's own player.
+function mediaSessionRemote() {
+  const live = Boolean(state.queue && state.queue.state === "playing");
+  window.mediaSessionHub?.remote(state.status && state.status.media, {
+    device: state.device && state.device.name,
+    play: () => control("play"),
+    pause: () => control("pause"),
+    stop: () => control("stop"),
+    seek: (position) => control("seek", { position }),
+    previous: live ? () => queueAction("previous") : null,
+    next: live ? () => queueAction("next") : null,
+  });
 }
 
 async function control(action, body = {}) {

@@ -8,7 +8,7 @@
 
 (() => {
   const box = document.getElementById("player-box");
-  if (!box || !box.dataset.playback || !window.shaka) return;
+  if (!box || !box.dataset.playback || !window.shaka || !window.hereQueue) return;
   const media = document.getElementById("player");
   const stateLine = document.getElementById("player-state");
   const audioSelect = document.getElementById("audio-track");
@@ -58,15 +58,7 @@
     url.searchParams.set("can", capabilities().join(","));
     if (player.audio != null) url.searchParams.set("audio", player.audio);
     if (player.burn != null) url.searchParams.set("burn", player.burn);
-    const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    let data;
-    try {
-      data = await response.json();
-    } catch (error) {
-      data = { detail: `the server answered ${response.status}` };
-    }
-    if (!response.ok) throw new Error(data.detail || `the server answered ${response.status}`);
-    return data;
+    return window.hereQueue.fetchJson(url);
   }
 
   // A failed request's reason, from the app's error page or JSON.
@@ -259,35 +251,102 @@
     choice.dataset.at = String(at);
   }
 
+  // The folder's next file's page, playing at once.
+  function playNext() {
+    const next = new URL(box.dataset.next, location.href);
+    next.searchParams.set("play", "1");
+    location.assign(next.href);
+  }
+
   // The folder's next episode or song once this one ends: a song goes on at once, an
   // episode after a countdown that can be cancelled (or by "Play now").
   function offerNext() {
     const offer = document.getElementById("up-next");
     if (!offer || !box.dataset.next) return;
-    const next = new URL(box.dataset.next, location.href);
-    next.searchParams.set("play", "1");
     const count = document.getElementById("up-next-count");
     let timer = null;
-    const go = () => location.assign(next.href);
     const cancel = () => {
       clearInterval(timer);
       offer.hidden = true;
     };
-    document.getElementById("play-next").addEventListener("click", go);
+    document.getElementById("play-next").addEventListener("click", playNext);
     document.getElementById("cancel-next").addEventListener("click", cancel);
     media.addEventListener("play", cancel);  // played again from the start, say
     media.addEventListener("ended", () => {
-      if (box.dataset.kind === "audio") return go();
+      if (box.dataset.kind === "audio") return playNext();
       let left = UP_NEXT_SECONDS;
       count.textContent = `in ${left} s`;
       offer.hidden = false;
       clearInterval(timer);
       timer = setInterval(() => {
         left -= 1;
-        if (left <= 0) go();
+        if (left <= 0) playNext();
         else count.textContent = `in ${left} s`;
       }, 1000);
     });
+  }
+
+  // -- playing a list here (herequeue.js) ------------------------------------------
+  // On a file of a list played here, the list replaces the folder's "Up next": where it
+  // stands, previous and next, and the next file once this one ends.
+  const here = window.hereQueue.current();
+
+  function followList() {
+    const bar = document.getElementById("here-queue");
+    if (!bar) return;
+    bar.hidden = false;
+    document.getElementById("here-position").textContent = `${here.position + 1} of ${here.count}`;
+    document.getElementById("here-title").textContent = here.title;
+    const previous = document.getElementById("here-previous");
+    const next = document.getElementById("here-next");
+    previous.disabled = here.position === 0;
+    next.disabled = here.position === here.count - 1;
+    previous.addEventListener("click", () => window.hereQueue.step(-1));
+    next.addEventListener("click", () => window.hereQueue.step(1));
+    document.getElementById("here-end").addEventListener("click", () => {
+      window.hereQueue.stop();
+      bar.hidden = true;
+      offerNext();
+      mediaSession();
+    });
+    media.addEventListener("ended", () => {
+      if (!window.hereQueue.step(1)) say(`That was the last of ${here.title}.`, "info");
+    });
+  }
+
+  // The title, artist and album the file names, when the page was made before it was read.
+  async function readTags() {
+    if (box.dataset.title !== undefined || !box.dataset.entry) return;
+    try {
+      const entry = await window.hereQueue.fetchJson(box.dataset.entry);
+      if (!entry.probe || !entry.probe.ok) return;
+      const tags = entry.probe.tags || {};
+      Object.assign(box.dataset, { title: tags.title || entry.name, artist: tags.artist || "", album: tags.album || "" });
+    } catch (error) {
+      // Not known: the file's name stands for its title.
+    }
+  }
+
+  // The lock screen's and headset's controls (mediasession.js): title, artist, album and
+  // picture, and previous and next where the list or the folder has them.
+  function mediaSession() {
+    const hub = window.mediaSessionHub;
+    if (!hub) return;
+    const listed = here && !document.getElementById("here-queue").hidden;
+    const step = (by) => () => window.hereQueue.step(by);
+    const cover = document.querySelector("#player-box img.cover");
+    hub.follow(
+      media,
+      {
+        title: box.dataset.title || box.dataset.name,
+        artist: box.dataset.artist || "",
+        album: box.dataset.album || "",
+        artwork: (player.plan && player.plan.picture_url) || media.getAttribute("poster") || (cover && cover.src) || null,
+      },
+      listed
+        ? { previous: here.position > 0 ? step(-1) : null, next: here.position < here.count - 1 ? step(1) : null }
+        : { next: box.dataset.next ? playNext : null },
+    );
   }
 
   async function start() {
@@ -299,7 +358,9 @@
     }
     media.addEventListener("play", () => (player.started = true));
     followProgress();
-    offerNext();
+    if (here) followList();
+    else offerNext();
+    mediaSession();
     // ?t=90 (seconds) starts there, and ?play=1 plays at once: a link can resume a film.
     // Without ?t, a film the user stopped in the middle is loaded where they stopped.
     const asked = params.has("t") ? Number(params.get("t")) : null;
@@ -308,6 +369,8 @@
     if (asked === null && resume > 0) offerResume(resume);
     else document.getElementById("resume-choice")?.remove();
     await load(at);
+    await readTags();
+    mediaSession();  // with the title the file gives, and its picture
     if (params.get("play") === "1") media.play().catch(() => say("Press play to start.", "info"));
   }
 

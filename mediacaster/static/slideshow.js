@@ -1,6 +1,7 @@
-// A folder's pictures, one after the other, in the browser: each fetched at the size this
-// screen needs (the server fits it, so a 20-megapixel photo comes as a screen's worth), the
-// next one fetched ahead; an interval, previous, next, pause, arrows and space, full screen.
+// A folder's pictures, one after the other, on the whole screen: each fetched at the size
+// this screen needs (the server fits it, so a 20-megapixel photo comes as a screen's worth),
+// the next one fetched ahead; an interval, previous, next, pause, arrows, swipes and space,
+// full screen where the browser has it.
 "use strict";
 
 (() => {
@@ -36,10 +37,14 @@
     }
   }
 
+  const PAUSE_ICON = "M6 5h4v14H6zm8 0h4v14h-4z";
+  const PLAY_ICON = "M8 5v14l11-7z";
+
   function pause(paused) {
     show.paused = paused;
-    pauseButton.textContent = paused ? "Play" : "Pause";
+    pauseButton.setAttribute("aria-label", paused ? "Play" : "Pause");
     pauseButton.setAttribute("aria-pressed", String(paused));
+    pauseButton.querySelector("path").setAttribute("d", paused ? PLAY_ICON : PAUSE_ICON);
     schedule();
   }
 
@@ -47,14 +52,22 @@
   document.getElementById("slide-next").addEventListener("click", () => display(show.position + 1));
   pauseButton.addEventListener("click", () => pause(!show.paused));
   document.getElementById("slide-interval").addEventListener("change", schedule);
-  document.getElementById("slide-full").addEventListener("click", () => box.requestFullscreen().catch(() => {}));
+  // Phones without full screen for a page's part (an iPhone's Safari): the page is the screen.
+  const full = document.getElementById("slide-full");
+  full.hidden = !document.fullscreenEnabled;
+  full.addEventListener("click", () => {
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    else box.requestFullscreen().catch(() => {});
+  });
+  // Arrows and swipes step (pictures.js); space pauses; Escape goes back to the folder.
+  window.pictureSteps.follow(box, (by) => display(show.position + by));
   document.addEventListener("keydown", (event) => {
     if (event.target.closest("select, input")) return;
-    if (event.key === "ArrowRight") display(show.position + 1);
-    else if (event.key === "ArrowLeft") display(show.position - 1);
-    else if (event.key === " ") {
+    if (event.key === " ") {
       event.preventDefault();
       pause(!show.paused);
+    } else if (event.key === "Escape" && !document.fullscreenElement) {
+      location.assign(document.getElementById("slide-back").href);
     }
   });
   const start = Number(new URLSearchParams(location.search).get("start")) || 0;

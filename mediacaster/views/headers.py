@@ -1,8 +1,8 @@
 """Headers every response carries, set in one place: security headers, and CORS for media.
 
 - Pages: a strict Content-Security-Policy (scripts, styles, pictures and media
-  from this origin only, no inline script, no framing), ``X-Frame-Options`` for
-  older browsers.
+  from this origin only, no inline script, no framing; the web app manifest from
+  this origin too), ``X-Frame-Options`` for older browsers.
 - Media, downloads, subtitles and pictures: CORS, so that a Cast receiver can
   fetch them (and read why it failed), and ``Content-Security-Policy: sandbox``,
   so that a library file a browser would run (HTML, SVG) runs nothing.
@@ -33,7 +33,7 @@ CORS_HEADERS = {
 EVERYWHERE = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "media-src 'self' blob:; connect-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 PAGE_HEADERS = {**EVERYWHERE, "Content-Security-Policy": PAGE_POLICY, "X-Frame-Options": "DENY"}

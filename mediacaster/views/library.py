@@ -1,6 +1,7 @@
 """HTML pages: the roots, folder listings, file pages and search."""
 
 import math
+from datetime import datetime
 
 from pyramid.view import view_config
 
@@ -66,6 +67,7 @@ def folder(request):
         place = history.place(request.dbsession(), request.identity.user_id, entry.root, entry.path)
         following = services.library.next_file(entry, (entry.kind,)) if entry.kind in PLAYED_KINDS else None
         return {
+            **photo_page(services, entry),
             "next_entry": following,
             "place": place,
             "watched_url": urls.url("api.watched", entry.root, entry.path),
@@ -81,6 +83,7 @@ def folder(request):
             "probe_state": services.probe.state(),
             "subtitles": presenters.tracks_json(plan.tracks),
             "playback_url": urls.url("api.playback", entry.root, entry.path),
+            "entry_api_url": urls.url("api.library", entry.root, entry.path),
             "checks": browsers.CHECKS,
         }
 
@@ -123,6 +126,20 @@ def search(request):
         services.library.search(services.search, query, SEARCH_PAGE_LIMIT, roots) if query else ([], 0)
     )
     return {"query": query, "entries": entries, "total": total, "index": services.search.state()}
+
+
+def photo_page(services, entry):
+    """A picture's page: its size and date taken, and the pictures before and after it."""
+    if entry.kind != "image":
+        return {"photo": None}
+    library = services.library
+    facts = services.photos.facts(*library.file_key(entry))
+    return {
+        "photo": facts,
+        "taken": datetime.fromisoformat(facts["taken"]) if facts and facts["taken"] else None,
+        "previous_photo": library.next_file(entry, ("image",), backwards=True),
+        "next_photo": library.next_file(entry, ("image",)),
+    }
 
 
 def page_device(services, wanted):

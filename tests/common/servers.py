@@ -1,5 +1,6 @@
 """Real servers for tests and benchmarks: Redis, waitress and nginx on loopback."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -171,3 +172,20 @@ class Nginx:
             self.process.terminate()
             self.process.wait(10)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def serving(roots, redis_url, data_dir, **settings):
+    """The app over ``roots`` (``{name: folder}``) on a real waitress, with a data folder of
+    its own and its search index ready; its services stopped after."""
+    from mediacaster import main
+    from tests.common.app import app_settings
+
+    settings = {"mediacaster.data_dir": str(data_dir), **settings}
+    app = main({}, **app_settings(roots, redis_url, **settings))
+    app.registry.services.search.ready.wait(10)
+    try:
+        with LiveServer(app, threads=8) as server:
+            yield server
+    finally:
+        app.registry.services.close()

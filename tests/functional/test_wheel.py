@@ -84,7 +84,7 @@ def assert_busted(url, name):
 
 def test_page_asset_urls_carry_the_content_hash(testapp):
     urls = asset_urls(testapp.get("/").text)
-    assert sorted(urls) == ["app.css", "app.js"]
+    assert sorted(urls) == ["app.css", "app.js", "herequeue.js", "mediasession.js"]
     for name, url in urls.items():
         assert_busted(url, name)
 
@@ -307,7 +307,7 @@ def test_pserve_from_the_wheel_serves_cache_busted_assets(pserve):
     status, _, page = pserve.get("/")
     assert status == 200
     urls = asset_urls(page.decode())
-    assert sorted(urls) == ["app.css", "app.js"], page.decode()[:2000]
+    assert sorted(urls) == ["app.css", "app.js", "herequeue.js", "mediasession.js"], page.decode()[:2000]
     for name, url in urls.items():
         assert_busted(url, name)
         status, headers, body = pserve.get(url)
