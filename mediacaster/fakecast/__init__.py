@@ -183,6 +183,7 @@ class FakeChromecast:
         self.inserts = []  # (time, [contentId]) of every QUEUE_INSERT
         self._seeks = 0  # a failure after a SEEK counts only if no SEEK followed
         self.drop_next_loads = 0  # for tests: LOADs to swallow silently
+        self.drop_next_inserts = 0  # and QUEUE_INSERTs
         # For tests: names (parts of a contentId) of media it fetches but cannot decode.
         self.unplayable = set()
         self._server = None
@@ -438,6 +439,11 @@ class FakeChromecast:
                     return  # lost, as a corrupted TLS record would lose it
             self._load(data, reply, conn)
             return
+        if kind == "QUEUE_INSERT":
+            with self.lock:
+                if self.drop_next_inserts:
+                    self.drop_next_inserts -= 1
+                    return
         jump_to = None  # a queue item a QUEUE_ message moved to
         with self.lock:
             media = self.media

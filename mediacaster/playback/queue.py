@@ -317,10 +317,11 @@ class QueuePlayer:
                     raise
                 self._skip(live, number, f"{_name(path)}: {error}")
             except DeviceUnreachable as error:
+                if not patient:
+                    raise
                 live.device_failures += 1
-                if not patient or live.device_failures >= DEVICE_FAILURES:
-                    if patient:
-                        self._skip(live, number, f"{_name(path)}: {error}; the queue stopped there")
+                if live.device_failures >= DEVICE_FAILURES:
+                    self._skip(live, number, f"{_name(path)}: {error}; the queue stopped there")
                     raise
                 self._skip(live, number, f"{_name(path)}: {error}")
             position = self._following(live, position)

@@ -166,3 +166,24 @@ def test_another_sender_takes_over_from_the_moment_it_interrupts(app, http, tv, 
     wait_for(lambda: tv.player_state == "IDLE", 60, "the phone's episode to end")
     assert len(tv.loads) == loads and tv.played[since:] == []
     assert queue_row(app, tv).state == "taken_over"
+
+
+def test_a_device_that_stops_answering_stops_the_queue_the_second_time(app, http, tv):
+    cast = app.registry.services.cast
+    saved = cast.load_timeout, cast.command_timeout
+    # The next episode never reaches the device; nor do the LOADs that follow the first
+    # episode's end (each sent twice): two items in a row, and the queue stops.
+    tv.drop_next_inserts, cast.command_timeout = 1, 0.5
+    try:
+        since = len(tv.played)
+        http.post_json("/api/queue", {"device": TV, "paths": [f"m/Show/{name}" for name in SHOW]})
+        tv.drop_next_loads, cast.load_timeout = 4, 0.5
+        wait_for(lambda: queue_row(app, tv).state != "playing", 60, "the queue to stop")
+    finally:
+        tv.drop_next_inserts = tv.drop_next_loads = 0
+        cast.load_timeout, cast.command_timeout = saved
+    stopped = http.get("/api/queue", {"device": TV}).json["queue"]
+    assert stopped["state"] == "stopped" and played_names(tv, since) == [SHOW[0]]
+    skipped = [item["skipped"] for item in stopped["items"]]
+    unanswered = f"{TV} did not confirm the cast within 0.5 s, twice"
+    assert skipped == [None, f"{SHOW[1]}: {unanswered}", f"{SHOW[2]}: {unanswered}; the queue stopped there"]
