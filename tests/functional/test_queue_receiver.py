@@ -111,6 +111,21 @@ def test_a_seek_into_the_last_seconds_still_reaches_the_next_item(app, http, tv)
     assert watched(app, FILM) and watched(app, f"Show/{SHOW[0]}")
 
 
+def test_a_pause_near_the_end_and_a_resume_still_reach_the_next_item(app, http, tv):
+    since, inserts = len(tv.played), len(tv.inserts)
+    http.post_json("/api/queue", {"device": TV, "paths": [f"m/{FILM}", f"m/Show/{SHOW[0]}"]})
+    wait_for(lambda: tv.player_state == "PLAYING", 10, "the film playing")
+    http.post_json("/api/player/seek", {"device": TV, "position": 50})  # a seek resumes play
+    http.post_json("/api/player/pause", {"device": TV})
+    # Paused in its last seconds: the device is told what comes next all the same.
+    wait_for(lambda: len(tv.inserts) > inserts, 20, "the next episode queued on the device")
+    assert tv.player_state == "PAUSED"
+    http.post_json("/api/player/play", {"device": TV})
+    wait_for(lambda: queue_row(app, tv).state == "ended", 60, "the queue to end")
+    assert played_names(tv, since) == [FILM, SHOW[0]]
+    assert watched(app, FILM) and watched(app, f"Show/{SHOW[0]}")
+
+
 @pytest.fixture
 def held_url():
     """A URL whose answer waits until the test lets it go, then redirects to the real one:
