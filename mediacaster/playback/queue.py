@@ -382,8 +382,8 @@ class QueuePlayer:
                 return
             if how == FAILED:
                 number = live.urls.get(url, live.number)
-                _, _, path = self._item_of(live, number)
-                self._skip(live, number, f"{_name(path)}: {device.name} could not play it: {why}")
+                name = _name(self._path_of(live, number))
+                self._skip(live, number, f"{name}: {device.name} could not play it: {why}")
                 live.failures += 1
                 if live.failures < self._length(live):
                     _later(0, self._go_on, device, live, live.number, True)
@@ -421,11 +421,9 @@ class QueuePlayer:
             queue = session.get(Queue, live.queue_id)
             return len(queue.order) if queue is not None else 0
 
-    def _item_of(self, live, number):
-        """``(number, root, path)`` of item ``number``."""
+    def _path_of(self, live, number):
         with self.services.database.sessions() as session:
-            item = session.get(Queue, live.queue_id).items[number]
-            return item.number, item.root, queues.path_of(item)
+            return queues.path_of(session.get(Queue, live.queue_id).items[number])
 
     def _following(self, live, position):
         """The place after a skipped one."""
