@@ -158,14 +158,14 @@ def held_url():
 
 def test_another_sender_takes_over_from_the_moment_it_interrupts(app, http, tv, held_url):
     make, gate = held_url
-    http.post_json("/api/queue", {"device": TV, "folder": "m/Show"})
-    wait_for(lambda: tv.player_state == "PLAYING", 10, "the first episode playing")
+    http.post_json("/api/queue", {"device": TV, "paths": [f"m/{FILM}", f"m/Show/{SHOW[0]}"]})
+    wait_for(lambda: tv.player_state == "PLAYING", 10, "the film playing")
     ours = tv.media["media"]["contentId"]
     clip = make(http.get(f"/api/library/m/Show/{SHOW[2]}").json["stream_url"])
     phone = threading.Thread(target=another_sender_loads, args=(tv, clip, "video/mp4"), daemon=True)
     phone.start()
     # The receiver tells IDLE/INTERRUPTED as the LOAD arrives, before it has the phone's media.
-    wait_for(lambda: tv.player_state == "IDLE", 10, "the episode interrupted")
+    wait_for(lambda: tv.player_state == "IDLE", 30, "the film interrupted")
     assert tv.media["idleReason"] == "INTERRUPTED" and tv.media["media"]["contentId"] == ours
     status = lambda: http.get("/api/status", {"device": TV}).json["interrupted"]  # noqa: E731
     state = lambda: http.get("/api/queue", {"device": TV}).json["queue"]["state"]  # noqa: E731
@@ -177,7 +177,7 @@ def test_another_sender_takes_over_from_the_moment_it_interrupts(app, http, tv, 
     wait_for(lambda: tv.player_state == "PLAYING", 10, "the phone's media playing")
     loads, since = len(tv.loads), len(tv.played)
     assert status() == "taken_over" and state() == "taken_over"
-    # To the end of the phone's episode, longer than the app's: the app takes nothing back.
+    # To the end of the phone's episode: the app takes nothing back.
     wait_for(lambda: tv.player_state == "IDLE", 60, "the phone's episode to end")
     assert len(tv.loads) == loads and tv.played[since:] == []
     assert queue_row(app, tv).state == "taken_over"
