@@ -75,6 +75,8 @@ class QueuePlayer:
         self.urls_for = urls_for
         self._live = {}  # device id -> Live
         self._lock = threading.RLock()
+        self._timers = set()  # moves on waiting to be made
+        self._closed = False
 
     # -- what people ask -------------------------------------------------------------
 
@@ -223,6 +225,12 @@ class QueuePlayer:
                 queue.items  # noqa: B018 - loaded while the session is open
             return queue
 
+    def close(self):
+        """Make no more moves on (the app stops); the devices play on by themselves."""
+        self._closed = True
+        for timer in list(self._timers):
+            timer.cancel()
+
     # -- playing ---------------------------------------------------------------------
 
     def _transaction(self):
@@ -330,7 +338,7 @@ class QueuePlayer:
     def _near_end(self, device, live):
         """Near the item's end (told by the device's status, or at the lead's moment): queue
         the next one on the device, once."""
-        if live.queued is not None or live.queuing:
+        if live.queued is not None or live.queuing or self._closed:
             return
         live.queuing = True
         threading.Thread(target=self._queue_next, args=(device, live), daemon=True).start()
@@ -378,7 +386,7 @@ class QueuePlayer:
                 # holds none, or does not move within HOLD_WAIT, the next item is loaded.
                 live.failures = 0
                 held = how == PLAYED and live.queued is not None
-                _later(HOLD_WAIT if held else 0, self._go_on, device, live, live.number, False)
+                self._later(HOLD_WAIT if held else 0, self._go_on, device, live, live.number, False)
                 return
             if how == FAILED:
                 number = live.urls.get(url, live.number)
@@ -386,10 +394,28 @@ class QueuePlayer:
                 self._skip(live, number, f"{name}: {device.name} could not play it: {why}")
                 live.failures += 1
                 if live.failures < self._length(live):
-                    _later(0, self._go_on, device, live, live.number, True)
+                    self._later(0, self._go_on, device, live, live.number, True)
                     return
             self._live.pop(device.id, None)
         self._finish(live, "ended" if how == FAILED else how)
+
+    def _later(self, delay, call, *args):
+        """``call(*args)`` in a thread of its own, after ``delay`` seconds: not in the thread
+        that follows the devices, which a LOAD would hold up."""
+
+        def run():
+            self._timers.discard(timer)
+            if self._closed:
+                return
+            try:
+                call(*args)
+            except Exception:  # nobody waits on it: said in the log
+                log.exception("moving a queue on failed")
+
+        timer = threading.Timer(delay, run)
+        timer.daemon = True
+        self._timers.add(timer)
+        timer.start()
 
     def _go_on(self, device, live, number, moving_on):
         """The device is done with item ``number``: load the one after it (``moving_on``:
@@ -453,14 +479,6 @@ class QueuePlayer:
 
 def _name(path):
     return shown(path.rpartition("/")[2])
-
-
-def _later(delay, call, *args):
-    """``call(*args)`` in a thread of its own, after ``delay`` seconds: not in the thread
-    that follows the devices, which a LOAD would hold up."""
-    timer = threading.Timer(delay, call, args)
-    timer.daemon = True
-    timer.start()
 
 
 class Skipped(AppError):
