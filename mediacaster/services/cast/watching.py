@@ -195,6 +195,7 @@ class Watcher:
     def _check(self, device_id, watch):
         cast = self.connections.existing(device_id)
         if cast is None or not cast.socket_client.is_connected:
+            watch.state = None  # not known to play on: no lead to time until it says so
             return  # switched off, or out of reach: the last position saved stands
         waker = self._wakers.get(cast)
         # A LOAD_FAILED comes before the status that says IDLE: kept until that status.
