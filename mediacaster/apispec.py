@@ -619,13 +619,16 @@ class QueueItem(Reply):
     kind: Literal[KINDS]
     url: str = Field(description="its page")
     playing: bool
-    skipped: str | None = Field(description="why it was skipped: it will not play there, even converted")
+    skipped: str | None = Field(
+        description="why it was skipped: it will not play there even converted, or the device turned it down"
+    )
 
 
 class QueueState(Reply):
     device: str = Field(description="the device's name")
     state: Literal["playing", "ended", "stopped", "taken_over"] = Field(
-        description="taken_over and stopped: another sender (or another queue) took the device or stopped it"
+        description="taken_over: another sender (or another queue) took the device; stopped: another sender "
+        "stopped it, or the device stopped answering"
     )
     position: int
     shuffle: bool

@@ -117,6 +117,7 @@ class Services:
         for name, stop in [
             ("ffmpeg", self.interrupt),  # first: what waits on ffmpeg or ffprobe then ends at once
             ("slideshows", lambda: self.slideshows is not None and self.slideshows.close()),
+            ("queues", lambda: self.queue_player is not None and self.queue_player.close()),
             ("cast", self.cast.close),
             ("probe", self.probe.close),
             ("search", self.search.close),

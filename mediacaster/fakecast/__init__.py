@@ -12,6 +12,34 @@ waits for those. Like a receiver, it tells every connected sender of each
 change (a LOAD, a pause, a stop, an app launched or closed), so one sees when
 another took over or stopped it.
 
+Like Google's Default Media Receiver, in what a queue of items depends on:
+
+- It sends a MEDIA_STATUS after a change of state or in answer to GET_STATUS,
+  never on a timer (Media Playback Messages, "Status":
+  https://developers.google.com/cast/docs/media/messages). A sender extrapolates
+  the position in between.
+- At the end of an item it moves to the next item of its queue (a LOAD makes a
+  queue of one; QUEUE_INSERT adds to it) by itself, with a status whose
+  ``currentItemId`` is the new item's; with nothing after it, it goes IDLE with
+  ``idleReason`` FINISHED (https://developers.google.com/cast/docs/reference/
+  web_receiver/cast.framework.messages.MediaStatus,
+  https://developers.google.com/cast/docs/reference/web_receiver/
+  cast.framework.messages.QueueInsertItemsRequestData).
+- A queue item it cannot play gets a LOAD_FAILED naming its ``itemId``, then a
+  status IDLE with ``idleReason`` ERROR (https://developers.google.com/cast/docs/
+  reference/web_receiver/cast.framework.messages.ErrorData: "an itemId of a queue
+  item for errors that were related to a particular queue item"); a LOAD of it is
+  answered LOAD_FAILED. Its ``detailedErrorCode`` is from
+  https://developers.google.com/cast/docs/web_receiver/error_codes: 104
+  (MEDIA_SRC_NOT_SUPPORTED) when the fetch fails, 102 (MEDIA_DECODE) for media
+  named in :attr:`FakeChromecast.unplayable`, which stands for what a TV's
+  decoder turns down.
+- A LOAD, from any sender, first ends the media playing with IDLE and
+  ``idleReason`` INTERRUPTED, "a sender requested playing a different media
+  using the LOAD command" (https://developers.google.com/cast/docs/reference/
+  web_receiver/cast.framework.messages#.IdleReason), told to every sender before
+  it fetches the new media; the new media's status follows.
+
 A development tool, shipped with the package so that the tests, the
 benchmarks and people trying the UI without a TV all run the same device:
 ``python -m mediacaster.fakecast --name "Living Room TV" --address 127.0.0.2``
@@ -51,6 +79,7 @@ HLS_TYPES = ("application/x-mpegurl", "application/vnd.apple.mpegurl")
 HLS_TIMEOUT = 60
 # detailedErrorCode of a LOAD_FAILED, as the app reads them.
 ERROR_SEGMENT, ERROR_MANIFEST = 311, 321
+ERROR_FETCH, ERROR_DECODE = 104, 102  # MEDIA_SRC_NOT_SUPPORTED, MEDIA_DECODE
 SERVICE_TYPE = "_googlecast._tcp.local."
 
 
@@ -154,6 +183,9 @@ class FakeChromecast:
         self.inserts = []  # (time, [contentId]) of every QUEUE_INSERT
         self._seeks = 0  # a failure after a SEEK counts only if no SEEK followed
         self.drop_next_loads = 0  # for tests: LOADs to swallow silently
+        self.drop_next_inserts = 0  # and QUEUE_INSERTs
+        # For tests: names (parts of a contentId) of media it fetches but cannot decode.
+        self.unplayable = set()
         self._server = None
         self._stop = threading.Event()
         self._zeroconf = None
@@ -407,6 +439,11 @@ class FakeChromecast:
                     return  # lost, as a corrupted TLS record would lose it
             self._load(data, reply, conn)
             return
+        if kind == "QUEUE_INSERT":
+            with self.lock:
+                if self.drop_next_inserts:
+                    self.drop_next_inserts -= 1
+                    return
         jump_to = None  # a queue item a QUEUE_ message moved to
         with self.lock:
             media = self.media
@@ -452,6 +489,13 @@ class FakeChromecast:
 
     def _load(self, data, reply, conn):
         request_id = data.get("requestId", 0)
+        with self.lock:
+            # The media playing ends as the LOAD arrives, before the new media is fetched.
+            interrupted = self.media is not None and self.media["playerState"] != "IDLE"
+            if interrupted:
+                self._set_state("IDLE", idle_reason="INTERRUPTED")
+        if interrupted:  # every sender is told, the one that sent the LOAD too
+            self._broadcast_media_status()
         media, playlist, code, error = self._prepare(
             data.get("media", {}), float(data.get("currentTime") or 0)
         )
@@ -481,7 +525,9 @@ class FakeChromecast:
             if playlist is not None and media.get("duration") is None:
                 media["duration"] = playlist.duration
         else:
-            code, error = 104, self._fetch(url, media.get("contentType", ""))
+            code, error = ERROR_FETCH, self._fetch(url, media.get("contentType", ""))
+        if error is None and any(name in url for name in self.unplayable):
+            code, error = ERROR_DECODE, f"{_without_query(url)} cannot be decoded"
         media.setdefault("duration", self.duration)
         return media, playlist, code, error
 
@@ -535,15 +581,26 @@ class FakeChromecast:
 
     def _play_item(self, item, position=None):
         """Fetch and play ``item`` (not under the lock: it fetches), then tell every sender."""
-        media, playlist, _code, error = self._prepare(
+        media, playlist, code, error = self._prepare(
             item["media"], float(position or item.get("startTime") or 0)
         )
         with self.lock:
             if error:
+                # The status names the item that failed, at its start.
                 self.current_item = item["itemId"]
-                self._set_state("IDLE", idle_reason="ERROR")
+                self.media["media"] = media
+                self._set_state("IDLE", position=0.0, idle_reason="ERROR")
+                failed = {
+                    "type": "LOAD_FAILED",
+                    "requestId": 0,
+                    "itemId": item["itemId"],
+                    "detailedErrorCode": code,
+                    "reason": error,
+                }
             else:
                 self._become(item, media, playlist, position or item.get("startTime"), True)
+        if error:
+            self._broadcast(failed)
         self._broadcast_media_status()
 
     def _following(self):
@@ -679,12 +736,15 @@ class FakeChromecast:
             return self._fetched.wait_for(lambda: predicate(list(self.fetches)), timeout)
 
     def _broadcast_media_status(self, exclude=None):
+        self._broadcast(self.media_status(), exclude)
+
+    def _broadcast(self, message, exclude=None):
+        """Send a media message to every sender (but ``exclude``), as a receiver does."""
         with self.lock:
             connections = [conn for conn in self.connections if conn is not exclude]
             transport = self.app["transportId"] if self.app else "receiver-0"
-        status = self.media_status()
         for conn in connections:
-            self._send(conn, transport, "*", NS_MEDIA, status)
+            self._send(conn, transport, "*", NS_MEDIA, message)
 
     def _clock(self):
         """At the end of the media, play the queue's next item, or end with IDLE/FINISHED."""

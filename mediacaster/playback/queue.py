@@ -2,14 +2,19 @@
 file after the other, converted where the device needs it.
 
 The queue lives in the database (:mod:`mediacaster.services.queues`). The device
-gets the item playing (a LOAD) and, ``LEAD`` seconds before it ends, the next one
-(a Cast QUEUE_INSERT), which it fetches ahead and plays by itself. What comes next
-is decided only then, so shuffling, adding or "play next" before it needs nothing
-of the device. "Next" moves the device to the item it holds (a QUEUE_UPDATE jump)
-when it holds one, else loads the next item; "previous" and a jump load the item.
-Items that will not play there even converted, or that the device fails to load,
-are skipped with a note. When another sender stops the device or takes it over,
-the queue stops there and says so: it never fights back.
+gets the item playing (a LOAD) and, ``LEAD`` seconds before it ends (at once for a
+shorter item), the next one (a Cast QUEUE_INSERT), which it fetches ahead and plays
+by itself. The moment comes from the device's media status, which a receiver sends
+only on a change, and the watcher's own clock, not from the progress interval. What
+comes next is decided only then, so shuffling, adding or "play next" before it needs
+nothing of the device. An item played to its end with nothing held after it (a seek
+into its last seconds, say) is followed by a LOAD of the next one. "Next" moves the
+device to the item it holds (a QUEUE_UPDATE jump) when it holds one, else loads the
+next item; "previous" and a jump load the item. Items that will not play there even
+converted, or that the device fails to load or to play, are skipped with a note; a
+device that twice in a row does not answer as the queue moves on stops it. When
+another sender stops the device or takes it over, the queue stops there and says so:
+it never fights back.
 """
 
 import contextlib
@@ -26,13 +31,25 @@ from mediacaster.models.queues import Queue
 from mediacaster.playback import Target
 from mediacaster.playback.casting import cast_plan, progress_of
 from mediacaster.services import queues
-from mediacaster.services.cast import ADVANCED, ENDED, LoadFailed, NotCastHere, NothingPlaying
+from mediacaster.services.cast import (
+    ADVANCED,
+    ENDED,
+    FAILED,
+    NEAR_END,
+    PLAYED,
+    DeviceUnreachable,
+    LoadFailed,
+    NotCastHere,
+    NothingPlaying,
+)
 from mediacaster.services.queues import QueueError
 
 log = logging.getLogger(__name__)
 
 LEAD = 30.0  # seconds before an item ends at which the next one is queued on the device
 STATUS_WAIT = 5.0  # seconds a device found is given to say what it plays
+HOLD_WAIT = 5.0  # seconds a device that played an item to its end is given to move to the next
+DEVICE_FAILURES = 2  # times in a row the device does not answer before a queue stops
 
 
 @dataclass
@@ -46,6 +63,8 @@ class Live:
     number: int | None = None  # the item playing
     queued: int | None = None  # the item queued on the device after it
     queuing: bool = False
+    failures: int = 0  # items in a row the device failed to play
+    device_failures: int = 0  # times in a row the device did not answer as the queue moved on
 
 
 class QueuePlayer:
@@ -56,6 +75,8 @@ class QueuePlayer:
         self.urls_for = urls_for
         self._live = {}  # device id -> Live
         self._lock = threading.RLock()
+        self._timers = set()  # moves on waiting to be made
+        self._closed = False
 
     # -- what people ask -------------------------------------------------------------
 
@@ -139,8 +160,7 @@ class QueuePlayer:
             if live is None:
                 return cast_plan(self.services, device, plan, start, user_id, **how)
             over = functools.partial(self._over, device, live)
-            also = functools.partial(self._near_end, device, live)
-            status = cast_plan(self.services, device, plan, start, live.user_id, over=over, also=also, **how)
+            status = cast_plan(self.services, device, plan, start, live.user_id, over=over, lead=LEAD, **how)
             live.urls[status.media.content_id], live.queued = live.number, None
             return status
 
@@ -192,11 +212,9 @@ class QueuePlayer:
             entry = self.services.library.entry(root, tuple(path.split("/")))
             live = Live(queue_id, user_id, app_url, {media.content_id: number}, number)
             self._live[device.id] = live
-            also = functools.partial(self._near_end, device, live)
-            progress = progress_of(self.services, entry, user_id, also)
-            self.services.cast.adopt(
-                device.id, media.content_id, progress, functools.partial(self._over, device, live)
-            )
+            progress = progress_of(self.services, entry, user_id)
+            over = functools.partial(self._over, device, live)
+            self.services.cast.adopt(device.id, media.content_id, progress, over, lead=LEAD)
             self._moved(live, position)
 
     def view(self, user_id, device):
@@ -206,6 +224,12 @@ class QueuePlayer:
             if queue is not None:
                 queue.items  # noqa: B018 - loaded while the session is open
             return queue
+
+    def close(self):
+        """Make no more moves on (the app stops); the devices play on by themselves."""
+        self._closed = True
+        for timer in list(self._timers):
+            timer.cancel()
 
     # -- playing ---------------------------------------------------------------------
 
@@ -251,10 +275,11 @@ class QueuePlayer:
             raise Skipped(f"{shown(entry.name)} will not play on {device.name}: {plan.verdict.reason}")
         return plan
 
-    def _play(self, live, device, position):
-        """Load the item at ``position`` on the device, or the first one after it that plays."""
+    def _play(self, live, device, position, patient=False):
+        """Load the item at ``position`` on the device, or the first one after it that plays
+        (``patient``: see :meth:`_first_playing`)."""
         try:
-            found = self._first_playing(live, device, position, queued=False)
+            found = self._first_playing(live, device, position, queued=False, patient=patient)
         except AppError:  # the device out of reach, say: the queue stops there, and says so
             self._drop(device, live, "stopped")
             raise
@@ -273,30 +298,47 @@ class QueuePlayer:
                 del self._live[device.id]
         self._finish(live, state)
 
-    def _first_playing(self, live, device, position, queued):
+    def _first_playing(self, live, device, position, queued, patient=False):
         """Cast (or ``queued``: queue) the item at ``position``, or the first one after it
-        that plays, skipping the others: ``(position, number, status or URL)``, or None."""
+        that plays, skipping the others: ``(position, number, status or URL)``, or None.
+
+        ``patient`` (the queue moving on by itself, nobody there to be told): a device that
+        does not answer costs the item a skip, and stops the queue the second time in a
+        row, rather than at once."""
         for _ in range(self._length(live)):
             if position is None:
                 return None
             number, root, path = self._item(live, position)
             try:
                 plan = self._plan(live, device, root, path)
-                how = {"queued": True} if queued else {"over": functools.partial(self._over, device, live)}
-                also = functools.partial(self._near_end, device, live)
-                return (
-                    position,
-                    number,
-                    cast_plan(self.services, device, plan, 0.0, live.user_id, also=also, **how),
-                )
-            except (Skipped, NotFound, LoadFailed) as error:
+                if queued:  # the device refusing it now is no fault of the item: not skipped
+                    url = cast_plan(self.services, device, plan, 0.0, live.user_id, queued=True)
+                    return position, number, url
+                over = functools.partial(self._over, device, live)
+                status = cast_plan(self.services, device, plan, 0.0, live.user_id, over=over, lead=LEAD)
+                live.device_failures = 0
+                return position, number, status
+            except (Skipped, NotFound) as error:
                 self._skip(live, number, str(error))
-                position = self._following(live, position)
+            except LoadFailed as error:
+                if queued:
+                    raise
+                self._skip(live, number, f"{_name(path)}: {error}")
+            except DeviceUnreachable as error:
+                if not patient:
+                    raise
+                live.device_failures += 1
+                if live.device_failures >= DEVICE_FAILURES:
+                    self._skip(live, number, f"{_name(path)}: {error}; the queue stopped there")
+                    raise
+                self._skip(live, number, f"{_name(path)}: {error}")
+            position = self._following(live, position)
         return None
 
-    def _near_end(self, device, live, position, duration):
-        """As the item plays: near its end, queue the next one on the device (once)."""
-        if live.queued is not None or live.queuing or not duration or duration - position > LEAD:
+    def _near_end(self, device, live):
+        """Near the item's end (told by the device's status, or at the lead's moment): queue
+        the next one on the device, once."""
+        if live.queued is not None or live.queuing or self._closed:
             return
         live.queuing = True
         threading.Thread(target=self._queue_next, args=(device, live), daemon=True).start()
@@ -316,27 +358,81 @@ class QueuePlayer:
                 if found is not None:
                     _position, number, url = found
                     live.urls[url], live.queued = number, number
-        except (AppError, NotCastHere) as error:
-            log.warning("queueing the next item on %s failed: %s", device.name, error)
+        except (AppError, NotCastHere) as error:  # the item ended meanwhile: loaded after it
+            log.info("queueing the next item on %s failed: %s", device.name, error)
         finally:
             live.queuing = False
 
-    def _over(self, device, live, how, url):
-        """The device moved to another item of the queue, or the queue is over there."""
+    def _over(self, device, live, how, url, why=None):
+        """The device moved to another item of the queue, nears the end of one, played one
+        to its end, failed to play one, or the queue is over there."""
         with self._lock:
             if self._live.get(device.id) is not live:
                 return
             if how == ADVANCED:
                 number = live.urls.get(url)
-                if number is None:
-                    return
-                live.number, live.queued = number, None if live.queued == number else live.queued
-                with self.services.database.sessions() as session:
-                    position = session.get(Queue, live.queue_id).order.index(number)
-                self._moved(live, position)
+                if number is not None:
+                    live.number, live.queued = number, None if live.queued == number else live.queued
+                    with self.services.database.sessions() as session:
+                        position = session.get(Queue, live.queue_id).order.index(number)
+                    self._moved(live, position)
                 return
+            if how == NEAR_END:
+                live.failures = 0
+                self._near_end(device, live)
+                return
+            if how in (PLAYED, ENDED):
+                # Played to its end: the device moves to the item it holds by itself; when it
+                # holds none, or does not move within HOLD_WAIT, the next item is loaded.
+                live.failures = 0
+                held = how == PLAYED and live.queued is not None
+                self._later(HOLD_WAIT if held else 0, self._go_on, device, live, live.number, False)
+                return
+            if how == FAILED:
+                number = live.urls.get(url, live.number)
+                name = _name(self._path_of(live, number))
+                self._skip(live, number, f"{name}: {device.name} could not play it: {why}")
+                live.failures += 1
+                if live.failures < self._length(live):
+                    self._later(0, self._go_on, device, live, live.number, True)
+                    return
             self._live.pop(device.id, None)
-        self._finish(live, "ended" if how == ENDED else how)
+        self._finish(live, "ended" if how == FAILED else how)
+
+    def _later(self, delay, call, *args):
+        """``call(*args)`` in a thread of its own, after ``delay`` seconds: not in the thread
+        that follows the devices, which a LOAD would hold up."""
+
+        def run():
+            self._timers.discard(timer)
+            if self._closed:
+                return
+            try:
+                call(*args)
+            except Exception:  # nobody waits on it: said in the log
+                log.exception("moving a queue on failed")
+
+        timer = threading.Timer(delay, run)
+        timer.daemon = True
+        self._timers.add(timer)
+        timer.start()
+
+    def _go_on(self, device, live, number, moving_on):
+        """The device is done with item ``number``: load the one after it (``moving_on``:
+        past it even when repeating one), unless the device moved on meanwhile."""
+        with self._lock:
+            if self._live.get(device.id) is not live or live.number != number:
+                return
+            with self.services.database.sessions() as session:
+                queue = session.get(Queue, live.queue_id)
+                position = queues.following(queue, queue.position, moving_on) if queue is not None else None
+            if position is None:
+                self._drop(device, live, "ended")
+                return
+            try:
+                self._play(live, device, position, patient=True)
+            except (AppError, QueueError) as error:
+                log.warning("the queue on %s stopped: %s", device.name, error)
 
     def _set_repeat(self, device, repeat):
         try:
@@ -350,6 +446,10 @@ class QueuePlayer:
         with self.services.database.sessions() as session:
             queue = session.get(Queue, live.queue_id)
             return len(queue.order) if queue is not None else 0
+
+    def _path_of(self, live, number):
+        with self.services.database.sessions() as session:
+            return queues.path_of(session.get(Queue, live.queue_id).items[number])
 
     def _following(self, live, position):
         """The place after a skipped one."""
@@ -375,6 +475,10 @@ class QueuePlayer:
             queue = session.get(Queue, live.queue_id)
             if queue is not None and queue.state == "playing":
                 queues.touch(queue, state)
+
+
+def _name(path):
+    return shown(path.rpartition("/")[2])
 
 
 class Skipped(AppError):

@@ -42,7 +42,8 @@ def library(tmp_path_factory):
 
 @pytest.fixture
 def app(make_app, library, tv, tmp_path):
-    return app_with_users(make_app, {"m": library}, tmp_path / "db", 0.3, names=("anna",))
+    # The progress interval at its default: the queue moves on by the device's statuses.
+    return app_with_users(make_app, {"m": library}, tmp_path / "db", 10, names=("anna",))
 
 
 @pytest.fixture
@@ -183,7 +184,7 @@ def test_another_sites_page_cannot_drive_a_queue(http, tv, action):
 
 def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv, server_for):
     """In Chromium: Play all on a folder's page, the bar's queue panel, a jump, next."""
-    http = server_for(app_with_the_tv(make_app, {"m": library}, **{"mediacaster.progress_interval": "0.3"}))
+    http = server_for(app_with_the_tv(make_app, {"m": library}))
     with chromium() as browser:
         page = browser.new_context(viewport={"width": 1100, "height": 720}).new_page()
         open_and_choose_tv(page, f"http://{http.extra_environ['HTTP_HOST']}/library/m/Films")
@@ -216,7 +217,7 @@ def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv,
 def test_files_picked_in_the_rows_play_together_and_join_the_queue(make_app, library, tv, server_for):
     """In Chromium: tick files, play them on the TV in the listing's order, tick more and
     add them to the end; images and folders have no tick."""
-    http = server_for(app_with_the_tv(make_app, {"m": library}, **{"mediacaster.progress_interval": "0.3"}))
+    http = server_for(app_with_the_tv(make_app, {"m": library}))
     with chromium() as browser:
         page = browser.new_context(viewport={"width": 1100, "height": 720}).new_page()
         open_and_choose_tv(page, f"http://{http.extra_environ['HTTP_HOST']}/library/m/Films")
@@ -255,7 +256,7 @@ def test_another_sound_track_keeps_the_queue_going(
     folder = tmp_path_factory.mktemp("queue-sound")
     shutil.copy(typical_library["two languages.mkv"], folder / "1 two languages.mkv")
     long_film(folder / "2 next.mp4", 600)
-    http = server_for(app_with_the_tv(make_app, {"q": folder}, **{"mediacaster.progress_interval": "0.3"}))
+    http = server_for(app_with_the_tv(make_app, {"q": folder}))
     start(http, folder="q")
     http.post_json("/api/player/audio", {"device": TV, "track": 2})
     assert queue(http)["state"] == "playing" and queue(http)["position"] == 0
@@ -268,10 +269,7 @@ def test_another_sound_track_keeps_the_queue_going(
 def restarted_while_a_queue_plays(make_app, library, tv, server_for, tmp_path):
     """A film, then two clips, queued; the app stops (an update, say) while the TV plays
     on, and starts again. The new app, and when it started."""
-    settings = {
-        "mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}",
-        "mediacaster.progress_interval": "0.3",
-    }
+    settings = {"mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}"}
     first = app_with_the_tv(make_app, {"m": library}, **settings)
     files = [f"m/Films/{FILMS[0]}", f"m/Album/{SHORT[0]}", f"m/Album/{SHORT[1]}"]
     server_for(first).post_json("/api/queue", {"device": TV, "paths": files})

@@ -36,11 +36,24 @@ from mediacaster.services.cast.model import (
     ReceiverStatus,
     Track,
 )
-from mediacaster.services.cast.watching import ADVANCED, ENDED, STOPPED, TAKEN_OVER, Watcher, interruption
+from mediacaster.services.cast.watching import (
+    ADVANCED,
+    ENDED,
+    FAILED,
+    NEAR_END,
+    PLAYED,
+    STOPPED,
+    TAKEN_OVER,
+    Watcher,
+    interruption,
+)
 
 __all__ = [
     "ADVANCED",
     "ENDED",
+    "FAILED",
+    "NEAR_END",
+    "PLAYED",
     "STOPPED",
     "TAKEN_OVER",
     "CastError",
@@ -112,7 +125,7 @@ class CastService:
 
     # -- casting and control ----------------------------------------------
 
-    def cast(self, id_or_name, media, source=None, progress=None, over=None):
+    def cast(self, id_or_name, media, source=None, progress=None, over=None, lead=None):
         """Load ``media`` on the device; return its status once the device confirmed it.
 
         ``source``: what the caller made ``media`` from, handed back by
@@ -121,6 +134,9 @@ class CastService:
         (every ``progress_every`` seconds, and when it pauses or ends).
         ``over(how, url)``: told when it moves to an item queued after it (ADVANCED),
         ends (ENDED), or another sender stops it or takes over (STOPPED, TAKEN_OVER).
+        ``lead``: for a queue, seconds before the end of each item at which ``over`` is
+        told NEAR_END; it is then also told PLAYED (the item played to its end and the
+        device holds the next one) and FAILED, with why (the device could not play it).
         """
         device = self.find(id_or_name)
         if media.kind not in MEDIA_KINDS:
@@ -135,19 +151,20 @@ class CastService:
             load(cast, device, media, self.load_timeout, self.connections.timeout)
             self._sources[device.id] = {media.url: source}
             told = functools.partial(self._over, device.id, over)
-            self.watcher.watch(device.id, media.url, progress, told, media.duration)
+            self.watcher.watch(device.id, media.url, progress, told, media.duration, lead)
         if media.subtitle is not None:
             # pychromecast's LOAD cannot name the tracks shown: the track is turned on after it.
             return self.set_subtitles(device.id, media.subtitle)
         return read_status(device, cast)
 
-    def adopt(self, id_or_name, url, progress=None, over=None):
+    def adopt(self, id_or_name, url, progress=None, over=None, lead=None):
         """Follow ``url``, which the device plays, as if this app had just cast it (it did,
         before a restart): see :meth:`cast`."""
         device = self.find(id_or_name)
         with self.connections.lock(device):
             self._sources[device.id] = {url: None}
-            self.watcher.watch(device.id, url, progress, functools.partial(self._over, device.id, over))
+            told = functools.partial(self._over, device.id, over)
+            self.watcher.watch(device.id, url, progress, told, lead=lead)
 
     def enqueue(self, id_or_name, media, source=None, progress=None):
         """Queue ``media`` after what this app cast to the device (a Cast QUEUE_INSERT): the
@@ -155,22 +172,25 @@ class CastService:
         device = self.find(id_or_name)
         cast = self.connections.get(device)
         with self.connections.lock(device):
-            if device.id not in self._sources:
-                raise NotCastHere(f"nothing cast by this app is playing on {device.name}")
-            enqueue(cast, device, media, self.command_timeout)
             sources = self._sources.get(device.id)
-            if sources is None:  # what it was queued after ended meanwhile
-                raise NotCastHere(
-                    f"what this app cast to {device.name} ended before its next item was queued"
-                )
+            if sources is None:  # nothing cast, or what it was to follow ended meanwhile
+                raise NotCastHere(f"nothing cast by this app is playing on {device.name}")
+            # Known before it is sent: the device may move to it before its answer is read.
             sources[media.url] = source
             self.watcher.expect(device.id, media.url, progress, media.duration)
+            try:
+                enqueue(cast, device, media, self.command_timeout)
+            except CastError:
+                sources.pop(media.url, None)
+                self.watcher.forget(device.id, media.url)
+                raise
         return media.url
 
     def skip(self, id_or_name, jump):
         """Move ``jump`` items on in the device's queue (-1: back)."""
         device, cast = self._connected(id_or_name)
         controller = cast.media_controller
+        self.watcher.leaving(device.id, controller.status.adjusted_current_time or 0.0)
         return self._send(device, cast, controller.queue_next if jump > 0 else controller.queue_prev)
 
     def set_repeat(self, id_or_name, one):
@@ -185,12 +205,13 @@ class CastService:
         sources = self._sources.get(status.device.id, {})
         return sources.get(status.media.content_id) if status.media is not None else None
 
-    def _over(self, device_id, over, how, url):
-        """What this app cast there moved on or is over: played to its end, it leaves no trace."""
-        if how == ENDED:
+    def _over(self, device_id, over, how, url, *why):
+        """What this app cast there moved on or is over: played to its end, or failed, it
+        leaves no trace."""
+        if how in (ENDED, FAILED):
             self._sources.pop(device_id, None)
         if over is not None:
-            over(how, url)
+            over(how, url, *why)
 
     def interruption(self, status):
         """How another sender interrupted what this app cast to the device of ``status``:

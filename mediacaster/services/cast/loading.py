@@ -21,12 +21,14 @@ log = logging.getLogger(__name__)
 
 # Cast's MediaMetadata types: generic, movie, TV show, music track, photo.
 METADATA_GENERIC, METADATA_MUSIC, METADATA_PHOTO = 0, 3, 4
-# detailedErrorCode values of a receiver's LOAD_FAILED, in words.
+# detailedErrorCode values of a receiver's LOAD_FAILED, in words
+# (https://developers.google.com/cast/docs/web_receiver/error_codes). 104, the media
+# element's "source not supported", is also what a fetch that failed gives.
 LOAD_ERRORS = {
     100: "the media could not be played (generic media error)",
-    101: "the media could not be decoded",
-    102: "the media is not supported",
-    103: "the media could not be decoded",
+    101: "the media was aborted",
+    102: "the media could not be decoded",
+    103: "the media could not be fetched (network error)",
     104: "the receiver could not fetch the media",
     110: "the media source is not supported",
     301: "the media could not be loaded",
@@ -100,6 +102,13 @@ def repeat_command(cast):
         waiter.wait_response()
 
     return set_repeat
+
+
+def describe_error(code):
+    """A receiver's detailedErrorCode in words (None: it gave none)."""
+    if code is None:
+        return "it stopped with an error"
+    return LOAD_ERRORS.get(code, f"error {code}")
 
 
 def _check(device, response):
