@@ -534,7 +534,7 @@ def test_two_players_far_apart_in_one_file_are_both_served(serve, long_films, mo
     served = serve({"films": long_films})
     converted = open_converted(served.services, served.url, "films", "long.mkv")
     starts = count_ffmpeg_starts(monkeypatch, served.services.conversion.cache.folder)
-    monkeypatch.setattr(jobs, "WAIT_SECONDS", 20.0)  # each segment takes about a second, alone
+    monkeypatch.setattr(jobs, "HOLD_SECONDS", 20.0)  # each segment takes about a second, alone
 
     # Two players: two addresses (a job is restarted by its own player's seeks only).
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -578,8 +578,8 @@ def test_a_job_waiting_for_room_outlives_the_reaper_forgetting_streams(serve, lo
     (job,) = first.running()
     make_room = manager._make_room
 
-    def make_room_while_the_reaper_runs():
-        make_room()
+    def make_room_while_the_reaper_runs(deadline):
+        make_room(deadline)
         manager._forget_ended(time.monotonic() + jobs.ERRORS_KEPT + 1)
 
     monkeypatch.setattr(manager, "_make_room", make_room_while_the_reaper_runs)
@@ -924,7 +924,7 @@ def test_the_cache_never_serves_a_segment_being_written(serve, typical_library, 
         assert span == pytest.approx(converted.durations[index], abs=0.041), index
 
 
-def test_a_segment_evicted_while_its_job_runs_is_made_again(serve, long_films, monkeypatch):
+def test_a_segment_evicted_while_its_job_runs_is_made_again(serve, long_films):
     served = serve({"films": long_films})
     converted = open_converted(served.services, served.url, "films", "long.mkv")
     assert get(converted.uris[0]).status_code == 200
@@ -932,8 +932,6 @@ def test_a_segment_evicted_while_its_job_runs_is_made_again(serve, long_films, m
     (old,) = converted.running()
     # Removed as an eviction would (a small budget, or a trim on a full disk).
     served.services.conversion.cache.path(converted.stream.id, "0", ".m4s").unlink()
-    # A wait for a segment the job will not make again fails in seconds, not 45.
-    monkeypatch.setattr(jobs, "WAIT_SECONDS", 15.0)
 
     response = get(converted.uris[0])
 

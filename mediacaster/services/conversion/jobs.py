@@ -1,11 +1,17 @@
 """ffmpeg jobs that make a stream's segments on demand, and the wait for them.
 
-A request for a segment is answered from the cache when it is there. Else, if
-the stream's job is making it or will soon, the request waits; if the segment
-is far ahead of the job, or behind it (a seek), the job is restarted at that
-segment. Each job writes into a folder of its own; a watcher moves each
-finished segment (ffmpeg renames it into place once complete) into the cache,
-so the cache never holds half a segment.
+A request for a segment is answered from the cache when it is there. Else it
+waits for a running job that will make the segment no later than a new ffmpeg
+started at that segment would, by the job's measured position and speed and
+the measured cost of a start (a seek far ahead, or behind the job, starts one
+there at once, in place of its player's job). A request is held at most
+``HOLD_SECONDS``, less than a player waits for an answer to begin: then it is
+answered 503 with a ``Retry-After``, and its player asks again. Only a
+player's newest request moves its job: one it gave up on (a seek aborts the
+request under way) never restarts the job that serves the newer one. Each job
+writes into a folder of its own; a watcher moves each finished segment
+(ffmpeg renames it into place once complete) into the cache, so the cache
+never holds half a segment.
 
 Limits: at most ``max_jobs`` jobs run at once; when all are busy, one nobody
 has read from for a while gives way, else the request is refused with a
@@ -26,6 +32,7 @@ import struct
 import subprocess
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 from mediacaster.errors import Gone, InsufficientStorage, NotFound, Unavailable, Unprocessable
@@ -36,8 +43,15 @@ log = logging.getLogger(__name__)
 
 SEGMENT_FILE = re.compile(r"^(\d+)\.m4s$")
 POLL_SECONDS = 0.02  # how often a job's folder is looked at for finished segments
-WAIT_SECONDS = 45.0  # the longest a request waits for its segment
-NEARBY_SECONDS = 18.0  # a segment this far ahead of a job's progress is waited for
+# The longest a request is held. Shaka Player, in the page and in a Cast receiver (the
+# Web Receiver SDK plays HLS and DASH with it), gives up on a request whose answer has
+# not begun within 10 s (retryParameters.connectionTimeout) and asks again: a request
+# held past that would be made twice, its first answer thrown away.
+HOLD_SECONDS = 8.0
+HOLD_RETRY_AFTER = 1
+# Before a job has measured anything, a segment this far ahead of its progress is waited for.
+NEARBY_SECONDS = 18.0
+MEASURES_KEPT = 256  # streams whose start cost and speed are remembered
 YIELD_AFTER = 15.0  # a job not read from for this long gives way to a new one
 ERRORS_KEPT = 30.0  # seconds a failed job answers for its stream before a retry
 RETRY_AFTER = 10
@@ -88,6 +102,21 @@ class NoSuchSegment(NotFound):
     code = "no_such_segment"
 
 
+class Measures:
+    """What a stream's jobs measured: seconds from an ffmpeg's start to its first segment
+    (a start's cost, seeking included), and seconds of media made per second after it."""
+
+    def __init__(self):
+        self.start = None
+        self.speed = None
+
+    def started(self, seconds):
+        self.start = seconds if self.start is None else (self.start + seconds) / 2
+
+    def made(self, speed):
+        self.speed = speed if self.speed is None else (self.speed + speed) / 2
+
+
 class _Job:
     def __init__(self, stream, timeline, start_index, folder, reader):
         self.stream = stream
@@ -106,32 +135,56 @@ class _Job:
         self.short = None  # why a segment it wrote was refused
         self.started = time.monotonic()
         self.first_segment = None  # seconds the first segment took
+        self.made_at = self.started  # when it last made a segment (or went on after a pause)
+        self.speed = None  # seconds of media it makes per second, once it made two segments
         self.ended_at = None
         self.last_read = self.started
         self.asked = start_index  # the furthest segment asked of it
+        self.request = 0  # the number of the newest request it serves (see JobManager._wait)
         self.paused = False
 
     @property
     def running(self):
         return not self.ended
 
-    def reaches_soon(self, index):
-        """Will this job make segment ``index`` soon enough to wait for it?"""
-        if index < self.start_index:
-            return False
-        if index < self.next_index:
-            return False  # made, and gone from the cache already: restart
+    def segment_end(self, index):
         starts = self.timeline.starts
-        ahead = starts[index] - starts[min(self.next_index, len(starts) - 1)]
-        if ahead <= NEARBY_SECONDS:
-            return True
-        if self.first_segment is None or self.next_index <= self.start_index + 1:
-            return False  # one segment tells no speed: it came after ffmpeg's start-up
-        # The pace since the first segment: media made after it, over the time since it came.
-        made = starts[min(self.next_index, len(starts) - 1)] - starts[self.start_index + 1]
-        speed = made / max(1e-3, time.monotonic() - self.started - self.first_segment)
-        # Waiting beats a restart that would take about as long as this job's first segment.
-        return speed > 0 and ahead / speed <= max(2.0, self.first_segment)
+        return starts[index + 1] if index + 1 < len(starts) else self.timeline.end
+
+    def eta(self, index, now, measures):
+        """Seconds until this job has made segment ``index``: from its position and speed,
+        and before its first segment from the cost of a start, as measured; None when
+        nothing is measured yet."""
+        speed = self.speed or (measures and measures.speed)
+        if not speed:
+            return None
+        if self.first_segment is None:  # ffmpeg is starting: the first segment comes at its cost
+            if measures is None or measures.start is None:
+                return None
+            first = max(0.0, self.started + measures.start - now)
+            return first + (self.segment_end(index) - self.segment_end(self.start_index)) / speed
+        # Where it is: the start of the segment it makes, and what it made of it since.
+        position = self.timeline.starts[min(self.next_index, len(self.timeline) - 1)]
+        if not self.paused and self.made_at is not None:
+            position = min(position + (now - self.made_at) * speed, self.segment_end(self.next_index))
+        return max(0.0, self.segment_end(index) - position) / speed
+
+
+def worth_waiting(job, index, now, measures):
+    """Will ``job`` make segment ``index`` no later than a new ffmpeg started there would?
+
+    By the measures: the job's time to the segment against the cost of a start, give or
+    take the segment itself (the job's position is known a segment at a time, and a new
+    ffmpeg beside it shares the processors). Before anything is measured, what is near
+    is waited for."""
+    if index < job.start_index or index < job.next_index:
+        return False  # before its start (a seek back), or made and gone from the cache: restart
+    eta = job.eta(index, now, measures)
+    if eta is None or measures is None or measures.start is None:
+        starts = job.timeline.starts
+        return starts[index] - starts[min(job.next_index, len(starts) - 1)] <= NEARBY_SECONDS
+    speed = job.speed or measures.speed
+    return eta <= measures.start + job.timeline.duration(index) / speed
 
 
 class JobManager:
@@ -143,8 +196,10 @@ class JobManager:
         self.work = cache.folder / ".work"
         shutil.rmtree(self.work, ignore_errors=True)  # what a crash left
         self._jobs = {}  # stream id -> [_Job], running or ended lately
+        self._measures = OrderedDict()  # stream id -> Measures of its jobs, the latest last
         self._cond = threading.Condition()
         self._counter = 0
+        self._requests = 0  # requests numbered as they come: the newest of a player moves its job
         self._closed = False
         # One long-lived thread starts every ffmpeg: the parent-death signal is tied to
         # the thread that forked, which must outlive the job.
@@ -173,16 +228,30 @@ class JobManager:
                 raise ToolInterrupted("the app is stopping")
             if self.cache.get(stream.id, str(index), ".m4s"):
                 return
-            if not any(job.running and job.reaches_soon(index) for job in self._jobs.get(stream.id, [])):
-                self._start(stream, timeline, index, reader)
+            now = time.monotonic()
+            jobs = self._jobs.get(stream.id, [])
+            if not any(job.running and self._serves(job, index, now) for job in jobs):
+                self._requests += 1
+                self._start(stream, timeline, index, reader, self._requests, now + HOLD_SECONDS)
 
     def running(self):
         with self._cond:
             return [job for jobs in self._jobs.values() for job in jobs if job.running]
 
-    def _wait(self, stream, timeline, version, suffix, index, reader):
-        deadline = time.monotonic() + WAIT_SECONDS
+    def measures(self, stream):
+        """What the stream's jobs measured (a :class:`Measures`), or None."""
         with self._cond:
+            return self._measures.get(stream.id)
+
+    def _serves(self, job, index, now):
+        """Whether the live ``job`` will make ``index`` no later than a new ffmpeg would."""
+        return job.stopped is None and worth_waiting(job, index, now, self._measures.get(job.stream.id))
+
+    def _wait(self, stream, timeline, version, suffix, index, reader):
+        deadline = time.monotonic() + HOLD_SECONDS
+        with self._cond:
+            self._requests += 1
+            request = self._requests
             while True:
                 path = self.cache.get(stream.id, version, suffix)
                 jobs = self._jobs.get(stream.id, [])
@@ -197,13 +266,14 @@ class JobManager:
                     return path
                 if self._closed:
                     raise ToolInterrupted("the app is stopping")
-                # The init segment comes with any job's first segment.
+                # The init segment comes with any job's first segment. Each pass weighs the
+                # jobs again by what they measured meanwhile.
                 coming = [
                     job
                     for job in jobs
                     if job.running
+                    and (self._serves(job, index, now) if index is not None else not job.init_done)
                     and job.stopped is None
-                    and (job.reaches_soon(index) if index is not None else not job.init_done)
                 ]
                 wanted = index if index is not None else 0
                 failed = [self._failed(job, wanted) for job in jobs if not job.running]
@@ -212,17 +282,18 @@ class JobManager:
                     for job in coming:
                         job.last_read = now
                         job.asked = max(job.asked, index if index is not None else job.start_index)
+                        job.request = max(job.request, request)
                         if job.paused:
                             self._pace(job)  # its player caught up: on at once
                 elif why:
                     raise {DISK_FULL: CacheFull, FILE_CHANGED: Gone}.get(why, ConversionFailed)(why)
                 else:
-                    self._start(stream, timeline, wanted, reader)
+                    self._start(stream, timeline, wanted, reader, request, deadline)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ConversionSlow(
-                        f"segment {version} is still being made after {WAIT_SECONDS:g} s; ask again",
-                        retry_after=2,
+                        f"segment {version} is still being made after {HOLD_SECONDS:g} s; ask again",
+                        retry_after=HOLD_RETRY_AFTER,
                     )
                 self._cond.wait(min(remaining, 1.0))
 
@@ -244,9 +315,10 @@ class JobManager:
 
     # -- jobs ---------------------------------------------------------------
 
-    def _start(self, stream, timeline, index, reader):
-        """Start the stream's job at segment ``index`` for ``reader``, in place of the
-        one it had (a seek); holds the lock."""
+    def _start(self, stream, timeline, index, reader, request, deadline):
+        """Start the stream's job at segment ``index`` for ``reader``'s ``request``, in
+        place of the one it had (a seek), unless that one serves a newer request of the
+        reader (this one was given up on); holds the lock."""
         if not self.ffmpeg.available:
             raise ConversionUnavailable()
         if self._closed:
@@ -257,12 +329,15 @@ class JobManager:
             # begun to stop, or the lists changed.
             for old in self._jobs.get(stream.id, []):
                 if old.running and old.stopped is None and old.reader == reader:
+                    if old.request > request:
+                        return None  # it serves the reader's newer request
                     self._stop(old, "a seek restarted the conversion elsewhere")
-            self._make_room()
+            self._make_room(deadline)
             if self._closed:
                 raise ToolInterrupted("the app is stopping")
             live = [job for job in self._jobs.get(stream.id, []) if job.running and job.stopped is None]
-            if any(job.reaches_soon(index) for job in live):
+            now = time.monotonic()
+            if any(self._serves(job, index, now) for job in live):
                 return None  # started by another request while this one waited: it serves this one
             if not any(job.reader == reader for job in live):
                 break
@@ -274,6 +349,7 @@ class JobManager:
         except OSError as error:
             raise CacheFull(f"the conversion cache cannot be written: {error.strerror}") from None
         job = _Job(stream, timeline, index, folder, reader)
+        job.request = request
         start_time = timeline.starts[index] if index > 0 or timeline.starts[0] > stream.start + 1e-6 else None
         job.args = args = hls_command(stream.job(index, start_time), str(folder))
         try:
@@ -281,6 +357,7 @@ class JobManager:
         except OSError as error:
             shutil.rmtree(folder, ignore_errors=True)
             raise Unavailable(f"ffmpeg could not be started: {error.strerror}") from None
+        job.started = job.made_at = time.monotonic()
         # Ended jobs of the stream answer for it no longer: this one is its retry. Stopped
         # ones stay listed, and count against the limit, until their ffmpeg is gone.
         self._jobs[stream.id] = [old for old in self._jobs.get(stream.id, []) if old.running] + [job]
@@ -289,10 +366,10 @@ class JobManager:
         log.info("conversion %s of %s started at segment %d", stream.variant.token, stream.source, index)
         return job
 
-    def _make_room(self):
+    def _make_room(self, deadline):
         """Wait until fewer than ``max_jobs`` ffmpeg run, stopping one nobody read from
         for a while; holds the lock (released while waiting)."""
-        deadline = time.monotonic() + YIELD_WAIT
+        deadline = min(deadline, time.monotonic() + YIELD_WAIT)
         while True:
             running = [job for jobs in self._jobs.values() for job in jobs if job.running]
             if len(running) < self.max_jobs:
@@ -411,10 +488,27 @@ class JobManager:
         if not made:
             return
         with self._cond:
-            if job.first_segment is None:
-                job.first_segment = time.monotonic() - job.started
+            self._measure(job, made[-1], time.monotonic())
             job.next_index = max(job.next_index, made[-1] + 1)
             self._cond.notify_all()
+
+    def _measure(self, job, last, now):
+        """The cost of the job's start once its first segment is made, then its speed
+        from segment to segment (not across a pause); holds the lock."""
+        measures = self._measures.get(job.stream.id) or Measures()
+        self._measures[job.stream.id] = measures
+        self._measures.move_to_end(job.stream.id)
+        while len(self._measures) > MEASURES_KEPT:
+            self._measures.popitem(last=False)
+        if job.first_segment is None:
+            job.first_segment = now - job.started
+            measures.started(job.first_segment)
+        elif job.made_at is not None and now > job.made_at and not job.paused:
+            made = job.segment_end(last) - job.timeline.starts[job.next_index]
+            speed = made / (now - job.made_at)
+            job.speed = speed if job.speed is None else (job.speed + speed) / 2
+            measures.made(speed)
+        job.made_at = now
 
     def _reap(self):
         """Once a second: stop idle jobs and those whose file changed, pause jobs far
@@ -455,6 +549,8 @@ class JobManager:
             job.paused = _signal(job.process, signal.SIGSTOP)
         elif ahead <= PACE_AHEAD / 2 and job.paused:
             job.paused = not _signal(job.process, signal.SIGCONT)
+            if not job.paused:
+                job.made_at = None  # the time to its next segment includes the pause: no speed
 
     def close(self):
         """Kill every job, wait for them and their watchers, and remove their folders
