@@ -213,36 +213,52 @@ def median(bench, key, run):
     return statistics.median(bench.timed(key, run) for _ in range(REPEAT))
 
 
-def main(rows=("direct", "converted", "seek")):
-    """``rows``: which measurements to make (``python -m bench player`` makes all)."""
-    media = conversion.MEDIA
-    conversion.make_media(media)
-    for name, args in SOURCES.items():
+class SeekBench(conversion.Bench):
+    """The conversion benchmark's apps and timing, without its films: the seek has its own."""
+
+    def __init__(self, media, scratch, tmp, redis_url):
+        self.media, self.scratch, self.tmp, self.redis_url = media, scratch, tmp, redis_url
+        self.disturbed = {}
+        self.deadline = time.monotonic() + conversion.BUDGET_SECONDS
+        self.ffmpeg_path = shutil.which("ffmpeg") or "ffmpeg"
+
+
+def make_media(media, names):
+    for name in names:
         if not (media / name).exists():
             print(f"making {media / name} once (kept for later runs) ...", flush=True)
             command = [shutil.which("ffmpeg") or "ffmpeg", "-nostdin", "-loglevel", "error", "-y"]
-            subprocess.run([*command, *args, str(media / f".part-{name}")], check=True)
+            subprocess.run([*command, *SOURCES[name], str(media / f".part-{name}")], check=True)
             (media / f".part-{name}").rename(media / name)
+
+
+def main(rows=("direct", "converted", "seek")):
+    """``rows``: which measurements to make (``python -m bench player`` makes all)."""
+    media = conversion.MEDIA
+    if "converted" in rows:
+        conversion.make_media(media)
+    make_media(media, [name for name, row in ((DIRECT, "direct"), (SEEK_FILM, "seek")) if row in rows])
     tmp = Path(tempfile.mkdtemp(prefix="bench-player-"))
     scratch = tmp / "scratch"
     scratch.mkdir()
     (tmp / "ref").mkdir()
     (tmp / "redis").mkdir()
-    shutil.copy(media / DIRECT, tmp / "ref" / DIRECT)
+    if "direct" in rows:
+        shutil.copy(media / DIRECT, tmp / "ref" / DIRECT)
     (tmp / "ref" / "index.html").write_text(f'<!doctype html><video src="{DIRECT}" autoplay></video>')
     redis = RedisServer(tmp / "redis").start()
     table = []
     try:
-        bench = conversion.Bench(media.resolve(), scratch, tmp, redis.url)
+        kind = conversion.Bench if "converted" in rows else SeekBench
+        bench = kind(media.resolve(), scratch, tmp, redis.url)
         with (
             chromium("--autoplay-policy=no-user-gesture-required") as browser,
             Nginx(NGINX_SERVER.format(root=tmp / "ref")) as nginx,
         ):
-            with bench.app() as app:
-                first_frame(browser, page_url(app, DIRECT), True)  # the browser's caches warmed once
-                if "direct" in rows:
-                    ours = median(bench, DIRECT, lambda: first_frame(browser, page_url(app, DIRECT), True))
             if "direct" in rows:
+                with bench.app() as app:
+                    first_frame(browser, page_url(app, DIRECT), True)  # the browser's caches warmed once
+                    ours = median(bench, DIRECT, lambda: first_frame(browser, page_url(app, DIRECT), True))
                 reference = median(bench, "reference", lambda: first_frame(browser, f"{nginx.url}/", True))
                 table.append(
                     (

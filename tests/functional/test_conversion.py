@@ -530,6 +530,36 @@ def test_a_nearby_segment_waits_for_the_job_and_a_far_one_restarts_it(serve, lon
     assert packets["video"] and packets["audio"]
 
 
+def test_a_far_segment_asked_right_after_the_first_is_made_beside_the_job(serve, long_films, tmp_path):
+    # Shaka Player reading HLS fetches the first segment, then a middle and the last one,
+    # before it plays on from the start: the job from the start goes on.
+    served = serve({"films": long_films}, **{"mediacaster.max_conversions": "2"})
+    converted = open_converted(served.services, served.url, "films", "long.mkv")
+    assert get(converted.uris[0]).status_code == 200
+    (job,) = converted.running()
+    middle, last = len(converted.uris) // 2, len(converted.uris) - 1
+
+    probed = [get(converted.uris[middle]), get(converted.uris[last])]
+
+    assert [r.status_code for r in probed] == [200, 200]
+    # Each probe's job ends once its segment is made.
+    wait_for(lambda: converted.running() == [job], timeout=20, what="the probes' jobs to end")
+    assert job.stopped is None
+    assert converted.cached(middle) and not converted.cached(middle + 1)
+    assert get(converted.uris[1]).status_code == 200
+    assert converted.running() == [job] and job.start_index == 0
+    # The probed segment is whole: its frames from its start to the next one's.
+    packets, _ = probe_segment(get(converted.init_uri).content, probed[0].content, tmp_path)
+    frames = sorted(pts for pts, _ in packets["video"])
+    assert frames[0] == pytest.approx(converted.offset(middle), abs=0.001) and packets["audio"]
+    assert converted.offset(middle + 1) - 0.05 < frames[-1] < converted.offset(middle + 1)
+    # Reading on from a probed segment is a seek there: a job starts at the next one.
+    assert get(converted.uris[middle + 1]).status_code == 200
+    (seek,) = converted.running()
+    assert seek.start_index == middle + 1 and job.stopped
+    assert_no_zombies()
+
+
 def test_two_players_far_apart_in_one_file_are_both_served(serve, long_films, monkeypatch):
     served = serve({"films": long_films})
     converted = open_converted(served.services, served.url, "films", "long.mkv")

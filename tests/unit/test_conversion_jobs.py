@@ -73,6 +73,15 @@ def test_a_young_job_is_judged_by_the_measured_start_and_speed_of_its_stream():
     assert not waits(job(30, 30, age=0.5), 40, measured)
 
 
+def test_the_segment_after_those_its_player_asked_for_is_waited_for():
+    # The player asked for segments up to 3 (they wait for the job, at 1): 4 is read ahead.
+    slow = job(0, 1, 1.0, speed=1.0)
+    slow.asked = 3
+    measured = measures(start=1.0, speed=1.0)
+    assert waits(slow, 4, measured)
+    assert not waits(slow, 6, measured)
+
+
 def test_segments_behind_the_job_or_before_its_start_start_a_new_one():
     measured = measures(start=2.0, speed=100.0)
     assert not waits(job(10, 12, 1.0, speed=100.0), 5, measured)  # before its start: a seek back

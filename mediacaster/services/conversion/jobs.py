@@ -8,7 +8,11 @@ there at once, in place of its player's job). A request is held at most
 ``HOLD_SECONDS``, less than a player waits for an answer to begin: then it is
 answered 503 with a ``Retry-After``, and its player asks again. Only a
 player's newest request moves its job: one it gave up on (a seek aborts the
-request under way) never restarts the job that serves the newer one. Each job
+request under way) never restarts the job that serves the newer one. A far
+request while the player has read nothing past its job's first segment is a
+probe (Shaka Player reading HLS fetches a middle and the last segment before it
+plays on): a job of its own makes that one segment beside the player's job, which
+goes on. Each job
 writes into a folder of its own; a watcher moves each finished segment
 (ffmpeg renames it into place once complete) into the cache, so the cache
 never holds half a segment.
@@ -64,6 +68,7 @@ MIN_FREE_BYTES = 256 * 1024 * 1024  # a job is not started on a fuller disk
 PR_SET_PDEATHSIG = 1
 DISK_FULL = "the disk of the conversion cache is full"
 FILE_CHANGED = "the file changed while it was being converted: load it again"
+PROBED = "it made the one segment it was for"
 
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -118,11 +123,12 @@ class Measures:
 
 
 class _Job:
-    def __init__(self, stream, timeline, start_index, folder, reader):
+    def __init__(self, stream, timeline, start_index, folder, reader, until=None):
         self.stream = stream
         self.reader = reader  # who it is made for (a player's address): its seeks restart it
         self.timeline = timeline
         self.start_index = start_index
+        self.until = until  # the last segment it makes (a probe's); None: to the end
         self.next_index = start_index  # the first segment not made yet
         self.folder = folder
         self.args = []
@@ -140,6 +146,7 @@ class _Job:
         self.ended_at = None
         self.last_read = self.started
         self.asked = start_index  # the furthest segment asked of it
+        self.read_from = False  # whether a segment was asked of it (not the init segment alone)
         self.request = 0  # the number of the newest request it serves (see JobManager._wait)
         self.paused = False
 
@@ -173,12 +180,18 @@ class _Job:
 def worth_waiting(job, index, now, measures):
     """Will ``job`` make segment ``index`` no later than a new ffmpeg started there would?
 
-    By the measures: the job's time to the segment against the cost of a start, give or
-    take the segment itself (the job's position is known a segment at a time, and a new
-    ffmpeg beside it shares the processors). Before anything is measured, what is near
-    is waited for."""
+    The segment after the furthest one its player asked for is: the player reads ahead
+    (Shaka Player asks for the next segment with the one it needs), and a new job would
+    stop the one making what it waits for. Else by the measures: the job's time to the
+    segment against the cost of a start, give or take the segment itself (the job's
+    position is known a segment at a time, and a new ffmpeg beside it shares the
+    processors). Before anything is measured, what is near is waited for."""
     if index < job.start_index or index < job.next_index:
         return False  # before its start (a seek back), or made and gone from the cache: restart
+    if job.until is not None and index > job.until:
+        return False  # past a probe's segment
+    if index <= job.asked + 1:
+        return True  # reading ahead of what its player asked for, not a seek
     eta = job.eta(index, now, measures)
     if eta is None or measures is None or measures.start is None:
         starts = job.timeline.starts
@@ -262,6 +275,7 @@ class JobManager:
                         job.last_read = now  # its player still reads: not idle
                     if serves:
                         job.asked = max(job.asked, index)  # how far its player is (pacing)
+                        job.read_from = True
                 if path is not None:
                     return path
                 if self._closed:
@@ -282,6 +296,7 @@ class JobManager:
                     for job in coming:
                         job.last_read = now
                         job.asked = max(job.asked, index if index is not None else job.start_index)
+                        job.read_from = job.read_from or index is not None
                         job.request = max(job.request, request)
                         if job.paused:
                             self._pace(job)  # its player caught up: on at once
@@ -304,8 +319,9 @@ class JobManager:
             return FILE_CHANGED
         if job.short is not None and index >= job.next_index:
             return job.short
-        if job.stopped is not None or index < job.start_index:
-            return None  # stopped by the app: a new job does better
+        beyond = job.until is not None and index > job.until  # past a probe's segment
+        if job.stopped is not None or index < job.start_index or beyond:
+            return None  # stopped by the app, or not its part: a new job does better
         if job.error is not None:
             # A file broken here: asking again at once would fail again. Far beyond, a new job may pass it.
             return job.error if index <= job.next_index + 1 else None
@@ -323,14 +339,18 @@ class JobManager:
             raise ConversionUnavailable()
         if self._closed:
             raise ToolInterrupted("the app is stopping")
+        until = index if self._probe(stream, index, reader) else None
         while True:
-            # The reader's job elsewhere gives way (a seek). Waiting for room releases the
-            # lock: another request of the reader may have started one meanwhile, or the app
-            # begun to stop, or the lists changed.
-            for old in self._jobs.get(stream.id, []):
+            # The reader's job elsewhere gives way (a seek), not to a probe. Waiting for room
+            # releases the lock: another request of the reader may have started one
+            # meanwhile, or the app begun to stop, or the lists changed.
+            for old in self._jobs.get(stream.id, []) if until is None else []:
                 if old.running and old.stopped is None and old.reader == reader:
                     if old.request > request:
-                        return None  # it serves the reader's newer request
+                        # It serves the reader's newer request: this one was most likely
+                        # given up on (a seek aborts the request under way). It waits for
+                        # what comes, if anything, as long as requests are held.
+                        return None
                     self._stop(old, "a seek restarted the conversion elsewhere")
             self._make_room(deadline)
             if self._closed:
@@ -339,7 +359,7 @@ class JobManager:
             now = time.monotonic()
             if any(self._serves(job, index, now) for job in live):
                 return None  # started by another request while this one waited: it serves this one
-            if not any(job.reader == reader for job in live):
+            if until is not None or not any(job.reader == reader for job in live):
                 break
         self._check_space()
         self._counter += 1
@@ -348,10 +368,11 @@ class JobManager:
             folder.mkdir(parents=True)
         except OSError as error:
             raise CacheFull(f"the conversion cache cannot be written: {error.strerror}") from None
-        job = _Job(stream, timeline, index, folder, reader)
+        job = _Job(stream, timeline, index, folder, reader, until)
         job.request = request
         start_time = timeline.starts[index] if index > 0 or timeline.starts[0] > stream.start + 1e-6 else None
-        job.args = args = hls_command(stream.job(index, start_time), str(folder))
+        length = None if until is None else job.segment_end(until) - timeline.starts[index]
+        job.args = args = hls_command(stream.job(index, start_time, length), str(folder))
         try:
             job.process = self._launcher.submit(self._spawn, args, folder).result()
         except OSError as error:
@@ -363,8 +384,29 @@ class JobManager:
         self._jobs[stream.id] = [old for old in self._jobs.get(stream.id, []) if old.running] + [job]
         job.watcher = threading.Thread(target=self._watch, args=(job,), name="conversion-job", daemon=True)
         job.watcher.start()
-        log.info("conversion %s of %s started at segment %d", stream.variant.token, stream.source, index)
+        log.info(
+            "conversion %s of %s started at segment %d%s",
+            stream.variant.token,
+            stream.source,
+            index,
+            "" if until is None else " for it alone",
+        )
         return job
+
+    def _probe(self, stream, index, reader):
+        """Whether a request for ``index`` that no job serves is the reader's probe: its
+        job has been asked for its first segment and nothing past it, and there is room
+        for one more; not when it reads on from a probe's segment (a seek there); holds
+        the lock."""
+        own = [job for job in self._jobs.get(stream.id, []) if job.reader == reader and job.running]
+        if any(job.until is not None and index == job.until + 1 for job in self._jobs.get(stream.id, [])):
+            return False
+        # Stopped jobs are going: their room comes in a moment.
+        running = sum(job.running and job.stopped is None for jobs in self._jobs.values() for job in jobs)
+        young = [job for job in own if job.stopped is None and job.until is None]
+        return running < self.max_jobs and any(
+            job.read_from and job.asked == job.start_index < index - 1 for job in young
+        )
 
     def _make_room(self, deadline):
         """Wait until fewer than ``max_jobs`` ffmpeg run, stopping one nobody read from
@@ -455,6 +497,8 @@ class JobManager:
         except OSError:
             return
         numbers = sorted(int(m.group(1)) for m in map(SEGMENT_FILE.match, names) if m)
+        # A probe's job reads past its segment, and ends with a part of the next one: not kept.
+        numbers = [n for n in numbers if job.until is None or n <= job.until]
         if not numbers:
             return
         kind = job.stream.id
@@ -490,6 +534,8 @@ class JobManager:
         with self._cond:
             self._measure(job, made[-1], time.monotonic())
             job.next_index = max(job.next_index, made[-1] + 1)
+            if job.until is not None and job.next_index > job.until and job.stopped is None:
+                self._stop(job, PROBED)  # its segment is made: what it reads past it is not wanted
             self._cond.notify_all()
 
     def _measure(self, job, last, now):
