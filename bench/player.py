@@ -201,6 +201,8 @@ def seek_row(bench, browser):
         bare.append(bench.timed(SEEK_FILM, functools.partial(bare_segment, bench, *made, index)))
     ours, bare = statistics.median(ours), statistics.median(bare)
     how = "a job started there" if all(fresh) else "waited for the job from the start"
+    others = max(bench.disturbed[SEEK_FILM])
+    print(f"seek: {ours:.0f} ms, bare ffmpeg {bare:.0f} ms; others took up to {others:.0%} of the CPUs")
     return (
         f"seek to {SEEK_AT:.0%} of a 125 s 720p HEVC 10-bit film, empty cache ({how})",
         f"{ours:.0f} ms",

@@ -11,11 +11,10 @@ player's newest request moves its job: one it gave up on (a seek aborts the
 request under way) never restarts the job that serves the newer one. A far
 request while the player has read nothing past its job's first segment is a
 probe (Shaka Player reading HLS fetches a middle and the last segment before it
-plays on): a job of its own makes that one segment beside the player's job, which
-goes on. Each job
-writes into a folder of its own; a watcher moves each finished segment
-(ffmpeg renames it into place once complete) into the cache, so the cache
-never holds half a segment.
+plays on): a job of its own makes that one segment beside the player's job,
+which goes on. Each job writes into a folder of its own; a watcher moves each
+finished segment (ffmpeg renames it into place once complete) into the cache,
+so the cache never holds half a segment.
 
 Limits: at most ``max_jobs`` jobs run at once; when all are busy, one nobody
 has read from for a while gives way, else the request is refused with a
