@@ -15,8 +15,16 @@ The reference, in the same run: the same direct MP4 in a bare ``<video src
 autoplay>`` page served by nginx, the browser alone; and for converted files,
 the app's own ffmpeg command line run bare until its first segment is written
 (what no player of a converted stream can beat).
+
+Seek: a 125 s 720p HEVC 10-bit film with E-AC-3 (converted for Chromium) is
+opened with an empty cache and played; once it plays, the page's player is
+sought to 70 % (a part not converted yet), timed from the seek to the first
+frame shown there. The reference, in the same run: the app's own ffmpeg command
+line for the segment there, started at it (``-ss`` before ``-i``), run bare until
+that segment is written.
 """
 
+import functools
 import shutil
 import statistics
 import subprocess
@@ -38,6 +46,14 @@ SOURCES = {
         *(*conversion.X264_HIGH, "-level:v", "4.1", "-c:a", "aac", "-ac", "2", "-movflags", "+faststart"),
     ],
 }
+SEEK_FILM = "film-hevc10-720p.mkv"
+SOURCES[SEEK_FILM] = [
+    *conversion._lavfi(125, "1280x720", 24),
+    *("-c:v", "libx265", "-preset", "veryfast", "-pix_fmt", "yuv420p10le"),
+    *("-x265-params", "keyint=48:min-keyint=24:log-level=none", "-c:a", "eac3", "-ac", "6"),
+]
+SEEK_AT = 0.7  # of the film's length
+PLAYED_BEFORE_SEEK = 1.0  # seconds of the film played before the seek
 CONVERTED = (conversion.FILM, conversion.REMUX, conversion.MUSIC)
 # Recorded by the page as it plays; an init script runs before the page's own.
 WATCH = """document.addEventListener("DOMContentLoaded", () => {
@@ -58,6 +74,21 @@ server {{
     location / {{ }}
 }}
 """
+
+
+# Set on a seek: the page's clock when the first frame at the sought position is shown.
+SEEK = """(position) => {
+  const video = document.querySelector("video");
+  window.__resumed = null;
+  const frame = (now, metadata) => {
+    if (metadata.mediaTime >= position - 0.1) window.__resumed = performance.now();
+    else video.requestVideoFrameCallback(frame);
+  };
+  video.requestVideoFrameCallback(frame);
+  const started = performance.now();
+  video.currentTime = position;
+  return started;
+}"""
 
 
 def first_frame(browser, url, video, timeout=120):
@@ -108,52 +139,146 @@ def converted_row(bench, browser, name):
     )
 
 
+def poll(page, expression, what, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not (value := page.evaluate(expression)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen in {timeout} s")
+        time.sleep(0.01)
+    return value
+
+
+def page_seek(bench, browser):
+    """A fresh app (an empty cache): the film's page plays, then is sought to ``SEEK_AT``.
+    Milliseconds from the seek to the first frame there, the segment asked for, whether
+    a job was started at it, and the job's stream and timeline (for the reference)."""
+    with bench.app() as app:
+        context = browser.new_context()
+        page = context.new_page()
+        page.add_init_script(WATCH)
+        try:
+            page.goto(page_url(app, SEEK_FILM))
+            poll(page, "window.__firstFrame", "the first frame")
+            poll(page, f"document.querySelector('video').currentTime > {PLAYED_BEFORE_SEEK}", "playing")
+            (job,) = app.services.conversion.jobs.running()
+            stream, timeline = job.stream, job.timeline
+            position = SEEK_AT * page.evaluate("document.querySelector('video').duration")
+            index = timeline.index_at(position)
+            started = page.evaluate(SEEK, position)
+            resumed = poll(page, "window.__resumed", "the first frame after the seek")
+            started_there = any(j.start_index == index for j in app.services.conversion.jobs.running())
+        finally:
+            context.close()
+    return resumed - started, index, started_there, (stream, timeline)
+
+
+def bare_segment(bench, stream, timeline, index):
+    """Milliseconds from starting the app's own command for segment ``index`` (started
+    there, -ss before -i) to that segment's file."""
+    folder = Path(tempfile.mkdtemp(prefix="ffmpeg-", dir=bench.tmp))
+    args = conversion.hls_command(stream.job(index, timeline.starts[index]), str(folder))
+    try:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [bench.ffmpeg_path, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+        )
+        try:
+            return (conversion._appears(folder / f"{index}.m4s", process) - started) * 1000
+        finally:
+            process.kill()
+            process.wait()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def seek_row(bench, browser):
+    """The seek in the page and bare ffmpeg, in turn, ``REPEAT`` times."""
+    ours, bare, fresh = [], [], []
+    for _ in range(REPEAT):
+        took, index, started_there, made = bench.timed(SEEK_FILM, lambda: page_seek(bench, browser))
+        ours.append(took)
+        fresh.append(started_there)
+        bare.append(bench.timed(SEEK_FILM, functools.partial(bare_segment, bench, *made, index)))
+    ours, bare = statistics.median(ours), statistics.median(bare)
+    how = "a job started there" if all(fresh) else "waited for the job from the start"
+    others = max(bench.disturbed[SEEK_FILM])
+    print(f"seek: {ours:.0f} ms, bare ffmpeg {bare:.0f} ms; others took up to {others:.0%} of the CPUs")
+    return (
+        f"seek to {SEEK_AT:.0%} of a 125 s 720p HEVC 10-bit film, empty cache ({how})",
+        f"{ours:.0f} ms",
+        f"bare ffmpeg making that segment from that point {bare:.0f} ms",
+        f"{ours / bare:.2f}x",
+    )
+
+
 def median(bench, key, run):
     return statistics.median(bench.timed(key, run) for _ in range(REPEAT))
 
 
-def main():
-    media = conversion.MEDIA
-    conversion.make_media(media)
-    for name, args in SOURCES.items():
+class SeekBench(conversion.Bench):
+    """The conversion benchmark's apps and timing, without its films: the seek has its own."""
+
+    def __init__(self, media, scratch, tmp, redis_url):
+        self.media, self.scratch, self.tmp, self.redis_url = media, scratch, tmp, redis_url
+        self.disturbed = {}
+        self.deadline = time.monotonic() + conversion.BUDGET_SECONDS
+        self.ffmpeg_path = shutil.which("ffmpeg") or "ffmpeg"
+
+
+def make_media(media, names):
+    for name in names:
         if not (media / name).exists():
             print(f"making {media / name} once (kept for later runs) ...", flush=True)
             command = [shutil.which("ffmpeg") or "ffmpeg", "-nostdin", "-loglevel", "error", "-y"]
-            subprocess.run([*command, *args, str(media / f".part-{name}")], check=True)
+            subprocess.run([*command, *SOURCES[name], str(media / f".part-{name}")], check=True)
             (media / f".part-{name}").rename(media / name)
+
+
+def main(rows=("direct", "converted", "seek")):
+    """``rows``: which measurements to make (``python -m bench player`` makes all)."""
+    media = conversion.MEDIA
+    if "converted" in rows:
+        conversion.make_media(media)
+    make_media(media, [name for name, row in ((DIRECT, "direct"), (SEEK_FILM, "seek")) if row in rows])
     tmp = Path(tempfile.mkdtemp(prefix="bench-player-"))
     scratch = tmp / "scratch"
     scratch.mkdir()
     (tmp / "ref").mkdir()
     (tmp / "redis").mkdir()
-    shutil.copy(media / DIRECT, tmp / "ref" / DIRECT)
+    if "direct" in rows:
+        shutil.copy(media / DIRECT, tmp / "ref" / DIRECT)
     (tmp / "ref" / "index.html").write_text(f'<!doctype html><video src="{DIRECT}" autoplay></video>')
     redis = RedisServer(tmp / "redis").start()
-    rows = []
+    table = []
     try:
-        bench = conversion.Bench(media.resolve(), scratch, tmp, redis.url)
+        kind = conversion.Bench if "converted" in rows else SeekBench
+        bench = kind(media.resolve(), scratch, tmp, redis.url)
         with (
             chromium("--autoplay-policy=no-user-gesture-required") as browser,
             Nginx(NGINX_SERVER.format(root=tmp / "ref")) as nginx,
         ):
-            with bench.app() as app:
-                first_frame(browser, page_url(app, DIRECT), True)  # the browser's caches warmed once
-                ours = median(bench, DIRECT, lambda: first_frame(browser, page_url(app, DIRECT), True))
-            reference = median(bench, "reference", lambda: first_frame(browser, f"{nginx.url}/", True))
-            rows.append(
-                (
-                    "direct: 1080p H.264/AAC MP4",
-                    f"{ours:.0f} ms",
-                    f"bare <video> from nginx {reference:.0f} ms",
-                    f"{ours / reference:.2f}x",
+            if "direct" in rows:
+                with bench.app() as app:
+                    first_frame(browser, page_url(app, DIRECT), True)  # the browser's caches warmed once
+                    ours = median(bench, DIRECT, lambda: first_frame(browser, page_url(app, DIRECT), True))
+                reference = median(bench, "reference", lambda: first_frame(browser, f"{nginx.url}/", True))
+                table.append(
+                    (
+                        "direct: 1080p H.264/AAC MP4",
+                        f"{ours:.0f} ms",
+                        f"bare <video> from nginx {reference:.0f} ms",
+                        f"{ours / reference:.2f}x",
+                    )
                 )
-            )
-            rows += [converted_row(bench, browser, name) for name in CONVERTED]
+            if "converted" in rows:
+                table += [converted_row(bench, browser, name) for name in CONVERTED]
+            if "seek" in rows:
+                table.append(seek_row(bench, browser))
     finally:
         redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     markdown_table(
         "Opening a file's page to its first frame (Chromium, median of 3)",
         ("file", "mediacaster", "reference", "ratio"),
-        rows,
+        table,
     )

@@ -48,6 +48,7 @@ benchmarks and people trying the UI without a TV all run the same device:
 import argparse
 import bisect
 import contextlib
+import functools
 import http.client
 import json
 import re
@@ -676,10 +677,23 @@ class FakeChromecast:
         return playlist, None, None
 
     def _download(self, url):
-        """GET the whole of a playlist or segment; return its Fetch and body."""
-        body = b""
+        """GET the whole of a playlist or segment, from the device's own address (a server
+        tells players apart by it); a busy server's 503 is asked again after its
+        Retry-After, as a receiver's player does, for up to HLS_TIMEOUT. Return the last
+        Fetch and its body."""
+        deadline = time.monotonic() + HLS_TIMEOUT
+        while True:
+            fetch, body, retry_after = self._download_once(url)
+            if fetch.status != 503 or time.monotonic() + retry_after > deadline:
+                return fetch, body
+            time.sleep(retry_after)
+
+    def _download_once(self, url):
+        body, retry_after = b"", 1.0
+        source = functools.partial(http.client.HTTPConnection, source_address=(self.address, 0))
+        opener = urllib.request.build_opener(_HTTPFrom(source))
         try:
-            with urllib.request.urlopen(url, timeout=HLS_TIMEOUT) as response:
+            with opener.open(url, timeout=HLS_TIMEOUT) as response:
                 body = response.read()
                 fetch = Fetch(
                     url,
@@ -692,10 +706,12 @@ class FakeChromecast:
         except urllib.error.HTTPError as error:
             error.close()
             fetch = Fetch(url, None, error.code, None, 0, b"")
+            with contextlib.suppress(TypeError, ValueError):
+                retry_after = min(10.0, float(error.headers.get("Retry-After")))
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
             fetch = Fetch(url, None, None, None, 0, b"", error=str(getattr(error, "reason", error)))
         self._record(fetch)
-        return fetch, body
+        return fetch, body, retry_after
 
     @property
     def playlist(self):
@@ -775,6 +791,17 @@ class FakeChromecast:
     def position(self):
         with self.lock:
             return None if self.media is None else self._position()
+
+
+class _HTTPFrom(urllib.request.HTTPHandler):
+    """Plain HTTP through ``connection`` (an HTTPConnection bound to an address)."""
+
+    def __init__(self, connection):
+        super().__init__()
+        self.connection = connection
+
+    def http_open(self, req):
+        return self.do_open(self.connection, req)
 
 
 def _is_hls(content_type):

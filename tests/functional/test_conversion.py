@@ -530,11 +530,41 @@ def test_a_nearby_segment_waits_for_the_job_and_a_far_one_restarts_it(serve, lon
     assert packets["video"] and packets["audio"]
 
 
+def test_a_far_segment_asked_right_after_the_first_is_made_beside_the_job(serve, long_films, tmp_path):
+    # Shaka Player reading HLS fetches the first segment, then a middle and the last one,
+    # before it plays on from the start: the job from the start goes on.
+    served = serve({"films": long_films}, **{"mediacaster.max_conversions": "2"})
+    converted = open_converted(served.services, served.url, "films", "long.mkv")
+    assert get(converted.uris[0]).status_code == 200
+    (job,) = converted.running()
+    middle, last = len(converted.uris) // 2, len(converted.uris) - 1
+
+    probed = [get(converted.uris[middle]), get(converted.uris[last])]
+
+    assert [r.status_code for r in probed] == [200, 200]
+    # Each probe's job ends once its segment is made.
+    wait_for(lambda: converted.running() == [job], timeout=20, what="the probes' jobs to end")
+    assert job.stopped is None
+    assert converted.cached(middle) and not converted.cached(middle + 1)
+    assert get(converted.uris[1]).status_code == 200
+    assert converted.running() == [job] and job.start_index == 0
+    # The probed segment is whole: its frames from its start to the next one's.
+    packets, _ = probe_segment(get(converted.init_uri).content, probed[0].content, tmp_path)
+    frames = sorted(pts for pts, _ in packets["video"])
+    assert frames[0] == pytest.approx(converted.offset(middle), abs=0.001) and packets["audio"]
+    assert converted.offset(middle + 1) - 0.05 < frames[-1] < converted.offset(middle + 1)
+    # Reading on from a probed segment is a seek there: a job starts at the next one.
+    assert get(converted.uris[middle + 1]).status_code == 200
+    (seek,) = converted.running()
+    assert seek.start_index == middle + 1 and job.stopped
+    assert_no_zombies()
+
+
 def test_two_players_far_apart_in_one_file_are_both_served(serve, long_films, monkeypatch):
     served = serve({"films": long_films})
     converted = open_converted(served.services, served.url, "films", "long.mkv")
     starts = count_ffmpeg_starts(monkeypatch, served.services.conversion.cache.folder)
-    monkeypatch.setattr(jobs, "WAIT_SECONDS", 20.0)  # each segment takes about a second, alone
+    monkeypatch.setattr(jobs, "HOLD_SECONDS", 20.0)  # each segment takes about a second, alone
 
     # Two players: two addresses (a job is restarted by its own player's seeks only).
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -578,8 +608,8 @@ def test_a_job_waiting_for_room_outlives_the_reaper_forgetting_streams(serve, lo
     (job,) = first.running()
     make_room = manager._make_room
 
-    def make_room_while_the_reaper_runs():
-        make_room()
+    def make_room_while_the_reaper_runs(deadline):
+        make_room(deadline)
         manager._forget_ended(time.monotonic() + jobs.ERRORS_KEPT + 1)
 
     monkeypatch.setattr(manager, "_make_room", make_room_while_the_reaper_runs)
@@ -924,7 +954,7 @@ def test_the_cache_never_serves_a_segment_being_written(serve, typical_library, 
         assert span == pytest.approx(converted.durations[index], abs=0.041), index
 
 
-def test_a_segment_evicted_while_its_job_runs_is_made_again(serve, long_films, monkeypatch):
+def test_a_segment_evicted_while_its_job_runs_is_made_again(serve, long_films):
     served = serve({"films": long_films})
     converted = open_converted(served.services, served.url, "films", "long.mkv")
     assert get(converted.uris[0]).status_code == 200
@@ -932,8 +962,6 @@ def test_a_segment_evicted_while_its_job_runs_is_made_again(serve, long_films, m
     (old,) = converted.running()
     # Removed as an eviction would (a small budget, or a trim on a full disk).
     served.services.conversion.cache.path(converted.stream.id, "0", ".m4s").unlink()
-    # A wait for a segment the job will not make again fails in seconds, not 45.
-    monkeypatch.setattr(jobs, "WAIT_SECONDS", 15.0)
 
     response = get(converted.uris[0])
 

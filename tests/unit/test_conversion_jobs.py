@@ -1,39 +1,100 @@
-"""When a request waits for the running job and when it restarts it (no ffmpeg runs here)."""
+"""When a request waits for a running job and when a new ffmpeg starts at its segment
+(no ffmpeg runs here): by the job's measured position and speed against the measured
+cost of a start."""
 
 import time
 
-from mediacaster.services.conversion.jobs import NEARBY_SECONDS, _Job, fragment_tracks, segment_complete
+from mediacaster.services.conversion.jobs import (
+    NEARBY_SECONDS,
+    Measures,
+    _Job,
+    fragment_tracks,
+    segment_complete,
+    worth_waiting,
+)
 from mediacaster.services.conversion.timeline import fixed
 
 TIMELINE = fixed(0.0, 600.0, fps=25.0)  # 100 segments of 6 s
 
 
-def job(start_index, next_index, first_segment, age):
+def job(start_index, next_index, first_segment=None, speed=None, made_ago=0.0, age=10.0):
+    """A job started ``age`` s ago at ``start_index``, now making ``next_index``; it made
+    its last segment ``made_ago`` s ago, at ``speed`` seconds of media a second."""
     made = _Job(None, TIMELINE, start_index, None, "tv")
-    made.next_index, made.first_segment, made.started = next_index, first_segment, time.monotonic() - age
+    now = time.monotonic()
+    made.next_index, made.first_segment, made.speed = next_index, first_segment, speed
+    made.started, made.made_at = now - age, now - made_ago
     return made
 
 
-def test_a_segment_just_ahead_is_waited_for():
-    assert job(0, 1, 1.0, 1.0).reaches_soon(1 + int(NEARBY_SECONDS // 6))
+def measures(start=None, speed=None):
+    measured = Measures()
+    measured.start, measured.speed = start, speed
+    return measured
 
 
-def test_one_segment_made_tells_no_speed_so_a_far_seek_restarts():
-    # Init and segment 0 just fetched: 6 s of media over no time is no speed at all.
-    assert not job(0, 1, 2.0, 2.001).reaches_soon(9)
+def waits(made, index, measured):
+    return worth_waiting(made, index, time.monotonic(), measured)
 
 
-def test_a_fast_job_is_waited_for_a_slow_one_restarted():
-    # Ten segments in 1.5 s after the first: 40 s of media a second; 54 s ahead is 1.35 s
-    # away, sooner than a restart (about as long as a first segment, 2 s at least).
-    assert job(0, 11, 1.0, 2.5).reaches_soon(20)
-    # One segment a second after the first: 6 s of media a second; 54 s ahead is 9 s away.
-    assert not job(0, 11, 1.0, 11.0).reaches_soon(20)
+def test_before_anything_is_measured_what_is_near_is_waited_for():
+    assert waits(job(0, 1, first_segment=1.0, age=1.0), 1 + int(NEARBY_SECONDS // 6), None)
+    assert not waits(job(0, 1, first_segment=1.0, age=1.0), 9, None)
 
 
-def test_segments_behind_the_job_or_before_its_start_restart_it():
-    assert not job(10, 12, 1.0, 2.0).reaches_soon(5)  # before its start: a seek back
-    assert not job(0, 12, 1.0, 2.0).reaches_soon(5)  # made and evicted since
+def test_a_job_that_gets_there_before_a_new_start_would_is_waited_for():
+    # 60 s of media a second: 54 s ahead is under a second away; a start costs 2 s.
+    assert waits(job(0, 11, 1.0, speed=60.0), 20, measures(start=2.0, speed=60.0))
+
+
+def test_a_seek_far_ahead_of_a_slow_job_starts_a_new_one():
+    # 3 s of media a second (an HEVC film converting): 60 s ahead is 20 s away; a start costs 2 s.
+    assert not waits(job(0, 11, 1.0, speed=3.0), 20, measures(start=2.0, speed=3.0))
+
+
+def test_the_next_segment_of_a_job_is_waited_for_even_when_slow():
+    # It is being made: what a new ffmpeg would have to make too, after its start.
+    assert waits(job(0, 11, 1.0, speed=1.0), 11, measures(start=2.0, speed=1.0))
+    assert waits(job(0, 11, 1.0, speed=1.0, made_ago=4.0), 11, measures(start=8.0, speed=1.0))
+
+
+def test_what_a_job_made_since_its_last_segment_counts():
+    # 12 s ahead at 3x is 4 s; 3.5 s since its last segment, it is a second away.
+    fresh = measures(start=1.5, speed=3.0)
+    assert not waits(job(0, 11, 1.0, speed=3.0, made_ago=0.0), 12, fresh)
+    assert waits(job(0, 11, 1.0, speed=3.0, made_ago=3.5), 12, fresh)
+
+
+def test_a_young_job_is_judged_by_the_measured_start_and_speed_of_its_stream():
+    # Started 0.5 s ago, first segment due in 1.5 s: the one after it follows.
+    measured = measures(start=2.0, speed=3.0)
+    assert waits(job(30, 30, age=0.5), 30, measured)
+    assert waits(job(30, 30, age=0.5), 31, measured)
+    assert not waits(job(30, 30, age=0.5), 40, measured)
+
+
+def test_the_segment_after_those_its_player_asked_for_is_waited_for():
+    # The player asked for segments up to 3 (they wait for the job, at 1): 4 is read ahead.
+    slow = job(0, 1, 1.0, speed=1.0)
+    slow.asked = 3
+    measured = measures(start=1.0, speed=1.0)
+    assert waits(slow, 4, measured)
+    assert not waits(slow, 6, measured)
+
+
+def test_segments_behind_the_job_or_before_its_start_start_a_new_one():
+    measured = measures(start=2.0, speed=100.0)
+    assert not waits(job(10, 12, 1.0, speed=100.0), 5, measured)  # before its start: a seek back
+    assert not waits(job(0, 12, 1.0, speed=100.0), 5, measured)  # made and evicted since
+
+
+def test_measures_follow_the_latest_runs():
+    measured = Measures()
+    measured.started(4.0)
+    measured.made(10.0)
+    measured.started(2.0)
+    measured.made(20.0)
+    assert (measured.start, measured.speed) == (3.0, 15.0)
 
 
 def test_a_fragment_is_counted_by_its_tracks(tmp_path):

@@ -56,6 +56,7 @@ class Job:
     max_width: int = MAX_WIDTH
     max_height: int = MAX_HEIGHT
     burn_index: int | None = None  # image subtitles drawn into converted video
+    length: float | None = None  # seconds of the source to read (one segment's job); None: to its end
 
 
 def hls_command(job, folder, seconds=SEGMENT_SECONDS):
@@ -67,6 +68,9 @@ def hls_command(job, folder, seconds=SEGMENT_SECONDS):
     if convert_video and job.encoder == "vaapi":
         args += ["-vaapi_device", VAAPI_DEVICE]
     args += _seek(job)
+    if job.length is not None:
+        # A little past the last segment: a segment is complete once the next one begins.
+        args += ["-t", f"{job.length + job.seek_margin + 1:.6f}"]
     args += ["-copyts", "-i", job.source, "-map_metadata", "-1", "-map_chapters", "-1"]
     if job.video is not None:
         args += ["-map", BURNED if job.burn_index is not None else f"0:{job.video_index}"]

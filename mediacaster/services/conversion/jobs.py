@@ -1,9 +1,18 @@
 """ffmpeg jobs that make a stream's segments on demand, and the wait for them.
 
-A request for a segment is answered from the cache when it is there. Else, if
-the stream's job is making it or will soon, the request waits; if the segment
-is far ahead of the job, or behind it (a seek), the job is restarted at that
-segment. Each job writes into a folder of its own; a watcher moves each
+A request for a segment is answered from the cache when it is there. Else it
+waits for a running job that will make the segment no later than a new ffmpeg
+started at that segment would, by the job's measured position and speed and
+the measured cost of a start (a seek far ahead, or behind the job, starts one
+there at once, in place of its player's job). A request is held at most
+``HOLD_SECONDS``, less than a player waits for an answer to begin: then it is
+answered 503 with a ``Retry-After``, and its player asks again. Only a
+player's newest request moves its job: one it gave up on (a seek aborts the
+request under way) never restarts the job that serves the newer one. A far
+request while the player has read nothing past its job's first segment is a
+probe (Shaka Player reading HLS fetches a middle and the last segment before it
+plays on): a job of its own makes that one segment beside the player's job,
+which goes on. Each job writes into a folder of its own; a watcher moves each
 finished segment (ffmpeg renames it into place once complete) into the cache,
 so the cache never holds half a segment.
 
@@ -26,6 +35,7 @@ import struct
 import subprocess
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 from mediacaster.errors import Gone, InsufficientStorage, NotFound, Unavailable, Unprocessable
@@ -36,8 +46,15 @@ log = logging.getLogger(__name__)
 
 SEGMENT_FILE = re.compile(r"^(\d+)\.m4s$")
 POLL_SECONDS = 0.02  # how often a job's folder is looked at for finished segments
-WAIT_SECONDS = 45.0  # the longest a request waits for its segment
-NEARBY_SECONDS = 18.0  # a segment this far ahead of a job's progress is waited for
+# The longest a request is held. Shaka Player, in the page and in a Cast receiver (the
+# Web Receiver SDK plays HLS and DASH with it), gives up on a request whose answer has
+# not begun within 10 s (retryParameters.connectionTimeout) and asks again: a request
+# held past that would be made twice, its first answer thrown away.
+HOLD_SECONDS = 8.0
+HOLD_RETRY_AFTER = 1
+# Before a job has measured anything, a segment this far ahead of its progress is waited for.
+NEARBY_SECONDS = 18.0
+MEASURES_KEPT = 256  # streams whose start cost and speed are remembered
 YIELD_AFTER = 15.0  # a job not read from for this long gives way to a new one
 ERRORS_KEPT = 30.0  # seconds a failed job answers for its stream before a retry
 RETRY_AFTER = 10
@@ -50,6 +67,7 @@ MIN_FREE_BYTES = 256 * 1024 * 1024  # a job is not started on a fuller disk
 PR_SET_PDEATHSIG = 1
 DISK_FULL = "the disk of the conversion cache is full"
 FILE_CHANGED = "the file changed while it was being converted: load it again"
+PROBED = "it made the one segment it was for"
 
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -88,12 +106,28 @@ class NoSuchSegment(NotFound):
     code = "no_such_segment"
 
 
+class Measures:
+    """What a stream's jobs measured: seconds from an ffmpeg's start to its first segment
+    (a start's cost, seeking included), and seconds of media made per second after it."""
+
+    def __init__(self):
+        self.start = None
+        self.speed = None
+
+    def started(self, seconds):
+        self.start = seconds if self.start is None else (self.start + seconds) / 2
+
+    def made(self, speed):
+        self.speed = speed if self.speed is None else (self.speed + speed) / 2
+
+
 class _Job:
-    def __init__(self, stream, timeline, start_index, folder, reader):
+    def __init__(self, stream, timeline, start_index, folder, reader, until=None):
         self.stream = stream
         self.reader = reader  # who it is made for (a player's address): its seeks restart it
         self.timeline = timeline
         self.start_index = start_index
+        self.until = until  # the last segment it makes (a probe's); None: to the end
         self.next_index = start_index  # the first segment not made yet
         self.folder = folder
         self.args = []
@@ -106,32 +140,63 @@ class _Job:
         self.short = None  # why a segment it wrote was refused
         self.started = time.monotonic()
         self.first_segment = None  # seconds the first segment took
+        self.made_at = self.started  # when it last made a segment (or went on after a pause)
+        self.speed = None  # seconds of media it makes per second, once it made two segments
         self.ended_at = None
         self.last_read = self.started
         self.asked = start_index  # the furthest segment asked of it
+        self.read_from = False  # whether a segment was asked of it (not the init segment alone)
+        self.request = 0  # the number of the newest request it serves (see JobManager._wait)
         self.paused = False
 
     @property
     def running(self):
         return not self.ended
 
-    def reaches_soon(self, index):
-        """Will this job make segment ``index`` soon enough to wait for it?"""
-        if index < self.start_index:
-            return False
-        if index < self.next_index:
-            return False  # made, and gone from the cache already: restart
+    def segment_end(self, index):
         starts = self.timeline.starts
-        ahead = starts[index] - starts[min(self.next_index, len(starts) - 1)]
-        if ahead <= NEARBY_SECONDS:
-            return True
-        if self.first_segment is None or self.next_index <= self.start_index + 1:
-            return False  # one segment tells no speed: it came after ffmpeg's start-up
-        # The pace since the first segment: media made after it, over the time since it came.
-        made = starts[min(self.next_index, len(starts) - 1)] - starts[self.start_index + 1]
-        speed = made / max(1e-3, time.monotonic() - self.started - self.first_segment)
-        # Waiting beats a restart that would take about as long as this job's first segment.
-        return speed > 0 and ahead / speed <= max(2.0, self.first_segment)
+        return starts[index + 1] if index + 1 < len(starts) else self.timeline.end
+
+    def eta(self, index, now, measures):
+        """Seconds until this job has made segment ``index``: from its position and speed,
+        and before its first segment from the cost of a start, as measured; None when
+        nothing is measured yet."""
+        speed = self.speed or (measures and measures.speed)
+        if not speed:
+            return None
+        if self.first_segment is None:  # ffmpeg is starting: the first segment comes at its cost
+            if measures is None or measures.start is None:
+                return None
+            first = max(0.0, self.started + measures.start - now)
+            return first + (self.segment_end(index) - self.segment_end(self.start_index)) / speed
+        # Where it is: the start of the segment it makes, and what it made of it since.
+        position = self.timeline.starts[min(self.next_index, len(self.timeline) - 1)]
+        if not self.paused and self.made_at is not None:
+            position = min(position + (now - self.made_at) * speed, self.segment_end(self.next_index))
+        return max(0.0, self.segment_end(index) - position) / speed
+
+
+def worth_waiting(job, index, now, measures):
+    """Will ``job`` make segment ``index`` no later than a new ffmpeg started there would?
+
+    The segment after the furthest one its player asked for is: the player reads ahead
+    (Shaka Player asks for the next segment with the one it needs), and a new job would
+    stop the one making what it waits for. Else by the measures: the job's time to the
+    segment against the cost of a start, give or take the segment itself (the job's
+    position is known a segment at a time, and a new ffmpeg beside it shares the
+    processors). Before anything is measured, what is near is waited for."""
+    if index < job.start_index or index < job.next_index:
+        return False  # before its start (a seek back), or made and gone from the cache: restart
+    if job.until is not None and index > job.until:
+        return False  # past a probe's segment
+    if index <= job.asked + 1:
+        return True  # reading ahead of what its player asked for, not a seek
+    eta = job.eta(index, now, measures)
+    if eta is None or measures is None or measures.start is None:
+        starts = job.timeline.starts
+        return starts[index] - starts[min(job.next_index, len(starts) - 1)] <= NEARBY_SECONDS
+    speed = job.speed or measures.speed
+    return eta <= measures.start + job.timeline.duration(index) / speed
 
 
 class JobManager:
@@ -143,8 +208,10 @@ class JobManager:
         self.work = cache.folder / ".work"
         shutil.rmtree(self.work, ignore_errors=True)  # what a crash left
         self._jobs = {}  # stream id -> [_Job], running or ended lately
+        self._measures = OrderedDict()  # stream id -> Measures of its jobs, the latest last
         self._cond = threading.Condition()
         self._counter = 0
+        self._requests = 0  # requests numbered as they come: the newest of a player moves its job
         self._closed = False
         # One long-lived thread starts every ffmpeg: the parent-death signal is tied to
         # the thread that forked, which must outlive the job.
@@ -173,16 +240,30 @@ class JobManager:
                 raise ToolInterrupted("the app is stopping")
             if self.cache.get(stream.id, str(index), ".m4s"):
                 return
-            if not any(job.running and job.reaches_soon(index) for job in self._jobs.get(stream.id, [])):
-                self._start(stream, timeline, index, reader)
+            now = time.monotonic()
+            jobs = self._jobs.get(stream.id, [])
+            if not any(job.running and self._serves(job, index, now) for job in jobs):
+                self._requests += 1
+                self._start(stream, timeline, index, reader, self._requests, now + HOLD_SECONDS)
 
     def running(self):
         with self._cond:
             return [job for jobs in self._jobs.values() for job in jobs if job.running]
 
-    def _wait(self, stream, timeline, version, suffix, index, reader):
-        deadline = time.monotonic() + WAIT_SECONDS
+    def measures(self, stream):
+        """What the stream's jobs measured (a :class:`Measures`), or None."""
         with self._cond:
+            return self._measures.get(stream.id)
+
+    def _serves(self, job, index, now):
+        """Whether the live ``job`` will make ``index`` no later than a new ffmpeg would."""
+        return job.stopped is None and worth_waiting(job, index, now, self._measures.get(job.stream.id))
+
+    def _wait(self, stream, timeline, version, suffix, index, reader):
+        deadline = time.monotonic() + HOLD_SECONDS
+        with self._cond:
+            self._requests += 1
+            request = self._requests
             while True:
                 path = self.cache.get(stream.id, version, suffix)
                 jobs = self._jobs.get(stream.id, [])
@@ -193,17 +274,19 @@ class JobManager:
                         job.last_read = now  # its player still reads: not idle
                     if serves:
                         job.asked = max(job.asked, index)  # how far its player is (pacing)
+                        job.read_from = True
                 if path is not None:
                     return path
                 if self._closed:
                     raise ToolInterrupted("the app is stopping")
-                # The init segment comes with any job's first segment.
+                # The init segment comes with any job's first segment. Each pass weighs the
+                # jobs again by what they measured meanwhile.
                 coming = [
                     job
                     for job in jobs
                     if job.running
+                    and (self._serves(job, index, now) if index is not None else not job.init_done)
                     and job.stopped is None
-                    and (job.reaches_soon(index) if index is not None else not job.init_done)
                 ]
                 wanted = index if index is not None else 0
                 failed = [self._failed(job, wanted) for job in jobs if not job.running]
@@ -212,17 +295,19 @@ class JobManager:
                     for job in coming:
                         job.last_read = now
                         job.asked = max(job.asked, index if index is not None else job.start_index)
+                        job.read_from = job.read_from or index is not None
+                        job.request = max(job.request, request)
                         if job.paused:
                             self._pace(job)  # its player caught up: on at once
                 elif why:
                     raise {DISK_FULL: CacheFull, FILE_CHANGED: Gone}.get(why, ConversionFailed)(why)
                 else:
-                    self._start(stream, timeline, wanted, reader)
+                    self._start(stream, timeline, wanted, reader, request, deadline)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ConversionSlow(
-                        f"segment {version} is still being made after {WAIT_SECONDS:g} s; ask again",
-                        retry_after=2,
+                        f"segment {version} is still being made after {HOLD_SECONDS:g} s; ask again",
+                        retry_after=HOLD_RETRY_AFTER,
                     )
                 self._cond.wait(min(remaining, 1.0))
 
@@ -233,8 +318,9 @@ class JobManager:
             return FILE_CHANGED
         if job.short is not None and index >= job.next_index:
             return job.short
-        if job.stopped is not None or index < job.start_index:
-            return None  # stopped by the app: a new job does better
+        beyond = job.until is not None and index > job.until  # past a probe's segment
+        if job.stopped is not None or index < job.start_index or beyond:
+            return None  # stopped by the app, or not its part: a new job does better
         if job.error is not None:
             # A file broken here: asking again at once would fail again. Far beyond, a new job may pass it.
             return job.error if index <= job.next_index + 1 else None
@@ -244,27 +330,35 @@ class JobManager:
 
     # -- jobs ---------------------------------------------------------------
 
-    def _start(self, stream, timeline, index, reader):
-        """Start the stream's job at segment ``index`` for ``reader``, in place of the
-        one it had (a seek); holds the lock."""
+    def _start(self, stream, timeline, index, reader, request, deadline):
+        """Start the stream's job at segment ``index`` for ``reader``'s ``request``, in
+        place of the one it had (a seek), unless that one serves a newer request of the
+        reader (this one was given up on); holds the lock."""
         if not self.ffmpeg.available:
             raise ConversionUnavailable()
         if self._closed:
             raise ToolInterrupted("the app is stopping")
+        until = index if self._probe(stream, index, reader) else None
         while True:
-            # The reader's job elsewhere gives way (a seek). Waiting for room releases the
-            # lock: another request of the reader may have started one meanwhile, or the app
-            # begun to stop, or the lists changed.
-            for old in self._jobs.get(stream.id, []):
+            # The reader's job elsewhere gives way (a seek), not to a probe. Waiting for room
+            # releases the lock: another request of the reader may have started one
+            # meanwhile, or the app begun to stop, or the lists changed.
+            for old in self._jobs.get(stream.id, []) if until is None else []:
                 if old.running and old.stopped is None and old.reader == reader:
+                    if old.request > request:
+                        # It serves the reader's newer request: this one was most likely
+                        # given up on (a seek aborts the request under way). It waits for
+                        # what comes, if anything, as long as requests are held.
+                        return None
                     self._stop(old, "a seek restarted the conversion elsewhere")
-            self._make_room()
+            self._make_room(deadline)
             if self._closed:
                 raise ToolInterrupted("the app is stopping")
             live = [job for job in self._jobs.get(stream.id, []) if job.running and job.stopped is None]
-            if any(job.reaches_soon(index) for job in live):
+            now = time.monotonic()
+            if any(self._serves(job, index, now) for job in live):
                 return None  # started by another request while this one waited: it serves this one
-            if not any(job.reader == reader for job in live):
+            if until is not None or not any(job.reader == reader for job in live):
                 break
         self._check_space()
         self._counter += 1
@@ -273,26 +367,50 @@ class JobManager:
             folder.mkdir(parents=True)
         except OSError as error:
             raise CacheFull(f"the conversion cache cannot be written: {error.strerror}") from None
-        job = _Job(stream, timeline, index, folder, reader)
+        job = _Job(stream, timeline, index, folder, reader, until)
+        job.request = request
         start_time = timeline.starts[index] if index > 0 or timeline.starts[0] > stream.start + 1e-6 else None
-        job.args = args = hls_command(stream.job(index, start_time), str(folder))
+        length = None if until is None else job.segment_end(until) - timeline.starts[index]
+        job.args = args = hls_command(stream.job(index, start_time, length), str(folder))
         try:
             job.process = self._launcher.submit(self._spawn, args, folder).result()
         except OSError as error:
             shutil.rmtree(folder, ignore_errors=True)
             raise Unavailable(f"ffmpeg could not be started: {error.strerror}") from None
+        job.started = job.made_at = time.monotonic()
         # Ended jobs of the stream answer for it no longer: this one is its retry. Stopped
         # ones stay listed, and count against the limit, until their ffmpeg is gone.
         self._jobs[stream.id] = [old for old in self._jobs.get(stream.id, []) if old.running] + [job]
         job.watcher = threading.Thread(target=self._watch, args=(job,), name="conversion-job", daemon=True)
         job.watcher.start()
-        log.info("conversion %s of %s started at segment %d", stream.variant.token, stream.source, index)
+        log.info(
+            "conversion %s of %s started at segment %d%s",
+            stream.variant.token,
+            stream.source,
+            index,
+            "" if until is None else " for it alone",
+        )
         return job
 
-    def _make_room(self):
+    def _probe(self, stream, index, reader):
+        """Whether a request for ``index`` that no job serves is the reader's probe: its
+        job has been asked for its first segment and nothing past it, and there is room
+        for one more; not when it reads on from a probe's segment (a seek there); holds
+        the lock."""
+        own = [job for job in self._jobs.get(stream.id, []) if job.reader == reader and job.running]
+        if any(job.until is not None and index == job.until + 1 for job in self._jobs.get(stream.id, [])):
+            return False
+        # Stopped jobs are going: their room comes in a moment.
+        running = sum(job.running and job.stopped is None for jobs in self._jobs.values() for job in jobs)
+        young = [job for job in own if job.stopped is None and job.until is None]
+        return running < self.max_jobs and any(
+            job.read_from and job.asked == job.start_index < index - 1 for job in young
+        )
+
+    def _make_room(self, deadline):
         """Wait until fewer than ``max_jobs`` ffmpeg run, stopping one nobody read from
         for a while; holds the lock (released while waiting)."""
-        deadline = time.monotonic() + YIELD_WAIT
+        deadline = min(deadline, time.monotonic() + YIELD_WAIT)
         while True:
             running = [job for jobs in self._jobs.values() for job in jobs if job.running]
             if len(running) < self.max_jobs:
@@ -378,6 +496,8 @@ class JobManager:
         except OSError:
             return
         numbers = sorted(int(m.group(1)) for m in map(SEGMENT_FILE.match, names) if m)
+        # A probe's job reads past its segment, and ends with a part of the next one: not kept.
+        numbers = [n for n in numbers if job.until is None or n <= job.until]
         if not numbers:
             return
         kind = job.stream.id
@@ -411,10 +531,29 @@ class JobManager:
         if not made:
             return
         with self._cond:
-            if job.first_segment is None:
-                job.first_segment = time.monotonic() - job.started
+            self._measure(job, made[-1], time.monotonic())
             job.next_index = max(job.next_index, made[-1] + 1)
+            if job.until is not None and job.next_index > job.until and job.stopped is None:
+                self._stop(job, PROBED)  # its segment is made: what it reads past it is not wanted
             self._cond.notify_all()
+
+    def _measure(self, job, last, now):
+        """The cost of the job's start once its first segment is made, then its speed
+        from segment to segment (not across a pause); holds the lock."""
+        measures = self._measures.get(job.stream.id) or Measures()
+        self._measures[job.stream.id] = measures
+        self._measures.move_to_end(job.stream.id)
+        while len(self._measures) > MEASURES_KEPT:
+            self._measures.popitem(last=False)
+        if job.first_segment is None:
+            job.first_segment = now - job.started
+            measures.started(job.first_segment)
+        elif job.made_at is not None and now > job.made_at and not job.paused:
+            made = job.segment_end(last) - job.timeline.starts[job.next_index]
+            speed = made / (now - job.made_at)
+            job.speed = speed if job.speed is None else (job.speed + speed) / 2
+            measures.made(speed)
+        job.made_at = now
 
     def _reap(self):
         """Once a second: stop idle jobs and those whose file changed, pause jobs far
@@ -455,6 +594,8 @@ class JobManager:
             job.paused = _signal(job.process, signal.SIGSTOP)
         elif ahead <= PACE_AHEAD / 2 and job.paused:
             job.paused = not _signal(job.process, signal.SIGCONT)
+            if not job.paused:
+                job.made_at = None  # the time to its next segment includes the pause: no speed
 
     def close(self):
         """Kill every job, wait for them and their watchers, and remove their folders

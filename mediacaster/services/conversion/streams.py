@@ -117,7 +117,7 @@ class Stream:
         """A short name of :attr:`id` that segment URLs carry: a changed file is told apart."""
         return self.id[:12]
 
-    def job(self, start_index, start_time):
+    def job(self, start_index, start_time, length=None):
         return Job(
             source=self.source,
             video_index=self.video_index,
@@ -137,6 +137,7 @@ class Stream:
             bit_rate=self.bit_rate,
             encoder=self.encoder,
             burn_index=self.burn_index,
+            length=length,
         )
 
 
