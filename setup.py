@@ -15,7 +15,7 @@ requires = [
     "zeroconf>=0.130",
     # This machine's addresses, for the Host allowlist (mediacaster/hosts.py).
     "ifaddr>=0.2",
-    # Request models from which the OpenAPI document is generated (mediacaster/apispec.py).
+    # Request models from which the OpenAPI document is generated (mediacaster/schemas/).
     "pydantic>=2.7,<3",
     # Accounts and other durable user data (mediacaster/models), the Pyramid way.
     "SQLAlchemy>=2.0,<3",

@@ -36,9 +36,9 @@ import pytest
 from playwright.sync_api import expect
 
 from mediacaster import main
-from mediacaster.apispec import PLAYER_ACTIONS
 from mediacaster.crossorigin import SAFE_METHODS
 from mediacaster.fakecast import FakeChromecast
+from mediacaster.schemas.requests import PLAYER_ACTIONS
 from mediacaster.session import COOKIE_NAME, CSRF_COOKIE
 from tests.common.app import REPO, app_settings, wait_for
 from tests.common.chromium import chromium

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 import pytest
 from playwright.sync_api import expect
 
-from mediacaster.apispec import QUEUE_ACTIONS
 from mediacaster.models.accounts import as_utc
+from mediacaster.schemas.requests import QUEUE_ACTIONS
 from mediacaster.services import accounts, history, queues
 from tests.common.app import wait_for
 from tests.common.chromium import chromium
