@@ -35,6 +35,8 @@ from tests.common import openapi_check
 from tests.common.app import app_settings, wait_for
 from tests.common.servers import LiveServer
 
+pytestmark = pytest.mark.slow
+
 ON = {"enabled": True}
 # Schemathesis's default list of statuses that may answer a valid request, plus 422. In this
 # API a 422 refuses a well-formed request that cannot be carried out, such as a file that will

@@ -12,6 +12,8 @@ from mediacaster.schemas.requests import PLAYER_ACTIONS, QUEUE_ACTIONS, SLIDESHO
 from tests.common.app import wait_for
 from tests.common.servers import LiveServer
 
+pytestmark = pytest.mark.slow
+
 TV = "Living Room TV"
 BEDROOM = "Bedroom TV"
 

@@ -44,6 +44,8 @@ from tests.common.app import REPO, app_settings, wait_for
 from tests.common.chromium import chromium
 from tests.common.servers import LiveServer
 
+pytestmark = pytest.mark.browser
+
 # Loopback addresses no other test module uses: this module's devices must hear from nobody else.
 TV, TV_ADDRESS = "Cross-site TV", "127.0.0.11"
 SPARE, SPARE_ADDRESS = "Spare TV", "127.0.0.12"  # what a forged PUT /api/session/device would choose

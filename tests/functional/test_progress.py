@@ -12,6 +12,8 @@ from mediacaster.services import accounts
 from mediacaster.services.accounts import token_hash
 from mediacaster.views import progress as progress_views
 
+pytestmark = pytest.mark.slow
+
 MOVIE = "/api/progress/video/movie.mp4"
 ANNA, BEN = {"Authorization": "Bearer anna-token"}, {"Authorization": "Bearer ben-token"}
 

@@ -7,6 +7,8 @@ import pytest
 
 from tests.common.app import REPO
 
+pytestmark = pytest.mark.slow
+
 
 def _pserve(ini, env):
     return subprocess.run(
