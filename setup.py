@@ -40,7 +40,7 @@ testing_requires = [
     "schemathesis>=4.0,<5",
     # Parse the HLS playlists the app writes (tests of mediacaster/services/conversion).
     "m3u8>=4.0",
-    # Parse the DASH MPDs the app writes (tests/unit/test_manifests.py).
+    # Parse the DASH MPDs the app writes (tests/unit/services/conversion/test_manifests.py).
     "mpegdash>=0.4",
     # An HTTP client for the conversion tests' players.
     "requests>=2.28",
