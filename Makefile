@@ -10,7 +10,7 @@ TEST_TOOLS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium nginx:nginx-light p
 
 export HOST PORT
 
-.PHONY: run test lint format bench system-deps clean vendor icons
+.PHONY: run test test-fast lint format bench system-deps clean vendor icons
 
 # Shaka Player, the in-page player: its dist file is committed under static/vendor
 # (nothing loads from a CDN, and make run needs no npm); `make vendor` fetches it
@@ -23,6 +23,13 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The unit tests and the functional tests that start no Chromium, no PostgreSQL and no
+# real conversion and are not slow (the markers of pyproject.toml): under a minute. The API
+# fuzzing module, slow, is left uncollected: making its cases takes seconds even deselected.
+test-fast: $(VENV)/.installed-test system-deps
+	$(BIN)/pytest -m "not browser and not postgres and not ffmpeg and not slow" \
+	  --ignore=tests/functional/test_api_fuzz.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -15,7 +15,7 @@ requires = [
     "zeroconf>=0.130",
     # This machine's addresses, for the Host allowlist (mediacaster/hosts.py).
     "ifaddr>=0.2",
-    # Request models from which the OpenAPI document is generated (mediacaster/apispec.py).
+    # Request models from which the OpenAPI document is generated (mediacaster/schemas/).
     "pydantic>=2.7,<3",
     # Accounts and other durable user data (mediacaster/models), the Pyramid way.
     "SQLAlchemy>=2.0,<3",
@@ -42,7 +42,7 @@ testing_requires = [
     "schemathesis>=4.0,<5",
     # Parse the HLS playlists the app writes (tests of mediacaster/services/conversion).
     "m3u8>=4.0",
-    # Parse the DASH MPDs the app writes (tests/unit/test_manifests.py).
+    # Parse the DASH MPDs the app writes (tests/unit/services/conversion/test_manifests.py).
     "mpegdash>=0.4",
     # An HTTP client for the conversion tests' players.
     "requests>=2.28",

@@ -1,7 +1,7 @@
 """The JSON shape of what the API answers: entries, folders, devices, status, casts, accounts.
 
 Views hand plain objects (entries, plans, devices, statuses) to these
-functions; ``mediacaster.apispec`` describes what they return, and the test
+functions; ``mediacaster.schemas.replies`` describes what they return, and the test
 suite checks every API response against that description.
 """
 

@@ -6,9 +6,9 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import remember
 from pyramid.view import view_config
 
-from mediacaster import apispec
 from mediacaster.errors import Conflict, NotFound
 from mediacaster.models.accounts import User, as_utc
+from mediacaster.schemas.requests import TokenRequest
 from mediacaster.security import ACCOUNT
 from mediacaster.services import accounts
 from mediacaster.session import has_session
@@ -43,7 +43,7 @@ def tokens(request):
 
 @view_config(route_name="api.tokens", permission=ACCOUNT, request_method="POST", renderer="json")
 def create(request):
-    body = parse_body(request, apispec.TokenRequest)
+    body = parse_body(request, TokenRequest)
     token, secret = accounts.create_token(request.dbsession(), account(request), body.name)
     return token_json(token, secret)
 

@@ -7,9 +7,10 @@ from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
-from mediacaster import apispec, presenters
+from mediacaster import presenters
 from mediacaster.errors import Conflict, NotFound, Unprocessable
 from mediacaster.models.accounts import User
+from mediacaster.schemas.requests import NewUser, UserChange
 from mediacaster.security import ADMINISTER
 from mediacaster.services import accounts
 from mediacaster.views.account import keep_logged_in
@@ -62,7 +63,7 @@ def users(request):
 
 @view_config(route_name="api.users", permission=ADMINISTER, request_method="POST", renderer="json")
 def create(request):
-    body = parse_body(request, apispec.NewUser)
+    body = parse_body(request, NewUser)
     with refusals():
         user = accounts.create_user(
             request.dbsession(), body.name, body.password, body.role, body.roots, known_roots(request)
@@ -77,7 +78,7 @@ def show(request):
 
 @view_config(route_name="api.user", permission=ADMINISTER, request_method="PATCH", renderer="json")
 def change(request):
-    body = parse_body(request, apispec.UserChange)
+    body = parse_body(request, UserChange)
     user = matched_user(request)
     given = body.model_fields_set
     with refusals():

@@ -4,8 +4,10 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from mediacaster import apispec, presenters
+from mediacaster import presenters
 from mediacaster.playback import Target
+from mediacaster.schemas.openapi import SPEC
+from mediacaster.schemas.requests import ListingQuery, SearchQuery
 from mediacaster.security import LIBRARY, library_entry, visible_roots
 from mediacaster.services import history
 from mediacaster.services.library import natural_key
@@ -22,7 +24,7 @@ def roots(request):
 @view_config(route_name="api.library", permission=LIBRARY, request_method="GET", renderer="json")
 def library(request):
     services, urls = request.registry.services, request.entry_urls()
-    query = parse_query(request, apispec.ListingQuery)
+    query = parse_query(request, ListingQuery)
     target = Target.device(services.cast.find(query.device)) if query.device else None
     entry = library_entry(request, *entry_path(request))
     if not entry.is_dir:
@@ -47,7 +49,7 @@ def library(request):
 
 @view_config(route_name="api.search", permission=LIBRARY, request_method="GET", renderer="json")
 def search(request):
-    query = parse_query(request, apispec.SearchQuery)
+    query = parse_query(request, SearchQuery)
     services, urls = request.registry.services, request.entry_urls()
     entries, total = services.library.search(services.search, query.q, query.limit, visible_roots(request))
     return {
@@ -62,4 +64,4 @@ def search(request):
     route_name="api.openapi", permission=NO_PERMISSION_REQUIRED, request_method="GET", renderer="json"
 )
 def openapi(request):
-    return apispec.SPEC
+    return SPEC

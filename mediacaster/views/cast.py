@@ -2,11 +2,12 @@
 
 from pyramid.view import view_config, view_defaults
 
-from mediacaster import apispec, presenters
+from mediacaster import presenters
 from mediacaster import session as sessions
 from mediacaster.bytenames import shown
 from mediacaster.errors import Conflict, NotFound, Unprocessable
 from mediacaster.playback import Target, WillNotPlay, casting
+from mediacaster.schemas.requests import PLAYER_ACTIONS, CastRequest, ChooseDevice, StatusQuery
 from mediacaster.security import CAST, library_entry, library_lookup
 from mediacaster.urls import device_urls
 from mediacaster.views.inputs import parse_body, parse_query
@@ -57,7 +58,7 @@ class SessionDevice:
 
     @view_config(request_method="PUT")
     def put(self):
-        body = parse_body(self.request, apispec.ChooseDevice)
+        body = parse_body(self.request, ChooseDevice)
         device = target_device(self.request, body.device)
         sessions.choose_device(self.request.session, device)
         return {"device": presenters.device_json(device)}
@@ -118,7 +119,7 @@ def status_reply(request, status):
 
 @view_config(route_name="api.cast", permission=CAST, request_method="POST", renderer="json")
 def cast(request):
-    body = parse_body(request, apispec.CastRequest)
+    body = parse_body(request, CastRequest)
     entry = library_lookup(request, body.path)
     if entry.is_dir:
         raise NotFound(f"{body.path} is a folder, not a file")
@@ -136,13 +137,13 @@ def cast(request):
 
 @view_config(route_name="api.status", permission=CAST, request_method="GET", renderer="json")
 def status(request):
-    device = target_device(request, parse_query(request, apispec.StatusQuery).device)
+    device = target_device(request, parse_query(request, StatusQuery).device)
     return status_reply(request, request.registry.services.cast.status(device.id))
 
 
 @view_config(route_name="api.player", permission=CAST, request_method="POST", renderer="json")
 def player(request):
-    action, body, device = device_action(request, apispec.PLAYER_ACTIONS, "player")
+    action, body, device = device_action(request, PLAYER_ACTIONS, "player")
     cast = request.registry.services.cast
     if action == "seek":
         result = cast.seek(device.id, body.position)

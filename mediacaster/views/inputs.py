@@ -1,7 +1,7 @@
 """What a request carries, read and checked in one place: entry paths, query strings, JSON bodies.
 
 Query strings and bodies are parsed through the models of
-:mod:`mediacaster.apispec`, so the API accepts exactly what its document
+:mod:`mediacaster.schemas.requests`, so the API accepts exactly what its document
 says. A malformed value answers 400, a body value out of range 422, each with
 one sentence that names the field; pages (``lenient``) fall back to defaults
 instead, since people follow links rather than write queries.

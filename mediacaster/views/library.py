@@ -5,10 +5,11 @@ from datetime import datetime
 
 from pyramid.view import view_config
 
-from mediacaster import apispec, presenters
+from mediacaster import presenters
 from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
 from mediacaster.playback import Target, browsers
+from mediacaster.schemas.requests import ListingQuery, SearchPageQuery
 from mediacaster.security import LIBRARY, library_entry, visible_roots
 from mediacaster.services import history
 from mediacaster.services.history import PLAYED_KINDS
@@ -18,7 +19,7 @@ from mediacaster.views.inputs import entry_path, parse_query
 SEARCH_PAGE_LIMIT = 200
 
 
-class PageQuery(apispec.ListingQuery):
+class PageQuery(ListingQuery):
     page: int = 1
     view: str = "list"
 
@@ -120,7 +121,7 @@ def folder(request):
 @view_config(route_name="library.search", permission=LIBRARY, request_method="GET", renderer="search.jinja2")
 def search(request):
     services = request.registry.services
-    query = parse_query(request, apispec.SearchPageQuery, lenient=True).q
+    query = parse_query(request, SearchPageQuery, lenient=True).q
     roots = visible_roots(request)
     entries, total = (
         services.library.search(services.search, query, SEARCH_PAGE_LIMIT, roots) if query else ([], 0)

@@ -2,16 +2,17 @@
 
 from pyramid.view import view_config
 
-from mediacaster import apispec, presenters
+from mediacaster import presenters
 from mediacaster.errors import NotFound
 from mediacaster.playback import Target, browsers
+from mediacaster.schemas.requests import PlaybackQuery
 from mediacaster.security import LIBRARY, library_entry
 from mediacaster.views.inputs import entry_path, parse_query
 
 
 @view_config(route_name="api.playback", permission=LIBRARY, request_method="GET", renderer="json")
 def playback(request):
-    query = parse_query(request, apispec.PlaybackQuery)
+    query = parse_query(request, PlaybackQuery)
     services, urls = request.registry.services, request.entry_urls()
     entry = library_entry(request, *entry_path(request))
     if entry.is_dir:

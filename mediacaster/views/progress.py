@@ -4,9 +4,10 @@ pages and scripts read it and mark files watched. The rules live in
 
 from pyramid.view import view_config
 
-from mediacaster import apispec, presenters
+from mediacaster import presenters
 from mediacaster.bytenames import shown
 from mediacaster.errors import NotFound, UnsupportedMedia
+from mediacaster.schemas.requests import MARK_FOLDERS_MAX, MARK_MAX, ProgressReport, WatchedMark
 from mediacaster.security import LIBRARY, library_entry
 from mediacaster.services import history
 from mediacaster.services.history import PLAYED_KINDS
@@ -38,7 +39,7 @@ def show(request):
 
 @view_config(route_name="api.progress", permission=LIBRARY, request_method="PUT", renderer="json")
 def report(request):
-    body = parse_body(request, apispec.ProgressReport)
+    body = parse_body(request, ProgressReport)
     entry = played_entry(request)
     place = history.record(
         request.dbsession(),
@@ -55,13 +56,13 @@ def report(request):
 @view_config(route_name="api.watched", permission=LIBRARY, request_method="PUT", renderer="json")
 def watched(request):
     """A file, or every video and audio file in a folder and below it (a season, a show)."""
-    body = parse_body(request, apispec.WatchedMark)
+    body = parse_body(request, WatchedMark)
     entry = library_entry(request, *entry_path(request))
     if not entry.is_dir:
         played(entry)
         place = history.mark(request.dbsession(), user_id(request), entry.root, entry.path, body.watched)
         return presenters.place_json(place)
     library = request.registry.services.library
-    paths = library.files_below(entry, PLAYED_KINDS, apispec.MARK_MAX, apispec.MARK_FOLDERS_MAX)
+    paths = library.files_below(entry, PLAYED_KINDS, MARK_MAX, MARK_FOLDERS_MAX)
     history.mark_all(request.dbsession(), user_id(request), entry.root, paths, body.watched)
     return {"watched": body.watched, "files": len(paths)}

@@ -5,8 +5,9 @@ import contextlib
 
 from pyramid.view import view_config
 
-from mediacaster import apispec, presenters
+from mediacaster import presenters
 from mediacaster.errors import AppError, Conflict, NotFound, Unprocessable
+from mediacaster.schemas.requests import QUEUE_ACTIONS, QUEUE_MAX, QueueRequest, StatusQuery
 from mediacaster.security import CAST, library_lookup, visible_roots
 from mediacaster.services.history import PLAYED_KINDS
 from mediacaster.services.queues import QueueError
@@ -36,7 +37,7 @@ def files_of(request, body):
         entries = services.library.search(services.search, body.search, SEARCH_MAX, roots)[0]
     else:
         raise Unprocessable("name what to play: paths, a folder or a search")
-    return played(entries)[: apispec.QUEUE_MAX]
+    return played(entries)[:QUEUE_MAX]
 
 
 def reply(request, view):
@@ -45,7 +46,7 @@ def reply(request, view):
 
 @view_config(route_name="api.queue", permission=CAST, request_method="GET", renderer="json")
 def show(request):
-    device = target_device(request, parse_query(request, apispec.StatusQuery).device)
+    device = target_device(request, parse_query(request, StatusQuery).device)
     player, user_id = request.registry.services.queue_player, request.identity.user_id
     with contextlib.suppress(AppError):  # the device is out of reach: the queue is shown as it was
         player.follow(user_id, device, request.application_url)  # after a restart
@@ -54,7 +55,7 @@ def show(request):
 
 @view_config(route_name="api.queue", permission=CAST, request_method="POST", renderer="json")
 def start(request):
-    body = parse_body(request, apispec.QueueRequest)
+    body = parse_body(request, QueueRequest)
     files = files_of(request, body)
     device = target_device(request, body.device)
     player = request.registry.services.queue_player
@@ -76,7 +77,7 @@ def start(request):
 
 @view_config(route_name="api.queue.action", permission=CAST, request_method="POST", renderer="json")
 def action(request):
-    name, body, device = device_action(request, apispec.QUEUE_ACTIONS, "queue")
+    name, body, device = device_action(request, QUEUE_ACTIONS, "queue")
     player, user_id, app_url = (
         request.registry.services.queue_player,
         request.identity.user_id,

@@ -3,9 +3,10 @@
 
 from pyramid.view import view_config
 
-from mediacaster import apispec, presenters
+from mediacaster import presenters
 from mediacaster.errors import Conflict, NotFound, Unprocessable
 from mediacaster.playback.slideshow import SlideshowError
+from mediacaster.schemas.requests import SLIDESHOW_ACTIONS, SlideshowRequest, StatusQuery
 from mediacaster.security import CAST, LIBRARY, library_entry, library_lookup
 from mediacaster.services.pictures import SCREENS
 from mediacaster.views.cast import device_action, take_device, target_device
@@ -26,13 +27,13 @@ def reply(show):
 
 @view_config(route_name="api.slideshow", permission=CAST, request_method="GET", renderer="json")
 def show(request):
-    device = target_device(request, parse_query(request, apispec.StatusQuery).device)
+    device = target_device(request, parse_query(request, StatusQuery).device)
     return reply(request.registry.services.slideshows.view(device.id))
 
 
 @view_config(route_name="api.slideshow", permission=CAST, request_method="POST", renderer="json")
 def start(request):
-    body = parse_body(request, apispec.SlideshowRequest)
+    body = parse_body(request, SlideshowRequest)
     folder = library_lookup(request, body.folder)
     images = [(e.root, e.path) for e in pictures(request, folder)]
     device = target_device(request, body.device)
@@ -54,7 +55,7 @@ def start(request):
 
 @view_config(route_name="api.slideshow.action", permission=CAST, request_method="POST", renderer="json")
 def action(request):
-    name, body, device = device_action(request, apispec.SLIDESHOW_ACTIONS, "slideshow")
+    name, body, device = device_action(request, SLIDESHOW_ACTIONS, "slideshow")
     shows = request.registry.services.slideshows
     try:
         if name in ("next", "previous"):

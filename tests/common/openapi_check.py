@@ -17,7 +17,7 @@ from openapi_core.datatypes import RequestParameters
 from pyramid.tweens import EXCVIEW
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from mediacaster.apispec import SPEC
+from mediacaster.schemas.openapi import SPEC
 
 OPENAPI = OpenAPI.from_dict(SPEC)
 # What answers a request the document has no operation for (an unknown path, a 405).

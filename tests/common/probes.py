@@ -1,6 +1,6 @@
 """Probes as ``mediacaster.services.probe.parse`` returns them, made by hand for unit tests.
 
-``tests/unit/test_playback.py`` checks that their shape is the one parse gives.
+``tests/unit/playback/test_playback.py`` checks that their shape is the one parse gives.
 """
 
 from mediacaster.services.probe import CONTAINER_TYPES

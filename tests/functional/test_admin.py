@@ -10,6 +10,8 @@ from tests.functional import test_security
 from tests.functional.test_database import admin as run_admin
 from tests.functional.test_security import PASSWORD, log_in
 
+pytestmark = pytest.mark.slow
+
 secured = test_security.secured  # the fixture: an app with logins on, anna, kid and boss
 
 NEW_PASSWORD = "battery staple"

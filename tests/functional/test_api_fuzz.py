@@ -29,11 +29,13 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from mediacaster import main
-from mediacaster.apispec import SPEC
 from mediacaster.fakecast import FakeChromecast
+from mediacaster.schemas.openapi import SPEC
 from tests.common import openapi_check
 from tests.common.app import app_settings, wait_for
 from tests.common.servers import LiveServer
+
+pytestmark = pytest.mark.slow
 
 ON = {"enabled": True}
 # Schemathesis's default list of statuses that may answer a valid request, plus 422. In this
@@ -128,7 +130,7 @@ def aim(case, name_device, file, entry):
         if body != case.body:
             case.body = body
     if entry and case.operation.path == LIBRARY_PATH:
-        # One parameter holds the root and the path below it, slashes included (apispec.py).
+        # One parameter holds the root and the path below it, slashes included (schemas/openapi.py).
         case.path_parameters = {"path": entry}
     return case
 

@@ -126,6 +126,7 @@ def test_search_html_and_json(testapp):
     assert testapp.get("/api/search", status=400).json["detail"] == "give the words to search for as ?q="
 
 
+@pytest.mark.slow
 def test_a_big_folder_pages_its_html_and_lists_all_its_json(make_app, tmp_path):
     for n in range(1200):
         (tmp_path / f"clip {n:05}.mp4").write_bytes(b"")

@@ -12,6 +12,8 @@ from tests.common.app import REPO, wait_for
 from tests.common.chromium import chromium
 from tests.common.servers import LiveServer
 
+pytestmark = pytest.mark.browser
+
 ARTIFACTS = REPO / "test-artifacts"
 TV = "Living Room TV"
 

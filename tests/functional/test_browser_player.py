@@ -31,6 +31,8 @@ from tests.common.typical_library import (
     ffmpeg,
 )
 
+pytestmark = [pytest.mark.browser, pytest.mark.ffmpeg]
+
 ARTIFACTS = REPO / "test-artifacts"
 NAMES = sorted(EXPECTED_IN_CHROMIUM)
 CONVERTED = [name for name in NAMES if EXPECTED_IN_CHROMIUM[name][0] != DIRECT]

@@ -17,6 +17,8 @@ from tests.common.servers import LiveServer
 from tests.functional.test_browser import wait_until
 from tests.functional.test_browser_player import current_time, plays_from, seek, until
 
+pytestmark = pytest.mark.browser
+
 FILM = "Heat.mp4"
 PASSWORD = "correct horse"
 

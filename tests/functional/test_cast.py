@@ -23,6 +23,8 @@ from mediacaster.services.cast import (
 from tests.common.app import LOOPBACK, app_settings, wait_for
 from tests.common.servers import LiveServer
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def service(tv, hidden_tv):

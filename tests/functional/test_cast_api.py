@@ -7,9 +7,12 @@ import shutil
 import pytest
 import webtest
 
-from mediacaster.apispec import PLAYER_ACTIONS, QUEUE_ACTIONS, SLIDESHOW_ACTIONS, SPEC
+from mediacaster.schemas.openapi import SPEC
+from mediacaster.schemas.requests import PLAYER_ACTIONS, QUEUE_ACTIONS, SLIDESHOW_ACTIONS
 from tests.common.app import wait_for
 from tests.common.servers import LiveServer
+
+pytestmark = pytest.mark.slow
 
 TV = "Living Room TV"
 BEDROOM = "Bedroom TV"

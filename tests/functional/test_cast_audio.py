@@ -14,6 +14,8 @@ from tests.common.chromium import chromium
 from tests.common.mediafiles import SRT
 from tests.functional.test_cast_converted import TV, app_with_the_tv
 
+pytestmark = pytest.mark.ffmpeg
+
 FILM = "m/two languages.mkv"
 # Its sound streams: 1, AC-3 5.1, the default; 2, AAC stereo.
 DEFAULT, SECOND = 1, 2
@@ -171,6 +173,7 @@ def another_sender_loads(tv, url, content_type):
     assert tv.loads[-1][1]["media"]["contentId"] == url
 
 
+@pytest.mark.browser
 def test_the_now_playing_bar_offers_the_sound_tracks_and_switches(start_app, tv):
     http = start_app()
     with chromium() as browser:

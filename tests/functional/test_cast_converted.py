@@ -12,6 +12,8 @@ from tests.common.app import wait_for
 from tests.common.mediafiles import SRT
 from tests.common.servers import LiveServer
 
+pytestmark = pytest.mark.ffmpeg
+
 TV = "Living Room TV"
 
 

@@ -18,6 +18,8 @@ from tests.functional.test_browser import open_and_choose_tv
 from tests.functional.test_cast_audio import another_sender_loads
 from tests.functional.test_cast_converted import TV, app_with_the_tv
 
+pytestmark = pytest.mark.slow
+
 FILM, CLIP = "Heat.mp4", "Clip.mp4"
 LENGTH = 600  # seconds: long enough to be resumed
 
@@ -129,6 +131,7 @@ def test_another_sender_closing_the_player_is_told_and_our_own_stop_is_not(app, 
     assert status(http)["interrupted"] is None
 
 
+@pytest.mark.browser
 def test_casting_again_offers_to_resume_where_the_tv_was(make_app, films, tv, server_for):
     """In Chromium: the Cast button of a film stopped on the TV asks "Resume at …" or "Start over"."""
     http = server_for(app_with_the_tv(make_app, {"m": films}, **{"mediacaster.progress_interval": "0.5"}))
@@ -158,6 +161,7 @@ def test_casting_again_offers_to_resume_where_the_tv_was(make_app, films, tv, se
         assert tv.loads[-1][1].get("currentTime") in (None, 0)
 
 
+@pytest.mark.browser
 def test_the_bar_says_when_another_sender_takes_the_tv(make_app, films, tv, server_for):
     http = server_for(app_with_the_tv(make_app, {"m": films}))
     with chromium() as browser:

@@ -39,6 +39,8 @@ from tests.common.app import SECRET, app_settings, wait_for
 from tests.common.servers import LiveServer
 from tests.common.typical_library import EXPECTED_ON_GEN1
 
+pytestmark = pytest.mark.ffmpeg
+
 CONVERTED = sorted(name for name, row in EXPECTED_ON_GEN1.items() if row[0] != DIRECT)
 # Signs as the app does (same secret), without asking the app.
 SIGNER = UrlSigner(SECRET, 3600)

@@ -18,6 +18,8 @@ from mediacaster.services.conversion.keyframes import read_keyframes
 from mediacaster.services.conversion.timeline import fixed, from_keyframes
 from mediacaster.services.ffmpeg import Tool
 
+pytestmark = pytest.mark.ffmpeg
+
 SECONDS = 20
 
 

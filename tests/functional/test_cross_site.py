@@ -36,13 +36,15 @@ import pytest
 from playwright.sync_api import expect
 
 from mediacaster import main
-from mediacaster.apispec import PLAYER_ACTIONS
 from mediacaster.crossorigin import SAFE_METHODS
 from mediacaster.fakecast import FakeChromecast
+from mediacaster.schemas.requests import PLAYER_ACTIONS
 from mediacaster.session import COOKIE_NAME, CSRF_COOKIE
 from tests.common.app import REPO, app_settings, wait_for
 from tests.common.chromium import chromium
 from tests.common.servers import LiveServer
+
+pytestmark = pytest.mark.browser
 
 # Loopback addresses no other test module uses: this module's devices must hear from nobody else.
 TV, TV_ADDRESS = "Cross-site TV", "127.0.0.11"

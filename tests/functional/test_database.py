@@ -147,6 +147,7 @@ def admin(tmp_path, url, *args, password="correct horse"):
     )
 
 
+@pytest.mark.slow
 def test_mediacaster_admin_migrates_and_adds_users(tmp_path, url):
     result = admin(tmp_path, url, "migrate")
     assert result.returncode == 0, result.stderr

@@ -15,6 +15,8 @@ from mediacaster.fakecast import FETCH_BYTES, FakeChromecast
 from mediacaster.services.cast.tls import serialise
 from tests.common.app import wait_for
 
+pytestmark = pytest.mark.slow
+
 ADDRESS = "127.0.0.77"  # a loopback address no other test's device uses
 HLS = "application/x-mpegurl"
 DURATIONS = (4.0, 4.0, 4.0, 4.0, 2.5)

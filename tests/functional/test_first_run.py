@@ -34,6 +34,7 @@ def set_up(testapp, path="/setup", name="Anna", password=PASSWORD, again=PASSWOR
     return form.submit(extra_environ=environ, status=status)
 
 
+@pytest.mark.slow
 def test_production_requires_a_login_and_logs_the_way_to_the_first_account(tmp_path, redis_server):
     port = free_port()
     pserve = Pserve(

@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from mediacaster.models.history import Progress
 from mediacaster.services import accounts, history
 
+pytestmark = pytest.mark.slow
+
 FILM = "Films/Heat (1995).mkv"
 T0 = datetime(2026, 11, 22, 20, 0, tzinfo=timezone.utc)
 

@@ -22,6 +22,8 @@ from tests.common.app import wait_for
 from tests.common.pserve import Pserve
 from tests.common.servers import free_port
 
+pytestmark = pytest.mark.slow
+
 
 def processes_running(argument):
     """Live processes whose command line holds ``argument``."""
@@ -119,6 +121,7 @@ def _get_quietly(pserve, path):
         pserve.get(path)
 
 
+@pytest.mark.ffmpeg
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_a_conversion_dies_with_the_app_even_when_the_app_is_killed(tmp_path, typical_library, how):
     """A stop kills the app's ffmpeg jobs; a crash of the app (SIGKILL: no clean-up runs)

@@ -11,6 +11,8 @@ from mediacaster.services import accounts
 from mediacaster.services.accounts import token_hash
 from tests.common.typical_library import CHROMIUM_CAN
 
+pytestmark = pytest.mark.ffmpeg
+
 PASSWORD = "correct horse"
 ANNA = {"Authorization": "Bearer anna-token"}
 

@@ -8,9 +8,11 @@ import re
 import pytest
 import webtest
 
-from mediacaster import apispec
 from mediacaster.services import accounts
 from mediacaster.services.accounts import token_hash
+from mediacaster.views import progress as progress_views
+
+pytestmark = pytest.mark.slow
 
 MOVIE = "/api/progress/video/movie.mp4"
 ANNA, BEN = {"Authorization": "Bearer anna-token"}, {"Authorization": "Bearer ben-token"}
@@ -113,11 +115,12 @@ def test_a_whole_show_is_marked_watched_and_back(shows):
 
 
 def test_a_folder_too_big_to_mark_or_out_of_reach_is_refused_and_nothing_marked(shows, monkeypatch):
-    monkeypatch.setattr(apispec, "MARK_MAX", 3)
+    monkeypatch.setattr(progress_views, "MARK_MAX", 3)
     error = shows.put_json("/api/watched/shows/Show", {"watched": True}, headers=ANNA, status=422).json
     assert error["error"] == "too_many_files" and "more than 3 such files" in error["detail"]
-    monkeypatch.setattr(apispec, "MARK_MAX", 100)
-    monkeypatch.setattr(apispec, "MARK_FOLDERS_MAX", 2)  # the show and a season; the other is one too many
+    monkeypatch.setattr(progress_views, "MARK_MAX", 100)
+    # The show and a season; the other is one too many.
+    monkeypatch.setattr(progress_views, "MARK_FOLDERS_MAX", 2)
     error = shows.put_json("/api/watched/shows/Show", {"watched": True}, headers=ANNA, status=422).json
     assert error["error"] == "too_many_files" and "more than 2 folders" in error["detail"]
     kid = {"Authorization": "Bearer kid-token"}

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 import pytest
 from playwright.sync_api import expect
 
-from mediacaster.apispec import QUEUE_ACTIONS
 from mediacaster.models.accounts import as_utc
+from mediacaster.schemas.requests import QUEUE_ACTIONS
 from mediacaster.services import accounts, history, queues
 from tests.common.app import wait_for
 from tests.common.chromium import chromium
@@ -20,6 +20,8 @@ from tests.functional.test_browser import open_and_choose_tv
 from tests.functional.test_cast_audio import another_sender_loads
 from tests.functional.test_cast_converted import TV, app_with_the_tv
 from tests.functional.test_cast_history import app_with_users
+
+pytestmark = pytest.mark.slow
 
 SHORT = ("01 Intro.mp4", "03 Theme.mp4", "04 Outro.mp4")
 BROKEN = "02 Broken.mp4"
@@ -182,6 +184,7 @@ def test_another_sites_page_cannot_drive_a_queue(http, tv, action):
     assert refused["error"] == "cross_site" and len(tv.loads) == loads
 
 
+@pytest.mark.browser
 def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv, server_for):
     """In Chromium: Play all on a folder's page, the bar's queue panel, a jump, next."""
     http = server_for(app_with_the_tv(make_app, {"m": library}))
@@ -214,6 +217,7 @@ def test_the_bar_plays_a_folder_shows_its_queue_and_jumps(make_app, library, tv,
         expect(row.locator(".watched")).to_be_visible(timeout=10000)
 
 
+@pytest.mark.browser
 def test_files_picked_in_the_rows_play_together_and_join_the_queue(make_app, library, tv, server_for):
     """In Chromium: tick files, play them on the TV in the listing's order, tick more and
     add them to the end; images and folders have no tick."""
@@ -250,6 +254,7 @@ def test_files_picked_in_the_rows_play_together_and_join_the_queue(make_app, lib
         assert page.locator("#selection").count() == 0
 
 
+@pytest.mark.ffmpeg
 def test_another_sound_track_keeps_the_queue_going(
     make_app, tmp_path_factory, typical_library, tv, server_for
 ):

@@ -16,6 +16,8 @@ from mediacaster.services import accounts
 from mediacaster.services.accounts import token_hash
 from mediacaster.session import COOKIE_NAME
 
+pytestmark = pytest.mark.slow
+
 PASSWORD = "correct horse"
 
 
@@ -237,6 +239,7 @@ def test_the_account_page_makes_shows_once_and_revokes_tokens(secured):
     secured.get("/api/library", headers={"Authorization": f"Bearer {token}"}, status=401)
 
 
+@pytest.mark.browser
 def test_logging_in_in_chromium_goes_back_to_the_page_asked_for(make_app, tmp_path):
     from tests.common.chromium import chromium
     from tests.common.servers import LiveServer

@@ -14,6 +14,8 @@ from tests.common.mediafiles import ffmpeg, long_film
 from tests.functional.test_cast_audio import another_sender_loads
 from tests.functional.test_cast_converted import TV, app_with_the_tv
 
+pytestmark = pytest.mark.slow
+
 PICTURES = ("1 Beach.jpg", "2 Tall.jpg", "3 Forest.png", "4 Small.jpg")
 
 
@@ -126,6 +128,7 @@ def test_what_a_slideshow_cannot_be(http):
     http.post_json("/api/slideshow", {"device": TV, "folder": "m/Pictures/clip.mp4"}, status=404)
 
 
+@pytest.mark.browser
 def test_the_browser_slideshow_fits_the_screen_steps_and_moves_on(http):
     with chromium() as browser:
         page = browser.new_context(

@@ -28,6 +28,8 @@ from tests.common.app import REPO, wait_for
 from tests.common.pserve import Pserve
 from tests.common.servers import free_port
 
+pytestmark = pytest.mark.slow
+
 # What README.md says both ini files set.
 SHIPPED = {
     "connection_limit": "1000",

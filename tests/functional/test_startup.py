@@ -25,6 +25,8 @@ PRODUCTION = {"MEDIACASTER_SECRET": "production-secret-0123456789", "MEDIACASTER
 USER = pwd.getpwuid(os.geteuid()).pw_name
 AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
 
+pytestmark = pytest.mark.slow
+
 
 def _pserve(ini, env, command=None, prefix=()):
     command = command or [sys.executable, "-m", "pyramid.scripts.pserve"]

@@ -180,6 +180,7 @@ def test_a_broken_sidecar_is_a_clear_error_not_a_500(client, library, tmp_path):
         (library / "tail index.xx.srt").unlink()
 
 
+@pytest.mark.slow
 def test_a_thousand_videos_list_at_once_and_fill_in(make_app, media_library, tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()

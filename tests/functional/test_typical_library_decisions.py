@@ -29,6 +29,8 @@ from mediacaster.services.conversion.keyframes import read_keyframes
 from mediacaster.services.probe import ProbeService
 from tests.common.typical_library import CHROMIUM_CAN, EXPECTED_IN_CHROMIUM, EXPECTED_ON_GEN1
 
+pytestmark = pytest.mark.ffmpeg
+
 SECONDS = 20
 
 # The container as the probe names it.

@@ -260,6 +260,7 @@ def installed(tmp_path_factory):
     return {"base": base, "venv": venv, "python": python, "wheel": wheel}
 
 
+@pytest.mark.slow
 def test_wheel_carries_the_static_files_templates_and_demo_library(installed):
     with zipfile.ZipFile(installed["wheel"]) as wheel:
         names = set(wheel.namelist())
@@ -271,6 +272,7 @@ def test_wheel_carries_the_static_files_templates_and_demo_library(installed):
         assert wheel.read("mediacaster/static/app.js") == (STATIC / "app.js").read_bytes()
 
 
+@pytest.mark.slow
 def test_installed_package_runs_from_the_fresh_venv_not_the_checkout(installed):
     outside = installed["base"] / "elsewhere"
     outside.mkdir(exist_ok=True)
@@ -301,6 +303,7 @@ def pserve(installed):
     server.stop()
 
 
+@pytest.mark.slow
 def test_pserve_from_the_wheel_serves_cache_busted_assets(pserve):
     pserve.wait_until_up()
     assert pserve.redis_servers(), f"no embedded redis-server found\n{pserve.log}"

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyramid import testing
 
-from mediacaster import apispec, presenters
+from mediacaster import presenters
 from mediacaster.playback import DIRECT, Plan, SubtitleTrack, Target
 from mediacaster.playback.verdicts import CONVERTED, LABELS, NO_SOUND, PLAYS, UNKNOWN, WONT_PLAY, Verdict
+from mediacaster.schemas import replies
 from mediacaster.services.cast.model import Device, MediaStatus, PlayerStatus, ReceiverStatus, Track
 from mediacaster.services.library import Entry
 from mediacaster.signing import UrlSigner
@@ -128,7 +129,7 @@ def test_files_carry_media_urls_folders_do_not_and_media_carry_a_picture(real_ur
     assert set(data) == {"name", "root", "path", "kind", "size", "mtime", "content_type"} | links
     for name in links - {"url", "api_url"}:
         assert "?exp=" in data[name] and "&sig=" in data[name]
-    apispec.Entry.model_validate(data)
+    replies.Entry.model_validate(data)
 
 
 @pytest.mark.parametrize(
@@ -169,7 +170,7 @@ def test_files_carry_media_urls_folders_do_not_and_media_carry_a_picture(real_ur
 def test_probe_state_probe_and_verdict_appear_only_when_given(real_urls, details, verdict, extra):
     data = presenters.entry_json(FILM, real_urls, details, verdict)
     assert data == {**presenters.entry_json(FILM, real_urls), **extra}
-    apispec.Entry.model_validate(data)
+    replies.Entry.model_validate(data)
 
 
 @pytest.mark.parametrize("verdict", [PLAYS, NO_SOUND, WONT_PLAY, UNKNOWN])
@@ -186,7 +187,7 @@ def test_a_converted_verdict_says_how():
     verdict = Verdict(CONVERTED, "plays after converting the sound: AC-3 …", "convert_audio")
     data = presenters.verdict_json(verdict)
     assert (data["label"], data["delivery"]) == ("Plays converted", "convert_audio")
-    apispec.Verdict.model_validate(data)
+    replies.Verdict.model_validate(data)
 
 
 # -- folders -----------------------------------------------------------------------
@@ -225,7 +226,7 @@ def test_a_folder_is_its_head_and_its_entries_as_entry_json_gives_them(verdict):
 
 def test_a_folder_made_with_the_real_urls_matches_the_api_document(real_urls):
     body = folder_body(HEAD, ENTRIES, real_urls, DETAILS, verdict_of)
-    apispec.Folder.model_validate_json(body)
+    replies.Folder.model_validate_json(body)
     assert json.loads(body) == expected_folder(HEAD, ENTRIES, real_urls, DETAILS, verdict_of)
 
 
@@ -375,7 +376,7 @@ def test_a_device_is_shown_without_its_port():
         "host": "192.168.1.20",
         "last_seen": 1_700_000_000.0,
     }
-    apispec.Device.model_validate(presenters.device_json(TV))
+    replies.Device.model_validate(presenters.device_json(TV))
 
 
 def test_a_status_with_media_lists_its_tracks_without_their_urls():
@@ -407,14 +408,14 @@ def test_a_status_with_media_lists_its_tracks_without_their_urls():
         "audio_tracks": [],  # not cast by this app: its tracks are not known
     }
     assert json.loads(json.dumps(data)) == data
-    apispec.Status.model_validate(data)
+    replies.Status.model_validate(data)
 
 
 def test_a_status_without_media_has_null_media():
     idle = ReceiverStatus("uuid-1", "Living Room TV", None, None, None, None)
     data = presenters.status_json(PlayerStatus(idle, None))
     assert data["media"] is None and data["device"]["volume"] is None
-    apispec.Status.model_validate(data)
+    replies.Status.model_validate(data)
 
 
 def test_a_cast_answers_the_device_the_media_url_the_delivery_the_status_and_the_verdict():
@@ -459,7 +460,7 @@ def test_a_cast_answers_the_device_the_media_url_the_delivery_the_status_and_the
         "status": presenters.status_json(status, plan),
         "verdict": {"verdict": PLAYS, "label": "Plays", "reason": "H.264 and AAC", "delivery": "direct"},
     }
-    apispec.CastResult.model_validate(data)
+    replies.CastResult.model_validate(data)
     assert presenters.tracks_json(plan.tracks) == [
         {
             "id": 1,
@@ -468,7 +469,7 @@ def test_a_cast_answers_the_device_the_media_url_the_delivery_the_status_and_the
             "url": "http://192.168.1.5:6543/subtitles/video/a.mp4",
         }
     ]
-    apispec.SubtitleTrack.model_validate(presenters.tracks_json(plan.tracks)[0])
+    replies.SubtitleTrack.model_validate(presenters.tracks_json(plan.tracks)[0])
 
 
 def test_the_row_cache_keeps_each_users_rows_while_they_take_turns():

@@ -7,7 +7,8 @@ import pytest
 from pyramid import testing
 from pyramid.request import Request
 
-from mediacaster.apispec import (
+from mediacaster.errors import BadRequest, NotFound, Unprocessable
+from mediacaster.schemas.requests import (
     LISTING_MAX,
     AudioChoice,
     CastRequest,
@@ -19,7 +20,6 @@ from mediacaster.apispec import (
     Subtitles,
     Volume,
 )
-from mediacaster.errors import BadRequest, NotFound, Unprocessable
 from mediacaster.views.inputs import entry_path, json_body, parse_body, parse_query
 
 

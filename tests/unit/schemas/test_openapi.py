@@ -7,16 +7,19 @@ import pytest
 from openapi_core import OpenAPI
 from pyramid.config import Configurator
 
-from mediacaster import apispec
-from mediacaster.apispec import (
-    OPERATIONS,
+from mediacaster.routes import ROUTES
+from mediacaster.schemas.openapi import CONTROL_ERRORS, OPERATIONS, SPEC
+from mediacaster.schemas.requests import (
     PLAYER_ACTIONS,
     QUEUE_ACTIONS,
     SEARCH_DEFAULT_LIMIT,
     SEARCH_MAX_LIMIT,
     SLIDESHOW_ACTIONS,
-    SPEC,
+    CastRequest,
+    ChooseDevice,
+    ListingQuery,
 )
+from mediacaster.templating import JINJA2_SETTINGS
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
@@ -66,7 +69,7 @@ def test_the_document_survives_a_trip_through_json():
 
 
 def test_every_operation_of_the_list_is_in_the_document_once():
-    listed = [(path, method) for _, path, method, *_ in OPERATIONS]
+    listed = [(operation.path, operation.method) for operation in OPERATIONS]
     assert len(listed) == len(set(listed))
     assert sorted(listed) == sorted((path, method) for path, method, _ in operations())
 
@@ -134,7 +137,7 @@ def test_choosing_the_sound_documents_the_errors_of_casting_again():
     }
     # The other actions' errors are the controls' alone.
     assert set(SPEC["paths"]["/api/player/seek"]["post"]["responses"]) == {
-        *map(str, apispec.CONTROL_ERRORS),
+        *map(str, CONTROL_ERRORS),
         "200",
         "default",
     }
@@ -167,7 +170,7 @@ def test_the_search_takes_a_required_q_and_a_bounded_limit():
 def test_the_listing_query_parameters_are_those_of_its_model_and_none_is_required():
     parameters = SPEC["paths"]["/api/library/{path}"]["get"]["parameters"]
     query = {p["name"]: p for p in parameters if p["in"] == "query"}
-    assert set(query) == set(apispec.ListingQuery.model_fields)
+    assert set(query) == set(ListingQuery.model_fields)
     assert not any(p["required"] for p in query.values())
     assert query["sort"]["schema"]["enum"] == ["name", "date", "size"]
 
@@ -175,8 +178,8 @@ def test_the_listing_query_parameters_are_those_of_its_model_and_none_is_require
 @pytest.mark.parametrize(
     ("path", "method", "model"),
     [
-        ("/api/cast", "post", apispec.CastRequest),
-        ("/api/session/device", "put", apispec.ChooseDevice),
+        ("/api/cast", "post", CastRequest),
+        ("/api/session/device", "put", ChooseDevice),
     ],
 )
 def test_a_body_is_described_by_its_model(path, method, model):
@@ -187,23 +190,55 @@ def test_a_body_is_described_by_its_model(path, method, model):
     assert set(component.get("required", ())) == {n for n, f in model.model_fields.items() if f.is_required()}
 
 
+# The routes whose {action} the document gives a path of its own, with its own body.
+ACTIONS = {
+    "api.player": PLAYER_ACTIONS,
+    "api.queue.action": QUEUE_ACTIONS,
+    "api.slideshow.action": SLIDESHOW_ACTIONS,
+}
+
+
 @pytest.fixture(scope="module")
-def routes():
-    config = Configurator(settings={"pyramid.reload_assets": False})
+def served():
+    """``{(route, method): permission}`` of every API view, as Pyramid registers them."""
+    config = Configurator(settings={**JINJA2_SETTINGS, "pyramid.reload_assets": False})
+    config.include("mediacaster.templating")
+    config.include("mediacaster.views.errors")  # the predicate of the API's error views
     config.include("mediacaster.routes")
+    config.scan("mediacaster.views")
     config.commit()
-    return {route.name: route.pattern for route in config.get_routes_mapper().get_routes()}
+    introspector = config.registry.introspector
+    views = {}
+    for route in introspector.get_category("routes"):
+        name = route["introspectable"]["name"]
+        for view in introspector.related(route["introspectable"]):
+            if view.category_name != "views" or not name.startswith("api."):
+                continue
+            methods = view["request_methods"]
+            assert methods, f"a view of {name} answers every method"
+            permission = next(
+                p["value"] for p in introspector.related(view) if p.category_name == "permissions"
+            )
+            for method in (methods,) if isinstance(methods, str) else methods:
+                views[name, method.lower()] = permission
+    return views
 
 
-@pytest.mark.parametrize(("route", "path", "method"), [(r, p, m) for r, p, m, *_ in OPERATIONS])
-def test_every_operation_names_a_route_of_the_app_at_its_path(routes, route, path, method):
-    assert route in routes
-    # OpenAPI cannot say "{root}*path": the document takes both as its one {path};
-    # and it gives each player and queue action a path of its own, with its own body.
-    pattern = routes[route].replace("{root}*path", "{path}")
-    actions = {
-        "/api/player/{action}": PLAYER_ACTIONS,
-        "/api/queue/{action}": QUEUE_ACTIONS,
-        "/api/slideshow/{action}": SLIDESHOW_ACTIONS,
-    }
-    assert pattern == path or path.rsplit("/", 1)[1] in actions.get(pattern, ())
+def test_every_operation_names_a_route_of_the_app():
+    assert {operation.route for operation in OPERATIONS} <= set(ROUTES)
+
+
+def test_every_api_route_has_one_operation_per_method_it_serves(served):
+    documented = {}
+    for operation in OPERATIONS:
+        documented.setdefault((operation.route, operation.method), []).append(operation.action)
+    assert set(documented) == set(served)
+    for (route, method), actions in documented.items():
+        # An {action} route: one operation per action the view takes, each at its own path.
+        expected = list(ACTIONS[route]) if route in ACTIONS else [None]
+        assert actions == expected, (route, method)
+
+
+def test_every_operation_states_the_permission_of_its_view(served):
+    for operation in OPERATIONS:
+        assert operation.permission == served[operation.route, operation.method], operation.path
