@@ -167,7 +167,7 @@ def test_unknown_users_answer_404(secured, path):
         ({"name": "ANNA"}, 409, "an account named 'ANNA' exists"),
         ({"password": "short"}, 400, "a password has at least 8 characters"),
         ({"role": "owner"}, 400, "a role is one of admin, member"),
-        ({"roots": []}, 400, "a member sees at least one root, or every root"),
+        ({"roots": []}, 400, "tick the roots this member sees, or “every root” to give them all"),
         ({"roots": ["video", "nowhere"]}, 400, "no library root named 'nowhere'"),
     ],
 )
