@@ -31,7 +31,7 @@ function setUpFilter() {
 }
 
 // -- the JSON API ---------------------------------------------------------------
-async function call(method, url, body) {
+async function call(method, url, body, retried = false) {
   const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
@@ -44,6 +44,12 @@ async function call(method, url, body) {
     data = await response.json();
   } catch (error) {
     data = { error: "bad_response", detail: `the server answered ${response.status}` };
+  }
+  // The session was made by another request in the meantime (the first cookie arrives
+  // with whichever answer comes first): its token is read again, and the request sent again.
+  if (response.status === 403 && data.error === "csrf_failed" && !retried && method !== "GET") {
+    state.csrf = (await call("GET", api.apiSession, undefined, true)).csrf_token;
+    return call(method, url, body, true);
   }
   if (!response.ok) {
     const failure = new Error(data.detail || `the server answered ${response.status}`);
@@ -69,7 +75,7 @@ function say(text, kind = "info") {
 function fillPicker() {
   const picker = $("device-picker");
   picker.replaceChildren();
-  picker.append(new Option(state.devices.length ? "Choose a device" : "No device found", ""));
+  picker.append(new Option(state.devices.length ? "Choose a TV" : "No TV found", ""));
   for (const device of state.devices) {
     const label = device.online ? device.name : `${device.name} (offline)`;
     picker.append(new Option(label, device.id, false, state.device && state.device.id === device.id));

@@ -295,6 +295,15 @@ def test_a_small_phone_with_a_tv_and_the_remote_open(browser, with_tv):
             expect(page.locator("#np-volume")).to_be_visible()
 
         visit.check(f"{with_tv.url}/library/films", then=open_remote)
+
+        def open_menus(page):  # the last row's + menu, then the folder's ⋯ menu, each in sight
+            page.locator("tr .queue-menu summary").last.click()
+            expect(page.get_by_role("button", name="Play next on the TV").last).to_be_visible()
+            problems.extend(f"row menu open: {p}" for p in layout_problems(page, True))
+            page.get_by_label("More for films").click()
+            expect(page.get_by_role("button", name="Mark all as watched")).to_be_visible()
+
+        visit.check(f"{with_tv.url}/library/films", then=open_menus, thorough=False)
         problems += visit.problems
     finally:
         visit.close()
@@ -314,3 +323,42 @@ def test_the_login_page_and_the_demo_with_logins_off(browser, with_tv, demo, siz
     finally:
         visit.close()
     assert not visit.problems, report(visit.problems)
+
+
+def test_without_a_tv_the_page_plays_here_and_says_how_to_add_one(browser, with_tv, without_tv):
+    """Play all and Shuffle here first; what needs a TV shows once there is one."""
+    for server, tv in ((without_tv, False), (with_tv, True)):
+        if not hasattr(server, "anna"):
+            add_people(server)
+        visit = Visit(browser, PHONE)
+        try:
+            visit.log_in(server, "anna")
+            page = visit.page
+            page.goto(f"{server.url}/library/films")
+            settle(page)
+            play = page.get_by_role("button", name="Play all", exact=True)
+            expect(play).to_be_visible()
+            assert play.get_attribute("data-play-here") == '{"folder": "films/"}'
+            shuffle = page.get_by_role("button", name="Shuffle", exact=True)
+            assert shuffle.get_attribute("data-play-here") == '{"folder": "films/", "shuffle": true}'
+            on_tv = page.get_by_role("button", name="Play all on the TV")
+            casts = page.locator(".cast-button:visible")
+            page.get_by_label("Select Test pattern.mp4").check()
+            expect(page.locator("[data-play-here-selection]")).to_be_visible()
+            if tv:
+                assert "has-device" in page.locator("body").get_attribute("class")
+                expect(on_tv).to_be_visible()
+                expect(page.locator("#play-selection")).to_be_visible()
+                assert casts.count() == 3
+            else:
+                assert "has-device" not in (page.locator("body").get_attribute("class") or "")
+                expect(on_tv).to_be_hidden()
+                expect(page.locator("#play-selection")).to_be_hidden()
+                assert casts.count() == 0
+                none = page.get_by_role("button", name="No TV found")
+                none.click()
+                expect(page.locator("#device-help")).to_contain_text("MEDIACASTER_KNOWN_HOSTS")
+                assert none.get_attribute("aria-expanded") == "true"
+            assert not visit.console, visit.console
+        finally:
+            visit.close()
