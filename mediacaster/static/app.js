@@ -510,7 +510,7 @@ function setUpBar() {
     const open = !bar.classList.contains("open");
     bar.classList.toggle("open", open);
     $("np-open").setAttribute("aria-expanded", String(open));
-    $("np-open").setAttribute("aria-label", open ? "Close the remote" : "Remote");
+    $("np-open").setAttribute("aria-label", open ? "Close the remote" : "Open the remote");
   });
   $("np-toggle").addEventListener("click", () => {
     if (showing()) return slideshowAction(state.slideshow.paused ? "play" : "pause");

@@ -290,11 +290,19 @@ def test_a_small_phone_with_a_tv_and_the_remote_open(browser, with_tv):
 
         def open_remote(page):
             choose_tv(page)
-            page.get_by_role("button", name="Remote").click()
+            page.get_by_role("button", name="Open the remote").click()
             expect(page.locator("#np-seek")).to_be_visible()
             expect(page.locator("#np-volume")).to_be_visible()
 
         visit.check(f"{with_tv.url}/library/films", then=open_remote)
+
+        def search(page):  # behind an icon on a phone: it opens a field, in the same one row
+            page.get_by_role("button", name="Search", exact=True).click()
+            expect(page.locator("#search-q")).to_be_focused()
+            page.keyboard.type("pattern")
+            assert page.locator(".topbar").bounding_box()["height"] < 60
+
+        visit.check(f"{with_tv.url}/", then=search, thorough=False)
 
         def open_menus(page):  # the last row's + menu, then the folder's ⋯ menu, each in sight
             page.locator("tr .queue-menu summary").last.click()
