@@ -46,6 +46,9 @@ testing_requires = [
     "mpegdash>=0.4",
     # An HTTP client for the conversion tests' players.
     "requests>=2.28",
+    # axe-core (its axe.min.js, shipped in the package) checks the pages' accessibility
+    # in Chromium (tests/functional/test_pages.py).
+    "axe-playwright-python>=0.1.8",
 ]
 
 dev_requires = [

@@ -321,6 +321,13 @@ def cast_json(device, plan, status):
     }
 
 
+def sees(user):
+    """What a user sees, in words: "sees every root", "sees music, photos"."""
+    if user.role == "admin":
+        return "is an administrator and sees every root"
+    return "sees every root" if user.roots is None else "sees " + ", ".join(user.roots)
+
+
 def user_json(user, tokens):
     """An account as administrators see it; ``tokens``: how many API tokens it has."""
     return {

@@ -134,12 +134,12 @@ def tokens_of(session, user_id):
 
 
 def revoke_token(session, user_id, token_id):
-    """Remove a token of the user; False when the user has no such token."""
+    """Remove a token of the user: the token removed, None when the user has no such token."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user_id:
-        return False
+        return None
     session.delete(token)
-    return True
+    return token
 
 
 # -- administering accounts ---------------------------------------------------------

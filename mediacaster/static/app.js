@@ -31,7 +31,7 @@ function setUpFilter() {
 }
 
 // -- the JSON API ---------------------------------------------------------------
-async function call(method, url, body) {
+async function call(method, url, body, retried = false) {
   const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
@@ -44,6 +44,12 @@ async function call(method, url, body) {
     data = await response.json();
   } catch (error) {
     data = { error: "bad_response", detail: `the server answered ${response.status}` };
+  }
+  // The session was made by another request in the meantime (the first cookie arrives
+  // with whichever answer comes first): its token is read again, and the request sent again.
+  if (response.status === 403 && data.error === "csrf_failed" && !retried && method !== "GET") {
+    state.csrf = (await call("GET", api.apiSession, undefined, true)).csrf_token;
+    return call(method, url, body, true);
   }
   if (!response.ok) {
     const failure = new Error(data.detail || `the server answered ${response.status}`);
@@ -69,8 +75,7 @@ function say(text, kind = "info") {
 function fillPicker() {
   const picker = $("device-picker");
   picker.replaceChildren();
-  const none = new Option(state.devices.length ? "Choose a device" : "No device found", "");
-  picker.append(none);
+  picker.append(new Option(state.devices.length ? "Choose a TV" : "No TV found", ""));
   for (const device of state.devices) {
     const label = device.online ? device.name : `${device.name} (offline)`;
     picker.append(new Option(label, device.id, false, state.device && state.device.id === device.id));
@@ -78,8 +83,19 @@ function fillPicker() {
   if (state.device && !state.devices.some((d) => d.id === state.device.id)) {
     picker.append(new Option(`${state.device.name} (not found)`, state.device.id, false, true));
   }
-  picker.disabled = state.devices.length === 0 && !state.device;
-  $("device-help").hidden = state.devices.length > 0;
+  // No device at all: the picker gives way to a button that says so and opens how to add
+  // one; what needs a TV hides (CSS: body.has-device shows .tv-only and the cast buttons).
+  const none = state.devices.length === 0 && !state.device;
+  picker.disabled = none;
+  picker.hidden = none;
+  $("device-help-open").hidden = !none;
+  if (!none) showHelp(false);
+  document.body.classList.toggle("has-device", !none);
+}
+
+function showHelp(open) {
+  $("device-help").hidden = !open;
+  $("device-help-open").setAttribute("aria-expanded", String(open));
 }
 
 async function loadDevices() {
@@ -158,7 +174,7 @@ async function refreshDetails(attempt = 0) {
 // Casts, queues and slideshows need the device chosen in "Cast to": else they say so.
 function deviceChosen() {
   if (state.device) return true;
-  say("Choose a device in “Cast to” first.", "error");
+  say("Choose a TV in “Cast to” first.", "error");
   $("device-picker").focus();
   return false;
 }
@@ -505,6 +521,13 @@ function setUpBar() {
   // rows and their menus can always be scrolled above it.
   const bar = $("now-playing");
   new ResizeObserver(() => document.body.style.setProperty("--bar-height", `${bar.offsetHeight}px`)).observe(bar);
+  // On a phone the bar is a title and play/pause; this opens the whole remote.
+  $("np-open").addEventListener("click", () => {
+    const open = !bar.classList.contains("open");
+    bar.classList.toggle("open", open);
+    $("np-open").setAttribute("aria-expanded", String(open));
+    $("np-open").setAttribute("aria-label", open ? "Close the remote" : "Open the remote");
+  });
   $("np-toggle").addEventListener("click", () => {
     if (showing()) return slideshowAction(state.slideshow.paused ? "play" : "pause");
     const media = state.status && state.status.media;
@@ -601,14 +624,81 @@ function closeMenu(button) {
   menu.querySelector("summary").focus();
 }
 
-// A menu opened near the bottom of the window, or above the now-playing bar, opens upwards.
+// A menu opens where it fits: upwards near the bottom of the window or above the
+// now-playing bar, and towards the side with room, never off the screen. One is open at a time.
 function placeMenu(event) {
   const details = event.target;
-  if (!details.matches?.(".queue-menu") || !details.open) return;
+  if (!details.matches?.(".queue-menu, .menu-holder") || !details.open) return;
+  for (const other of document.querySelectorAll("details[open]")) {
+    if (other !== details && other.querySelector(".menu") && !other.contains(details)) other.open = false;
+  }
+  const menu = details.querySelector(".menu");
+  menu.classList.remove("start", "end");
+  menu.style.left = "";
+  const room = details.getBoundingClientRect();
+  const width = menu.offsetWidth;
+  if (room.right - width >= 8) menu.classList.add("end");
+  else if (room.left + width <= innerWidth - 8) menu.classList.add("start");
+  else menu.style.left = `${8 - room.left}px`;  // room on neither side: from the window's edge
   details.classList.remove("up");
   const bar = $("now-playing");
   const floor = bar.hidden ? innerHeight : bar.getBoundingClientRect().top;
-  if (details.querySelector(".menu").getBoundingClientRect().bottom > floor) details.classList.add("up");
+  if (details.classList.contains("queue-menu") && menu.getBoundingClientRect().bottom > floor) details.classList.add("up");
+}
+
+// A click elsewhere or Escape closes an open menu.
+function setUpMenus() {
+  document.addEventListener("toggle", placeMenu, true);  // toggle does not bubble: caught on its way down
+  document.addEventListener("click", (event) => {
+    for (const open of document.querySelectorAll("details[open]")) {
+      if (open.querySelector(".menu") && !open.contains(event.target)) open.open = false;
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const open = event.key === "Escape" && event.target.closest?.("details[open]");
+    if (open && open.querySelector(".menu")) closeMenu(open.querySelector("summary"));
+  });
+}
+
+// -- the header on a phone: search behind an icon, the device help on demand ---------
+function setUpHeader() {
+  const header = document.querySelector(".topbar");
+  const opener = $("search-open");
+  const toggleSearch = (open) => {
+    header.classList.toggle("searching", open);
+    opener.setAttribute("aria-expanded", String(open));
+    opener.setAttribute("aria-label", open ? "Close the search" : "Search");
+    opener.querySelector("use").setAttribute("href", open ? "#icon-close" : "#icon-search");
+    if (open) $("search-q").focus();
+  };
+  opener.addEventListener("click", () => toggleSearch(!header.classList.contains("searching")));
+  $("search-q").addEventListener("keydown", (event) => event.key === "Escape" && toggleSearch(false));
+  $("device-help-open").addEventListener("click", () => showHelp($("device-help").hidden));
+  $("device-help-close").addEventListener("click", () => {
+    showHelp(false);
+    $("device-help-open").focus();
+  });
+}
+
+// -- forms that ask first (removing an account, revoking a token), and copy buttons ---
+function setUpForms() {
+  document.addEventListener("submit", (event) => {
+    const question = event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-copy]");
+    if (!button) return;
+    const text = $(button.dataset.copy).textContent;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (error) {
+      // Plain HTTP has no clipboard API: the text is selected, for the device's own copy.
+      getSelection().selectAllChildren($(button.dataset.copy));
+      if (!document.execCommand("copy")) return say("Selected: copy it with your device's Copy.");
+    }
+    say("Copied.");
+  });
 }
 
 async function start() {
@@ -616,7 +706,10 @@ async function start() {
   setUpBar();
   setUpQueue();
   setUpSelection();
-  document.addEventListener("toggle", placeMenu, true);  // toggle does not bubble: caught on its way down
+  setUpMenus();
+  setUpHeader();
+  setUpForms();
+  if ("guest" in api) return;  // the login page: no session to read, no device to find
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".cast-button");
     if (button) castFile(button);

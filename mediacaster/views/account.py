@@ -15,11 +15,22 @@ from mediacaster.session import has_session
 from mediacaster.views.inputs import parse_body
 
 
+class LoginsOff(Conflict):
+    """Logins are off: nobody has an account, so there are no tokens or passwords to manage."""
+
+    headline = "There are no accounts here"
+    advice = (
+        "Everyone who opens this app uses it as the same guest, and scripts need no token. "
+        "Whoever runs the server can turn logins on (mediacaster.auth = true) to give each "
+        "person an account."
+    )
+
+
 def account(request):
     """The user asking; logins off: there are no accounts to hold tokens."""
     identity = request.identity
     if identity is None or identity.user_id is None:
-        raise Conflict("logins are off (mediacaster.auth = false): API tokens belong to accounts")
+        raise LoginsOff("logins are off (mediacaster.auth = false): API tokens belong to accounts")
     return request.dbsession().get(User, identity.user_id)
 
 
@@ -49,17 +60,18 @@ def create(request):
 
 
 def revoke_matched(request):
-    """Revoke the token the URL names, of the user asking; its id."""
+    """Revoke the token the URL names, of the user asking; the token revoked."""
     user = account(request)
     token_id = request.matchdict["id"]
-    if not token_id.isdigit() or not accounts.revoke_token(request.dbsession(), user.id, int(token_id)):
+    token = accounts.revoke_token(request.dbsession(), user.id, int(token_id)) if token_id.isdigit() else None
+    if token is None:
         raise NotFound(f"you have no API token {token_id}")
-    return int(token_id)
+    return token
 
 
 @view_config(route_name="api.token", permission=ACCOUNT, request_method="DELETE", renderer="json")
 def revoke(request):
-    return {"revoked": revoke_matched(request)}
+    return {"revoked": revoke_matched(request).id}
 
 
 # -- the page ---------------------------------------------------------------------
@@ -74,9 +86,15 @@ def keep_logged_in(request, user):
     return remember(request, user.id)
 
 
+# What the page confirms after a change, read from the address it was sent back to.
+DONE = {"revoked": "Revoked the token “{name}”.", "password": "Password changed."}
+
+
 def page(request, new=None):
     user = account(request)
+    done = DONE.get(request.params.get("done"))
     return {
+        "done": done and done.format(name=request.params.get("name", "")),
         "user": user,
         "tokens": accounts.tokens_of(request.dbsession(), user.id),
         "new": new,  # (ApiToken, the token) just made: shown this once
@@ -103,8 +121,8 @@ def create_on_page(request):
 
 @view_config(route_name="account.token", permission=ACCOUNT, request_method="POST")
 def revoke_on_page(request):
-    revoke_matched(request)
-    return HTTPSeeOther(request.route_url("account"))
+    name = revoke_matched(request).name
+    return HTTPSeeOther(request.route_url("account", _query={"done": "revoked", "name": name}))
 
 
 @view_config(
@@ -130,4 +148,6 @@ def change_password(request):
         request.response.status_int = 400
         return {**page(request), "password_error": str(error)}
     limits.succeeded(address, user.name)
-    return HTTPSeeOther(request.route_url("account"), headers=keep_logged_in(request, user))
+    return HTTPSeeOther(
+        request.route_url("account", _query={"done": "password"}), headers=keep_logged_in(request, user)
+    )

@@ -108,8 +108,37 @@ def remove(request):
 
 
 def chosen_roots(request):
-    """The roots ticked in a form: None when "every root" is."""
-    return None if request.POST.get("every_root") else request.POST.getall("roots")
+    """The roots ticked in a form: None when "every root" is. A member starts with none
+    ticked, so that giving them everything is a choice rather than a default."""
+    if request.POST.get("every_root"):
+        return None
+    roots = request.POST.getall("roots")
+    if not roots and request.POST.get("role", "member") != "admin":
+        raise accounts.AccountError("tick the roots this member sees, or “every root” to give them all")
+    return roots
+
+
+# What the page says after a change, read from the address it was sent back to
+# (?done=...): the change is confirmed without a session to carry a message.
+DONE = {
+    "added": "Added {name}.",
+    "saved": "Saved: {name} {sees}.",
+    "password": "New password set for {name}: their browsers are logged out.",
+    "removed": "Removed {name}.",
+}
+
+
+def done_message(request, user=None):
+    """The confirmation the address asks for, naming ``user`` (or the user ?id= names)."""
+    what = request.params.get("done")
+    if what not in DONE:
+        return None
+    if user is None:
+        given = request.params.get("id", "")
+        number = int(given) if given.isascii() and given.isdigit() else 0
+        user = request.dbsession().get(User, number) if 0 < number <= ID_MAX else None
+    name = user.name if user else request.params.get("name", "")
+    return DONE[what].format(name=name, sees=presenters.sees(user) if user else "")
 
 
 def refused(request, error, values):
@@ -122,8 +151,9 @@ def list_page(request, form=None):
     return {
         "users": accounts.users(request.dbsession()),
         "roots": known_roots(request),
-        "form": form or {"name": "", "role": "member", "roots": None},  # what the add form shows
+        "form": form or {"name": "", "role": "member", "roots": []},  # what the add form shows
         "csrf_token": get_csrf_token(request),
+        "done": done_message(request),
     }
 
 
@@ -133,6 +163,7 @@ def user_page(request, user):
         "roots": known_roots(request),
         "is_me": user.id == acting(request),
         "csrf_token": get_csrf_token(request),
+        "done": done_message(request, user),
     }
 
 
@@ -148,9 +179,10 @@ def users_page(request):
 )
 def create_on_page(request):
     post = request.POST
-    form = {"name": post.get("name", ""), "role": post.get("role", ""), "roots": chosen_roots(request)}
+    form = {"name": post.get("name", ""), "role": post.get("role", ""), "roots": post.getall("roots")}
     try:
-        accounts.create_user(
+        form["roots"] = chosen_roots(request)
+        user = accounts.create_user(
             request.dbsession(),
             form["name"],
             post.get("password", ""),
@@ -160,7 +192,7 @@ def create_on_page(request):
         )
     except accounts.AccountError as error:
         return refused(request, error, list_page(request, form))
-    return HTTPSeeOther(request.route_url("admin.users"))
+    return HTTPSeeOther(request.route_url("admin.users", _query={"done": "added", "id": user.id}))
 
 
 @view_config(
@@ -186,7 +218,7 @@ def change_on_page(request):
         )
     except accounts.AccountError as error:
         return refused(request, error, user_page(request, user))
-    return HTTPSeeOther(request.route_url("admin.user", id=user.id))
+    return HTTPSeeOther(request.route_url("admin.user", id=user.id, _query={"done": "saved"}))
 
 
 @view_config(
@@ -204,7 +236,10 @@ def reset_on_page(request):
         accounts.reset_password(user, password, bool(request.POST.get("revoke_tokens")))
     except accounts.AccountError as error:
         return refused(request, error, user_page(request, user))
-    return HTTPSeeOther(request.route_url("admin.user", id=user.id), headers=keep_logged_in(request, user))
+    return HTTPSeeOther(
+        request.route_url("admin.user", id=user.id, _query={"done": "password"}),
+        headers=keep_logged_in(request, user),
+    )
 
 
 @view_config(
@@ -212,8 +247,9 @@ def reset_on_page(request):
 )
 def remove_on_page(request):
     user = matched_user(request)
+    name = user.name
     try:
         accounts.remove_user(request.dbsession(), user, acting(request))
     except accounts.AccountError as error:
         return refused(request, error, user_page(request, user))
-    return HTTPSeeOther(request.route_url("admin.users"))
+    return HTTPSeeOther(request.route_url("admin.users", _query={"done": "removed", "name": name}))

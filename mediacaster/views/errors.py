@@ -84,6 +84,8 @@ def as_app_error(exc, request):
             return MethodNotAllowed(
                 f"{request.method} is not allowed here", headers={"Allow": ", ".join(sorted(allowed))}
             )
+    if isinstance(exc, HTTPForbidden) and getattr(exc, "result", None) is not None:
+        return Forbidden(str(exc.result))  # the security policy's reason, not Pyramid's view name
     if isinstance(exc, HTTPNotFound):
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else ""
         if not detail or detail.startswith("/"):  # Pyramid's own detail for an unmatched URL
@@ -138,9 +140,7 @@ def allowed_methods(request):
 # Registered for HTTPException too, which Pyramid's own default view would
 # otherwise answer (as text/plain), being more specific than Exception.
 @exception_view_config(HTTPException, api_path=True, renderer="json")
-@exception_view_config(HTTPException, renderer="error.jinja2")
 @exception_view_config(Exception, api_path=True, renderer="json")
-@exception_view_config(Exception, renderer="error.jinja2")
 def error_view(exc, request):
     if isinstance(exc, HTTPException) and exc.code < 400:
         return exc  # redirects and the like pass through
@@ -150,12 +150,65 @@ def error_view(exc, request):
     return {"error": error.code, "detail": error.detail}
 
 
+@exception_view_config(HTTPException, renderer="error.jinja2")
+@exception_view_config(Exception, renderer="error.jinja2")
+def error_page(exc, request):
+    if isinstance(exc, HTTPException) and exc.code < 400:
+        return exc
+    return page_error(exc, request)
+
+
+# What a person reads on an error page: what happened, and what they can do about it;
+# the error's own detail says the particulars between the two.
+HEADLINES = {
+    400: (
+        "That address or form could not be understood",
+        "Go back and try again, or start from the library.",
+    ),
+    401: ("Please log in", "Log in, then open this page again."),
+    403: ("This is not open to you", "Ask an administrator if you need it, or go back to the library."),
+    404: (
+        "Nothing here",
+        "The address may be mistyped, or the file was moved or renamed: browse to it from the library.",
+    ),
+    405: ("That cannot be done here", "Go back and use the page's own buttons."),
+    409: ("That cannot be done", "Go back to the library; the reason above says what stands in the way."),
+    410: ("This file changed", "Reload its page to play it as it is now."),
+    413: ("That is too much at once", "Try again with less."),
+    415: ("This kind of file cannot be used here", "Go back to the library."),
+    422: ("This cannot be done with this file", "Try another file, or download this one."),
+    429: ("Too many tries", "Wait a moment, then try again."),
+    503: ("Not available right now", "Wait a moment, then try again."),
+    507: ("The server's disk is full", "Tell whoever runs this server; other files still play."),
+}
+SERVER_FAULT = (
+    "Something went wrong",
+    "It has been logged. Try again; if it keeps happening, tell whoever runs this server.",
+)
+HEADLINE_OF_CODE = {
+    "csrf_failed": ("The page had expired", "Reload the page and try again."),
+    "login_required": HEADLINES[401],
+    "session_store_unavailable": HEADLINES[503],
+}
+
+
+def page_error(exc, request):
+    """:func:`error_view` for people: the same, with a headline and advice in words."""
+    values = error_view(exc, request)
+    status = request.response.status_int
+    headline, advice = HEADLINE_OF_CODE.get(values["error"]) or HEADLINES.get(status, SERVER_FAULT)
+    # An error that knows better says so itself (the demo's account page, for one).
+    headline = getattr(exc, "headline", None) or headline
+    advice = getattr(exc, "advice", None) or advice
+    return {**values, "headline": headline, "advice": advice}
+
+
 # A page asked for by someone not logged in: the login page, then back here.
 @exception_view_config(HTTPForbidden, renderer="error.jinja2")
 def forbidden_page(exc, request):
     if request.authenticated_userid is None and request.method in ("GET", "HEAD"):
         return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}))
-    return error_view(LoginRequired() if request.authenticated_userid is None else exc, request)
+    return page_error(LoginRequired() if request.authenticated_userid is None else exc, request)
 
 
 @exception_view_config(HTTPForbidden, api_path=True, renderer="json")

@@ -169,7 +169,7 @@ def test_unknown_users_answer_404(secured, path):
         ({"name": "ANNA"}, 409, "an account named 'ANNA' exists"),
         ({"password": "short"}, 400, "a password has at least 8 characters"),
         ({"role": "owner"}, 400, "a role is one of admin, member"),
-        ({"roots": []}, 400, "a member sees at least one root, or every root"),
+        ({"roots": []}, 400, "tick the roots this member sees, or “every root” to give them all"),
         ({"roots": ["video", "nowhere"]}, 400, "no library root named 'nowhere'"),
     ],
 )
@@ -344,3 +344,64 @@ def test_mediacaster_admin_passwd_is_the_way_back_in(secured, tmp_path):
     assert result.returncode != 0 and "no account named 'nobody'" in result.stderr
     result = run_admin(tmp_path, url, "passwd", "boss", password="short")
     assert result.returncode != 0 and "at least 8 characters" in result.stderr
+
+
+def test_a_new_member_starts_with_no_root_and_the_form_asks_for_one(secured):
+    """Giving a member everything is a choice: nothing is ticked, and nothing ticked is refused."""
+    log_in(secured, "boss")
+    page = secured.get("/admin/users")
+    assert not page.html.select("#add-user .roots-choice input:checked")
+    form = page.forms["add-user"]
+    form["name"], form["password"] = "Ben", PASSWORD
+    refused = form.submit(status=400)
+    message = refused.html.select_one("#add-user .error-detail")
+    assert message["role"] == "alert" and "every root" in message.text
+    assert not refused.html.select("#add-user .roots-choice input:checked")  # still nothing ticked
+    form = refused.forms["add-user"]
+    form["password"] = PASSWORD
+    form["every_root"] = True
+    added = form.submit(status=303).follow()
+    assert added.html.select_one('[role="status"]').text == "Added Ben."
+    form = secured.get(f"/admin/users/{user_id(secured, 'Ben')}").forms["user-access"]
+    tick_roots(form, ["images"])
+    saved = form.submit(status=303).follow()
+    assert saved.html.select_one('[role="status"]').text == "Saved: Ben sees images."
+    # Removing asks first (in the browser) and looks dangerous.
+    remove = saved.html.select_one("#user-remove")
+    assert "cannot be undone" in remove["data-confirm"] and "danger" in remove.button["class"]
+
+
+def test_a_member_reads_in_words_why_the_users_page_is_closed(secured):
+    log_in(secured, "anna")
+    page = secured.get("/admin/users", status=403)
+    assert page.html.select_one("h1").text == "This is not open to you"
+    assert page.html.select_one(".error-detail").text == "only an administrator may do this"
+    assert "permission" not in page.text and "Forbidden" not in page.text
+    api = secured.get("/api/users", status=403).json
+    assert api == {"error": "forbidden", "detail": "only an administrator may do this"}
+
+
+def test_a_new_token_comes_with_copy_buttons_and_a_curl_example(secured):
+    log_in(secured)
+    form = secured.get("/account").forms["new-token-form"]
+    form["name"] = "kitchen tablet"
+    made = form.submit()
+    token = made.html.select_one("#new-token").text
+    example = made.html.select_one("#new-token-curl").text
+    assert (
+        example.startswith(f'curl -H "Authorization: Bearer {token}" http://') and "/api/library" in example
+    )
+    assert {b["data-copy"] for b in made.html.select("[data-copy]")} == {"new-token", "new-token-curl"}
+    row = made.html.select_one('tr[data-token="kitchen tablet"] form')
+    assert "Scripts that send it stop working" in row["data-confirm"]  # asked first, in the browser
+    revoke = next(f for f in made.forms.values() if f.action == row["action"])
+    revoked = revoke.submit(status=303).follow()
+    assert revoked.html.select_one('[role="status"]').text == "Revoked the token “kitchen tablet”."
+
+
+def test_with_logins_off_the_account_page_says_why_in_words(make_app, tmp_path):
+    demo = webtest.TestApp(make_app(**{"mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}"}))
+    assert not demo.get("/").html.select('a[href$="/account"]')  # no account link in the header
+    page = demo.get("/account", status=409)
+    assert page.html.select_one("h1").text == "There are no accounts here"
+    assert "mediacaster.auth = true" in page.text and "Conflict" not in page.text

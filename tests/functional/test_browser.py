@@ -190,6 +190,7 @@ def test_usable_on_a_phone(site, browser):
 def test_keyboard_reaches_the_cast_controls(site, page):
     server = site()
     page.goto(f"{server.url}/library/films/Films")
+    expect(page.locator("#device-picker")).to_be_enabled(timeout=15000)  # the devices are known
     focused = set()
     for _ in range(40):
         page.keyboard.press("Tab")

@@ -93,7 +93,7 @@ def assert_error(response, status, code, *words):
     match = re.search(r"<h1>(.*?)</h1>\s*<p class=\"error-detail\">(.*?)</p>", response.text, re.S)
     assert match, response.text[-2000:]
     heading, detail = html.unescape(match.group(1)), html.unescape(match.group(2))
-    assert code.replace("_", " ").capitalize() in heading
+    assert f'data-error="{code}"' in response.text and heading
     for word in words:
         assert word in detail, detail
     return detail

@@ -57,8 +57,9 @@ def test_paths_never_escape_a_root(unsigned_server, path):
 def test_unknown_page_is_html_for_people(testapp):
     page = testapp.get("/no/such/page", status=404)
     assert page.content_type == "text/html"
-    assert page.html.select_one("h1").text == "404 · Not found"
-    assert "no page at /no/such/page" in page.text
+    assert page.html.select_one("h1").text == "Nothing here"  # in words, not "404 · Not found"
+    assert page.html.select_one(".error-detail").text == "no page at /no/such/page"
+    assert "browse to it from the library" in page.text
 
 
 def test_unknown_api_path_is_json(testapp):
