@@ -19,7 +19,7 @@ from mediacaster.models.history import Progress
 from mediacaster.models.meta import Base
 from mediacaster.services import accounts, backups, history, queues
 from tests.common.app import wait_for
-from tests.functional.test_database import admin
+from tests.functional.test_database import admin, fill_every_table
 
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -43,7 +43,8 @@ def new_url(kind, tmp_path, request):
 
 @pytest.fixture
 def filled(new_url):
-    """A database at the head revision with users, tokens, positions and a queue."""
+    """A database at the head revision with users, tokens, positions, a queue, and rows in
+    every table."""
     database = Database(new_url())
     database.prepare()
     with database.sessions.begin() as session:
@@ -57,6 +58,7 @@ def filled(new_url):
         history.mark(session, anna.id, "video", "seen.mkv", True)
         device = SimpleNamespace(id="tv", name="TV")
         queues.make(session, ben.id, device, [("video", "a.mkv"), ("video", "b.mkv")], app_url="http://nas")
+    fill_every_table(database)  # and a row in every other table, those added later too
     yield database
     database.close()
 
