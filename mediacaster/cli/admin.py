@@ -1,4 +1,4 @@
-"""``mediacaster-admin``: the database's schema and accounts, from a shell.
+"""``mediacaster-admin``: the database's schema, accounts and backups, from a shell.
 
     mediacaster-admin [-c production.ini] migrate
     mediacaster-admin [-c production.ini] adduser NAME [--admin] [--roots video,music]

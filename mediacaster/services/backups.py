@@ -44,6 +44,8 @@ def backup(url, target):
     target = Path(target)
     if not target.parent.is_dir():
         raise BackupError(f"{target}: its folder does not exist")
+    if target.is_dir():
+        raise BackupError(f"{target} is a folder: name the backup's file")
     if is_sqlite(url):
         return _sqlite_backup(sqlite_path(url), target)
     return _pg_backup(url, target)
@@ -54,7 +56,7 @@ def restore(url, source):
     to date; a short description of what was done."""
     source = Path(source)
     if not source.is_file():
-        raise BackupError(f"{source}: no such file")
+        raise BackupError(f"{source}: {'not a file' if source.exists() else 'no such file'}")
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     revision = _sqlite_restore(source, sqlite_path(url)) if is_sqlite(url) else _pg_restore(url, source)
     database = Database(url)
@@ -100,15 +102,33 @@ def _header(path, size):
 
 def _replace_atomically(target, write):
     """Let ``write(path)`` fill a file beside ``target``, then rename it over ``target``: a
-    reader sees the old file or the new one, never half of one."""
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    reader sees the old file or the new one, never half of one. The new file is private
+    (backups hold password hashes), or as the old one was."""
+    try:
+        handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as error:
+        raise BackupError(f"{target}: {error.strerror}") from None
     os.close(handle)
     try:
         write(Path(partial))
+        _keep_owner(target, partial)
         os.replace(partial, target)
-    except BaseException:
+    except BaseException as error:
         Path(partial).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise BackupError(f"{target}: {error.strerror}") from None
         raise
+
+
+def _keep_owner(old, new):
+    """A restore run as root leaves the database to the app's user, as it was."""
+    try:
+        status = os.stat(old)
+    except FileNotFoundError:
+        return
+    os.chmod(new, status.st_mode & 0o777)
+    if os.geteuid() == 0:
+        os.chown(new, status.st_uid, status.st_gid)
 
 
 # -- SQLite ---------------------------------------------------------------------------
@@ -117,7 +137,8 @@ def _replace_atomically(target, write):
 def _sqlite_copy(source, destination):
     """Copy with SQLite's online backup: one snapshot, even while another connection writes
     (it waits out a writer holding the lock for up to the busy timeout)."""
-    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    # Not read-only: a read-only connection to a WAL database leaves its -wal and -shm behind.
+    origin = sqlite3.connect(source, timeout=30)
     try:
         copy = sqlite3.connect(destination)
         try:

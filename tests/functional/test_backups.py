@@ -199,12 +199,15 @@ def test_what_is_not_a_backup_of_this_database_is_refused(filled, new_url, tmp_p
             other_kind: "is a SQLite backup: this database is PostgreSQL",
         }
     expected[tmp_path / "missing"] = "no such file"
+    expected[tmp_path] = "not a file"
     for source, words in expected.items():
         message = one_line_failure(admin(tmp_path, filled.url, "restore", str(source)))
         assert f"{source} {words}" in message or f"{source}: {words}" in message
     assert rows(filled) == before
     message = one_line_failure(admin(tmp_path, filled.url, "backup", str(tmp_path / "nowhere" / "backup")))
     assert "its folder does not exist" in message
+    message = one_line_failure(admin(tmp_path, filled.url, "backup", str(tmp_path)))
+    assert f"{tmp_path} is a folder" in message
 
 
 def test_a_backup_of_a_running_apps_sqlite_file_works(make_app, tmp_path):
