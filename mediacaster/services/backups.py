@@ -176,7 +176,7 @@ def _sqlite_backup(database, target):
         _replace_atomically(target, lambda partial: _sqlite_copy(database, partial))
     except sqlite3.Error as error:
         raise BackupError(f"{database}: {error}") from None
-    return f"backed up {database} to {target} (revision {_sqlite_revision(target)})"
+    return f"backed up {database} to {target} (revision {_sqlite_revision(target) or 'none'})"
 
 
 def _sqlite_restore(source, database):
@@ -284,7 +284,7 @@ def _pg_backup(url, target):
         _run(tools / "pg_dump", args, env, f"backing up {safe}")
 
     _replace_atomically(target, dump)
-    return f"backed up {safe} to {target} (revision {_pg_revision(tools, target, env)})"
+    return f"backed up {safe} to {target} (revision {_pg_revision(tools, target, env) or 'none'})"
 
 
 def _pg_revision(tools, dump, env):

@@ -110,16 +110,17 @@ def test_every_row_survives_a_round_trip(filled, tmp_path):
 
 
 def test_a_backup_taken_while_another_thread_writes_is_consistent(filled, new_url, tmp_path):
-    """The writer records files in pairs, each pair in one transaction: a consistent copy
-    holds both files of every pair or neither."""
+    """The writer adds, in each transaction, a position and an API token numbered alike, in
+    two tables: a consistent copy holds both of every number or neither."""
     written, stop = [], threading.Event()
 
     def write():
         while not stop.is_set():
             with filled.sessions.begin() as session:
-                for side in "ab":
-                    history.record(session, None, "video", f"{len(written)}-{side}.mkv", 5.0, final=True)
-            written.append(1)
+                number = len(written)
+                history.record(session, None, "video", f"{number}.mkv", 5.0, final=True)
+                accounts.create_token(session, accounts.find(session, "anna"), f"pair {number}")
+            written.append(number)
 
     writer = threading.Thread(target=write)
     writer.start()
@@ -135,15 +136,13 @@ def test_a_backup_taken_while_another_thread_writes_is_consistent(filled, new_ur
     try:
         backups.restore(copy.url, tmp_path / "backup")
         with copy.sessions() as session:
-            paths = [
-                p.decode() for p in session.scalars(select(Progress.path).where(Progress.user_id.is_(None)))
-            ]
+            paths = session.scalars(select(Progress.path).where(Progress.user_id.is_(None))).all()
+            names = session.scalars(select(ApiToken.name).where(ApiToken.name.startswith("pair "))).all()
     finally:
         copy.close()
-    pairs = {}
-    for path in paths:
-        pairs.setdefault(path.split("-")[0], set()).add(path)
-    assert len(pairs) >= 20 and all(len(pair) == 2 for pair in pairs.values())
+    positions = {int(path.decode().removesuffix(".mkv")) for path in paths}
+    tokens = {int(name.removeprefix("pair ")) for name in names}
+    assert len(positions) >= 20 and positions == tokens == set(range(len(positions)))
 
 
 def test_an_older_backup_is_brought_up_to_date(new_url, tmp_path):
