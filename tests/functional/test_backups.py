@@ -3,7 +3,10 @@ cluster: every row of every table survives the round trip, a backup taken while 
 thread writes is consistent, a backup of a running app's SQLite file works, an older
 backup is brought up to date, and what is not a backup of this database is refused."""
 
+import os
+import pwd
 import sqlite3
+import stat
 import threading
 import uuid
 from types import SimpleNamespace
@@ -200,13 +203,17 @@ def test_what_is_not_a_backup_of_this_database_is_refused(filled, new_url, tmp_p
     expected[tmp_path / "missing"] = "no such file"
     expected[tmp_path] = "not a file"
     for source, words in expected.items():
-        message = one_line_failure(admin(tmp_path, filled.url, "restore", str(source)))
-        assert f"{source} {words}" in message or f"{source}: {words}" in message
+        with pytest.raises(backups.BackupError) as refused:
+            backups.restore(filled.url, source)
+        message = str(refused.value)
+        assert "\n" not in message and (f"{source} {words}" in message or f"{source}: {words}" in message)
     assert rows(filled) == before
+    # The command says it in one line, with exit status 1.
+    assert f"{text} is not" in one_line_failure(admin(tmp_path, filled.url, "restore", str(text)))
     message = one_line_failure(admin(tmp_path, filled.url, "backup", str(tmp_path / "nowhere" / "backup")))
     assert "its folder does not exist" in message
-    message = one_line_failure(admin(tmp_path, filled.url, "backup", str(tmp_path)))
-    assert f"{tmp_path} is a folder" in message
+    with pytest.raises(backups.BackupError, match="is a folder"):
+        backups.backup(filled.url, tmp_path)
 
 
 def test_a_backup_of_a_running_apps_sqlite_file_works(make_app, tmp_path):
@@ -235,3 +242,20 @@ def test_a_backup_of_a_running_apps_sqlite_file_works(make_app, tmp_path):
         assert copy.execute("SELECT position FROM progress").fetchone()[0] >= 10.0
     finally:
         copy.close()
+
+
+def test_a_restored_sqlite_file_keeps_the_owner_and_mode_of_the_one_it_replaces(tmp_path):
+    """``restore`` run as root must leave the database to the app's user."""
+    url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    made = Database(url)
+    made.prepare()
+    made.close()
+    backups.backup(url, tmp_path / "backup")
+    database = backups.sqlite_path(url)
+    database.chmod(0o640)
+    owner = os.geteuid() if os.geteuid() else pwd.getpwnam("nobody").pw_uid
+    os.chown(database, owner, -1)
+    backups.restore(url, tmp_path / "backup")
+    status = database.stat()
+    assert (status.st_uid, stat.S_IMODE(status.st_mode)) == (owner, 0o640)
+    assert stat.S_IMODE((tmp_path / "backup").stat().st_mode) == 0o600  # it holds password hashes
