@@ -199,7 +199,7 @@ def _sqlite_restore(source, database):
 # -- PostgreSQL -----------------------------------------------------------------------
 
 
-def _pg_environment(url):
+def libpq_connection(url):
     """The libpq connection string (without the password) and the environment with it."""
     parsed = make_url(url)
     options = {
@@ -270,7 +270,7 @@ def _run(tool, args, env, what):
 
 def _pg_backup(url, target):
     tools = pg_tools(_server_major(url))
-    conninfo, env = _pg_environment(url)
+    conninfo, env = libpq_connection(url)
     safe = make_url(url).render_as_string(hide_password=True)
 
     def dump(partial):
@@ -312,7 +312,7 @@ def _pg_restore(url, source):
         )
         raise BackupError(f"{source} is {kind}: this database is PostgreSQL ({parsed.database})")
     tools = pg_tools(_server_major(url))
-    conninfo, env = _pg_environment(url)
+    conninfo, env = libpq_connection(url)
     revision = check_revision(source, _pg_revision(tools, source, env))
     safe = parsed.render_as_string(hide_password=True)
     with tempfile.TemporaryDirectory(prefix="mediacaster-restore-") as folder:

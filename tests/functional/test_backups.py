@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 import webtest
 from alembic.script import ScriptDirectory
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import delete, select, update
 
 from mediacaster.models import Database, alembic_config
@@ -259,3 +260,12 @@ def test_a_restored_sqlite_file_keeps_the_owner_and_mode_of_the_one_it_replaces(
     status = database.stat()
     assert (status.st_uid, stat.S_IMODE(status.st_mode)) == (owner, 0o640)
     assert stat.S_IMODE((tmp_path / "backup").stat().st_mode) == 0o600  # it holds password hashes
+
+
+def test_the_password_goes_to_postgresqls_tools_in_the_environment_only():
+    url = "postgresql+psycopg://anna:it's%20s3cret@db.example:5433/media?sslmode=require"
+    conninfo, env = backups.libpq_connection(url)
+    assert "s3cret" not in conninfo and env["PGPASSWORD"] == "it's s3cret"
+    assert make_conninfo(conninfo) == make_conninfo(
+        host="db.example", port=5433, user="anna", dbname="media", sslmode="require"
+    )
