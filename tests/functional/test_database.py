@@ -1,6 +1,7 @@
 """Durable user data on a real SQLite file and a real PostgreSQL cluster: migrations
-from an empty database and back, the app refusing a schema that is behind when told
-to, accounts made by ``mediacaster-admin`` with Argon2 hashes."""
+from an empty database and back, each one down and up again with rows in every table,
+the app refusing a schema that is behind when told to, accounts made by
+``mediacaster-admin`` with Argon2 hashes."""
 
 import datetime
 import subprocess
