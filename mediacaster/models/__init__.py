@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 from zope.sqlalchemy import register
 
-from mediacaster.models import accounts, history, queues  # noqa: F401 - every table, in Base.metadata
+from mediacaster.models import accounts, catalogue, history, queues  # noqa: F401 - every table, in Base.metadata
 from mediacaster.settings import SettingsError
 
 MIGRATIONS = "mediacaster:migrations"
