@@ -413,3 +413,15 @@ def test_a_scan_stops_when_closed_and_goes_on_after_a_restart(database, library)
     assert len(records) == _files(library)
     # What the first scan wrote was not read again.
     assert {record.id: record.last_seen for record in records if record.id in kept} == kept
+
+
+def test_the_app_runs_the_scanner_and_stops_it_with_itself(make_app, library):
+    services = make_app(library).registry.services
+    scanner = services.catalogue.scanner
+    wait_for(scanner.scanned.is_set, timeout=120, what="the app's first catalogue scan")
+    with services.database.sessions() as session:
+        assert len(everything(session, queries.films, ALL, None)) == len(expected.FILMS)
+    assert services.catalogue.progress()["watching"] is True
+    services.close()
+    assert not scanner._thread.is_alive() and not scanner._observer.is_alive()
+    assert make_app(library, **{"mediacaster.catalogue": "false"}).registry.services.catalogue is None
