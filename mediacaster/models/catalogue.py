@@ -27,7 +27,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from mediacaster.models.accounts import now
 from mediacaster.models.meta import Base
@@ -69,6 +69,17 @@ class CatalogueFile(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
+class _OnFile:
+    """An item that stands on one catalogue file, and goes with it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("catalogue_files.id", ondelete="CASCADE"), unique=True)
+
+    @declared_attr
+    def file(cls) -> Mapped[CatalogueFile]:
+        return relationship(CatalogueFile)
+
+
 class Show(Base):
     __tablename__ = "catalogue_shows"
     __table_args__ = (UniqueConstraint("root", "key", name="uq_catalogue_shows_root_key"),)
@@ -99,11 +110,9 @@ class Season(Base):
     show: Mapped[Show] = relationship(back_populates="seasons")
 
 
-class Episode(Base):
+class Episode(_OnFile, Base):
     __tablename__ = "catalogue_episodes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("catalogue_files.id", ondelete="CASCADE"), unique=True)
     show_id: Mapped[int] = mapped_column(ForeignKey("catalogue_shows.id", ondelete="CASCADE"), index=True)
     season_id: Mapped[int] = mapped_column(ForeignKey("catalogue_seasons.id", ondelete="CASCADE"), index=True)
     # The first and last episode numbers the file holds (S01E01E02: 1 and 2); None for a
@@ -113,15 +122,12 @@ class Episode(Base):
     absolute_number: Mapped[int | None] = mapped_column(Integer, default=None)  # anime
     aired: Mapped[date | None] = mapped_column(Date, default=None)
     title: Mapped[str | None] = mapped_column(String(512), default=None)
-    file: Mapped[CatalogueFile] = relationship()
     season: Mapped[Season] = relationship()
 
 
-class Film(Base):
+class Film(_OnFile, Base):
     __tablename__ = "catalogue_films"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("catalogue_files.id", ondelete="CASCADE"), unique=True)
     key: Mapped[str] = mapped_column(String(512))  # the folded title, searched
     title: Mapped[str] = mapped_column(String(512))
     sort_title: Mapped[str] = mapped_column(String(512), index=True)
@@ -130,7 +136,6 @@ class Film(Base):
     poster: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     poster_embedded: Mapped[bool] = mapped_column(Boolean, default=False)
     fanart: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    file: Mapped[CatalogueFile] = relationship()
 
 
 class Artist(Base):
@@ -164,31 +169,25 @@ class Album(Base):
     artist: Mapped[Artist] = relationship()
 
 
-class Track(Base):
+class Track(_OnFile, Base):
     __tablename__ = "catalogue_tracks"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("catalogue_files.id", ondelete="CASCADE"), unique=True)
     album_id: Mapped[int] = mapped_column(ForeignKey("catalogue_albums.id", ondelete="CASCADE"), index=True)
     # Who plays it, which on a compilation is not the album artist.
     artist_id: Mapped[int] = mapped_column(ForeignKey("catalogue_artists.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(512))
     disc: Mapped[int | None] = mapped_column(Integer, default=None)
     number: Mapped[int | None] = mapped_column(Integer, default=None)
-    file: Mapped[CatalogueFile] = relationship()
     album: Mapped[Album] = relationship()
     artist: Mapped[Artist] = relationship()
 
 
-class Photo(Base):
+class Photo(_OnFile, Base):
     __tablename__ = "catalogue_photos"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("catalogue_files.id", ondelete="CASCADE"), unique=True)
     # From EXIF when the camera wrote it, else the file's mtime; as the camera's clock
     # says it (EXIF has no zone), so stored without one.
     taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)
     taken_from_exif: Mapped[bool] = mapped_column(Boolean, default=False)
     width: Mapped[int | None] = mapped_column(Integer, default=None)
     height: Mapped[int | None] = mapped_column(Integer, default=None)
-    file: Mapped[CatalogueFile] = relationship()

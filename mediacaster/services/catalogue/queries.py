@@ -50,6 +50,12 @@ def _page(items, total, offset, limit):
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 
+def _paged(session, query, offset, limit, item):
+    """The page of ``query``'s rows from ``offset``, each made into ``item(*row)``."""
+    rows = session.execute(query.offset(offset).limit(limit)).all()
+    return _page([item(*row) for row in rows], _count(session, query), offset, limit)
+
+
 def _bounds(offset, limit):
     return max(0, int(offset)), max(1, min(MAX_LIMIT, int(limit)))
 
@@ -107,9 +113,7 @@ def films(session, roots, user_id, sort="title", descending=False, unwatched=Fal
     first = {"title": Film.sort_title, "year": Film.year, "added": CatalogueFile.added_at}[sort]
     first = first.desc() if descending else first.asc()
     query = query.order_by(first.nulls_last(), Film.sort_title, Film.year, Film.id)
-    rows = session.execute(query.offset(offset).limit(limit)).all()
-    items = [_film(film, record, progress) for film, record, progress in rows]
-    return _page(items, _count(session, query), offset, limit)
+    return _paged(session, query, offset, limit, _film)
 
 
 def _film(film, record, progress):
@@ -197,9 +201,7 @@ def shows(session, roots, user_id, offset=0, limit=50):
         .group_by(Show.id)
         .order_by(Show.sort_title, Show.id)
     )
-    rows = session.execute(query.offset(offset).limit(limit)).all()
-    items = [_show(show, episodes, seen, seasons) for show, episodes, seen, seasons in rows]
-    return _page(items, _count(session, query), offset, limit)
+    return _paged(session, query, offset, limit, _show)
 
 
 def show(session, roots, user_id, show_id):
@@ -316,9 +318,11 @@ def artists(session, roots, offset=0, limit=100):
         .group_by(Artist.id)
         .order_by(Artist.sort_name, Artist.id)
     )
-    rows = session.execute(query.offset(offset).limit(limit)).all()
-    items = [{"id": a.id, "root": a.root, "name": a.name, "albums": n} for a, n in rows]
-    return _page(items, _count(session, query), offset, limit)
+    return _paged(session, query, offset, limit, _artist)
+
+
+def _artist(artist, albums=None):
+    return {"id": artist.id, "root": artist.root, "name": artist.name, "albums": albums}
 
 
 def _album(album, tracks, artist):
@@ -347,8 +351,7 @@ def albums(session, roots, artist_id=None, offset=0, limit=100):
         query = query.order_by(Album.year.nulls_last(), Album.sort_title, Album.id)
     else:
         query = query.order_by(Album.sort_title, Album.id)
-    rows = session.execute(query.offset(offset).limit(limit)).all()
-    return _page([_album(*row) for row in rows], _count(session, query), offset, limit)
+    return _paged(session, query, offset, limit, _album)
 
 
 def album(session, roots, album_id):
@@ -419,20 +422,19 @@ def photos(session, roots, month=None, offset=0, limit=100):
         end = _first_of(year + number // 12, number % 12 + 1)
         query = query.where(Photo.taken_at >= start, Photo.taken_at < end)
     query = query.order_by(Photo.taken_at.desc(), Photo.id)
-    rows = session.execute(query.offset(offset).limit(limit)).all()
-    items = [
-        {
-            "id": photo.id,
-            "month": _month(photo.taken_at),
-            "taken_at": photo.taken_at,
-            "taken_from_exif": photo.taken_from_exif,
-            "width": photo.width,
-            "height": photo.height,
-            "file": _file(record),
-        }
-        for photo, record in rows
-    ]
-    return _page(items, _count(session, query), offset, limit)
+    return _paged(session, query, offset, limit, _photo)
+
+
+def _photo(photo, record):
+    return {
+        "id": photo.id,
+        "month": _month(photo.taken_at),
+        "taken_at": photo.taken_at,
+        "taken_from_exif": photo.taken_from_exif,
+        "width": photo.width,
+        "height": photo.height,
+        "file": _file(record),
+    }
 
 
 def _first_of(year, month):
@@ -483,7 +485,7 @@ def search(session, roots, text, limit=20):
         .order_by(Artist.sort_name, Artist.id)
     )
     found["artists"] = _page(
-        [{"id": a.id, "root": a.root, "name": a.name} for a in session.scalars(artist_query.limit(limit))],
+        [_artist(a) for a in session.scalars(artist_query.limit(limit))],
         _count(session, artist_query),
         0,
         limit,
