@@ -4,6 +4,7 @@ history, changes followed through watchdog, Next up, and per-user roots in every
 
 import os
 import shutil
+import threading
 import time
 from datetime import date
 
@@ -394,10 +395,11 @@ def test_a_scan_stops_when_closed_and_goes_on_after_a_restart(database, library)
 
     def write_then_close(root, found):
         nonlocal stop_after
-        original(root, found)
+        written = original(root, found)
         stop_after -= 1
         if stop_after == 0:
-            first._stop.set()
+            first._stop.set()  # as close() does, without waiting here for the thread
+        return written
 
     first._write = write_then_close
     first.start()
@@ -408,6 +410,9 @@ def test_a_scan_stops_when_closed_and_goes_on_after_a_restart(database, library)
     assert 0 < len(kept) < _files(library)
     second = Scanner(database, LibraryService(library), rescan_interval=3600, watch=False)
     second.scan()
+    progress = second.progress()
+    assert progress["seen"] == progress["total"] == _files(library)
+    assert progress["read"] == _files(library) - len(kept)
     with database.sessions() as session:
         records = session.scalars(select(CatalogueFile)).all()
     assert len(records) == _files(library)
@@ -425,3 +430,43 @@ def test_the_app_runs_the_scanner_and_stops_it_with_itself(make_app, library):
     services.close()
     assert not scanner._thread.is_alive() and not scanner._observer.is_alive()
     assert make_app(library, **{"mediacaster.catalogue": "false"}).registry.services.catalogue is None
+
+
+def test_odd_files_neither_hang_the_scan_nor_lead_out_of_the_root(database, scanner, library, tmp_path):
+    films = library["video"] / "Films"
+    os.mkfifo(films / "pipe.mkv")  # a FIFO named like a film: opening it would wait for ever
+    os.mkfifo(films / "The Matrix" / "movie.nfo")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Secret.2020.mkv").write_bytes(b"not for the library")
+    os.symlink(outside / "Secret.2020.mkv", films / "Secret.2020.mkv")
+    os.symlink(outside, films / "Escape")
+    os.symlink(films, films / "Loop")  # back to a folder seen already
+    os.symlink(films / "Big Buck Bunny (2008).mp4", films / "Bunny Again (2008).mp4")  # inside: followed
+    done = threading.Thread(target=scanner.scan, daemon=True)
+    done.start()
+    done.join(timeout=120)
+    assert not done.is_alive(), "the scan hangs"
+    with database.sessions() as session:
+        paths = {bytenames.decode(p) for p in session.scalars(select(CatalogueFile.path))}
+        titles = {f["title"] for f in everything(session, queries.films, ALL, None)}
+    assert not {p for p in paths if "pipe" in p or "Secret" in p or "Escape" in p or "Loop" in p}
+    assert titles == {"Alien", "Big Buck Bunny", "Bunny Again", "Heat", "The Matrix"}
+    for path in ("Films/pipe.mkv", "Films/Secret.2020.mkv", "Films/Escape/Secret.2020.mkv"):
+        scanner.refresh("video", path)  # as a reported change would
+    with database.sessions() as session:
+        assert {bytenames.decode(p) for p in session.scalars(select(CatalogueFile.path))} == paths
+
+
+def test_a_root_that_reads_as_empty_keeps_its_catalogue(database, scanner, library):
+    scanner.scan()
+    # An unmounted share: its mount point is an empty folder.
+    shutil.rmtree(library["photos"])
+    library["photos"].mkdir()
+    scanner.scan()
+    with database.sessions() as session:
+        assert len(everything(session, queries.photos, ALL)) == len(expected.PHOTOS)
+    # Emptied by hand, one file at a time, it is followed.
+    scanner.refresh("photos", "2023")
+    with database.sessions() as session:
+        assert [p["file"]["path"] for p in everything(session, queries.photos, ALL)] == ["Scans/scan.jpg"]

@@ -4,14 +4,22 @@ content that a copy keeps."""
 import hashlib
 import os
 
+from mediacaster.errors import NotFound
+from mediacaster.services.library import open_regular
+
 MiB = 1024 * 1024
 
 
 def content_hash(path, size):
     """SHA-256 of the size and the first and last MiB (the whole file when smaller):
-    two reads, however large the film. Raises ``OSError``."""
+    two reads, however large the film. Raises ``OSError`` when it cannot be read (a FIFO
+    put in its place is not waited on)."""
     digest = hashlib.sha256(str(size).encode() + b"\0")
-    with open(path, "rb") as file:
+    try:
+        file = open_regular(path)
+    except NotFound as error:
+        raise OSError(str(error)) from None
+    with file:
         digest.update(file.read(MiB))
         if size > 2 * MiB:
             file.seek(size - MiB)

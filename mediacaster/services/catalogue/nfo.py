@@ -12,6 +12,9 @@ from datetime import date
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from mediacaster.errors import NotFound
+from mediacaster.services.library import open_regular
+
 MAX_BYTES = 1024 * 1024
 ROOTS = ("movie", "tvshow", "episodedetails")
 
@@ -20,9 +23,9 @@ def read(path):
     """``{"kind": movie|tvshow|episodedetails, "title", "year", ...}`` of the ``.nfo`` at
     ``path``, or None when it cannot be read or is not one of those."""
     try:
-        with open(path, "rb") as file:
+        with open_regular(path) as file:  # never a FIFO's endless wait
             data = file.read(MAX_BYTES)
-    except OSError:
+    except (OSError, NotFound):
         return None
     root = _parse(data)
     if root is None or root.tag not in ROOTS:

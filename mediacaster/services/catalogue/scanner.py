@@ -56,6 +56,7 @@ class Scanner:
             "root": None,
             "seen": 0,
             "total": 0,
+            "read": 0,
             "started": None,
             "finished": None,
         }
@@ -87,8 +88,10 @@ class Scanner:
         self._changes.put(None)
 
     def progress(self):
-        """``{"running", "root", "seen", "total", "started", "finished", "watching"}``:
-        the full scan under way, or the last one (times are epoch seconds)."""
+        """``{"running", "root", "seen", "total", "read", "started", "finished",
+        "watching"}``: the full scan under way, or the last one: files walked past and in
+        all, files read (new or changed), times in epoch seconds, and whether changes are
+        followed as they happen."""
         with self._lock:
             return {**self._progress, "watching": self._observer is not None and self._observer.is_alive()}
 
@@ -125,37 +128,41 @@ class Scanner:
     # -- full scans --------------------------------------------------------
 
     def scan(self):
-        """Bring the whole catalogue in step with the disk (in the caller's thread)."""
-        self._set(running=True, root=None, seen=0, total=0, started=time.time(), finished=None)
+        """Bring the whole catalogue in step with the disk (in the caller's thread): walk
+        every root first, so that the progress knows the total, then read what changed."""
+        self._set(running=True, root=None, seen=0, total=0, read=0, started=time.time(), finished=None)
         try:
+            walked = {}
             for root in self.library.roots:
-                self._scan_root(root)
+                self._set(root=root)
+                walked[root] = self._walk(self.library.root_path(root))
+                with self._lock:
+                    self._progress["total"] += len(walked[root][1])
+            for root, (listed, paths) in walked.items():
+                self._scan_root(root, listed, paths)
         finally:
             self._set(running=False, root=None)
         self._set(finished=time.time())
         self.scanned.set()
 
-    def _scan_root(self, root):
+    def _scan_root(self, root, listed, paths):
         self._set(root=root)
-        base = self.library.root_path(root)
         with self.database.sessions() as session:
             known = store.present_files(session, root)
-        listed, paths = self._walk(base)
-        with self._lock:
-            self._progress["total"] += len(paths)
         folders = self._folders(root)
-        seen = set()
         for start in range(0, len(paths), BATCH):
             batch = paths[start : start + BATCH]
-            self._write(root, [self._read(root, path, folders, known) for path in batch])
-            seen.update(batch)
+            read = self._write(root, [self._read(root, path, folders, known) for path in batch])
             with self._lock:
                 self._progress["seen"] += len(batch)
+                self._progress["read"] += read
             self._handle_changes()
+        seen = set(paths)
         gone = [path for path in known if path not in seen]
-        if gone and not listed:
-            # An unmounted share is an empty folder: its files are not taken for deleted.
-            log.warning("library root %s cannot be read: its catalogue is kept as it was", root)
+        if gone and not (listed and paths):
+            # An unreadable root, or an unmounted share's empty mount point: its files are
+            # not taken for deleted.
+            log.warning("library root %s holds nothing that can be read: its catalogue is kept", root)
         elif gone:
             with self.database.sessions.begin() as session:
                 store.mark_missing(session, root, gone)
@@ -234,9 +241,10 @@ class Scanner:
             return None
 
     def _write(self, root, found):
+        """Write what :meth:`_read` found, in one transaction; how many files that was."""
         found = [item for item in found if item is not None]
         if not found:
-            return
+            return 0
         with self.database.sessions.begin() as session:
             for path, st, content_hash, info in found:
                 if st is None:
@@ -247,6 +255,7 @@ class Scanner:
                     session, root, path, kind, st, content_hash, lambda other: self._real(root, other) or ""
                 )
                 store.save_item(session, record, info)
+        return len(found)
 
     # -- changes as they happen --------------------------------------------
 
@@ -259,11 +268,11 @@ class Scanner:
         if real is not None and os.path.isdir(real) and path:
             listed, paths = self._walk(base, path)
             with self.database.sessions() as session:
-                below = store.present_below(session, root, path)
-                known = {p: v for p, v in store.present_files(session, root).items() if p in set(below)}
+                below = set(store.present_below(session, root, path))
+                known = {p: v for p, v in store.present_files(session, root).items() if p in below}
             for start in range(0, len(paths), BATCH):
                 self._write(root, [self._read(root, p, folders, known) for p in paths[start : start + BATCH]])
-            gone = sorted(set(below) - set(paths))
+            gone = sorted(below - set(paths))
             if gone and listed:
                 with self.database.sessions.begin() as session:
                     store.mark_missing(session, root, gone)
