@@ -221,3 +221,23 @@ def test_removing_a_file_record_removes_its_items(database):
         # Shows and seasons stay; the pages list only those with an episode present.
         assert session.scalar(select(func.count()).select_from(Show)) == 1
         assert session.scalar(select(func.count()).select_from(Season)) == 1
+
+
+def test_a_full_scan_tells_moves_from_hard_links_by_what_it_found_missing(database):
+    database.prepare()
+    with database.sessions.begin() as session:
+        first = store.record_file(
+            session, "lib", "a.mp3", "audio", stat(inode=5), "a" * 64, nowhere, gone=set()
+        )
+        # The same inode at a second path while the first is still there: a hard link.
+        link = store.record_file(
+            session, "lib", "b.mp3", "audio", stat(inode=5), "a" * 64, nowhere, gone=set()
+        )
+        assert link.id != first.id
+        # The first path missing from the walk: the file was moved.
+        moved = store.record_file(
+            session, "lib", "c.mp3", "audio", stat(inode=5), "a" * 64, nowhere, gone={"a.mp3"}
+        )
+        assert moved.id == first.id
+        paths = session.scalars(select(CatalogueFile.path).order_by(CatalogueFile.id)).all()
+    assert paths == [b"c.mp3", b"b.mp3"]

@@ -393,9 +393,9 @@ def test_a_scan_stops_when_closed_and_goes_on_after_a_restart(database, library)
 
     original = first._write
 
-    def write_then_close(root, found):
+    def write_then_close(*args):
         nonlocal stop_after
-        written = original(root, found)
+        written = original(*args)
         stop_after -= 1
         if stop_after == 0:
             first._stop.set()  # as close() does, without waiting here for the thread

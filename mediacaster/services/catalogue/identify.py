@@ -45,9 +45,6 @@ class Folders:
             self._known[folder] = self._list_names(folder)
         return self._known[folder]
 
-    def forget(self, folder):
-        self._known.pop(folder, None)
-
 
 def parent(path):
     return path.rpartition("/")[0]

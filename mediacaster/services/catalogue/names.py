@@ -47,12 +47,13 @@ def video(path):
     "season", "episode", "last_episode", "absolute", "aired", "title", "year"}`` or
     ``{"kind": "film", "title", "year", "edition"}`` (those found)."""
     segments = path.split("/")
-    guess = _guessit(path)
+    # The show's and the season's folders are hint enough; guessit's time grows with the text.
+    guess = _guessit("/".join(segments[-3:]))
     numbered = any(key in guess for key in ("season", "episode", "date"))
     if guess.get("type") == "episode" and numbered:
         return _episode(guess, segments)
     if guess.get("type") == "episode":
-        guess = _guessit(path, {"type": "movie"})
+        guess = _guessit("/".join(segments[-2:]), {"type": "movie"})
     found = {"kind": "film", "title": _text(guess.get("title")) or stem(segments[-1])}
     if isinstance(guess.get("year"), int):
         found["year"] = guess["year"]

@@ -157,15 +157,20 @@ def _episode_rows(session, roots, user_id):
     )
 
 
-def _order(season_number, episode, record):
+def _order(season_number, number, aired, path):
     """Episodes in the order they are watched: specials last, date-named ones by date."""
     return (
         season_number == 0,
         season_number,
-        episode.number if episode.number is not None else 1 << 30,
-        episode.aired.toordinal() if episode.aired is not None else 0,
-        record.path,
+        number if number is not None else 1 << 30,
+        aired.toordinal() if aired is not None else 0,
+        path,
     )
+
+
+def _row_order(row):
+    episode, season_number, record, _progress = row
+    return _order(season_number, episode.number, episode.aired, record.path)
 
 
 def _episode(episode, season_number, record, progress, show=None):
@@ -226,13 +231,13 @@ def show(session, roots, user_id, show_id):
     return {
         "show": _show(found, len(rows), watched, len(ordered)),
         "seasons": ordered,
-        "next_up": _next_of(rows),
+        "next_up": _next_of(rows, lambda row: (row[1], row[3] is not None and row[3].watched), _episode_of),
     }
 
 
 def _show_episodes(session, roots, user_id, show_id):
     rows = session.execute(_episode_rows(session, roots, user_id).where(Episode.show_id == show_id)).all()
-    return sorted(rows, key=lambda row: _order(row[1], row[0], row[2]))
+    return sorted(rows, key=_row_order)
 
 
 def episodes(session, roots, user_id, season_id, offset=0, limit=100):
@@ -241,20 +246,25 @@ def episodes(session, roots, user_id, season_id, offset=0, limit=100):
     "progress"}``; an empty page for a season the user does not see."""
     offset, limit = _bounds(offset, limit)
     rows = session.execute(_episode_rows(session, roots, user_id).where(Episode.season_id == season_id)).all()
-    rows.sort(key=lambda row: _order(row[1], row[0], row[2]))
+    rows.sort(key=_row_order)
     return _page([_episode(*row) for row in rows[offset : offset + limit]], len(rows), offset, limit)
 
 
-def _next_of(rows):
-    """The next unwatched episode after the last one watched, in order and across seasons,
-    specials left out; None before any is watched or after the last."""
-    ordered = [row for row in rows if row[1] != 0]
-    last = max((i for i, row in enumerate(ordered) if row[3] is not None and row[3].watched), default=None)
+def _episode_of(row):
+    return _episode(*row)
+
+
+def _next_of(ordered, facts, make):
+    """``make(row)`` of the next unwatched episode after the last one watched, among a
+    show's ``ordered`` rows, across seasons, specials left out; None before any is watched
+    or after the last. ``facts(row)`` is ``(season number, watched)``."""
+    rows = [(row, watched) for row in ordered for season, watched in [facts(row)] if season != 0]
+    last = max((i for i, (_row, watched) in enumerate(rows) if watched), default=None)
     if last is None:
         return None
-    for row in ordered[last + 1 :]:
-        if row[3] is None or not row[3].watched:
-            return _episode(*row)
+    for row, watched in rows[last + 1 :]:
+        if not watched:
+            return make(row)
     return None
 
 
@@ -272,25 +282,44 @@ def next_up(session, roots, user_id, show_id=None, offset=0, limit=20):
     if show_id is not None:
         active = active.where(Episode.show_id == show_id)
     recent = session.execute(active).all()
+    # What ordering and watched state need, as plain rows: a household's shows in progress
+    # hold thousands of episodes, and only one of each is answered.
     by_show = defaultdict(list)
     ids = [row[0] for row in recent]
     for start in range(0, len(ids), 500):
-        query = _episode_rows(session, roots, user_id).where(Episode.show_id.in_(ids[start : start + 500]))
-        for row in session.execute(query):
-            by_show[row[0].show_id].append(row)
-    shows_by_id = {s.id: s for s in session.scalars(select(Show).where(Show.id.in_(ids)))} if ids else {}
-    found = []
-    for show_id_, _last in sorted(recent, key=lambda row: as_utc(row[1]), reverse=True):
-        rows = sorted(by_show[show_id_], key=lambda row: _order(row[1], row[0], row[2]))
-        following = _next_of(rows)
-        if following is not None:
-            following["show"] = {
-                "id": show_id_,
-                "title": shows_by_id[show_id_].title,
-                "poster": _path(shows_by_id[show_id_].poster),
-            }
-            found.append(following)
-    return _page(found[offset : offset + limit], len(found), offset, limit)
+        light = (
+            select(
+                Episode.show_id, Episode.id, Season.number, Episode.number, Episode.aired, CatalogueFile.path
+            )
+            .add_columns(Progress.watched)
+            .join(Season, Episode.season_id == Season.id)
+            .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
+            .outerjoin(Progress, _progress_of(user_id))
+            .where(_visible(roots), Episode.show_id.in_(ids[start : start + 500]))
+        )
+        for show, episode, season, number, aired, path, watched in session.execute(light):
+            by_show[show].append((_order(season, number, aired, path), episode, season, bool(watched)))
+    following = []
+    for show, _last in sorted(recent, key=lambda row: as_utc(row[1]), reverse=True):
+        episode = _next_of(sorted(by_show[show]), lambda row: (row[2], row[3]), lambda row: row[1])
+        if episode is not None:
+            following.append(episode)
+    page = following[offset : offset + limit]
+    rows = (
+        session.execute(_episode_rows(session, roots, user_id).where(Episode.id.in_(page))).all()
+        if page
+        else []
+    )
+    shows_by_id = {
+        s.id: s for s in session.scalars(select(Show).where(Show.id.in_({r[0].show_id for r in rows})))
+    }
+    by_id = {row[0].id: row for row in rows}
+    items = []
+    for episode_id in page:
+        row = by_id[episode_id]
+        show = shows_by_id[row[0].show_id]
+        items.append(_episode(*row, show=show))
+    return _page(items, len(following), offset, limit)
 
 
 # -- music -------------------------------------------------------------------------------

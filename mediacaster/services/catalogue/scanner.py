@@ -33,6 +33,7 @@ from mediacaster.services.library import split_path, visible_children
 log = logging.getLogger(__name__)
 BATCH = 25  # files read before they are written, in one transaction
 QUIET = 0.3  # seconds without a new change before reported changes are handled
+RETRY_AFTER = 60.0  # seconds after a failed full scan
 WATCHED_EVENTS = ("created", "deleted", "moved", "modified", "closed")
 
 
@@ -119,7 +120,8 @@ class Scanner:
             except Exception:  # the scanner stays alive whatever one file or scan hits
                 log.exception("catalogue scan failed")
                 self._set(running=False)
-                self._stop.wait(5)
+                # Tried again a little later (the database may be back), not in a loop.
+                next_scan = time.monotonic() + min(self.rescan_interval, RETRY_AFTER)
 
     def _check(self):
         if self._stop.is_set():
@@ -150,22 +152,22 @@ class Scanner:
         with self.database.sessions() as session:
             known = store.present_files(session, root)
         folders = self._folders(root)
+        seen = set(paths)
+        gone = {path for path in known if path not in seen}
         for start in range(0, len(paths), BATCH):
             batch = paths[start : start + BATCH]
-            read = self._write(root, [self._read(root, path, folders, known) for path in batch])
+            read = self._write(root, [self._read(root, path, folders, known) for path in batch], gone)
             with self._lock:
                 self._progress["seen"] += len(batch)
                 self._progress["read"] += read
             self._handle_changes()
-        seen = set(paths)
-        gone = [path for path in known if path not in seen]
         if gone and not (listed and paths):
             # An unreadable root, or an unmounted share's empty mount point: its files are
             # not taken for deleted.
             log.warning("library root %s holds nothing that can be read: its catalogue is kept", root)
         elif gone:
             with self.database.sessions.begin() as session:
-                store.mark_missing(session, root, gone)
+                store.mark_missing(session, root, sorted(gone))
 
     def _walk(self, base, start=""):
         """``(listed, paths)``: whether the starting folder could be read, and the media
@@ -230,8 +232,12 @@ class Scanner:
         except OSError:
             return (path, None, None, None)
         kind = classify(path.rpartition("/")[2])[1]
-        info = identify(path, kind, real, folders, lambda other: self._real(root, other) or "")
+        info = identify(path, kind, real, folders, self._real_of(root))
         return (path, st, content_hash, info)
+
+    def _real_of(self, root):
+        """``real_of(path)``: where a path of ``root`` is on disk ("" where it would leave it)."""
+        return lambda path: self._real(root, path) or ""
 
     def _real(self, root, path):
         """Where ``path`` is on disk, or None where it would leave the root."""
@@ -240,8 +246,9 @@ class Scanner:
         except NotFound:
             return None
 
-    def _write(self, root, found):
-        """Write what :meth:`_read` found, in one transaction; how many files that was."""
+    def _write(self, root, found, gone=None):
+        """Write what :meth:`_read` found, in one transaction; how many files that was.
+        ``gone``: the paths a full scan found missing (see store.record_file)."""
         found = [item for item in found if item is not None]
         if not found:
             return 0
@@ -251,9 +258,8 @@ class Scanner:
                     store.mark_missing(session, root, [path])
                     continue
                 kind = classify(path.rpartition("/")[2])[1]
-                record = store.record_file(
-                    session, root, path, kind, st, content_hash, lambda other: self._real(root, other) or ""
-                )
+                real_of = self._real_of(root)
+                record = store.record_file(session, root, path, kind, st, content_hash, real_of, gone)
                 store.save_item(session, record, info)
         return len(found)
 

@@ -28,6 +28,7 @@ from mediacaster.models.history import Progress
 from mediacaster.services.catalogue import fileid
 from mediacaster.services.catalogue.identify import comparable, parent, sort_title
 
+GONE_IN_QUERY = 500  # missing paths named in the query for moved files; more are sifted here
 ITEMS = {"film": Film, "episode": Episode, "track": Track, "photo": Photo}
 
 
@@ -46,10 +47,13 @@ def present_files(session, root):
     return {bytenames.decode(path): (size, mtime_ns) for path, size, mtime_ns in rows}
 
 
-def record_file(session, root, path, kind, st, content_hash, real_of, now=None):
+def record_file(session, root, path, kind, st, content_hash, real_of, gone=None, now=None):
     """The file record of ``path`` (stat ``st``), found by path, then as a file moved or
     restored (device and inode, then content), else new; its history moved along.
-    ``real_of(relative path)`` is where a path of the root is on disk."""
+
+    A record whose file is still at its own path is a copy's or a hard link's, not this
+    one's: ``gone`` is the set of paths a full scan found missing, or, None, each
+    candidate's path is looked at on disk, where ``real_of(relative path)`` says."""
     now = now or datetime.now(timezone.utc)
     encoded = bytenames.encode(path)
     record = session.scalar(
@@ -58,7 +62,7 @@ def record_file(session, root, path, kind, st, content_hash, real_of, now=None):
         )
     )
     if record is None:
-        record = _moved_here(session, root, encoded, st, content_hash, real_of)
+        record = _moved_here(session, root, encoded, st, content_hash, real_of, gone)
         if record is not None:
             move_history(session, root, record.path, encoded)
     if record is None:
@@ -87,27 +91,31 @@ def record_file(session, root, path, kind, st, content_hash, real_of, now=None):
     return record
 
 
-def _moved_here(session, root, encoded, st, content_hash, real_of):
+def _moved_here(session, root, encoded, st, content_hash, real_of, gone):
     """A record of the same file under another path (or none, gone), whose own path no
     longer holds it: the same inode first, then the same content."""
     same_inode = (CatalogueFile.device == st.st_dev) & (CatalogueFile.inode == st.st_ino)
-    candidates = session.scalars(
-        select(CatalogueFile)
-        .where(
-            CatalogueFile.root == root,
-            CatalogueFile.size == st.st_size,
-            or_(same_inode, CatalogueFile.content_hash == content_hash),
-        )
-        .order_by(CatalogueFile.id)
-    ).all()
+    query = select(CatalogueFile).where(
+        CatalogueFile.root == root,
+        CatalogueFile.size == st.st_size,
+        or_(same_inode, CatalogueFile.content_hash == content_hash),
+        CatalogueFile.path != encoded,
+    )
+    if gone is not None and len(gone) <= GONE_IN_QUERY:
+        # Hard links and copies of one file can be many: only those that can have moved.
+        missing = [bytenames.encode(path) for path in gone]
+        query = query.where(or_(CatalogueFile.present.is_(False), CatalogueFile.path.in_(missing)))
+    candidates = session.scalars(query.order_by(CatalogueFile.id)).all()
     candidates.sort(key=lambda c: (c.device, c.inode) != (st.st_dev, st.st_ino))
     for candidate in candidates:
-        if candidate.path == encoded and not candidate.present:
-            return candidate  # back where it was
-        if candidate.path == encoded:
-            continue
-        old = real_of(bytenames.decode(candidate.path))
-        if not candidate.present or not fileid.same_file(old, candidate.device, candidate.inode):
+        if not candidate.present:
+            return candidate
+        if gone is not None:
+            if bytenames.decode(candidate.path) in gone:
+                return candidate
+        elif not fileid.same_file(
+            real_of(bytenames.decode(candidate.path)), candidate.device, candidate.inode
+        ):
             return candidate
     return None
 
