@@ -42,6 +42,16 @@ FILMS = [
     ),
     # The .nfo beside it says more than the name.
     ("Films/The Matrix/matrix_final.mkv", "The Matrix", 1999, "Theatrical", None, False, None),
+    # The movie.nfo of the film's own folder names its edition.
+    (
+        "Films/Blade Runner (1982)/Blade.Runner.1982.Final.Cut.1080p.BluRay.x264.mkv",
+        "Blade Runner",
+        1982,
+        "The Final Cut",
+        None,
+        False,
+        None,
+    ),
     (
         "Films/Big Buck Bunny (2008).mp4",
         "Big Buck Bunny",
@@ -228,6 +238,8 @@ def jpeg(width=8, height=8, exif_time=None, colour=(200, 40, 40)):
 NFO = {
     "Films/The Matrix/matrix_final.nfo": "<?xml version='1.0' encoding='UTF-8'?>\n"
     "<movie><title>The Matrix</title><year>1999</year><edition>Theatrical</edition></movie>\nhttps://www.themoviedb.org/movie/603\n",
+    "Films/Blade Runner (1982)/movie.nfo": "<movie><title>Blade Runner</title><year>1982</year>"
+    "<edition>The Final Cut</edition></movie>",
     "TV/DW/tvshow.nfo": "<tvshow><title>Doctor Who</title><premiered>2005-03-26</premiered></tvshow>",
     "TV/DW/Season 1/rose.nfo": "<episodedetails><title>Rose</title><season>1</season><episode>1</episode>"
     "<aired>2005-03-26</aired></episodedetails>",

@@ -72,8 +72,8 @@ def _video(path, real_path, folders, real_of):
     here = folders.names(folder)
     own = _nfo(here, folder, [f"{names.stem(name)}.nfo"], real_of)
     show_folder, show_nfo = _tvshow_nfo(folder, folders, real_of)
-    if (own and own["kind"] == "movie") or (own is None and show_nfo is None and _alone_film_nfo(here)):
-        own = own or _nfo(here, folder, ["movie.nfo"], real_of)
+    if own is None and show_nfo is None and _alone(here):
+        own = _nfo(here, folder, ["movie.nfo"], real_of)  # a film's folder's own .nfo
     guess = names.video(path)
     if (own and own["kind"] == "episodedetails") or show_nfo is not None:
         guess["kind"] = "episode"
@@ -82,8 +82,10 @@ def _video(path, real_path, folders, real_of):
     return _film(path, real_path, guess, own or {}, here)
 
 
-def _alone_film_nfo(here):
-    return any(name.lower() == "movie.nfo" for name in here)
+def _alone(here):
+    """Whether a folder holds one video at most: a film's own folder, whose poster.jpg,
+    fanart.jpg and movie.nfo are that film's."""
+    return sum(1 for name in here if classify(name)[1] == "video") <= 1
 
 
 def _nfo(here, folder, wanted, real_of):
@@ -113,8 +115,7 @@ def _tvshow_nfo(folder, folders, real_of):
 def _film(path, real_path, guess, own, here):
     name = path.rpartition("/")[2]
     embedded = tags.read(real_path)
-    videos = [n for n in here if _is_video_name(n)]
-    alone = len(videos) <= 1
+    alone = _alone(here)
     poster = art.film_poster(here, name, alone)
     folder = parent(path)
     title = own.get("title") or embedded.get("title") or guess["title"]
@@ -128,10 +129,6 @@ def _film(path, real_path, guess, own, here):
         "poster_embedded": poster is None and bool(embedded.get("cover")),
         "fanart": _joined(folder, art.film_fanart(here, name, alone)),
     }
-
-
-def _is_video_name(name):
-    return classify(name)[1] == "video"
 
 
 def _episode(path, guess, own, show_folder, show_nfo, folders):
