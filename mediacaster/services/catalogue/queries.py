@@ -196,17 +196,31 @@ def shows(session, roots, user_id, offset=0, limit=50):
     """A page of shows by title: ``{"id", "root", "title", "year", "poster", "fanart",
     "seasons", "episodes", "watched"}`` (counts of what the user sees)."""
     offset, limit = _bounds(offset, limit)
-    watched = func.count(distinct(Progress.id)).filter(Progress.watched.is_(True))
     query = (
-        select(Show, func.count(distinct(Episode.id)), watched, func.count(distinct(Episode.season_id)))
-        .join(Episode, Episode.show_id == Show.id)
-        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
-        .outerjoin(Progress, _progress_of(user_id))
-        .where(_visible(roots))
-        .group_by(Show.id)
+        select(Show)
+        .where(Show.id.in_(_with_present(Episode, Episode.show_id, roots)))
         .order_by(Show.sort_title, Show.id)
     )
-    return _paged(session, query, offset, limit, _show)
+    page = session.scalars(query.offset(offset).limit(limit)).all()
+    # Counted for the page's shows only, not for every show of the library.
+    watched = func.count(distinct(Progress.id)).filter(Progress.watched.is_(True))
+    counted = {
+        show_id: numbers
+        for show_id, *numbers in session.execute(
+            select(
+                Episode.show_id,
+                func.count(distinct(Episode.id)),
+                watched,
+                func.count(distinct(Episode.season_id)),
+            )
+            .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
+            .outerjoin(Progress, _progress_of(user_id))
+            .where(_visible(roots), Episode.show_id.in_([show.id for show in page]))
+            .group_by(Episode.show_id)
+        )
+    }
+    items = [_show(show, *counted[show.id]) for show in page]
+    return _page(items, _count(session, query), offset, limit)
 
 
 def show(session, roots, user_id, show_id):
