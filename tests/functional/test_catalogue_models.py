@@ -241,3 +241,26 @@ def test_a_full_scan_tells_moves_from_hard_links_by_what_it_found_missing(databa
         assert moved.id == first.id
         paths = session.scalars(select(CatalogueFile.path).order_by(CatalogueFile.id)).all()
     assert paths == [b"c.mp3", b"b.mp3"]
+
+
+def test_odd_text_from_names_and_tags_is_stored_on_both_databases(database):
+    database.prepare()
+    track = {
+        "type": "track",
+        "title": "Nul\x00Title",  # tags hold NULs; PostgreSQL refuses them
+        "artist": "Caf\udce9",  # a Latin-1 folder name, not UTF-8
+        "album_artist": "Caf\udce9",
+        "album": "A" * 1000,
+        "year": 2001,
+        "disc": 10**12,  # a tag's number that no column holds
+        "number": 3,
+        "compilation": False,
+        "cover": "Caf\udce9/cover.jpg",  # a path keeps its bytes
+        "cover_embedded": False,
+    }
+    with database.sessions.begin() as session:
+        record = store.record_file(session, "lib", "Caf\udce9/x.flac", "audio", stat(), "c" * 64, nowhere)
+        saved = store.save_item(session, record, track)
+        assert (saved.title, saved.disc, saved.number) == ("NulTitle", None, 3)
+        assert saved.artist.name == "Caf\ufffd" and len(saved.album.title) == 255
+        assert saved.album.cover == b"Caf\xe9/cover.jpg"

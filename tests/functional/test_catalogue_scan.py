@@ -9,6 +9,7 @@ import time
 from datetime import date
 
 import pytest
+from mutagen.flac import FLAC
 from sqlalchemy import func, select
 
 from mediacaster import bytenames
@@ -445,6 +446,13 @@ def test_odd_files_neither_hang_the_scan_nor_lead_out_of_the_root(database, scan
     os.symlink(outside, films / "Escape")
     os.symlink(films, films / "Loop")  # back to a folder seen already
     os.symlink(films / "Big Buck Bunny (2008).mp4", films / "Bunny Again (2008).mp4")  # inside: followed
+    (films / "Caf\udce9 (2001).mkv").write_bytes(b"a Latin-1 name")  # b"Caf\xe9": not UTF-8
+    odd_tags = library["music"] / "Odd" / "odd.flac"
+    odd_tags.parent.mkdir()
+    shutil.copy(library["music"] / "Compilations/Now 1/01.flac", odd_tags)
+    tags = FLAC(odd_tags)
+    tags["title"], tags["tracknumber"], tags["album"] = "Nul\x00Title", "99999999999", "A" * 1000
+    tags.save()
     done = threading.Thread(target=scanner.scan, daemon=True)
     done.start()
     done.join(timeout=120)
@@ -453,7 +461,20 @@ def test_odd_files_neither_hang_the_scan_nor_lead_out_of_the_root(database, scan
         paths = {bytenames.decode(p) for p in session.scalars(select(CatalogueFile.path))}
         titles = {f["title"] for f in everything(session, queries.films, ALL, None)}
     assert not {p for p in paths if "pipe" in p or "Secret" in p or "Escape" in p or "Loop" in p}
-    assert titles == {"Alien", "Big Buck Bunny", "Blade Runner", "Bunny Again", "Heat", "The Matrix"}
+    assert titles == {
+        "Alien",
+        "Big Buck Bunny",
+        "Blade Runner",
+        "Bunny Again",
+        "Caf\ufffd",
+        "Heat",
+        "The Matrix",
+    }
+    with database.sessions() as session:
+        odd = next(a for a in everything(session, queries.albums, ALL) if a["title"].startswith("AAA"))
+        (track,) = queries.album(session, ALL, odd["id"])["tracks"]
+    assert (track["title"], track["number"], len(odd["title"])) == ("NulTitle", None, 255)
+    assert "Films/Caf\udce9 (2001).mkv" in paths
     for path in ("Films/pipe.mkv", "Films/Secret.2020.mkv", "Films/Escape/Secret.2020.mkv"):
         scanner.refresh("video", path)  # as a reported change would
     with database.sessions() as session:

@@ -20,6 +20,7 @@ import stat
 import threading
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
@@ -232,7 +233,11 @@ class Scanner:
         except OSError:
             return (path, None, None, None)
         kind = classify(path.rpartition("/")[2])[1]
-        info = identify(path, kind, real, folders, self._real_of(root))
+        try:
+            info = identify(path, kind, real, folders, self._real_of(root))
+        except Exception:  # a reader's bug on one odd file must not stop every scan there
+            log.exception("cannot tell what %s/%s is", root, path)
+            info = None
         return (path, st, content_hash, info)
 
     def _real_of(self, root):
@@ -252,16 +257,27 @@ class Scanner:
         found = [item for item in found if item is not None]
         if not found:
             return 0
-        with self.database.sessions.begin() as session:
-            for path, st, content_hash, info in found:
-                if st is None:
-                    store.mark_missing(session, root, [path])
-                    continue
-                kind = classify(path.rpartition("/")[2])[1]
-                real_of = self._real_of(root)
-                record = store.record_file(session, root, path, kind, st, content_hash, real_of, gone)
-                store.save_item(session, record, info)
+        try:
+            with self.database.sessions.begin() as session:
+                for item in found:
+                    self._write_one(session, root, item, gone)
+        except (SQLAlchemyError, ValueError):  # ValueError: what the driver could not encode
+            if len(found) == 1:
+                log.exception("cannot write %s/%s to the catalogue", root, found[0][0])
+                return 0
+            # One file's failure (another writer's row, a value out of bounds) costs that
+            # file only: the batch is written again a file at a time.
+            return sum(self._write(root, [item], gone) for item in found)
         return len(found)
+
+    def _write_one(self, session, root, found, gone):
+        path, st, content_hash, info = found
+        if st is None:
+            store.mark_missing(session, root, [path])
+            return
+        kind = classify(path.rpartition("/")[2])[1]
+        record = store.record_file(session, root, path, kind, st, content_hash, self._real_of(root), gone)
+        store.save_item(session, record, info)
 
     # -- changes as they happen --------------------------------------------
 

@@ -184,6 +184,7 @@ def save_item(session, record, info):
     item = session.scalar(select(wanted).where(wanted.file_id == record.id))
     if item is None:
         item = wanted(file_id=record.id)
+    info = storable(info)
     # Added once filled: its show, season, album or artist is found or made on the way.
     FILL[info["type"]](session, record, item, info)
     session.add(item)
@@ -191,8 +192,26 @@ def save_item(session, record, info):
     return item
 
 
+ART = frozenset({"poster", "fanart", "cover", "show_poster", "show_fanart", "season_poster"})
+LONGEST = 255  # characters of a title or a name kept (the columns hold 255 to 512)
+
+
+def storable(info):
+    """``info`` as both databases store it: text without NUL characters (PostgreSQL refuses
+    them, and tags hold them), names that are not UTF-8 with their odd bytes replaced
+    (their paths keep them), no longer than the columns; whole numbers that fit in them."""
+    kept = {}
+    for name, value in info.items():
+        if isinstance(value, str) and name not in ART:
+            value = bytenames.encode(value).decode("utf-8", "replace").replace("\0", "").strip()[:LONGEST]
+        elif isinstance(value, int) and not isinstance(value, bool) and not -(2**31) < value < 2**31:
+            value = None
+        kept[name] = value
+    return kept
+
+
 def _fill_film(session, record, film, info):
-    film.key, film.title, film.sort_title = comparable(info["title"]), info["title"], info["sort_title"]
+    film.key, film.title, film.sort_title = _key(info["title"]), info["title"], info["sort_title"]
     film.year = info["year"]
     film.edition, film.poster, film.poster_embedded = (
         info["edition"],
@@ -203,7 +222,7 @@ def _fill_film(session, record, film, info):
 
 
 def _fill_episode(session, record, episode, info):
-    show = _one(session, Show, root=record.root, key=info["show_key"] or info["show"].casefold())
+    show = _one(session, Show, root=record.root, key=_key(info["show_key"] or info["show"]))
     show.title, show.sort_title = info["show"], info["show_sort_title"]
     show.year = info["show_year"] or show.year
     show.poster = encode(info["show_poster"]) or show.poster
@@ -224,7 +243,7 @@ def _fill_episode(session, record, episode, info):
 def _fill_track(session, record, track, info):
     artist = _artist(session, record.root, info["artist"])
     album_artist = _artist(session, record.root, info["album_artist"])
-    album = _one(session, Album, root=record.root, artist_id=album_artist.id, key=comparable(info["album"]))
+    album = _one(session, Album, root=record.root, artist_id=album_artist.id, key=_key(info["album"]))
     if album.title is None:
         album.title, album.sort_title = info["album"], sort_title(info["album"])
     album.year = info["year"] or album.year
@@ -238,7 +257,7 @@ def _fill_track(session, record, track, info):
 
 
 def _artist(session, root, name):
-    artist = _one(session, Artist, root=root, key=comparable(name) or name.casefold())
+    artist = _one(session, Artist, root=root, key=_key(name))
     if artist.name is None:
         artist.name, artist.sort_name = name, sort_title(name)
         session.flush()
@@ -253,6 +272,11 @@ def _fill_photo(session, record, photo, info):
 
 
 FILL = {"film": _fill_film, "episode": _fill_episode, "track": _fill_track, "photo": _fill_photo}
+
+
+def _key(title):
+    """What two names that are the same compare as (within a column's length)."""
+    return (comparable(title) or title.casefold())[:512]
 
 
 def _one(session, kind, **key):
