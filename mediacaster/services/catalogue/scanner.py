@@ -346,6 +346,9 @@ class Scanner:
             observer.start()
         except OSError as error:  # inotify's limits, or a file system it cannot watch
             log.warning("changes in the library are not followed as they happen (%s): rescans only", error)
+            observer.stop()  # whatever part of it started
+            if observer.is_alive():
+                observer.join(timeout=5)
             return
         self._observer = observer
 
