@@ -219,7 +219,7 @@ def shows(session, roots, user_id, offset=0, limit=50):
             .group_by(Episode.show_id)
         )
     }
-    items = [_show(show, *counted[show.id]) for show in page]
+    items = [_show(show, *counted.get(show.id, (0, 0, 0))) for show in page]  # (gone meanwhile: 0)
     return _page(items, _count(session, query), offset, limit)
 
 
@@ -330,9 +330,9 @@ def next_up(session, roots, user_id, show_id=None, offset=0, limit=20):
     by_id = {row[0].id: row for row in rows}
     items = []
     for episode_id in page:
-        row = by_id[episode_id]
-        show = shows_by_id[row[0].show_id]
-        items.append(_episode(*row, show=show))
+        row = by_id.get(episode_id)
+        if row is not None:  # else gone since the first query
+            items.append(_episode(*row, show=shows_by_id[row[0].show_id]))
     return _page(items, len(following), offset, limit)
 
 
