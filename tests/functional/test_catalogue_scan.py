@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from datetime import date
 
 import pytest
@@ -43,9 +44,13 @@ def library(generated_library, tmp_path):
     return roots
 
 
-@pytest.fixture
-def database(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'catalogue.sqlite3'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request, tmp_path):
+    """The catalogue's database: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'catalogue.sqlite3'}")
+    else:
+        database = Database(request.getfixturevalue("postgres").database(f"t_{uuid.uuid4().hex[:12]}"))
     database.prepare()
     yield database
     database.close()

@@ -340,12 +340,14 @@ def next_up(session, roots, user_id, show_id=None, offset=0, limit=20):
 
 
 def _album_tracks(roots):
+    """Albums with how many of their tracks are seen, and their album artist."""
     return (
-        select(Album, func.count(distinct(Track.id)))
+        select(Album, func.count(distinct(Track.id)), Artist)
         .join(Track, Track.album_id == Album.id)
         .join(CatalogueFile, Track.file_id == CatalogueFile.id)
+        .join(Artist, Album.artist_id == Artist.id)
         .where(_visible(roots))
-        .group_by(Album.id)
+        .group_by(Album.id, Artist.id)
     )
 
 
@@ -388,7 +390,7 @@ def albums(session, roots, artist_id=None, offset=0, limit=100):
     ``{"id", "root", "title", "year", "artist_id", "artist", "compilation", "cover",
     "cover_embedded", "tracks"}``."""
     offset, limit = _bounds(offset, limit)
-    query = _album_tracks(roots).add_columns(Artist).join(Artist, Album.artist_id == Artist.id)
+    query = _album_tracks(roots)
     if artist_id is not None:
         query = query.where(Album.artist_id == artist_id)
         query = query.order_by(Album.year.nulls_last(), Album.sort_title, Album.id)
@@ -400,12 +402,7 @@ def albums(session, roots, artist_id=None, offset=0, limit=100):
 def album(session, roots, album_id):
     """``{"album": …, "tracks": [{"id", "title", "artist_id", "artist", "disc", "number",
     "file"}]}`` in disc and track order, or None for an album the user does not see."""
-    row = session.execute(
-        _album_tracks(roots)
-        .add_columns(Artist)
-        .join(Artist, Album.artist_id == Artist.id)
-        .where(Album.id == album_id)
-    ).first()
+    row = session.execute(_album_tracks(roots).where(Album.id == album_id)).first()
     if row is None:
         return None
     rows = session.execute(
