@@ -41,8 +41,12 @@ def _visible(roots):
 
 
 def _progress_of(user_id):
+    # As the history's unique index has it (uq_progress_file), so that each file's row is
+    # found through that index rather than among all of the user's rows.
     return and_(
-        Progress.root == CatalogueFile.root, Progress.path == CatalogueFile.path, Progress.user_id == user_id
+        func.coalesce(Progress.user_id, 0) == (user_id or 0),
+        Progress.root == CatalogueFile.root,
+        Progress.path == CatalogueFile.path,
     )
 
 
