@@ -25,8 +25,16 @@ requires = [
     "psycopg[binary]>=3.1,<4",
     "argon2-cffi>=23.1",
     "orjson>=3.9",
-    # Reads a photo's size and EXIF date taken for its page (mediacaster/services/photos.py).
+    # The catalogue (mediacaster/services/catalogue): films and episodes from release names,
+    "guessit>=3.8",
+    # embedded tags and cover art,
+    "mutagen>=1.47",
+    # changes in the library as they happen (inotify),
+    "watchdog>=4.0",
+    # photos' EXIF dates and sizes (also a photo's page: mediacaster/services/photos.py),
     "Pillow>=10.0",
+    # Kodi .nfo files read without XML entity expansion.
+    "defusedxml>=0.7",
 ]
 
 testing_requires = [

@@ -19,6 +19,7 @@ from mediacaster.playback.slideshow import Slideshows
 from mediacaster.presenters import RowCache
 from mediacaster.services.access import FirstRun, RootAccess
 from mediacaster.services.cast import CastService
+from mediacaster.services.catalogue import Catalogue
 from mediacaster.services.conversion import ConversionService
 from mediacaster.services.diskcache import DiskCache
 from mediacaster.services.ffmpeg import Tool
@@ -77,6 +78,11 @@ class Services:
             progress_every=settings.progress_interval,
         )
         self.history = History(self.database)
+        self.catalogue = (
+            Catalogue(self.database, self.library, settings.catalogue_rescan_interval)
+            if settings.catalogue
+            else None
+        )
         self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures, self.conversion)
         # Made by includeme(), with the registry their URLs need.
         self.queue_player = self.slideshows = None
@@ -91,6 +97,8 @@ class Services:
         # covers any other way the process ends normally.
         atexit.register(self.close)
         self.search.start()
+        if self.catalogue is not None:
+            self.catalogue.start()
         if self.settings.auth:
             self.first_run.announce()
         if self.settings.discovery:
@@ -121,6 +129,7 @@ class Services:
             ("cast", self.cast.close),
             ("probe", self.probe.close),
             ("search", self.search.close),
+            ("catalogue", lambda: self.catalogue is not None and self.catalogue.close()),
             ("redis", self.store.close),
             ("database", self.database.close),
         ]:

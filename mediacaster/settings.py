@@ -294,6 +294,16 @@ class Settings:
     video_encoder: str = setting(
         "mediacaster.video_encoder", "MEDIACASTER_VIDEO_ENCODER", parse_encoder, "software"
     )
+    # The catalogue (films, shows, music, photos): scanned in the background, followed with
+    # watchdog, and scanned again every catalogue_rescan_interval seconds for NFS and SMB.
+    # Off until its pages and API exist: a first scan costs a NAS minutes of CPU.
+    catalogue: bool = setting("mediacaster.catalogue", "MEDIACASTER_CATALOGUE", parse_bool, False)
+    catalogue_rescan_interval: float = setting(
+        "mediacaster.catalogue_rescan_interval",
+        "MEDIACASTER_CATALOGUE_RESCAN_INTERVAL",
+        positive_float,
+        600.0,
+    )
     demo: bool = False  # derived: the roots are the bundled demo library
 
 

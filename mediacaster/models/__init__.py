@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, event, exc, make_url
 from sqlalchemy.orm import sessionmaker
 from zope.sqlalchemy import register
 
-from mediacaster.models import accounts, history, queues  # noqa: F401 - every table, in Base.metadata
+from mediacaster.models import accounts, catalogue, history, queues  # noqa: F401 - every table, in Base.metadata
 from mediacaster.settings import SettingsError, writable_folder
 
 log = logging.getLogger(__name__)
