@@ -10,7 +10,7 @@ TEST_TOOLS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium nginx:nginx-light p
 
 export HOST PORT
 
-.PHONY: run test test-fast lint format bench system-deps clean vendor icons
+.PHONY: run test test-fast lint format bench system-deps clean vendor icons screenshots
 
 # Shaka Player, the in-page player: its dist file is committed under static/vendor
 # (nothing loads from a CDN, and make run needs no npm); `make vendor` fetches it
@@ -77,6 +77,10 @@ vendor:
 # The home-screen icons of the web app manifest, drawn again (committed in mediacaster/static).
 icons: $(VENV)/.installed-run
 	$(VENV)/bin/python tools/make_icons.py
+
+# The README's screenshots (docs/screenshots), taken from the running demo in Debian's Chromium.
+screenshots: $(VENV)/.installed-test system-deps
+	$(BIN)/python tools/screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,76 @@
+"""The README's screenshots, taken from the running demo (make screenshots).
+
+Starts ``pserve development.ini`` on a free loopback port with a throwaway data folder,
+opens the home page, a folder, a file's page with its player and a search in Debian's
+headless Chromium (through Playwright) at a phone's size and a desktop's, and writes
+``docs/screenshots/<page>-<size>.png``. Nothing is fetched from outside this machine.
+"""
+
+import io
+import sys
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the demo is started the way the tests start pserve
+
+from tests.common.chromium import ARGS, CHROMIUM  # noqa: E402
+from tests.common.pserve import Pserve  # noqa: E402
+from tests.common.servers import free_port  # noqa: E402
+
+OUT = REPO / "docs" / "screenshots"
+SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
+PAGES = {
+    "home": "/",
+    "folder": "/library/images?view=grid",
+    "file": "/library/video/Test%20pattern.mp4",
+    "search": "/search?q=test",
+}
+
+
+def save_small(png, target):
+    """The screenshot in 256 colours: a third of its size, which the flat colours of the
+    pages do not show, so the pictures stay small in the repository."""
+    picture = Image.open(io.BytesIO(png)).convert("RGB")
+    small = picture.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(target, optimize=True)
+
+
+def shoot(base):
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            for size, (width, height) in SIZES.items():
+                context = browser.new_context(viewport={"width": width, "height": height})
+                page = context.new_page()
+                for name, path in PAGES.items():
+                    page.goto(base + path, wait_until="networkidle")
+                    page.wait_for_timeout(500)  # let the probes and the player settle
+                    target = OUT / f"{name}-{size}.png"
+                    save_small(page.screenshot(), target)
+                    print(f"screenshots: {target.relative_to(REPO)}")
+                context.close()
+        finally:
+            browser.close()
+
+
+def main():
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"screenshots: {CHROMIUM} is missing (Debian's chromium package)")
+    with tempfile.TemporaryDirectory(prefix="mediacaster-screenshots-") as folder:
+        # No device discovery: the pictures show the pages as they are without a TV.
+        app = Pserve(sys.executable, Path(folder), free_port(), None, ini_name="development.ini",
+                     HOST="127.0.0.1", MEDIACASTER_DISCOVERY="false")  # fmt: skip
+        try:
+            app.wait_until_up()
+            shoot(f"http://127.0.0.1:{app.port}")
+        finally:
+            app.stop()
+
+
+if __name__ == "__main__":
+    main()
