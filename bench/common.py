@@ -35,7 +35,7 @@ def table(title, header, rows):
 
 
 def markdown_table(title, header, rows):
-    """Print ``rows`` as a Markdown table, ready to paste into the README."""
+    """Print ``rows`` as a Markdown table, ready to paste into docs/performance.md."""
     print(f"\n{title}\n")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))

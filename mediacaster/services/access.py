@@ -62,7 +62,7 @@ class FirstRun:
             log.warning(
                 "No account exists yet: make the first administrator at /setup in a browser on "
                 "this machine, or from anywhere at /setup?token=%s "
-                "(or run: mediacaster-admin adduser NAME --admin)",
+                "(or run: mediacaster-admin -c INI_FILE adduser NAME --admin, with the app's ini file)",
                 self.token,
             )
 

@@ -30,7 +30,7 @@ from tests.common.servers import free_port
 
 pytestmark = pytest.mark.slow
 
-# What README.md says both ini files set.
+# What docs/design.md says both ini files set.
 SHIPPED = {
     "connection_limit": "1000",
     "asyncore_use_poll": "true",
