@@ -3,7 +3,9 @@
 Starts ``pserve development.ini`` on a free loopback port with a throwaway data folder,
 opens the home page, a folder, a file's page with its player and a search in Debian's
 headless Chromium (through Playwright) at a phone's size and a desktop's, and writes
-``docs/screenshots/<page>-<size>.png``. Nothing is fetched from outside this machine.
+``docs/screenshots/<page>-<size>.png``. Then, with logins on, every kind of page at a
+phone's size, as an administrator and as a member: ``docs/screenshots/pages/<page>.png``.
+Nothing is fetched from outside this machine.
 """
 
 import io
@@ -22,6 +24,27 @@ from tests.common.pserve import Pserve  # noqa: E402
 from tests.common.servers import free_port  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
+EVERY_PAGE = OUT / "pages"
+PHONE = (390, 844)
+PASSWORD = "a long password"
+# Every kind of page, seen by an administrator (then a member, for what they are refused).
+ADMIN_PAGES = {
+    "home": "/",
+    "folder-list": "/library/video",
+    "folder-grid": "/library/images?view=grid",
+    "file-video": "/library/video/Test%20pattern.mp4",
+    "file-audio": "/library/audio/Sine%20in%20C.mp3",
+    "file-image": "/library/images/Mandelbrot.jpg",
+    "search": "/search?q=test",
+    "search-empty": "/search?q=nothing%20like%20this",
+    "session": "/session",
+    "slideshow": "/slideshow/images",
+    "account": "/account",
+    "admin-users": "/admin/users",
+    "admin-user": "/admin/users/2",
+    "error-404": "/library/video/nothing-here.mp4",
+}
+MEMBER_PAGES = {"error-403": "/admin/users"}
 SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 PAGES = {
     "home": "/",
@@ -58,6 +81,60 @@ def shoot(base):
             browser.close()
 
 
+def log_in(page, base, name):
+    page.goto(f"{base}/login")
+    page.fill("#login-name", name)
+    page.fill("#login-password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def shoot_every_page(base):
+    """Every kind of page at a phone's size: the setup and login pages, then as ``alex``
+    (an administrator) and ``sam`` (a member of the video root)."""
+    EVERY_PAGE.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name):
+        page.wait_for_timeout(500)  # the probes, the player and the menus settle
+        save_small(page.screenshot(), EVERY_PAGE / f"{name}.png")
+        print(f"screenshots: {(EVERY_PAGE / f'{name}.png').relative_to(REPO)}")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            width, height = PHONE
+            context = browser.new_context(viewport={"width": width, "height": height})
+            page = context.new_page()
+            page.goto(f"{base}/setup", wait_until="networkidle")
+            take(page, "setup")
+            page.fill("#setup-name", "alex")
+            page.fill("#setup-password", PASSWORD)
+            page.fill("#setup-password-again", PASSWORD)
+            page.click("form button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            page.goto(f"{base}/admin/users", wait_until="networkidle")
+            page.fill("#user-name", "sam")
+            page.fill("#user-password", PASSWORD)
+            page.check("input[name=roots][value=video]")
+            page.click("#add-user button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            for name, path in ADMIN_PAGES.items():
+                page.goto(base + path, wait_until="networkidle")
+                take(page, name)
+            context.close()
+            context = browser.new_context(viewport={"width": width, "height": height})
+            page = context.new_page()
+            page.goto(f"{base}/login", wait_until="networkidle")
+            take(page, "login")
+            log_in(page, base, "sam")
+            for name, path in MEMBER_PAGES.items():
+                page.goto(base + path, wait_until="networkidle")
+                take(page, name)
+            context.close()
+        finally:
+            browser.close()
+
+
 def main():
     if not Path(CHROMIUM).exists():
         sys.exit(f"screenshots: {CHROMIUM} is missing (Debian's chromium package)")
@@ -68,6 +145,14 @@ def main():
         try:
             app.wait_until_up()
             shoot(f"http://127.0.0.1:{app.port}")
+        finally:
+            app.stop()
+    with tempfile.TemporaryDirectory(prefix="mediacaster-screenshots-") as folder:
+        app = Pserve(sys.executable, Path(folder), free_port(), None, ini_name="development.ini",
+                     HOST="127.0.0.1", MEDIACASTER_DISCOVERY="false", MEDIACASTER_AUTH="true")  # fmt: skip
+        try:
+            app.wait_until_up()
+            shoot_every_page(f"http://127.0.0.1:{app.port}")
         finally:
             app.stop()
 
