@@ -82,3 +82,16 @@ class InsufficientStorage(AppError):
     """The disk the app writes to is full."""
 
     status, code = 507, "insufficient_storage"
+
+
+class SessionStoreUnavailable(Unavailable):
+    """Redis, which keeps sessions and logins, does not answer (down, restarting or stopped)."""
+
+    code = "session_store_unavailable"
+    default_detail = (
+        "the app's session store (Redis) cannot be reached just now, it may be restarting; "
+        "try again in a few seconds"
+    )
+
+    def __init__(self, detail=None):
+        super().__init__(detail, retry_after=5)

@@ -52,6 +52,9 @@ class SecurityPolicy:
         if not self.required:
             return DEMO
         if "_identity" not in request.__dict__:
+            # Nobody while Redis is down, for the rest of this request too: its error
+            # page must not ask the store again (and fail where nothing catches it).
+            request.__dict__["_identity"] = None
             request.__dict__["_identity"] = self._identify(request)
         return request.__dict__["_identity"]
 

@@ -35,6 +35,11 @@ def includeme(config):
             return fixed
 
     config.set_session_factory(lambda request: cookies(request).sessions(request))
+    # The session is read by the views that need it, not by pyramid_tm before every
+    # request to note who made the transaction: media requests from a browser carry the
+    # cookie and must stream while Redis is down, and a Redis error there, outside the
+    # exception view, would answer waitress's bare 500.
+    config.registry.settings["tm.annotate_user"] = False
     # The CSRF token lives in a cookie of its own, not in the Redis session:
     # reading /api/session (every page does) must not create a session for
     # every visitor; a session is made when something is stored in it.

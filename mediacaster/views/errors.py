@@ -16,7 +16,14 @@ from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch, U
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import exception_view_config
 
-from mediacaster.errors import AppError, BadRequest, Forbidden, MethodNotAllowed, NotFound, Unavailable
+from mediacaster.errors import (
+    AppError,
+    BadRequest,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    SessionStoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +67,6 @@ class CsrfFailed(Forbidden):
     )
 
 
-class SessionStoreUnavailable(Unavailable):
-    code = "session_store_unavailable"
-    default_detail = (
-        "the session store (Redis) cannot be reached; browsing and playing still work, "
-        "sessions will be back when Redis is"
-    )
-
-
 def as_app_error(exc, request):
     """The :class:`AppError` that answers ``exc``."""
     if isinstance(exc, AppError):
@@ -97,8 +96,9 @@ def as_app_error(exc, request):
         error.code = "_".join(exc.title.lower().replace("-", " ").split())
         return error
     if isinstance(exc, redis.RedisError):
+        # Wherever Redis failed (the session, a login limit, a cache that lets errors through).
         log.warning("session store unavailable: %s", exc)
-        return SessionStoreUnavailable(retry_after=5)
+        return SessionStoreUnavailable()
     try:
         where = request.path_qs
     except UnicodeDecodeError:
@@ -188,7 +188,10 @@ SERVER_FAULT = (
 HEADLINE_OF_CODE = {
     "csrf_failed": ("The page had expired", "Reload the page and try again."),
     "login_required": HEADLINES[401],
-    "session_store_unavailable": HEADLINES[503],
+    "session_store_unavailable": (
+        "This is not available for a few seconds",
+        "The app is getting its session store back. Wait a few seconds, then reload the page.",
+    ),
 }
 
 

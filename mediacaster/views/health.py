@@ -21,10 +21,12 @@ def health(request):
         roots = {name: {"readable": value} for name, value in readable.items()}
     else:
         roots = {"count": len(readable), "unreadable": sum(not value for value in readable.values())}
+    down = (["redis"] if not redis_ok else []) + (["roots"] if not all(readable.values()) else [])
     request.response.status_int = 200 if ok else 503
     request.response.cache_control = "no-store"
     return {
         "status": "ok" if ok else "degraded",
+        "down": down,
         "redis": {"reachable": redis_ok},
         "roots": roots,
         "search": services.search.state(),

@@ -34,6 +34,10 @@ def form(request, name="", error=None):
 def login_page(request):
     if request.registry.app_settings.auth and request.registry.services.first_run.pending():
         return HTTPSeeOther(request.route_url("setup"))  # nobody to log in as yet
+    if request.registry.app_settings.auth and not request.registry.services.store.reachable():
+        request.response.status_int = 503
+        request.response.headers["Retry-After"] = "5"
+        return form(request, error="Logging in is not possible for a moment: try again in a few seconds.")
     return form(request)
 
 
