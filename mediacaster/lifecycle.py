@@ -27,7 +27,7 @@ from mediacaster.services.library import LibraryService
 from mediacaster.services.login_limits import LoginLimits
 from mediacaster.services.photos import PhotoService
 from mediacaster.services.pictures import PictureService
-from mediacaster.services.probe import ProbeService
+from mediacaster.services.probe import MEMO_SIZE, ProbeService
 from mediacaster.services.redis_store import RedisStore
 from mediacaster.services.search import SearchIndex
 from mediacaster.services.subtitles import SubtitleService
@@ -81,8 +81,10 @@ class Services:
         # Made by includeme(), with the registry their URLs need.
         self.queue_player = self.slideshows = None
         # Presentation, kept with the rest so that it lives and dies with the app.
-        self.rows = RowCache()
+        # Big folders' rows are kept on disk too: they survive a restart.
+        self.rows = RowCache(store=self.cache, signed_with=self.signer.key)
         self._closed = threading.Event()
+        self.warm = threading.Event()  # set once the start's warm-up is over
 
     def start(self):
         """Start the background work: the search index, and device discovery so that
@@ -91,6 +93,7 @@ class Services:
         # covers any other way the process ends normally.
         atexit.register(self.close)
         self.search.start()
+        threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
         if self.settings.auth:
             self.first_run.announce()
         if self.settings.discovery:
@@ -102,6 +105,16 @@ class Services:
                     f"mediacaster.discovery_interfaces = {interfaces!r}: cannot listen for devices: {error}"
                 ) from None
         return self
+
+    def _warm_up(self):
+        """Read the probes of the big folders listed before the start, in the background, so
+        that their first listing costs what a later one does (their rows are on disk)."""
+        try:
+            self.library.warm(self.rows.kept_folders(), self.probe.cached_many, MEMO_SIZE)
+        except Exception:  # a warm-up that fails leaves the app as fast as without it
+            log.exception("warming up the caches failed")
+        finally:
+            self.warm.set()
 
     def interrupt(self):
         """Stop the work that holds requests for long (ffmpeg and ffprobe runs): the app is stopping."""

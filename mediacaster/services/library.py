@@ -384,6 +384,22 @@ class LibraryService:
                 continue  # gone meanwhile
         return None
 
+    def warm(self, folders, read_probes, limit):
+        """Make ready, after a start, what listing the ``folders`` (``(root, path)``) needs
+        beyond their files' details: their names' order, the folders' pages in the
+        system's cache, and through ``read_probes(file keys)`` their first ``limit``
+        media files' probes. Folders that are gone are passed over."""
+        for root, path in folders:
+            if limit <= 0:
+                return
+            try:
+                _, entries = self.listing(root, split_path(path))
+            except NotFound:
+                continue
+            media = [e for e in entries if e.is_media][:limit]
+            limit -= len(media)
+            read_probes(self.file_keys(media))
+
     def search(self, index, text, limit, roots=None):
         """Entries of the best ``limit`` hits of the search ``index`` for ``text``
         (stat'ed now, so sizes are fresh), and how many there are in all; in
