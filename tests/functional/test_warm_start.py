@@ -7,11 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import webtest
+from pyramid_jinja2 import IJinja2Environment
 
 from mediacaster.presenters import RowCache
 from tests.common.app import wait_for
-
-pytestmark = pytest.mark.slow  # ffprobe reads a hundred files first
 
 MEDIA, OTHERS = 100, 150
 
@@ -47,6 +46,7 @@ def listing(app):
     return webtest.TestApp(app).get("/api/library/big").json
 
 
+@pytest.mark.slow  # ffprobe reads a hundred files first
 def test_a_restarted_app_lists_a_big_folder_without_reading_its_files_again(
     make_app, big_folder, counted_ffprobe, tmp_path
 ):
@@ -83,3 +83,10 @@ def test_a_restarted_app_lists_a_big_folder_without_reading_its_files_again(
 def expiry(body):
     """When the signed URLs of a listing expire (they name the hour)."""
     return parse_qs(urlsplit(body["entries"][-1]["stream_url"]).query)["exp"]
+
+
+def test_the_pages_templates_are_compiled_at_the_start(app):
+    assert app.registry.services.warm.wait(60)
+    environment = app.registry.queryUtility(IJinja2Environment, name=".jinja2")
+    compiled = {name for _, name in environment.cache}
+    assert {"folder.jinja2", "file.jinja2", "base.jinja2", "macros.jinja2"} <= compiled
