@@ -120,10 +120,11 @@ class Services:
         try:
             for warm_up in self.warm_ups:
                 warm_up()
-            self.library.warm(self.rows.kept_folders(), self.probe.cached_many, MEMO_SIZE)
-            # The objects made since the start (the app, the probes read) would set off a
-            # full collection in the first requests: it is done here instead.
-            gc.collect()
+            self.rows.warm()
+            if self.library.warm(self.rows.kept_folders(), self.probe.cached_many, MEMO_SIZE):
+                # The objects made since the start (the app, the probes read) would set off
+                # a full collection in the first requests: it is done here instead.
+                gc.collect()
         except Exception:  # a warm-up that fails leaves the app as fast as without it
             log.exception("warming up the caches failed")
         finally:

@@ -11,6 +11,7 @@ import json
 import logging
 import marshal
 import threading
+import time
 from dataclasses import asdict
 from datetime import datetime, timezone
 
@@ -88,16 +89,16 @@ class RowCache:
     def _version(self, generation, root, path):
         return f"{self.FORMAT}\0{marshal.version}\0{self._secret}\0{generation!r}\0{root}\0{path}"
 
-    def restore(self, tables, urls, root, path):
+    def restore(self, tables, generation, root, path):
         """Read into ``tables`` the rows kept on disk for the folder ``root``/``path``
-        in the generation of ``urls``, once per generation."""
+        in ``generation``, once per generation."""
         if self.store is None:
             return
-        folders = self._read.setdefault(urls.generation, set())
+        folders = self._read.setdefault(generation, set())
         if (root, path) in folders:
             return
         folders.add((root, path))
-        kept = self.store.read_bytes("rows", self._version(urls.generation, root, path), ".marshal")
+        kept = self.store.read_bytes("rows", self._version(generation, root, path), ".marshal")
         if kept is None:
             return
         try:
@@ -117,8 +118,8 @@ class RowCache:
             return
         rows = tables[0]
         pairs = [(tuple(entry), rows[entry]) for entry in entries if entry in rows]
-        folders = [(root, path), *(f for f in self.kept_folders() if f != (root, path))]
-        folders = json.dumps(folders[: self.FOLDERS_KEPT]).encode()
+        this = (root, path, urls.generation)
+        folders = json.dumps([this, *(f for f in self._kept() if f != this)][: self.FOLDERS_KEPT]).encode()
         try:
             version = self._version(urls.generation, root, path)
             self.store.put_bytes("rows", version, ".marshal", marshal.dumps(pairs))
@@ -126,14 +127,28 @@ class RowCache:
         except OSError as error:
             log.warning("cannot keep the rows of %s/%s: %s", root, path, error)
 
+    def _kept(self):
+        """``[(root, path, generation)]`` of the rows kept, the most recent first."""
+        kept = self.store and self.store.read_bytes("rows", "folders", ".json")
+        try:
+            return [(root, path, tuple(generation)) for root, path, generation in json.loads(kept or "[]")]
+        except (ValueError, TypeError):
+            return []
+
     def kept_folders(self):
         """``[(root, path)]`` of the folders whose rows were kept, the most recent first:
         what is worth reading again at a start."""
-        kept = self.store and self.store.read_bytes("rows", "folders", ".json")
-        try:
-            return [tuple(folder) for folder in json.loads(kept)] if kept else []
-        except ValueError:
-            return []
+        return list(dict.fromkeys((root, path) for root, path, _ in self._kept()))
+
+    def warm(self, now=None):
+        """Read the rows kept on disk whose signatures are still current (a start's
+        warm-up): the first listing of their folder then finds them here."""
+        now = time.time() if now is None else now
+        for root, path, generation in self._kept():
+            if generation[1] > now:  # the URLs' expiry: a later hour signs other URLs
+                tables = self.rows(generation)
+                self.restore(tables, generation, root, path)
+                self.trim(tables)
 
     def trim(self, tables):
         """Down to 90 % of the budget once over it: the least recently used generations
@@ -210,7 +225,7 @@ def folder_json(head, entries, urls, details, verdicts, cache, places=None):
     ``places`` by name, the fixed part of each taken from the :class:`RowCache` ``cache``."""
     places = places or {}
     tables = cache.rows(urls.generation)
-    cache.restore(tables, urls, head["root"], head["path"])
+    cache.restore(tables, urls.generation, head["root"], head["path"])
     rows, probed = tables
     dumps = bytenames.dumps
     encoded = []

@@ -369,6 +369,20 @@ def test_a_big_folders_rows_are_read_back_by_an_app_started_again(tmp_path):
     assert cache.kept_folders() == [("video", "Films")]
 
 
+def test_a_starts_warm_up_reads_the_kept_rows_whose_signatures_are_current(tmp_path):
+    urls = StandInUrls(expires=2_000_000_000)
+    body = folder_body(HEAD, MANY, urls, {}, cache=kept_cache(tmp_path))
+    late = kept_cache(tmp_path)
+    late.warm(now=2_000_000_000)  # the URLs have expired: nothing to read
+    assert late.restored == 0
+    cache = kept_cache(tmp_path)
+    cache.warm(now=1_999_999_000)
+    assert cache.restored == len(MANY)
+    again = StandInUrls(base=urls.generation[0])
+    assert folder_body(HEAD, MANY, again, {}, cache=cache) == body
+    assert (again.built, cache.built, cache.restored) == (0, 0, len(MANY))
+
+
 def test_rows_kept_for_another_user_hour_address_or_secret_are_not_read(tmp_path):
     urls = StandInUrls(base="http://nas.test")
     folder_body(HEAD, MANY, urls, {}, cache=kept_cache(tmp_path))
