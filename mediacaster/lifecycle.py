@@ -9,8 +9,13 @@ every media range request would pay).
 
 import atexit
 import functools
+import gc
 import logging
 import threading
+from pathlib import Path
+
+from jinja2 import meta
+from pyramid_jinja2 import IJinja2Environment
 
 from mediacaster.models import Database
 from mediacaster.playback import Playback
@@ -28,7 +33,7 @@ from mediacaster.services.library import LibraryService
 from mediacaster.services.login_limits import LoginLimits
 from mediacaster.services.photos import PhotoService
 from mediacaster.services.pictures import PictureService
-from mediacaster.services.probe import ProbeService
+from mediacaster.services.probe import MEMO_SIZE, ProbeService
 from mediacaster.services.redis_store import RedisStore
 from mediacaster.services.search import SearchIndex
 from mediacaster.services.subtitles import SubtitleService
@@ -37,6 +42,7 @@ from mediacaster.signing import UrlSigner
 from mediacaster.urls import later_device_urls
 
 log = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent / "templates"
 MiB = 1024 * 1024
 
 
@@ -87,8 +93,11 @@ class Services:
         # Made by includeme(), with the registry their URLs need.
         self.queue_player = self.slideshows = None
         # Presentation, kept with the rest so that it lives and dies with the app.
-        self.rows = RowCache()
+        # Big folders' rows are kept on disk too: they survive a restart.
+        self.rows = RowCache(store=self.cache, signed_with=self.signer.key)
         self._closed = threading.Event()
+        self.warm = threading.Event()  # set once the start's warm-up is over
+        self.warm_ups = []  # more of it: callables, run in its thread before the library's
 
     def start(self):
         """Start the background work: the search index, and device discovery so that
@@ -99,6 +108,7 @@ class Services:
         self.search.start()
         if self.catalogue is not None:
             self.catalogue.start()
+        threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
         if self.settings.auth:
             self.first_run.announce()
         if self.settings.discovery:
@@ -110,6 +120,23 @@ class Services:
                     f"mediacaster.discovery_interfaces = {interfaces!r}: cannot listen for devices: {error}"
                 ) from None
         return self
+
+    def _warm_up(self):
+        """In the background: compile the templates, and read the probes of the big folders
+        listed before the start, so that their first listing costs what a later one does
+        (their rows are on disk)."""
+        try:
+            for warm_up in self.warm_ups:
+                warm_up()
+            self.rows.warm()
+            if self.library.warm(self.rows.kept_folders(), self.probe.cached_many, MEMO_SIZE):
+                # The objects made since the start (the app, the probes read) would set off
+                # a full collection in the first requests: it is done here instead.
+                gc.collect()
+        except Exception:  # a warm-up that fails leaves the app as fast as without it
+            log.exception("warming up the caches failed")
+        finally:
+            self.warm.set()
 
     def interrupt(self):
         """Stop the work that holds requests for long (ffmpeg and ffprobe runs): the app is stopping."""
@@ -148,3 +175,26 @@ def includeme(config):
     services.queue_player = QueuePlayer(services, urls_for)
     services.cast.discovery.on_found.append(services.queue_player.found)
     services.slideshows = Slideshows(services, urls_for)
+    services.warm_ups.append(functools.partial(compile_templates, config.registry))
+
+
+def compile_templates(registry):
+    """Compile every page template, and the templates each one extends or imports under
+    the name it gives them (pyramid_jinja2 names those after the template that asks):
+    the first pages asked for after a start would otherwise pay for it (a tenth of a
+    second and more on a small NAS)."""
+    environment = registry.queryUtility(IJinja2Environment, name=".jinja2")
+    if environment is None:
+        return
+    pending = [path.relative_to(TEMPLATES).as_posix() for path in TEMPLATES.rglob("*.jinja2")]
+    done = set()
+    while pending:
+        name = pending.pop()
+        if name in done:
+            continue
+        done.add(name)
+        source = environment.loader.get_source(environment, name)[0]
+        environment.get_template(name)
+        for used in meta.find_referenced_templates(environment.parse(source)):
+            if used is not None:
+                pending.append(environment.join_path(used, name))

@@ -5,8 +5,13 @@ functions; ``mediacaster.schemas.replies`` describes what they return, and the t
 suite checks every API response against that description.
 """
 
+import hashlib
 import itertools
+import json
+import logging
+import marshal
 import threading
+import time
 from dataclasses import asdict
 from datetime import datetime, timezone
 
@@ -16,6 +21,9 @@ from mediacaster.models.accounts import as_utc
 from mediacaster.playback.decisions import codec_name
 from mediacaster.playback.verdicts import LABELS
 from mediacaster.services.conversion.streams import image_subtitles
+from mediacaster.services.library import Entry
+
+log = logging.getLogger(__name__)
 
 # Channel layouts as people say them.
 CHANNELS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
@@ -36,14 +44,33 @@ class RowCache:
     generation goes first, so that a household's users listing at the same time
     each keep theirs. Dict operations are atomic under CPython's GIL; the lock
     keeps the generations' order and the trimming to one thread at a time.
+
+    With a ``store`` (a :class:`~mediacaster.services.diskcache.DiskCache`), the
+    rows of a big folder's listing are kept there as well, by generation and
+    folder, so that an app started again lists it without building them: a
+    generation is the same after a restart (same address, hour and user) as long
+    as the URLs' secret is: ``signed_with``, the signing key, names the file too.
     """
 
-    def __init__(self, rows=60_000, generations=8):
+    # Bumped when a row's fields or URLs change: rows kept on disk before are not read.
+    FORMAT = 1
+    # A listing that built at least this many rows keeps its rows on disk.
+    KEEP_FROM = 200
+    # The folders named for a start's warm-up.
+    FOLDERS_KEPT = 16
+
+    def __init__(self, rows=60_000, generations=8, store=None, signed_with=b""):
         self.max_rows = rows
         self.max_generations = generations
+        self.store = store
+        self._secret = hashlib.sha256(signed_with).hexdigest()
         # generation -> ({entry: row}, {entry: (probe, row with it)}), least recently used first
         self._generations = {}
+        # generation -> folders whose kept rows were read into it
+        self._read = {}
         self._lock = threading.Lock()
+        # Rows built and rows read from the store since the start (for the tests and benchmark).
+        self.built = self.restored = 0
 
     def rows(self, generation):
         """The rows of ``generation``: ``(fixed parts, parts with their probe)``, dicts
@@ -52,8 +79,76 @@ class RowCache:
             tables = self._generations.pop(generation, None) or ({}, {})
             self._generations[generation] = tables  # now the most recently used
             while len(self._generations) > self.max_generations:
-                self._generations.pop(next(iter(self._generations)))
+                oldest = next(iter(self._generations))
+                del self._generations[oldest]
+                self._read.pop(oldest, None)
         return tables
+
+    # -- kept on disk ------------------------------------------------------
+
+    def _version(self, generation, root, path):
+        return f"{self.FORMAT}\0{marshal.version}\0{self._secret}\0{generation!r}\0{root}\0{path}"
+
+    def restore(self, tables, generation, root, path):
+        """Read into ``tables`` the rows kept on disk for the folder ``root``/``path``
+        in ``generation``, once per generation."""
+        if self.store is None:
+            return
+        folders = self._read.setdefault(generation, set())
+        if (root, path) in folders:
+            return
+        folders.add((root, path))
+        kept = self.store.read_bytes("rows", self._version(generation, root, path), ".marshal")
+        if kept is None:
+            return
+        try:
+            pairs = marshal.loads(kept)
+            rows = tables[0]
+            for fields, row in pairs:
+                rows.setdefault(Entry(*fields), row)
+        except (EOFError, ValueError, TypeError) as error:
+            log.warning("kept rows of %s/%s unreadable: %s", root, path, error)
+            return
+        self.restored += len(pairs)
+
+    def keep(self, tables, urls, root, path, entries):
+        """Keep on disk the rows of ``entries`` (all in ``tables``) for the folder
+        ``root``/``path``: what a restarted app's first listing of it reads."""
+        if self.store is None:
+            return
+        rows = tables[0]
+        pairs = [(tuple(entry), rows[entry]) for entry in entries if entry in rows]
+        this = (root, path, urls.generation)
+        folders = json.dumps([this, *(f for f in self._kept() if f != this)][: self.FOLDERS_KEPT]).encode()
+        try:
+            version = self._version(urls.generation, root, path)
+            self.store.put_bytes("rows", version, ".marshal", marshal.dumps(pairs))
+            self.store.put_bytes("rows", "folders", ".json", folders)
+        except OSError as error:
+            log.warning("cannot keep the rows of %s/%s: %s", root, path, error)
+
+    def _kept(self):
+        """``[(root, path, generation)]`` of the rows kept, the most recent first."""
+        kept = self.store and self.store.read_bytes("rows", "folders", ".json")
+        try:
+            return [(root, path, tuple(generation)) for root, path, generation in json.loads(kept or "[]")]
+        except (ValueError, TypeError):
+            return []
+
+    def kept_folders(self):
+        """``[(root, path)]`` of the folders whose rows were kept, the most recent first:
+        what is worth reading again at a start."""
+        return list(dict.fromkeys((root, path) for root, path, _ in self._kept()))
+
+    def warm(self, now=None):
+        """Read the rows kept on disk whose signatures are still current (a start's
+        warm-up): the first listing of their folder then finds them here."""
+        now = time.time() if now is None else now
+        for root, path, generation in self._kept():
+            if generation[1] > now:  # the URLs' expiry: a later hour signs other URLs
+                tables = self.rows(generation)
+                self.restore(tables, generation, root, path)
+                self.trim(tables)
 
     def trim(self, tables):
         """Down to 90 % of the budget once over it: the least recently used generations
@@ -69,6 +164,7 @@ class RowCache:
                 if pair is not tables:
                     total -= sum(len(rows) for rows in pair)
                     del self._generations[generation]
+                    self._read.pop(generation, None)
             for rows in tables:
                 excess = min(total - low, len(rows))
                 for key in list(itertools.islice(rows, max(0, excess))):
@@ -129,13 +225,16 @@ def folder_json(head, entries, urls, details, verdicts, cache, places=None):
     ``places`` by name, the fixed part of each taken from the :class:`RowCache` ``cache``."""
     places = places or {}
     tables = cache.rows(urls.generation)
+    cache.restore(tables, urls.generation, head["root"], head["path"])
     rows, probed = tables
     dumps = bytenames.dumps
     encoded = []
+    built = 0
     for entry in entries:
         fixed = rows.get(entry)
         if fixed is None:
             fixed = rows[entry] = dumps(_row(entry, urls))[:-1]
+            built += 1
         detail = details.get(entry.path)
         if detail is None:
             row = fixed
@@ -155,6 +254,9 @@ def folder_json(head, entries, urls, details, verdicts, cache, places=None):
         if place is not None:  # the user's own: never in the cache
             row += b',"progress":' + dumps(place_json(place))
         encoded.append(row + b"}")
+    cache.built += built
+    if built >= cache.KEEP_FROM:
+        cache.keep(tables, urls, head["root"], head["path"], entries)
     cache.trim(tables)
     return b"".join((dumps(head)[:-1], b',"entries":[', b",".join(encoded), b"]}"))
 

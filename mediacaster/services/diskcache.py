@@ -49,6 +49,14 @@ class DiskCache:
             return None
         return path
 
+    def read_bytes(self, kind, version, suffix):
+        """The content of the cached file for ``version``, or None."""
+        path = self.get(kind, version, suffix)
+        try:
+            return None if path is None else path.read_bytes()
+        except OSError:
+            return None  # removed meanwhile
+
     def put(self, kind, version, suffix, make):
         """Make the file with ``make(temporary path)`` and keep it; return its path."""
         path = self.path(kind, version, suffix)

@@ -384,6 +384,26 @@ class LibraryService:
                 continue  # gone meanwhile
         return None
 
+    def warm(self, folders, read_probes, limit):
+        """Make ready, after a start, what listing the ``folders`` (``(root, path)``) needs
+        beyond their files' details: their names' order, the folders' pages in the
+        system's cache, and through ``read_probes(file keys)`` their first ``limit``
+        media files' probes. Folders that are gone are passed over. Returns how many
+        entries were listed."""
+        listed = 0
+        for root, path in folders:
+            if limit <= 0:
+                break
+            try:
+                _, entries = self.listing(root, split_path(path))
+            except NotFound:
+                continue
+            listed += len(entries)
+            media = [e for e in entries if e.is_media][:limit]
+            limit -= len(media)
+            read_probes(self.file_keys(media))
+        return listed
+
     def search(self, index, text, limit, roots=None):
         """Entries of the best ``limit`` hits of the search ``index`` for ``text``
         (stat'ed now, so sizes are fresh), and how many there are in all; in

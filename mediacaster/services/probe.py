@@ -14,6 +14,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import orjson
 import redis
 
 from mediacaster.services.ffmpeg import Tool, ToolFailed, ToolInterrupted, ToolTimeout
@@ -192,6 +193,16 @@ def _level(codec, level):
     return {"h264": level / 10, "hevc": level / 30}.get(codec, level)
 
 
+def _loads(value):
+    """A cached probe: orjson reads the 10,000 probes of a big folder's first listing
+    about three times as fast as the standard library, which reads what it refuses
+    (a name that is not UTF-8, kept as lone surrogates)."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+
+
 def _first(streams, key):
     return next((s[key] for s in streams if s.get(key)), None)
 
@@ -249,7 +260,7 @@ class ProbeService:
             return found
         for file, value in zip(missing, values, strict=True):
             if value:
-                found[file] = self._remember(file, json.loads(value))
+                found[file] = self._remember(file, _loads(value))
         return found
 
     def _remember(self, file, result):
@@ -280,8 +291,17 @@ class ProbeService:
             if file in self._pending:
                 return True
             self._pending.add(file)
-        self._pool.submit(self._probe_and_store, file)
+        self._pool.submit(self._probe_unless_cached, file)
         return True
+
+    def _probe_unless_cached(self, file):
+        # A listing that found no probe may ask for one just after the worker that
+        # made it has finished: that file is not read twice.
+        if self.cached_many([file]):
+            with self._lock:
+                self._pending.discard(file)
+            return
+        self._probe_and_store(file)
 
     def probe(self, path, size, mtime_ns):
         """Probe now (or from the cache); None without ffprobe."""

@@ -16,6 +16,7 @@ from mediacaster.playback import DIRECT, Plan, SubtitleTrack, Target
 from mediacaster.playback.verdicts import CONVERTED, LABELS, NO_SOUND, PLAYS, UNKNOWN, WONT_PLAY, Verdict
 from mediacaster.schemas import replies
 from mediacaster.services.cast.model import Device, MediaStatus, PlayerStatus, ReceiverStatus, Track
+from mediacaster.services.diskcache import DiskCache
 from mediacaster.services.library import Entry
 from mediacaster.signing import UrlSigner
 from mediacaster.urls import EntryUrls
@@ -38,7 +39,7 @@ class StandInUrls:
 
     def links(self, entry):
         self.built += 1
-        base, expires = self.generation
+        base, expires = self.generation[:2]
         path = quote(f"{entry.root}/{entry.path}".rstrip("/"), errors="surrogateescape")
         links = {"url": f"{base}/library/{path}", "api_url": f"{base}/api/library/{path}"}
         if not entry.is_dir:
@@ -347,6 +348,71 @@ def test_the_row_cache_holds_at_most_its_rows_per_generation():
     assert len(json.loads(body)["entries"]) == 25
     fixed, probed = cache.rows(urls.generation)
     assert len(fixed) <= 10 and len(probed) <= 10
+
+
+# -- rows kept on disk, across a restart ------------------------------------------------
+
+MANY = [NOTES._replace(path=f"Films/{n}.txt", name=f"{n}.txt") for n in range(presenters.RowCache.KEEP_FROM)]
+
+
+def kept_cache(tmp_path, secret=b"key"):
+    """A row cache as a newly started app has: empty, over the disk cache in ``tmp_path``."""
+    return presenters.RowCache(store=DiskCache(tmp_path / "cache", 10**8), signed_with=secret)
+
+
+def test_a_big_folders_rows_are_read_back_by_an_app_started_again(tmp_path):
+    urls = StandInUrls()
+    body = folder_body(HEAD, MANY, urls, {}, cache=kept_cache(tmp_path))
+    again = StandInUrls(base=urls.generation[0])
+    cache = kept_cache(tmp_path)
+    assert folder_body(HEAD, MANY, again, {}, cache=cache) == body
+    assert (again.built, cache.built, cache.restored) == (0, 0, len(MANY))
+    assert cache.kept_folders() == [("video", "Films")]
+
+
+def test_a_starts_warm_up_reads_the_kept_rows_whose_signatures_are_current(tmp_path):
+    urls = StandInUrls(expires=2_000_000_000)
+    body = folder_body(HEAD, MANY, urls, {}, cache=kept_cache(tmp_path))
+    late = kept_cache(tmp_path)
+    late.warm(now=2_000_000_000)  # the URLs have expired: nothing to read
+    assert late.restored == 0
+    cache = kept_cache(tmp_path)
+    cache.warm(now=1_999_999_000)
+    assert cache.restored == len(MANY)
+    again = StandInUrls(base=urls.generation[0])
+    assert folder_body(HEAD, MANY, again, {}, cache=cache) == body
+    assert (again.built, cache.built, cache.restored) == (0, 0, len(MANY))
+
+
+def test_rows_kept_for_another_user_hour_address_or_secret_are_not_read(tmp_path):
+    urls = StandInUrls(base="http://nas.test")
+    folder_body(HEAD, MANY, urls, {}, cache=kept_cache(tmp_path))
+    for other, secret in [
+        (StandInUrls(base="http://nas.test", expires=2_000_003_600), b"key"),  # the next hour
+        (StandInUrls(base="http://other.test"), b"key"),
+        (StandInUrls(base="http://nas.test"), b"another key"),
+    ]:
+        cache = kept_cache(tmp_path, secret)
+        folder_body(HEAD, MANY, other, {}, cache=cache)
+        assert (other.built, cache.restored) == (len(MANY), 0)
+    member = StandInUrls(base="http://nas.test")
+    member.generation = (*member.generation, "member")  # as EntryUrls binds URLs to a user
+    cache = kept_cache(tmp_path)
+    folder_body(HEAD, MANY, member, {}, cache=cache)
+    assert (member.built, cache.restored) == (len(MANY), 0)
+
+
+def test_small_folders_are_not_kept_and_unreadable_kept_rows_are_built_again(tmp_path):
+    urls = StandInUrls(base="http://nas.test")
+    folder_body(HEAD, ENTRIES, urls, {}, cache=kept_cache(tmp_path))
+    assert kept_cache(tmp_path).kept_folders() == []
+    folder_body(HEAD, MANY, urls, {}, cache=kept_cache(tmp_path))
+    for path in (tmp_path / "cache" / "rows").glob("*.marshal"):
+        path.write_bytes(b"not marshal")
+    again = StandInUrls(base="http://nas.test")
+    cache = kept_cache(tmp_path)
+    assert json.loads(folder_body(HEAD, MANY, again, {}, cache=cache))["entries"][0]["name"] == "0.txt"
+    assert (again.built, cache.restored) == (len(MANY), 0)
 
 
 # -- devices, status and casts -------------------------------------------------------

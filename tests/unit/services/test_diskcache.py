@@ -47,6 +47,12 @@ def test_anything_else_misses(cache, kind, version, suffix):
     assert cache.get(kind, version, suffix) is None
 
 
+def test_bytes_put_are_read_back_and_a_miss_reads_none(cache):
+    cache.put_bytes("rows", "v1", ".bin", b"rows")
+    assert cache.read_bytes("rows", "v1", ".bin") == b"rows"
+    assert cache.read_bytes("rows", "v2", ".bin") is None
+
+
 def test_a_different_version_is_a_different_file(cache):
     first = cache.put_bytes("subtitles", "film.mkv 1", ".vtt", b"WEBVTT\n\none")
     second = cache.put_bytes("subtitles", "film.mkv 2", ".vtt", b"WEBVTT\n\ntwo")

@@ -156,3 +156,15 @@ def test_the_next_file_is_the_next_of_its_kind_in_listing_order(tmp_path):
     assert following("Episode 2.mkv") == "Show/Season 1/Episode 10.mkv"  # not 3 (hidden), not 4 (a folder)
     assert following("Episode 10.mkv") is None  # the last
     assert following("Episode 1.mkv", ("audio",)) == "Show/Season 1/theme.mp3"
+
+
+def test_the_warm_up_lists_the_folders_named_and_reads_their_media_files_probes(tmp_path):
+    (tmp_path / "big").mkdir()
+    for name in ("b.mp4", "a.mkv", "c.mp3", "notes.txt"):
+        (tmp_path / "big" / name).write_bytes(b"x")
+    library = LibraryService({"video": tmp_path})
+    asked = []
+    folders = [("video", "gone"), ("nowhere", ""), ("video", "big"), ("video", "")]
+    assert library.warm(folders, asked.extend, limit=2) == 4
+    assert sorted(os.path.basename(path) for path, _, _ in asked) == ["a.mkv", "b.mp4"]
+    assert library.warm([("video", "big")], asked.extend, limit=0) == 0

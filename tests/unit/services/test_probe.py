@@ -1,8 +1,9 @@
 import hashlib
+import json
 
 import pytest
 
-from mediacaster.services.probe import _level, cache_key, container_of, parse
+from mediacaster.services.probe import _level, _loads, cache_key, container_of, parse
 
 MP4_FORMAT = "mov,mp4,m4a,3gp,3g2,mj2"
 
@@ -253,3 +254,10 @@ def test_cache_key_changes_with_path_size_or_mtime():
         cache_key("a.mp4", 1, 2),
     }
     assert len(keys) == 4
+
+
+def test_cached_probes_are_read_whatever_their_names_hold():
+    probe = {"ok": True, "tags": {"title": "caf\udce9 \u00e9t\u00e9"}, "duration": 1.5}
+    assert _loads(json.dumps(probe).encode()) == probe  # as the cache holds them
+    plain = {"ok": True, "tags": {"title": "\u00e9t\u00e9"}}
+    assert _loads(json.dumps(plain, ensure_ascii=False).encode()) == plain
