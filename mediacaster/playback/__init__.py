@@ -9,7 +9,9 @@ built by an object the caller passes in (see ``mediacaster.urls.EntryUrls``),
 so this layer knows what to fetch but not how the web names it.
 """
 
+import logging
 import os
+import threading
 from dataclasses import dataclass
 
 from mediacaster.bytenames import shown
@@ -36,6 +38,8 @@ from mediacaster.services.conversion.jobs import ConversionUnavailable
 from mediacaster.services.conversion.streams import image_subtitles
 from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.services.subtitles import find_tracks
+
+log = logging.getLogger(__name__)
 
 # What a converted stream is announced as (the Cast docs' type for HLS).
 HLS_TYPE = "application/x-mpegurl"
@@ -210,6 +214,21 @@ class Playback:
                 "index"
             ),
         )
+
+    def warm(self, plan, position=0.0, reader=None):
+        """Start making a converted ``plan``'s segment at ``position`` in the background:
+        a page that will play it has it on its way before its player asks."""
+        if plan.stream is None:
+            return
+        threading.Thread(
+            target=self._warm, args=(plan.stream, position, reader), name="warm", daemon=True
+        ).start()
+
+    def _warm(self, stream, position, reader):
+        try:
+            self.conversion.prepare(stream, position, reader)
+        except Exception as error:  # the player's own request meets it again and says it
+            log.info("%s was not started ahead of its player: %s", stream.source, error)
 
     def decision(self, entry, probe, target, audio_index=None, burn_index=None):
         """How ``entry`` is delivered to ``target`` (``playback.decisions.Decision``),

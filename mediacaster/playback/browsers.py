@@ -10,6 +10,9 @@ what it plays. The checks live here, not in the page, so the server knows what
 each name meant.
 """
 
+import hashlib
+import json
+
 from mediacaster.playback.verdicts import Profile
 
 ELEMENT, MSE = "element", "mse"
@@ -90,3 +93,23 @@ def profile(can):
 def names(text):
     """The check names of a comma-separated ``can`` parameter, unknown ones left out."""
     return {name for name in (text or "").split(",") if name in CHECKS}
+
+
+# The checks a browser passed, remembered in a cookie after its first file page so
+# the next page is served with its plan. The tag changes with CHECKS: a cookie
+# written for other checks is ignored and the page asks again.
+COOKIE = "mediacaster_can"
+TAG = hashlib.sha256(json.dumps(CHECKS, sort_keys=True).encode()).hexdigest()[:8]
+COOKIE_LIMIT = 1024  # far more than every check's name
+
+
+def remembered(value):
+    """The check names a ``tag:name-name`` cookie remembers, or None where it is
+    missing, malformed, too long, for other checks or names an unknown check."""
+    if not value or len(value) > COOKIE_LIMIT:
+        return None
+    tag, _, listed = value.partition(":")
+    if tag != TAG:
+        return None
+    can = set(listed.split("-")) - {""}
+    return can if can <= CHECKS.keys() else None

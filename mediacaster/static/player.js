@@ -1,14 +1,16 @@
 // The file page's player. It tells the server what this browser decodes (the
-// checks the page carries), gets back how the file plays here (as it is, or
-// converted into segments that Shaka Player reads through a DASH or HLS
-// manifest) with its sound and subtitle tracks, and plays it, saying which and
-// why, and what went wrong in words. It offers to resume where the user stopped,
+// checks the page carries), gets back how the file plays here (as it is, in the
+// page's own <video>, or converted into segments that Shaka Player, loaded only
+// then, reads through a DASH or HLS manifest) with its sound and subtitle
+// tracks, and plays it, saying which and why, and what went wrong in words. The
+// checks are remembered in a cookie, so the next page comes with its plan and
+// plays without asking. It offers to resume where the user stopped,
 // and tells the server where they are as it plays.
 "use strict";
 
 (() => {
   const box = document.getElementById("player-box");
-  if (!box || !box.dataset.playback || !window.shaka || !window.hereQueue) return;
+  if (!box || !box.dataset.playback || !window.hereQueue) return;
   const media = document.getElementById("player");
   const stateLine = document.getElementById("player-state");
   const audioSelect = document.getElementById("audio-track");
@@ -33,8 +35,9 @@
   const REPORT_EVERY = Number(box.dataset.reportEvery || 10) * 1000;
   const UP_NEXT_SECONDS = 10;
   // audio: the sound track chosen (null: the file's default); burn: image subtitles drawn in.
-  const player = { shaka: null, plan: null, loading: 0, started: false, audio: null, burn: null };
+  const player = { shaka: null, shakaReady: null, plan: null, loading: 0, started: false, audio: null, burn: null };
   const BURN = "burn:";  // the subtitle menu's values for subtitles made of pictures
+  const NATIVE = "native:";  // and for the <video>'s own tracks, without Shaka Player
 
   function say(text, kind) {
     stateLine.textContent = text;
@@ -42,8 +45,17 @@
     stateLine.hidden = false;
   }
 
-  // What this browser decodes: the names of the page's checks it passes.
+  // What this browser decodes: the names of the page's checks it passes, remembered for
+  // the next page (playback/browsers.py reads them).
   function capabilities() {
+    const can = checked();
+    const cookie = `${box.dataset.checksCookie}=${box.dataset.checksTag}:${can.join("-")}`;
+    const secure = location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = `${cookie}; path=/; max-age=31536000; SameSite=Lax${secure}`;
+    return can;
+  }
+
+  function checked() {
     const checks = JSON.parse(box.dataset.checks);
     const element = document.createElement("video");
     const mse = window.MediaSource && typeof MediaSource.isTypeSupported === "function";
@@ -53,7 +65,19 @@
     });
   }
 
+  // The plan the page came with (the checks remembered), for the file's default tracks.
+  function servedPlan() {
+    const served = document.getElementById("player-plan");
+    if (!served || player.audio != null || player.burn != null || player.plan) return null;
+    return JSON.parse(served.textContent);
+  }
+
   async function fetchPlan() {
+    const served = servedPlan();
+    if (served) {
+      capabilities();  // what the browser decodes now, for the next page
+      return served;
+    }
     const url = new URL(box.dataset.playback, location.href);
     url.searchParams.set("can", capabilities().join(","));
     if (player.audio != null) url.searchParams.set("audio", player.audio);
@@ -106,14 +130,24 @@
     document.getElementById("audio-choice").hidden = plan.audio.length < 2;
   }
 
+  // A subtitle track of the page's own <video> (a file played without Shaka Player).
+  async function addNativeTrack(track) {
+    const element = document.createElement("track");
+    Object.assign(element, { kind: "subtitles", src: track.url, label: track.label, srclang: track.language || "und" });
+    media.append(element);
+    return { id: NATIVE + (media.textTracks.length - 1) };
+  }
+
   async function fillSubtitles(plan) {
     // Kept by its label across a reload for another sound track (the ids are new).
     const wanted = subtitleSelect.value ? subtitleSelect.selectedOptions[0].text : null;
     subtitleSelect.replaceChildren(new Option("Off", ""));
     for (const track of plan.subtitles) {
-      const added = await player.shaka.addTextTrackAsync(
-        track.url, track.language || "und", "subtitles", "text/vtt", null, track.label,
-      );
+      const added = player.shaka
+        ? await player.shaka.addTextTrackAsync(
+          track.url, track.language || "und", "subtitles", "text/vtt", null, track.label,
+        )
+        : await addNativeTrack(track);
       subtitleSelect.append(new Option(track.label, String(added.id), false, false));
       if (track.label === wanted) subtitleSelect.value = String(added.id);
     }
@@ -133,11 +167,34 @@
       load(media.currentTime);
       return;
     }
+    if (!player.shaka) {
+      const shown = id.startsWith(NATIVE) ? Number(id.slice(NATIVE.length)) : -1;
+      Array.from(media.textTracks).forEach((track, index) => (track.mode = index === shown ? "showing" : "disabled"));
+      return;
+    }
     const track = player.shaka.getTextTracks().find((t) => String(t.id) === id);
     player.shaka.selectTextTrack(track || null);  // null: none shown
   }
 
-  async function setUp() {
+  // Shaka Player, added to the page the first time a manifest is played.
+  function loadShaka() {
+    if (!player.shakaReady) {
+      player.shakaReady = new Promise((resolve, reject) => {
+        if (window.shaka) return resolve();
+        const script = document.createElement("script");
+        script.src = box.dataset.shaka;
+        script.onload = () => resolve();
+        script.onerror = () => reject(new Error("Shaka Player could not be loaded"));
+        document.head.append(script);
+      }).then(setUpShaka);
+      player.shakaReady.catch(() => (player.shakaReady = null));  // asked again next time
+    }
+    return player.shakaReady;
+  }
+
+  async function setUpShaka() {
+    media.querySelectorAll("track").forEach((track) => track.remove());  // Shaka shows its own
+    media.removeAttribute("src");
     await shaka.polyfill.installAll();
     player.shaka = new shaka.Player();
     await player.shaka.attach(media);
@@ -152,6 +209,12 @@
       if (FINAL.has(status)) event.preventDefault();
       else if (error) say(`${explain(error)} Trying again…`, "busy");
     });
+  }
+
+  function setUp() {
+    media.addEventListener("error", () => {
+      if (!player.shaka && media.getAttribute("src")) say(nativeError(), "error");
+    });
     media.addEventListener("playing", () => {
       if (player.plan) say(verdictLine(player.plan), "info");
     });
@@ -160,6 +223,40 @@
       load(media.currentTime);
     });
     subtitleSelect.addEventListener("change", chooseSubtitles);
+  }
+
+  // What went wrong in the page's own <video>, in words.
+  function nativeError() {
+    const plan = player.plan;
+    if (plan && plan.verdict.verdict === "will_not_play") return `This file will not play here: ${plan.verdict.reason}.`;
+    const code = media.error ? media.error.code : 0;
+    if (code === MediaError.MEDIA_ERR_NETWORK) return "The server could not be reached.";
+    return "This browser could not play the file as it is.";
+  }
+
+  // The file as it is in the page's own <video>, at ``position`` seconds; its src may
+  // already be the page's (set as it was served, loading since).
+  function loadNative(url, position) {
+    return new Promise((resolve, reject) => {
+      const ready = () => {
+        done();
+        if (position > 0) media.currentTime = position;
+        resolve();
+      };
+      const failed = () => {
+        done();
+        reject(new Error(nativeError()));
+      };
+      const done = () => {
+        media.removeEventListener("loadedmetadata", ready);
+        media.removeEventListener("error", failed);
+      };
+      media.addEventListener("loadedmetadata", ready);
+      media.addEventListener("error", failed);
+      if (media.getAttribute("src") !== url) media.src = url;
+      else if (media.error) failed();
+      else if (media.readyState >= HTMLMediaElement.HAVE_METADATA) ready();
+    });
   }
 
   function verdictLine(plan) {
@@ -188,11 +285,17 @@
     say(converted ? `${STARTING[plan.delivery]}…` : "Loading…", "busy");
     const url = converted ? plan.manifests[manifestKind] : plan.url;
     const type = converted ? MANIFEST_TYPES[manifestKind] : plan.content_type;
+    // A file played as it is needs no Shaka Player, unless it came for another track.
+    const viaShaka = converted || player.shaka !== null;
     try {
-      await player.shaka.load(url, position > 0 ? position : null, type);
+      if (viaShaka) await loadShaka();
+      if (attempt !== player.loading) return;
+      if (viaShaka) await player.shaka.load(url, position > 0 ? position : null, type);
+      else await loadNative(url, position);
     } catch (error) {
-      if (attempt !== player.loading || error.code === shaka.util.Error.Code.LOAD_INTERRUPTED) return;
-      say(explain(error), "error");
+      if (attempt !== player.loading) return;
+      if (viaShaka && window.shaka && error.code === shaka.util.Error.Code.LOAD_INTERRUPTED) return;
+      say(viaShaka && error.code !== undefined ? explain(error) : error.message, "error");
       return;
     }
     box.dataset.manifest = converted ? manifestKind : "file";
@@ -350,12 +453,7 @@
   }
 
   async function start() {
-    try {
-      await setUp();
-    } catch (error) {
-      say(`The player could not start: ${error.message}`, "error");
-      return;
-    }
+    setUp();
     media.addEventListener("play", () => (player.started = true));
     followProgress();
     if (here) followList();

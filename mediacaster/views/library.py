@@ -68,6 +68,7 @@ def folder(request):
         place = history.place(request.dbsession(), request.identity.user_id, entry.root, entry.path)
         following = services.library.next_file(entry, (entry.kind,)) if entry.kind in PLAYED_KINDS else None
         return {
+            **browser_plan(request, entry, place),
             **photo_page(services, entry),
             "next_entry": following,
             "place": place,
@@ -127,6 +128,28 @@ def search(request):
         services.library.search(services.search, query, SEARCH_PAGE_LIMIT, roots) if query else ([], 0)
     )
     return {"query": query, "entries": entries, "total": total, "index": services.search.state()}
+
+
+def browser_plan(request, entry, place):
+    """The plan for this browser, in the page, where the browser's checks are remembered
+    (its cookie): the player loads it at once. A conversion starts where it will play."""
+    can = browsers.remembered(request.cookies.get(browsers.COOKIE))
+    found = {"checks_tag": browsers.TAG, "checks_cookie": browsers.COOKIE, "browser_plan": None}
+    if can is None or entry.kind not in PLAYED_KINDS:
+        return found
+    services, urls = request.registry.services, request.entry_urls()
+    plan = services.playback.plan(entry, Target.browser(can), urls, wait=False)
+    if plan.probe_state == "pending":
+        return found  # not read yet: the player asks once it has been
+    asked = request.GET.get("t")
+    try:
+        position = float(asked) if asked is not None else (place.resume_at if place else None) or 0.0
+    except ValueError:
+        position = 0.0
+    services.playback.warm(
+        plan, position if math.isfinite(position) and position > 0 else 0.0, request.client_addr
+    )
+    return {**found, "browser_plan": presenters.browser_plan_json(plan, urls)}
 
 
 def photo_page(services, entry):

@@ -1,0 +1,161 @@
+"""The file page plays at once, in Debian's headless Chromium: once the browser's
+checks are remembered (a cookie set on its first file page), the page of a file
+the app has read comes with its plan and plays without asking /api/playback; Shaka Player is loaded only for a
+manifest; a page whose plan is a conversion has started its job when it is served.
+"""
+
+import contextlib
+import shutil
+import time
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from mediacaster.playback import browsers
+from tests.common.chromium import chromium
+from tests.common.typical_library import CHROMIUM_CAN
+from tests.functional.test_browser_player import open_file, plays_from, serving, until
+
+pytestmark = [pytest.mark.browser, pytest.mark.ffmpeg, pytest.mark.slow]
+
+DIRECT_FILES = ("phone.mp4",)
+CONVERTED = "hevc 8-bit.mkv"
+SHAKA = "shaka-player.compiled.js"
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def library(typical_library, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("instant-library")
+    for name in (*DIRECT_FILES, CONVERTED, "ac3 5.1.mkv"):
+        shutil.copy(typical_library[name], folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def site(library, redis_server, tmp_path_factory):
+    with serving(library, redis_server, tmp_path_factory.mktemp("instant-data")) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(library, redis_server, tmp_path):
+    """An app of its own with an empty cache: the app and its data folder."""
+    with serving(library, redis_server, tmp_path) as server:
+        yield server, tmp_path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium("--autoplay-policy=no-user-gesture-required") as browser:
+        yield browser
+
+
+@contextlib.contextmanager
+def visitor(browser):
+    """A browser of its own (its own cookies): its page and the URLs it fetched."""
+    context = browser.new_context()
+    page = context.new_page()
+    fetched, errors = [], []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page, fetched
+    finally:
+        context.close()
+    assert not errors
+
+
+def asked_plans(fetched):
+    return [url for url in fetched if "/api/playback/" in url]
+
+
+def remembered(page):
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    return browsers.remembered(cookies.get(browsers.COOKIE))
+
+
+def url_of(site, name, query="?play=1"):
+    return f"{site.url}/library/typical/{quote(name)}{query}"
+
+
+def test_the_checks_are_remembered_and_the_next_page_plays_without_asking(browser, site):
+    with visitor(browser) as (page, fetched):
+        open_file(page, site, DIRECT_FILES[0], "?play=1")
+        plays_from(page, 0, 0.5)
+        assert len(asked_plans(fetched)) == 1, fetched  # the first page asks
+        assert remembered(page) == CHROMIUM_CAN
+        fetched.clear()
+        open_file(page, site, DIRECT_FILES[0], "?play=1")
+        plays_from(page, 0, 0.5)
+        assert asked_plans(fetched) == [], fetched
+        # Played as it is: the page's own <video>, from the page's src, without Shaka Player.
+        assert not any(SHAKA in url for url in fetched), fetched
+        assert page.evaluate("window.shaka === undefined")
+        assert page.evaluate("document.getElementById('player').getAttribute('src')")
+
+
+def test_a_converted_file_plays_through_shaka_loaded_for_it(browser, site):
+    with visitor(browser) as (page, fetched):
+        page.context.add_cookies([remembered_cookie(site, CHROMIUM_CAN)])
+        read(site, "ac3 5.1.mkv")
+        open_file(page, site, "ac3 5.1.mkv", "?play=1")
+        plays_from(page, 0, 0.5)
+        assert asked_plans(fetched) == [], fetched
+        assert any(SHAKA in url for url in fetched), fetched
+        assert page.evaluate("document.getElementById('player-box').dataset.manifest") == "dash"
+
+
+@pytest.mark.parametrize("value", ["nonsense", f"{browsers.TAG}:h264-nothing", "0000:h264", "x" * 2000])
+def test_a_bad_cookie_is_ignored_and_replaced(browser, site, value):
+    with visitor(browser) as (page, fetched):
+        page.context.add_cookies([{**remembered_cookie(site, ()), "value": value}])
+        open_file(page, site, DIRECT_FILES[0], "?play=1")
+        plays_from(page, 0, 0.5)
+        assert len(asked_plans(fetched)) == 1, fetched
+        assert remembered(page) == CHROMIUM_CAN
+
+
+def test_a_converted_page_has_started_its_job_when_served(browser, fresh):
+    site, data = fresh
+    assert not list(data.rglob("*.m4s"))  # nothing of it converted yet
+    with visitor(browser) as (page, _fetched):
+        page.context.add_cookies([remembered_cookie(site, CHROMIUM_CAN)])
+        read(site, CONVERTED)
+        # Only the page itself: its player never asks for a manifest or a segment.
+        page.route(
+            "**/*",
+            lambda route: route.continue_() if route.request.resource_type == "document" else route.abort(),
+        )
+        page.goto(url_of(site, CONVERTED))
+        until(page, "document.readyState === 'complete'")
+        deadline = time.monotonic() + TIMEOUT
+        while not list(data.rglob("*.m4s")):
+            assert time.monotonic() < deadline, "the page's conversion made no segment"
+            time.sleep(0.1)
+
+
+def read(site, name):
+    """Have the app read ``name`` (a page is served before its file is read, and asks later)."""
+    response = requests.get(f"{site.url}/api/playback/typical/{quote(name)}", timeout=TIMEOUT)
+    assert response.status_code == 200, response.text
+
+
+def remembered_cookie(site, can):
+    return {"name": browsers.COOKIE, "value": f"{browsers.TAG}:{'-'.join(sorted(can))}", "url": site.url}
+
+
+def test_the_cookie_is_read_strictly():
+    tagged = f"{browsers.TAG}:h264-mse_aac"
+    assert browsers.remembered(tagged) == {"h264", "mse_aac"}
+    assert browsers.remembered(f"{browsers.TAG}:") == set()
+    for bad in (
+        None,
+        "",
+        "h264",
+        "ffffffff:h264",
+        f"{browsers.TAG}:h264-bogus",
+        f"{browsers.TAG}:" + "h264-" * 300,
+    ):
+        assert browsers.remembered(bad) is None, bad
