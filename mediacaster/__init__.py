@@ -16,6 +16,7 @@ def main(global_config, **settings):
         check_listen(global_config)
         with Configurator(settings={**JINJA2_SETTINGS, **settings}) as config:
             config.registry.app_settings = app_settings
+            config.include(".request")
             config.include(".lifecycle")
             services = config.registry.services
             config.include(".models")
