@@ -27,9 +27,12 @@ test: $(VENV)/.installed-test system-deps
 # The unit tests and the functional tests that start no Chromium, no PostgreSQL and no
 # real conversion and are not slow (the markers of pyproject.toml): under a minute. The API
 # fuzzing module, slow, is left uncollected: making its cases takes seconds even deselected.
+# Four workers (pytest-xdist), as most of the time is waiting, each in a network
+# namespace of its own (tests/common/netns.py); that takes root, so others run serially.
+FAST_WORKERS := $(if $(filter 0,$(shell id -u)),-n 4,)
 test-fast: $(VENV)/.installed-test system-deps
 	$(BIN)/pytest -m "not browser and not postgres and not ffmpeg and not slow" \
-	  --ignore=tests/functional/test_api_fuzz.py $(PYTEST_ARGS)
+	  --ignore=tests/functional/test_api_fuzz.py $(FAST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -57,6 +57,9 @@ testing_requires = [
     # axe-core (its axe.min.js, shipped in the package) checks the pages' accessibility
     # in Chromium (tests/functional/test_pages.py).
     "axe-playwright-python>=0.1.8",
+    # `make test-fast` runs its tests in parallel workers: most of their time is
+    # spent waiting on servers and subprocesses, not on the CPU.
+    "pytest-xdist>=3.5",
 ]
 
 dev_requires = [

@@ -1,5 +1,6 @@
 """Shared fixtures: a real Redis, a media library on disk, the app, WebTest and waitress."""
 
+import os
 import uuid
 
 import pytest
@@ -152,3 +153,11 @@ def database(url):
     database = Database(url)
     yield database
     database.close()
+
+
+def pytest_configure(config):
+    # Parallel workers (make test-fast) each get their own loopback: see tests/common/netns.py.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from tests.common.netns import isolate
+
+        isolate()

@@ -144,6 +144,8 @@ def test_cast_carries_tracks_and_picture_and_subtitles_switch(make_app, library,
     )
     script = server_for(app)
     script.post_json("/api/cast", {"path": "m/tail index.mp4", "device": TV})
+    # Paused, so the 2 s film is still there for the track changes on a loaded machine.
+    script.post_json("/api/player/pause", {"device": TV})
     media = tv.loads[-1][1]["media"]
     tracks = media["tracks"]
     assert [(t["trackId"], t["language"], t["name"], t["trackContentType"]) for t in tracks] == [

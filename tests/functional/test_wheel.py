@@ -325,6 +325,7 @@ def test_pserve_from_the_wheel_serves_cache_busted_assets(pserve):
     assert killed == [], f"left running after Ctrl-C: {killed}\n{pserve.log}"
 
 
+@pytest.mark.slow
 def test_the_wheel_installs_the_commands_and_mediacaster_serves_an_ini_file(installed):
     commands = installed["venv"] / "bin"
     for name in ("mediacaster", "mediacaster-cast", "mediacaster-admin"):
