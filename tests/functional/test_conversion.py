@@ -34,7 +34,6 @@ from mediacaster.playback.decisions import DIRECT, decide
 from mediacaster.playback.verdicts import GEN1
 from mediacaster.services.conversion import Variant, jobs
 from mediacaster.signing import UrlSigner
-from mediacaster.views import hls
 from tests.common.app import SECRET, app_settings, wait_for
 from tests.common.servers import LiveServer
 from tests.common.typical_library import EXPECTED_ON_GEN1
@@ -924,13 +923,14 @@ def test_the_cache_forgets_what_was_not_used_for_its_max_age(serve, typical_libr
 def test_the_cache_never_serves_a_segment_being_written(serve, typical_library, monkeypatch, tmp_path):
     served = serve({"typical": typical_library.folder})
     served_paths = []
-    real = hls.cached_response
+    real = served.services.conversion.open
 
-    def spy(request, path, *args):
-        served_paths.append(Path(path))
-        return real(request, path, *args)
+    def spy(*args):
+        file = real(*args)
+        served_paths.append(Path(file.name))
+        return file
 
-    monkeypatch.setattr(hls, "cached_response", spy)
+    monkeypatch.setattr(served.services.conversion, "open", spy)
     # Interlaced SD converted: the largest segments of the set, long to write.
     converted = open_converted(served.services, served.url, "typical", "dvb.ts")
     responses = [get(converted.init_uri), get(converted.uris[0])]

@@ -28,23 +28,30 @@ import ctypes
 import errno
 import logging
 import os
-import re
 import shutil
 import signal
-import struct
 import subprocess
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
-from mediacaster.errors import Gone, InsufficientStorage, NotFound, Unavailable, Unprocessable
-from mediacaster.services.conversion.commands import INIT_NAME, hls_command
+from mediacaster.errors import Gone, Unavailable
+from mediacaster.services.conversion.commands import hls_command
+from mediacaster.services.conversion.errors import (
+    CacheFull,
+    ConversionBusy,
+    ConversionFailed,
+    ConversionSlow,
+    ConversionUnavailable,
+    NoSuchSegment,
+)
+from mediacaster.services.conversion.fmp4 import fragment_tracks, segment_complete
+from mediacaster.services.conversion.names import INIT_NAME, cache_key, segment_index, segment_name
 from mediacaster.services.ffmpeg import ToolInterrupted, without_paths
 
 log = logging.getLogger(__name__)
 
-SEGMENT_FILE = re.compile(r"^(\d+)\.m4s$")
 POLL_SECONDS = 0.02  # how often a job's folder is looked at for finished segments
 # The longest a request is held. Shaka Player, in the page and in a Cast receiver (the
 # Web Receiver SDK plays HLS and DASH with it), gives up on a request whose answer has
@@ -79,31 +86,6 @@ def _die_with_parent():
     """Run in the child before ffmpeg: the kernel kills it if the app dies."""
     if _libc is not None and hasattr(_libc, "prctl"):
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-class ConversionUnavailable(Unavailable):
-    code = "conversion_unavailable"
-    default_detail = "ffmpeg is not installed: files are not converted (install Debian's ffmpeg)"
-
-
-class ConversionBusy(Unavailable):
-    code = "conversion_busy"
-
-
-class ConversionFailed(Unprocessable):
-    code = "conversion_failed"
-
-
-class ConversionSlow(Unavailable):
-    code = "conversion_slow"
-
-
-class CacheFull(InsufficientStorage):
-    code = "cache_full"
-
-
-class NoSuchSegment(NotFound):
-    code = "no_such_segment"
 
 
 class Measures:
@@ -221,16 +203,13 @@ class JobManager:
 
     # -- what requests ask for ----------------------------------------------
 
-    def segment(self, stream, timeline, index, reader=None):
-        """Path of segment ``index`` of ``stream``, made now if needed; ``reader`` names
-        who asks (a player's address): two players far apart in a file get a job each."""
-        if not 0 <= index < len(timeline):
+    def path(self, stream, timeline, index, reader=None):
+        """Path of segment ``index`` of ``stream`` (None: its init segment, the codecs and
+        their settings), made now if needed; ``reader`` names who asks (a player's
+        address): two players far apart in a file get a job each."""
+        if index is not None and not 0 <= index < len(timeline):
             raise NoSuchSegment(f"there is no segment {index}: this stream has {len(timeline)}")
-        return self._wait(stream, timeline, str(index), ".m4s", index, reader)
-
-    def init(self, stream, timeline, reader=None):
-        """Path of the stream's init segment (codecs and their settings)."""
-        return self._wait(stream, timeline, "init", ".mp4", None, reader)
+        return self._wait(stream, timeline, index, reader)
 
     def prepare(self, stream, timeline, index, reader=None):
         """Start making the stream from segment ``index`` for ``reader`` (a cast that
@@ -238,7 +217,7 @@ class JobManager:
         with self._cond:
             if self._closed:
                 raise ToolInterrupted("the app is stopping")
-            if self.cache.get(stream.id, str(index), ".m4s"):
+            if self.cache.get(stream.id, *cache_key(index)):
                 return
             now = time.monotonic()
             jobs = self._jobs.get(stream.id, [])
@@ -259,13 +238,14 @@ class JobManager:
         """Whether the live ``job`` will make ``index`` no later than a new ffmpeg would."""
         return job.stopped is None and worth_waiting(job, index, now, self._measures.get(job.stream.id))
 
-    def _wait(self, stream, timeline, version, suffix, index, reader):
+    def _wait(self, stream, timeline, index, reader):
+        """Path of segment ``index`` (None: the init segment), once made."""
         deadline = time.monotonic() + HOLD_SECONDS
         with self._cond:
             self._requests += 1
             request = self._requests
             while True:
-                path = self.cache.get(stream.id, version, suffix)
+                path = self.cache.get(stream.id, *cache_key(index))
                 jobs = self._jobs.get(stream.id, [])
                 now = time.monotonic()
                 for job in jobs:
@@ -305,8 +285,9 @@ class JobManager:
                     self._start(stream, timeline, wanted, reader, request, deadline)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    what = "the init segment" if index is None else f"segment {index}"
                     raise ConversionSlow(
-                        f"segment {version} is still being made after {HOLD_SECONDS:g} s; ask again",
+                        f"{what} is still being made after {HOLD_SECONDS:g} s; ask again",
                         retry_after=HOLD_RETRY_AFTER,
                     )
                 self._cond.wait(min(remaining, 1.0))
@@ -495,14 +476,17 @@ class JobManager:
             names = os.listdir(job.folder)
         except OSError:
             return
-        numbers = sorted(int(m.group(1)) for m in map(SEGMENT_FILE.match, names) if m)
+        numbers = sorted(n for n in map(segment_index, names) if n is not None)
         # A probe's job reads past its segment, and ends with a part of the next one: not kept.
         numbers = [n for n in numbers if job.until is None or n <= job.until]
         if not numbers:
             return
         kind = job.stream.id
         expected = (job.stream.variant.video is not None) + (job.stream.variant.audio is not None)
-        if numbers[0] == job.start_index > 0 and fragment_tracks(job.folder / f"{numbers[0]}.m4s") < expected:
+        if (
+            numbers[0] == job.start_index > 0
+            and fragment_tracks(job.folder / segment_name(numbers[0])) < expected
+        ):
             # A file whose header promises more than it holds (cut short): a job started
             # past its real end writes what is left of one stream. Not this stream's.
             with self._cond:
@@ -513,12 +497,12 @@ class JobManager:
             # The init segment is complete once the first segment is (ffmpeg writes it
             # with that segment). Every job writes the same one: the first is kept.
             init = job.folder / INIT_NAME
-            if self.cache.get(kind, "init", ".mp4") is None:
-                self.cache.adopt(kind, "init", ".mp4", init)
+            if self.cache.get(kind, *cache_key(None)) is None:
+                self.cache.adopt(kind, *cache_key(None), init)
             job.init_done = True
         made = []
         for number in numbers:
-            segment = job.folder / f"{number}.m4s"
+            segment = job.folder / segment_name(number)
             if not segment_complete(segment):
                 # ffmpeg 5's HLS muxer ignores write errors: a full disk leaves empty or
                 # cut segments behind an exit code of 0. Never cached.
@@ -526,7 +510,7 @@ class JobManager:
                     job.error = DISK_FULL if self._disk_full() else f"ffmpeg wrote a damaged segment {number}"
                     _kill(job.process)  # failed, not stopped: asking again gets the error
                 break
-            self.cache.adopt(kind, str(number), ".m4s", segment)
+            self.cache.adopt(kind, *cache_key(number), segment)
             made.append(number)
         if not made:
             return
@@ -612,56 +596,6 @@ class JobManager:
                 job.watcher.join(timeout=5)
         self._launcher.shutdown(wait=True)
         shutil.rmtree(self.work, ignore_errors=True)
-
-
-def segment_complete(path):
-    """Whether the fMP4 segment's boxes fill the file exactly, a fragment and its data
-    among them (read box headers only)."""
-    kinds = set()
-    try:
-        with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            position = 0
-            while position < size:
-                file.seek(position)
-                header = file.read(16)
-                if len(header) < 8:
-                    return False
-                length, kind = struct.unpack(">I4s", header[:8])
-                if length == 1 and len(header) == 16:
-                    length = struct.unpack(">Q", header[8:16])[0]
-                if length < 8:
-                    return False
-                kinds.add(kind)
-                position += length
-    except OSError:
-        return False
-    return position == size and {b"moof", b"mdat"} <= kinds
-
-
-def fragment_tracks(path):
-    """How many tracks the first fragment (``moof``) of an fMP4 segment has data for."""
-    try:
-        with open(path, "rb") as file:
-            data = file.read(1 << 16)
-    except OSError:
-        return 0
-    position = 0
-    while position + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[position : position + 8])
-        if kind == b"moof":
-            end, inner, tracks = min(position + size, len(data)), position + 8, 0
-            while inner + 8 <= end:
-                box, name = struct.unpack(">I4s", data[inner : inner + 8])
-                tracks += name == b"traf"
-                if box < 8:
-                    break
-                inner += box
-            return tracks
-        if size < 8:
-            break
-        position += size
-    return 0
 
 
 def _kill(process):
