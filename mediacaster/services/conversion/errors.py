@@ -1,6 +1,17 @@
 """What goes wrong converting a file, as the app's errors (:mod:`mediacaster.errors`)."""
 
-from mediacaster.errors import InsufficientStorage, NotFound, Unavailable, Unprocessable
+from mediacaster.errors import NotFound, Unavailable, Unprocessable
+from mediacaster.services.diskcache import CacheFull
+
+__all__ = [
+    "CacheFull",
+    "ConversionBusy",
+    "ConversionCrashed",
+    "ConversionFailed",
+    "ConversionSlow",
+    "ConversionUnavailable",
+    "NoSuchSegment",
+]
 
 
 class ConversionUnavailable(Unavailable):
@@ -20,8 +31,10 @@ class ConversionSlow(Unavailable):
     code = "conversion_slow"
 
 
-class CacheFull(InsufficientStorage):
-    code = "cache_full"
+class ConversionCrashed(Unavailable):
+    """ffmpeg died (a crash, the kernel's out-of-memory killer) or hung, again after its restart."""
+
+    code = "conversion_crashed"
 
 
 class NoSuchSegment(NotFound):

@@ -7,6 +7,17 @@ import struct
 def segment_complete(path):
     """Whether the fMP4 segment's boxes fill the file exactly, a fragment and its data
     among them (read box headers only)."""
+    return {b"moof", b"mdat"} <= _whole_boxes(path)
+
+
+def init_complete(path):
+    """Whether the init segment's boxes fill the file exactly, its file type and the
+    tracks' description among them."""
+    return {b"ftyp", b"moov"} <= _whole_boxes(path)
+
+
+def _whole_boxes(path):
+    """The kinds of the top-level boxes of a file they fill exactly; none if they do not."""
     kinds = set()
     try:
         with open(path, "rb") as file:
@@ -16,17 +27,17 @@ def segment_complete(path):
                 file.seek(position)
                 header = file.read(16)
                 if len(header) < 8:
-                    return False
+                    return set()
                 length, kind = struct.unpack(">I4s", header[:8])
                 if length == 1 and len(header) == 16:
                     length = struct.unpack(">Q", header[8:16])[0]
                 if length < 8:
-                    return False
+                    return set()
                 kinds.add(kind)
                 position += length
     except OSError:
-        return False
-    return position == size and {b"moof", b"mdat"} <= kinds
+        return set()
+    return kinds if position == size else set()
 
 
 def fragment_tracks(path):

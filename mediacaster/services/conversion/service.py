@@ -12,9 +12,8 @@ import threading
 import time
 from collections import OrderedDict
 
-from mediacaster.errors import NotFound
 from mediacaster.services.conversion import manifests
-from mediacaster.services.conversion.errors import ConversionFailed, NoSuchSegment
+from mediacaster.services.conversion.errors import ConversionFailed, ConversionSlow, NoSuchSegment
 from mediacaster.services.conversion.jobs import JobManager
 from mediacaster.services.conversion.keyframes import read_keyframes
 from mediacaster.services.conversion.names import INIT_NAME, segment_index
@@ -141,7 +140,10 @@ class ConversionService:
                 return open(path, "rb")  # the caller owns and closes it
             except OSError:
                 pass
-        raise NotFound("the segment was removed from the cache meanwhile; ask again")
+        # Made twice and evicted twice before it was read: the disk is all but full.
+        raise ConversionSlow(
+            f"{name} was removed from the cache as soon as it was made; ask again", retry_after=1
+        )
 
     def prepare(self, stream, position, reader=None):
         """Start making ``stream`` from ``position`` seconds in (a cast that starts there)."""

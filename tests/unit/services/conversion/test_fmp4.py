@@ -1,7 +1,7 @@
 """fMP4 segments read by their box headers: how many tracks a fragment holds, whether a
 segment is whole."""
 
-from mediacaster.services.conversion.fmp4 import fragment_tracks, segment_complete
+from mediacaster.services.conversion.fmp4 import fragment_tracks, init_complete, segment_complete
 
 
 def box(kind, payload=b""):
@@ -28,3 +28,14 @@ def test_a_segment_cut_short_or_empty_is_not_complete(tmp_path):
     for damaged in (whole[:-10], b"", box(b"styp") + box(b"moof", box(b"traf"))):
         segment.write_bytes(damaged)
         assert not segment_complete(segment)
+
+
+def test_an_init_segment_cut_short_is_not_complete(tmp_path):
+    whole = box(b"ftyp", b"iso6" + b"\0" * 12) + box(b"moov", box(b"mvhd", b"\0" * 100) + box(b"trak"))
+    init = tmp_path / "init.mp4"
+    init.write_bytes(whole)
+    assert init_complete(init)
+    for damaged in (whole[:-1], b"", box(b"ftyp", b"iso6")):
+        init.write_bytes(damaged)
+        assert not init_complete(init)
+    assert not init_complete(tmp_path / "missing.mp4")

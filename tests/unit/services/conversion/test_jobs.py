@@ -5,9 +5,12 @@ cost of a start."""
 import time
 
 from mediacaster.services.conversion.jobs import (
+    HOLD_SECONDS,
     NEARBY_SECONDS,
+    STALL_SECONDS,
     Measures,
     _Job,
+    _stalled,
     worth_waiting,
 )
 from mediacaster.services.conversion.timeline import fixed
@@ -93,3 +96,45 @@ def test_measures_follow_the_latest_runs():
     measured.started(2.0)
     measured.made(20.0)
     assert (measured.start, measured.speed) == (3.0, 15.0)
+
+
+def waited(seconds, progress_ago, cpu=1.0):
+    """A job a request has waited for ``seconds``, whose last progress was ``progress_ago`` s ago."""
+    made = job(0, 3)
+    now = time.monotonic()
+    made.waited_since, made.last_read, made.progress_at, made.cpu = (
+        now - seconds,
+        now,
+        now - progress_ago,
+        cpu,
+    )
+    return made, now
+
+
+def test_a_job_waited_for_that_makes_no_progress_is_stalled():
+    made, now = waited(STALL_SECONDS + 1, progress_ago=STALL_SECONDS + 5)
+    assert _stalled(made, 1.0, now)  # the same processor time as before
+
+
+def test_a_job_that_uses_the_processor_is_not_stalled_however_slow():
+    made, now = waited(STALL_SECONDS + 1, progress_ago=STALL_SECONDS + 5)
+    assert not _stalled(made, 1.5, now)
+    assert made.progress_at == now
+
+
+def test_the_stall_counts_from_the_wait_so_the_first_held_request_is_answered_first():
+    # Stopped long before anyone asked: the first request is held (and answered conversion_slow) first.
+    made, now = waited(HOLD_SECONDS, progress_ago=600)
+    assert HOLD_SECONDS < STALL_SECONDS and not _stalled(made, 1.0, now)
+
+
+def test_a_job_nobody_waits_for_or_paused_by_the_app_is_not_stalled():
+    made, now = waited(STALL_SECONDS + 1, progress_ago=600)
+    made.waited_since = None
+    assert not _stalled(made, 1.0, now)
+    made, now = waited(STALL_SECONDS + 1, progress_ago=600)
+    made.paused = True
+    assert not _stalled(made, 1.0, now)
+    made, now = waited(STALL_SECONDS + 1, progress_ago=600)
+    made.last_read = now - STALL_SECONDS - 1  # its player went away
+    assert not _stalled(made, 1.0, now)
