@@ -6,6 +6,7 @@ from pyramid.traversal import PATH_SAFE
 
 from mediacaster import bytenames
 from mediacaster.routes import STATIC_DIR
+from mediacaster.services.conversion.names import INIT_NAME, segment_name
 
 
 def includeme(config):
@@ -126,7 +127,7 @@ class EntryUrls:
         head = self.prefix("media.segment", entry.root, variant=variant, version=version)
         head += self._quote(entry.path)
         tail = self.signature(entry)
-        return f"{head}/init.mp4{tail}", lambda index: f"{head}/{index}.m4s{tail}"
+        return f"{head}/{INIT_NAME}{tail}", lambda index: f"{head}/{segment_name(index)}{tail}"
 
 
 SIGNED_FOR = "_signed_for"  # request.__dict__: the user of the signed media URL it came by

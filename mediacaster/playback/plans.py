@@ -34,7 +34,7 @@ from mediacaster.playback.verdicts import (
 )
 from mediacaster.services.cast.model import CastMedia, Track
 from mediacaster.services.conversion import Variant
-from mediacaster.services.conversion.jobs import ConversionUnavailable
+from mediacaster.services.conversion.errors import ConversionUnavailable
 from mediacaster.services.conversion.streams import image_subtitles
 from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.services.subtitles import find_tracks

@@ -5,8 +5,6 @@ that name the file's version: a segment asked for after the file changed is
 refused (410) instead of mixed into another version's stream.
 """
 
-import re
-
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
@@ -14,12 +12,10 @@ from pyramid.view import view_config
 from mediacaster.bytenames import shown
 from mediacaster.errors import Gone, NotFound
 from mediacaster.services.conversion import manifests
-from mediacaster.services.conversion.jobs import NoSuchSegment
-from mediacaster.views.media import CACHE_CONTROL, cached_response, signed_entry
+from mediacaster.views.responses import CACHE_CONTROL, open_cached_response, signed_entry
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 MPD_TYPE = "application/dash+xml"
-SEGMENT_NAME = re.compile(r"^(\d{1,7})\.m4s$")
 
 
 def text_response(text, content_type):
@@ -65,20 +61,8 @@ def segment(request):
     stream = services.playback.converted(entry, request.matchdict["variant"])
     if request.matchdict["version"] != stream.version:
         raise Gone(f"{shown(entry.name)} changed since its playlist was made: load it again")
-    match = SEGMENT_NAME.match(name)
-    if name != "init.mp4" and match is None:
-        raise NoSuchSegment(f"{name!r} is not a segment's name")
-    for attempt in (1, 2):  # evicted between the wait and the open: made again, once
-        if match is None:
-            path = services.conversion.init(stream, request.client_addr)
-        else:
-            path = services.conversion.segment(stream, int(match.group(1)), request.client_addr)
-        try:
-            response = cached_response(request, path, entry, name, "the segment")
-            break
-        except NotFound:
-            if attempt == 2:
-                raise
+    file = services.conversion.open(stream, name, request.client_addr)
+    response = open_cached_response(request, file, entry, name)
     if response.status_code in (200, 206):
         response.content_type = "video/mp4" if stream.variant.video else "audio/mp4"
     return response

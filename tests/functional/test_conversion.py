@@ -34,7 +34,6 @@ from mediacaster.playback.decisions import DIRECT, decide
 from mediacaster.playback.verdicts import GEN1
 from mediacaster.services.conversion import Variant, jobs
 from mediacaster.signing import UrlSigner
-from mediacaster.views import hls
 from tests.common.app import SECRET, app_settings, wait_for
 from tests.common.servers import LiveServer
 from tests.common.typical_library import EXPECTED_ON_GEN1
@@ -304,10 +303,13 @@ def count_ffmpeg_starts(monkeypatch, folder):
 
 @pytest.fixture(scope="module")
 def long_films(tmp_path_factory):
+    return make_long_films(tmp_path_factory.mktemp("long-films"))
+
+
+def make_long_films(folder):
     """A 5-minute MPEG-4 Part 2 film with AC-3 sound (converted entirely on a 1st/2nd
     generation Chromecast, at about ten times real time here: a job that runs for a
     while), under two names (hard links) for two jobs of different files."""
-    folder = tmp_path_factory.mktemp("long-films")
     clip = folder.parent / f"{folder.name}-clip.mkv"
     ffmpeg = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
     picture = ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=10"]
@@ -830,10 +832,11 @@ def test_without_ffmpeg_conversions_are_unavailable(serve, typical_library, tmp_
 def test_a_full_disk_refuses_new_jobs(serve, typical_library, monkeypatch):
     served = serve({"typical": typical_library.folder})
     converted = open_converted(served.services, served.url, "typical", "ac3 5.1.mkv")
-    # A full disk, simulated: no disk has this much free space.
-    monkeypatch.setattr(jobs, "MIN_FREE_BYTES", 1 << 62)
+    # A full disk, simulated: no disk has this much free space (test_faults_conversion.py
+    # fills a real one).
+    monkeypatch.setattr(served.services.conversion.jobs, "_room", lambda: 1 << 62)
 
-    assert_error(get(converted.uris[0]), 507, "cache_full", "full")
+    assert_error(get(converted.uris[0]), 507, "cache_full", "full", "free some space")
 
     assert not converted.running()
     assert not ffmpeg_children(served.services.conversion.cache.folder)
@@ -924,13 +927,14 @@ def test_the_cache_forgets_what_was_not_used_for_its_max_age(serve, typical_libr
 def test_the_cache_never_serves_a_segment_being_written(serve, typical_library, monkeypatch, tmp_path):
     served = serve({"typical": typical_library.folder})
     served_paths = []
-    real = hls.cached_response
+    real = served.services.conversion.open
 
-    def spy(request, path, *args):
-        served_paths.append(Path(path))
-        return real(request, path, *args)
+    def spy(*args):
+        file = real(*args)
+        served_paths.append(Path(file.name))
+        return file
 
-    monkeypatch.setattr(hls, "cached_response", spy)
+    monkeypatch.setattr(served.services.conversion, "open", spy)
     # Interlaced SD converted: the largest segments of the set, long to write.
     converted = open_converted(served.services, served.url, "typical", "dvb.ts")
     responses = [get(converted.init_uri), get(converted.uris[0])]

@@ -11,6 +11,7 @@ and renamed (``temp_file``), so a reader never sees half of one.
 
 from dataclasses import dataclass
 
+from mediacaster.services.conversion.names import FFMPEG_PATTERN, INIT_NAME
 from mediacaster.services.conversion.timeline import (
     EVERY_KEYFRAME,
     SEGMENT_SECONDS,
@@ -18,8 +19,6 @@ from mediacaster.services.conversion.timeline import (
 )
 from mediacaster.settings import VIDEO_ENCODERS as ENCODERS
 
-INIT_NAME = "init.mp4"
-SEGMENT_PATTERN = "%d.m4s"
 # Converted video: at most this size (a 1st/2nd generation Chromecast shows 1080p) and this rate.
 MAX_WIDTH, MAX_HEIGHT = 1920, 1080
 # H.264 level 4.1 decodes 1080p at 30 frames a second at most: faster video is made 720p.
@@ -107,7 +106,7 @@ def hls_command(job, folder, seconds=SEGMENT_SECONDS):
         "-hls_fmp4_init_filename",
         INIT_NAME,
         "-hls_segment_filename",
-        f"{folder}/{SEGMENT_PATTERN}",
+        f"{folder}/{FFMPEG_PATTERN}",
         f"{folder}/job.m3u8",
     ]
     return args

@@ -16,6 +16,16 @@ which goes on. Each job writes into a folder of its own; a watcher moves each
 finished segment (ffmpeg renames it into place once complete) into the cache,
 so the cache never holds half a segment.
 
+Bad days: an ffmpeg that dies on a signal the app did not send (a crash, the
+kernel's out-of-memory killer), or that a waiting player sees make no progress
+for ``STALL_SECONDS`` (stopped, hung: killed then), is replaced by a new one at
+the segment its player asks for next; a second such end of the stream's jobs
+within ``RESTART_WINDOW`` is answered ``ConversionCrashed`` (503, ``Retry-After``).
+A full disk makes the cache give way, its least recently used segments first:
+while a job runs, down to the room jobs keep free, and when ffmpeg fails for
+want of space (then restarted once, as after a crash); a job that cannot get
+room is answered ``CacheFull`` (507), until there is room again.
+
 Limits: at most ``max_jobs`` jobs run at once; when all are busy, one nobody
 has read from for a while gives way, else the request is refused with a
 ``Retry-After``. A job nobody reads from for ``idle_timeout`` is killed, so is
@@ -27,24 +37,35 @@ them), and always waited for: no zombies.
 import ctypes
 import errno
 import logging
+import math
 import os
-import re
 import shutil
 import signal
-import struct
 import subprocess
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
-from mediacaster.errors import Gone, InsufficientStorage, NotFound, Unavailable, Unprocessable
-from mediacaster.services.conversion.commands import INIT_NAME, hls_command
+import psutil
+
+from mediacaster.errors import Gone, Unavailable
+from mediacaster.services.conversion.commands import hls_command
+from mediacaster.services.conversion.errors import (
+    CacheFull,
+    ConversionBusy,
+    ConversionCrashed,
+    ConversionFailed,
+    ConversionSlow,
+    ConversionUnavailable,
+    NoSuchSegment,
+)
+from mediacaster.services.conversion.fmp4 import fragment_tracks, init_complete, segment_complete
+from mediacaster.services.conversion.names import INIT_NAME, cache_key, segment_index, segment_name
 from mediacaster.services.ffmpeg import ToolInterrupted, without_paths
 
 log = logging.getLogger(__name__)
 
-SEGMENT_FILE = re.compile(r"^(\d+)\.m4s$")
 POLL_SECONDS = 0.02  # how often a job's folder is looked at for finished segments
 # The longest a request is held. Shaka Player, in the page and in a Cast receiver (the
 # Web Receiver SDK plays HLS and DASH with it), gives up on a request whose answer has
@@ -63,9 +84,22 @@ YIELD_WAIT = 5.0  # the longest a new job waits for a stopped one to be gone
 # (SIGSTOP) until the player comes nearer: a film is not converted to its end, and its
 # segments not evicted, while nobody watches that far.
 PACE_AHEAD = 240.0
-MIN_FREE_BYTES = 256 * 1024 * 1024  # a job is not started on a fuller disk
+# A job is not started on a disk with less free (a quarter of a smaller disk), and a running
+# job's segments make room down to it by evicting the least recently used.
+MIN_FREE_BYTES = 256 * 1024 * 1024
+# Segments used this recently are not evicted to keep the room above while a job runs.
+SPARE_SECONDS = 60.0
+# ffmpeg ending on a signal it did not get from the app (a crash, the kernel's out-of-memory
+# killer), making no progress (stopped, hung), or failing on a full disk that the cache then
+# made room on: the next request for what it did not make starts a new ffmpeg there, once.
+# The stream's next such end within this many seconds is answered as it is.
+RESTART_WINDOW = 60.0
+# A job waited for this long (more than HOLD_SECONDS) that made no segment and used no
+# processor time meanwhile (stopped, hung) is killed, and restarted as after a crash.
+STALL_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1
 DISK_FULL = "the disk of the conversion cache is full"
+NO_ROOM = f"{DISK_FULL}, and the cache holds nothing more to give way: free some space on it"
 FILE_CHANGED = "the file changed while it was being converted: load it again"
 PROBED = "it made the one segment it was for"
 
@@ -79,31 +113,6 @@ def _die_with_parent():
     """Run in the child before ffmpeg: the kernel kills it if the app dies."""
     if _libc is not None and hasattr(_libc, "prctl"):
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-class ConversionUnavailable(Unavailable):
-    code = "conversion_unavailable"
-    default_detail = "ffmpeg is not installed: files are not converted (install Debian's ffmpeg)"
-
-
-class ConversionBusy(Unavailable):
-    code = "conversion_busy"
-
-
-class ConversionFailed(Unprocessable):
-    code = "conversion_failed"
-
-
-class ConversionSlow(Unavailable):
-    code = "conversion_slow"
-
-
-class CacheFull(InsufficientStorage):
-    code = "cache_full"
-
-
-class NoSuchSegment(NotFound):
-    code = "no_such_segment"
 
 
 class Measures:
@@ -137,6 +146,9 @@ class _Job:
         self.ended = False
         self.stopped = None  # why the app stopped it, if it did
         self.error = None  # why ffmpeg failed
+        self.crashed = False  # whether it failed as a fresh ffmpeg may not (error says how)
+        self.retry = False  # whether a new job is to make what it did not (once: see RESTART_WINDOW)
+        self.stalled = None  # why the app killed it for making no progress
         self.short = None  # why a segment it wrote was refused
         self.started = time.monotonic()
         self.first_segment = None  # seconds the first segment took
@@ -148,6 +160,9 @@ class _Job:
         self.read_from = False  # whether a segment was asked of it (not the init segment alone)
         self.request = 0  # the number of the newest request it serves (see JobManager._wait)
         self.paused = False
+        self.progress_at = self.started  # when it last made a segment or used the processor
+        self.cpu = None  # the processor time it had used then
+        self.waited_since = None  # when a request began waiting for a segment it has not made
 
     @property
     def running(self):
@@ -212,6 +227,7 @@ class JobManager:
         self._cond = threading.Condition()
         self._counter = 0
         self._requests = 0  # requests numbered as they come: the newest of a player moves its job
+        self._restarts = {}  # stream id -> when a job of it last ended as a new ffmpeg may do better
         self._closed = False
         # One long-lived thread starts every ffmpeg: the parent-death signal is tied to
         # the thread that forked, which must outlive the job.
@@ -221,16 +237,13 @@ class JobManager:
 
     # -- what requests ask for ----------------------------------------------
 
-    def segment(self, stream, timeline, index, reader=None):
-        """Path of segment ``index`` of ``stream``, made now if needed; ``reader`` names
-        who asks (a player's address): two players far apart in a file get a job each."""
-        if not 0 <= index < len(timeline):
+    def path(self, stream, timeline, index, reader=None):
+        """Path of segment ``index`` of ``stream`` (None: its init segment, the codecs and
+        their settings), made now if needed; ``reader`` names who asks (a player's
+        address): two players far apart in a file get a job each."""
+        if index is not None and not 0 <= index < len(timeline):
             raise NoSuchSegment(f"there is no segment {index}: this stream has {len(timeline)}")
-        return self._wait(stream, timeline, str(index), ".m4s", index, reader)
-
-    def init(self, stream, timeline, reader=None):
-        """Path of the stream's init segment (codecs and their settings)."""
-        return self._wait(stream, timeline, "init", ".mp4", None, reader)
+        return self._wait(stream, timeline, index, reader)
 
     def prepare(self, stream, timeline, index, reader=None):
         """Start making the stream from segment ``index`` for ``reader`` (a cast that
@@ -238,7 +251,7 @@ class JobManager:
         with self._cond:
             if self._closed:
                 raise ToolInterrupted("the app is stopping")
-            if self.cache.get(stream.id, str(index), ".m4s"):
+            if self.cache.get(stream.id, *cache_key(index)):
                 return
             now = time.monotonic()
             jobs = self._jobs.get(stream.id, [])
@@ -259,13 +272,14 @@ class JobManager:
         """Whether the live ``job`` will make ``index`` no later than a new ffmpeg would."""
         return job.stopped is None and worth_waiting(job, index, now, self._measures.get(job.stream.id))
 
-    def _wait(self, stream, timeline, version, suffix, index, reader):
+    def _wait(self, stream, timeline, index, reader):
+        """Path of segment ``index`` (None: the init segment), once made."""
         deadline = time.monotonic() + HOLD_SECONDS
         with self._cond:
             self._requests += 1
             request = self._requests
             while True:
-                path = self.cache.get(stream.id, version, suffix)
+                path = self.cache.get(stream.id, *cache_key(index))
                 jobs = self._jobs.get(stream.id, [])
                 now = time.monotonic()
                 for job in jobs:
@@ -289,43 +303,58 @@ class JobManager:
                     and job.stopped is None
                 ]
                 wanted = index if index is not None else 0
-                failed = [self._failed(job, wanted) for job in jobs if not job.running]
-                why = next((reason for reason in failed if reason), None)
+                failed = [self._failure(job, wanted, now) for job in jobs if not job.running]
+                failure = next((error for error in failed if error), None)
                 if coming:
                     for job in coming:
                         job.last_read = now
                         job.asked = max(job.asked, index if index is not None else job.start_index)
                         job.read_from = job.read_from or index is not None
                         job.request = max(job.request, request)
+                        if job.waited_since is None:
+                            job.waited_since = now
                         if job.paused:
                             self._pace(job)  # its player caught up: on at once
-                elif why:
-                    raise {DISK_FULL: CacheFull, FILE_CHANGED: Gone}.get(why, ConversionFailed)(why)
+                elif failure:
+                    raise failure
                 else:
                     self._start(stream, timeline, wanted, reader, request, deadline)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    what = "the init segment" if index is None else f"segment {index}"
                     raise ConversionSlow(
-                        f"segment {version} is still being made after {HOLD_SECONDS:g} s; ask again",
+                        f"{what} is still being made after {HOLD_SECONDS:g} s; ask again",
                         retry_after=HOLD_RETRY_AFTER,
                     )
                 self._cond.wait(min(remaining, 1.0))
 
-    @staticmethod
-    def _failed(job, index):
-        """Why the ended ``job`` cannot give ``index``, or None if a new job might."""
+    def _failure(self, job, index, now):
+        """The error that answers a request for ``index`` after the ended ``job``, or
+        None if a new job might make it; holds the lock."""
         if job.stopped == FILE_CHANGED:
-            return FILE_CHANGED
+            return Gone(FILE_CHANGED)
         if job.short is not None and index >= job.next_index:
-            return job.short
+            return ConversionFailed(job.short)
         beyond = job.until is not None and index > job.until  # past a probe's segment
         if job.stopped is not None or index < job.start_index or beyond:
             return None  # stopped by the app, or not its part: a new job does better
         if job.error is not None:
             # A file broken here: asking again at once would fail again. Far beyond, a new job may pass it.
-            return job.error if index <= job.next_index + 1 else None
+            if job.retry or index > job.next_index + 1:
+                return None
+            if job.error == DISK_FULL:
+                return CacheFull(NO_ROOM) if self._disk_full() else None
+            if job.crashed:
+                # Answered until the job is forgotten; then a new ffmpeg is tried.
+                wait = max(1, math.ceil(ERRORS_KEPT - (now - job.ended_at)))
+                return ConversionCrashed(
+                    f"ffmpeg failed twice in a row converting this file (last: {job.error}); "
+                    f"the server may be short of memory or overloaded: try again in {wait} s",
+                    retry_after=wait,
+                )
+            return ConversionFailed(job.error)
         if index >= job.next_index:
-            return f"the file ends before segment {index}: it may be truncated or damaged"
+            return ConversionFailed(f"the file ends before segment {index}: it may be truncated or damaged")
         return None  # made, then evicted from the cache
 
     # -- jobs ---------------------------------------------------------------
@@ -438,20 +467,25 @@ class JobManager:
                 preexec_fn=_die_with_parent,
             )
 
-    def _disk_full(self):
+    def _room(self):
+        """The free space jobs keep on the cache's disk (None when it cannot be read)."""
         try:
-            return shutil.disk_usage(self.cache.folder).free < MIN_FREE_BYTES
+            return min(MIN_FREE_BYTES, shutil.disk_usage(self.cache.folder).total // 4)
         except OSError:
-            return False
+            return None
+
+    def _disk_full(self):
+        room, free = self._room(), self.cache.free_bytes()
+        return room is not None and free is not None and free < room
+
+    def _make_space(self):
+        """Evict the least recently used segments until the disk has the room jobs keep;
+        whether it has it now."""
+        return not self._disk_full() or self.cache.make_room(self._room())
 
     def _check_space(self):
-        if self._disk_full():
-            self.cache.trim()
-            if self._disk_full():
-                raise CacheFull(
-                    "the disk that holds the conversion cache is full: free some space "
-                    "or lower mediacaster.conversion_cache_mb"
-                )
+        if not self._make_space():
+            raise CacheFull(NO_ROOM)
 
     def _stop(self, job, why):
         """Kill a running job (its watcher waits for it); holds the lock."""
@@ -476,18 +510,33 @@ class JobManager:
             reason = (
                 DISK_FULL if error.errno == errno.ENOSPC else f"the conversion cache failed: {error.strerror}"
             )
-            log.warning("conversion of %s failed: %s", job.stream.source, reason)
+        crashed = False  # a fresh ffmpeg may make what this one did not
         if job.error is not None:  # a damaged segment: said already
             reason = job.error
+        elif job.stalled is not None:
+            reason, crashed = job.stalled, True
         elif code != 0 and job.stopped is None and reason is None:
-            reason = _last_line(job.folder / "ffmpeg.log", [*job.args, str(job.folder)])
-            if "No space left" in reason:
-                reason = DISK_FULL
-            log.warning("conversion of %s failed: %s", job.stream.source, reason)
+            if code < 0:  # a signal not from the app: a crash, the out-of-memory killer, kill -9
+                reason, crashed = f"ffmpeg was killed by {_signal_name(-code)}", True
+            else:
+                reason = _last_line(job.folder / "ffmpeg.log", [*job.args, str(job.folder)])
+                if "No space left" in reason:
+                    reason = DISK_FULL
         shutil.rmtree(job.folder, ignore_errors=True)
+        # A full disk: the cache gives way (the least recently used segments), and the job
+        # is restarted if that made room.
+        passing = crashed or (reason == DISK_FULL and self._make_space())
         with self._cond:
-            job.error = reason
-            job.ended, job.ended_at = True, time.monotonic()
+            now = time.monotonic()
+            job.error, job.crashed = reason, crashed
+            if passing:
+                last = self._restarts.get(job.stream.id)
+                job.retry = last is None or now - last > RESTART_WINDOW
+                self._restarts[job.stream.id] = now
+            if reason is not None:
+                then = "; a new ffmpeg goes on where its player asks next" if job.retry else ""
+                log.warning("conversion of %s failed: %s%s", job.stream.source, reason, then)
+            job.ended, job.ended_at = True, now
             self._cond.notify_all()
 
     def _harvest(self, job):
@@ -495,42 +544,50 @@ class JobManager:
             names = os.listdir(job.folder)
         except OSError:
             return
-        numbers = sorted(int(m.group(1)) for m in map(SEGMENT_FILE.match, names) if m)
+        numbers = sorted(n for n in map(segment_index, names) if n is not None)
         # A probe's job reads past its segment, and ends with a part of the next one: not kept.
         numbers = [n for n in numbers if job.until is None or n <= job.until]
         if not numbers:
             return
         kind = job.stream.id
         expected = (job.stream.variant.video is not None) + (job.stream.variant.audio is not None)
-        if numbers[0] == job.start_index > 0 and fragment_tracks(job.folder / f"{numbers[0]}.m4s") < expected:
+        if (
+            numbers[0] == job.start_index > 0
+            and fragment_tracks(job.folder / segment_name(numbers[0])) < expected
+        ):
             # A file whose header promises more than it holds (cut short): a job started
             # past its real end writes what is left of one stream. Not this stream's.
             with self._cond:
                 job.short = f"the file ends before segment {numbers[0]}: it may be truncated or damaged"
                 self._stop(job, job.short)
             return
-        if not job.init_done and INIT_NAME in names:
-            # The init segment is complete once the first segment is (ffmpeg writes it
-            # with that segment). Every job writes the same one: the first is kept.
-            init = job.folder / INIT_NAME
-            if self.cache.get(kind, "init", ".mp4") is None:
-                self.cache.adopt(kind, "init", ".mp4", init)
-            job.init_done = True
         made = []
         for number in numbers:
-            segment = job.folder / f"{number}.m4s"
-            if not segment_complete(segment):
-                # ffmpeg 5's HLS muxer ignores write errors: a full disk leaves empty or
-                # cut segments behind an exit code of 0. Never cached.
+            segment = job.folder / segment_name(number)
+            # ffmpeg 5's HLS muxer ignores write errors: a full disk leaves empty or cut
+            # segments (and init segment) behind an exit code of 0. Never cached.
+            init = job.folder / INIT_NAME if not job.init_done and INIT_NAME in names else None
+            if not segment_complete(segment) or (init is not None and not init_complete(init)):
                 with self._cond:
                     job.error = DISK_FULL if self._disk_full() else f"ffmpeg wrote a damaged segment {number}"
                     _kill(job.process)  # failed, not stopped: asking again gets the error
                 break
-            self.cache.adopt(kind, str(number), ".m4s", segment)
+            if init is not None:
+                # Written with the first segment, whole once it is. Every job writes the
+                # same one: the first is kept.
+                if self.cache.get(kind, *cache_key(None)) is None:
+                    self.cache.adopt(kind, *cache_key(None), init)
+                job.init_done = True
+            self.cache.adopt(kind, *cache_key(number), segment)
             made.append(number)
         if not made:
             return
+        if self._disk_full():
+            # The cache gives way before ffmpeg meets a full disk, but not with what its
+            # players are reading: that only once ffmpeg failed for want of space.
+            self.cache.make_room(self._room(), spare=SPARE_SECONDS)
         with self._cond:
+            job.progress_at, job.waited_since = time.monotonic(), None
             self._measure(job, made[-1], time.monotonic())
             job.next_index = max(job.next_index, made[-1] + 1)
             if job.until is not None and job.next_index > job.until and job.stopped is None:
@@ -567,15 +624,20 @@ class JobManager:
                     job for jobs in self._jobs.values() for job in jobs if job.running and job.stopped is None
                 ]
             changed = {id(job) for job in live if _changed(job.stream)}  # the NAS, outside the lock
+            cpu = {id(job): _cpu_seconds(job.process) for job in live}
             with self._cond:
                 now = time.monotonic()
                 for job in live:
-                    if not job.running or job.stopped is not None:
+                    if not job.running or job.stopped is not None or job.stalled is not None:
                         continue
                     if now - job.last_read > self.idle_timeout:
                         self._stop(job, "nobody was reading it")
                     elif id(job) in changed:
                         self._stop(job, FILE_CHANGED)
+                    elif _stalled(job, cpu[id(job)], now):
+                        # Killed as by a crash, not stopped: its player's next request restarts it.
+                        job.stalled = f"ffmpeg made no progress for {STALL_SECONDS:g} s (stopped or hung)"
+                        _kill(job.process)
                     else:
                         self._pace(job)
                 self._forget_ended(now)
@@ -586,6 +648,9 @@ class JobManager:
             jobs[:] = [job for job in jobs if job.running or now - job.ended_at <= ERRORS_KEPT]
             if not jobs:
                 del self._jobs[key]
+        for key, when in list(self._restarts.items()):
+            if now - when > RESTART_WINDOW:
+                del self._restarts[key]
 
     def _pace(self, job):
         starts = job.timeline.starts
@@ -596,6 +661,7 @@ class JobManager:
             job.paused = not _signal(job.process, signal.SIGCONT)
             if not job.paused:
                 job.made_at = None  # the time to its next segment includes the pause: no speed
+                job.progress_at = time.monotonic()  # a pause is no stall
 
     def close(self):
         """Kill every job, wait for them and their watchers, and remove their folders
@@ -614,54 +680,33 @@ class JobManager:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def segment_complete(path):
-    """Whether the fMP4 segment's boxes fill the file exactly, a fragment and its data
-    among them (read box headers only)."""
-    kinds = set()
-    try:
-        with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            position = 0
-            while position < size:
-                file.seek(position)
-                header = file.read(16)
-                if len(header) < 8:
-                    return False
-                length, kind = struct.unpack(">I4s", header[:8])
-                if length == 1 and len(header) == 16:
-                    length = struct.unpack(">Q", header[8:16])[0]
-                if length < 8:
-                    return False
-                kinds.add(kind)
-                position += length
-    except OSError:
-        return False
-    return position == size and {b"moof", b"mdat"} <= kinds
+def _stalled(job, cpu, now):
+    """Whether ``job`` was waited for ``STALL_SECONDS`` (more than a request is held:
+    the first waiting request is answered ``ConversionSlow``), and made no segment
+    and used no processor time (``cpu``: seconds so far) meanwhile; notes its progress."""
+    if cpu is not None and cpu != job.cpu:
+        job.cpu, job.progress_at = cpu, now
+    if job.waited_since is None or job.paused or now - job.last_read > STALL_SECONDS:
+        return False  # nobody waits for it now
+    return now - max(job.progress_at, job.waited_since) > STALL_SECONDS
 
 
-def fragment_tracks(path):
-    """How many tracks the first fragment (``moof``) of an fMP4 segment has data for."""
+def _cpu_seconds(process):
+    """Processor time the job's ffmpeg used so far; None once it ended, or if unknown."""
+    if process.returncode is not None:
+        return None
     try:
-        with open(path, "rb") as file:
-            data = file.read(1 << 16)
-    except OSError:
-        return 0
-    position = 0
-    while position + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[position : position + 8])
-        if kind == b"moof":
-            end, inner, tracks = min(position + size, len(data)), position + 8, 0
-            while inner + 8 <= end:
-                box, name = struct.unpack(">I4s", data[inner : inner + 8])
-                tracks += name == b"traf"
-                if box < 8:
-                    break
-                inner += box
-            return tracks
-        if size < 8:
-            break
-        position += size
-    return 0
+        times = psutil.Process(process.pid).cpu_times()
+    except psutil.Error:
+        return None
+    return times.user + times.system
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _kill(process):

@@ -2,7 +2,8 @@
 
 It knows files and probes, never HTTP: the playback layer asks it for a
 :class:`~mediacaster.services.conversion.streams.Stream` of a file, the views
-for the playlist (with the URLs they build) and the segments' paths.
+for the playlist (with the URLs they build) and, through :meth:`ConversionService.open`,
+for a segment by the name its URL ends with.
 """
 
 import json
@@ -12,8 +13,10 @@ import time
 from collections import OrderedDict
 
 from mediacaster.services.conversion import manifests
-from mediacaster.services.conversion.jobs import ConversionFailed, JobManager
+from mediacaster.services.conversion.errors import ConversionFailed, ConversionSlow, NoSuchSegment
+from mediacaster.services.conversion.jobs import JobManager
 from mediacaster.services.conversion.keyframes import read_keyframes
+from mediacaster.services.conversion.names import INIT_NAME, segment_index
 from mediacaster.services.conversion.streams import Stream
 from mediacaster.services.conversion.timeline import Timeline, fixed, from_keyframes
 from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
@@ -119,12 +122,28 @@ class ConversionService:
         """The DASH MPD of the same segments as :meth:`playlist`."""
         return manifests.mpd(self.timeline(stream), stream, probe, init_uri, segment_uri)
 
-    def init(self, stream, reader=None):
-        """Path of the stream's init segment; ``reader`` names who asks (a player's address)."""
-        return self.jobs.init(stream, self.timeline(stream), reader)
-
-    def segment(self, stream, index, reader=None):
-        return self.jobs.segment(stream, self.timeline(stream), index, reader)
+    def open(self, stream, name, reader=None):
+        """The segment of ``stream`` that a URL names (``init.mp4``, ``0.m4s``…), open for
+        reading: from the cache, else once a job made it. ``reader`` names who asks (a
+        player's address). A segment evicted between its making and its opening (a
+        small cache, a full disk) is made again, once."""
+        if name == INIT_NAME:
+            index = None
+        else:
+            index = segment_index(name)
+            if index is None:
+                raise NoSuchSegment(f"{name!r} is not a segment's name")
+        timeline = self.timeline(stream)
+        for _ in range(2):
+            path = self.jobs.path(stream, timeline, index, reader)
+            try:
+                return open(path, "rb")  # the caller owns and closes it
+            except OSError:
+                pass
+        # Made twice and evicted twice before it was read: the disk is all but full.
+        raise ConversionSlow(
+            f"{name} was removed from the cache as soon as it was made; ask again", retry_after=1
+        )
 
     def prepare(self, stream, position, reader=None):
         """Start making ``stream`` from ``position`` seconds in (a cast that starts there)."""

@@ -1,11 +1,12 @@
 """Files made once and kept on disk, named by version, written atomically, trimmed to a budget."""
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
-from mediacaster.services.diskcache import LOW_WATER, DiskCache
+from mediacaster.services.diskcache import LOW_WATER, CacheFull, DiskCache
 
 
 def files_in(folder):
@@ -253,3 +254,41 @@ def test_a_folder_an_eviction_removed_before_the_file_reached_it_is_made_again(c
         patch.setattr(os, "replace", replace_after_the_eviction)
         path = cache.adopt("stream", "1", ".m4s", source)
     assert path.read_bytes() == b"made" and len(calls) == 2
+
+
+def out_of_space(times):
+    """A ``make`` that meets a full disk ``times`` times, having written a little, then writes."""
+    calls = []
+
+    def make(partial):
+        calls.append(partial)
+        Path(partial).write_bytes(b"half")
+        if len(calls) <= times:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        Path(partial).write_bytes(b"whole")
+
+    return make, calls
+
+
+def test_a_write_that_meets_a_full_disk_is_tried_again_once_room_is_made(cache):
+    make, calls = out_of_space(1)
+    path = cache.put("pictures", "v", ".jpg", make)
+    assert path.read_bytes() == b"whole" and len(calls) == 2
+    assert files_in(cache.folder) == [f"pictures/{path.name}"]
+
+
+def test_a_write_that_meets_a_full_disk_twice_is_refused_and_leaves_no_partial_file(cache):
+    kept = cache.put_bytes("pictures", "old", ".jpg", b"old")
+    make, calls = out_of_space(2)
+    with pytest.raises(CacheFull) as raised:
+        cache.put("pictures", "v", ".jpg", make)
+    assert len(calls) == 2 and raised.value.status == 507 and raised.value.errno == errno.ENOSPC
+    assert "disk" in raised.value.detail and "full" in raised.value.detail
+    assert isinstance(raised.value, OSError)  # who keeps a file only to spare work goes on without it
+    assert files_in(cache.folder) == [f"pictures/{kept.name}"]
+
+
+def test_making_room_on_a_disk_with_room_removes_nothing(cache):
+    path = cache.put_bytes("pictures", "v", ".jpg", b"kept")
+    assert cache.make_room(1)
+    assert path.exists()

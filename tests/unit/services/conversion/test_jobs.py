@@ -5,11 +5,12 @@ cost of a start."""
 import time
 
 from mediacaster.services.conversion.jobs import (
+    HOLD_SECONDS,
     NEARBY_SECONDS,
+    STALL_SECONDS,
     Measures,
     _Job,
-    fragment_tracks,
-    segment_complete,
+    _stalled,
     worth_waiting,
 )
 from mediacaster.services.conversion.timeline import fixed
@@ -97,29 +98,43 @@ def test_measures_follow_the_latest_runs():
     assert (measured.start, measured.speed) == (3.0, 15.0)
 
 
-def test_a_fragment_is_counted_by_its_tracks(tmp_path):
-    def box(kind, payload=b""):
-        return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+def waited(seconds, progress_ago, cpu=1.0):
+    """A job a request has waited for ``seconds``, whose last progress was ``progress_ago`` s ago."""
+    made = job(0, 3)
+    now = time.monotonic()
+    made.waited_since, made.last_read, made.progress_at, made.cpu = (
+        now - seconds,
+        now,
+        now - progress_ago,
+        cpu,
+    )
+    return made, now
 
-    segment = tmp_path / "1.m4s"
-    segment.write_bytes(box(b"styp") + box(b"moof", box(b"mfhd", b"\0" * 8) + box(b"traf") + box(b"traf")))
-    assert fragment_tracks(segment) == 2
-    segment.write_bytes(box(b"styp") + box(b"moof", box(b"traf")))
-    assert fragment_tracks(segment) == 1
-    segment.write_bytes(b"not a segment")
-    assert fragment_tracks(segment) == 0
-    assert fragment_tracks(tmp_path / "missing.m4s") == 0
+
+def test_a_job_waited_for_that_makes_no_progress_is_stalled():
+    made, now = waited(STALL_SECONDS + 1, progress_ago=STALL_SECONDS + 5)
+    assert _stalled(made, 1.0, now)  # the same processor time as before
 
 
-def test_a_segment_cut_short_or_empty_is_not_complete(tmp_path):
-    # ffmpeg 5's HLS muxer ignores write errors: a full disk leaves such files behind.
-    def box(kind, payload=b""):
-        return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+def test_a_job_that_uses_the_processor_is_not_stalled_however_slow():
+    made, now = waited(STALL_SECONDS + 1, progress_ago=STALL_SECONDS + 5)
+    assert not _stalled(made, 1.5, now)
+    assert made.progress_at == now
 
-    whole = box(b"styp") + box(b"moof", box(b"traf")) + box(b"mdat", b"\x00" * 100)
-    segment = tmp_path / "2.m4s"
-    segment.write_bytes(whole)
-    assert segment_complete(segment)
-    for damaged in (whole[:-10], b"", box(b"styp") + box(b"moof", box(b"traf"))):
-        segment.write_bytes(damaged)
-        assert not segment_complete(segment)
+
+def test_the_stall_counts_from_the_wait_so_the_first_held_request_is_answered_first():
+    # Stopped long before anyone asked: the first request is held (and answered conversion_slow) first.
+    made, now = waited(HOLD_SECONDS, progress_ago=600)
+    assert HOLD_SECONDS < STALL_SECONDS and not _stalled(made, 1.0, now)
+
+
+def test_a_job_nobody_waits_for_or_paused_by_the_app_is_not_stalled():
+    made, now = waited(STALL_SECONDS + 1, progress_ago=600)
+    made.waited_since = None
+    assert not _stalled(made, 1.0, now)
+    made, now = waited(STALL_SECONDS + 1, progress_ago=600)
+    made.paused = True
+    assert not _stalled(made, 1.0, now)
+    made, now = waited(STALL_SECONDS + 1, progress_ago=600)
+    made.last_read = now - STALL_SECONDS - 1  # its player went away
+    assert not _stalled(made, 1.0, now)
