@@ -76,6 +76,7 @@ class Database:
             ) from None
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "handle_error", _sqlite_reopen)
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @classmethod
@@ -151,6 +152,9 @@ class Database:
 # (IntegrityError, ProgrammingError), which stay failures.
 OUTAGES = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 SQLITE_FULL = 13
+# SQLite's errors after which a connection stays broken: opened read-only while its folder was,
+# or without the files of its write-ahead log.
+SQLITE_REOPEN = {8, 10, 14}  # SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN
 PG_DISK_FULL = "53100"
 
 
@@ -187,6 +191,14 @@ def _engine_options(url, timeout):
             "options": f"-c statement_timeout={round(timeout * 1000)}",
         }
     return options
+
+
+def _sqlite_reopen(context):
+    """A connection SQLite could not write with is dropped as a lost one (and the pool's
+    others with it): the next request opens the file anew, writable once its folder is."""
+    code = getattr(context.original_exception, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in SQLITE_REOPEN:
+        context.is_disconnect = True
 
 
 def _sqlite_pragmas(connection, record):

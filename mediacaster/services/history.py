@@ -259,6 +259,8 @@ class History:
                         return
             except (*OUTAGES, redis.RedisError) as error:
                 log.debug("kept positions not written yet: %s", error)
+            except Exception:  # a bug must not end the writer: what is kept would wait forever
+                log.exception("writing the kept positions failed")
 
     def write_kept(self):
         """Write the reports kept in Redis to the database; how many."""

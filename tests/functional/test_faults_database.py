@@ -87,6 +87,8 @@ def assert_database_down_in_words(server, browser):
     assert login.status_code == 503 and LOGIN_WORDS in login.text
     # Nothing the login page says is false: it promises nothing else.
     assert "still work" not in login.text
+    health = requests.get(f"{server.url}/healthz", timeout=30)
+    assert health.status_code == 503 and health.json()["down"] == ["database"]
 
 
 def assert_back_to_normal(server, browser):
@@ -95,6 +97,7 @@ def assert_back_to_normal(server, browser):
     assert browser.get(f"{server.url}/api/library/video", timeout=30).status_code == 200
     login = requests.get(f"{server.url}/login", timeout=30)
     assert login.status_code == 200 and LOGIN_WORDS not in login.text
+    assert requests.get(f"{server.url}/healthz", timeout=30).json()["down"] == []
     assert logged_in(server).get(f"{server.url}/api/library/video", timeout=30).status_code == 200
 
 
@@ -255,6 +258,26 @@ def test_sqlite_on_a_folder_made_read_only(make_app, small_disk):
             remount(small_disk, "rw")
         assert_back_to_normal(server, browser)
         assert report(server, browser, 700.0).status_code == 200
+
+
+def test_without_logins_a_players_reports_are_kept_while_the_database_is_away(make_app, small_disk):
+    database = small_disk / "db"
+    settings = {**QUICK, "mediacaster.auth": "false", "mediacaster.allow_auth_off": "true"}
+    app = make_app(**settings, **{"mediacaster.database_url": f"sqlite:///{database}"})
+    with LiveServer(app) as server:
+        browser = requests.Session()
+        app.registry.services.database.engine.dispose()  # see test_sqlite_on_a_folder_made_read_only
+        remount(small_disk, "ro")
+        try:
+            assert browser.get(f"{server.url}/library/video", timeout=30).status_code == 503
+            reported = report(server, browser, 1500.0)
+            assert reported.status_code == 202 and reported.json()["position"] == 1500.0
+            assert kept(app) == 1
+        finally:
+            remount(small_disk, "rw")
+        wait_for(lambda: kept(app) == 0, 30, "the kept position written")
+        place = browser.get(f"{server.url}/api/progress/{MOVIE}", timeout=30).json()
+        assert place["position"] == 1500.0
 
 
 def fill(folder):
