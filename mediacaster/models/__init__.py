@@ -118,6 +118,9 @@ class Database:
 
     def upgrade(self, revision="head"):
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # A migration may rewrite a big table: no request waits on it.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             command.upgrade(alembic_config(connection=connection), revision)
 
     def prepare(self, upgrade=True):
