@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import redis
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exc, select
 
 from mediacaster import bytenames
 from mediacaster.models import OUTAGES
@@ -217,15 +217,17 @@ class History:
                 return record(session, user_id, root, path, position, duration, final), True
         except OUTAGES as error:
             try:
-                place = self._keep(user_id, root, path, position, duration, final)
+                return self._keep(user_id, root, path, position, duration), False
             except redis.RedisError:
                 raise error from None
-            log.warning("database unavailable: a position of %s kept in Redis until it is back", root)
-            return place, False
 
-    def _keep(self, user_id, root, path, position, duration, final):
+    def _keep(self, user_id, root, path, position, duration):
+        """Keep the report in Redis (a later one of the same file replaces it: kept reports
+        are written as final ones); the :class:`Place` it tells of."""
         field = json.dumps([user_id, root, path])
         earlier = self.redis.hget(KEPT, field)
+        if not earlier:  # once per file and outage, not at every report
+            log.warning("database unavailable: positions in %s kept in Redis until it is back", root)
         earlier = json.loads(earlier) if earlier else {}
         duration = float(duration) if duration else earlier.get("duration")
         position = max(0.0, float(position))
@@ -267,8 +269,11 @@ class History:
         written = 0
         for field, value in self.redis.hgetall(KEPT).items():
             user_id, root, path = json.loads(field)
-            with self.database.sessions.begin() as session:
-                record_kept(session, user_id, root, path, json.loads(value))
+            try:
+                with self.database.sessions.begin() as session:
+                    record_kept(session, user_id, root, path, json.loads(value))
+            except exc.IntegrityError:  # its user was removed meanwhile
+                log.warning("a kept position of a removed user dropped")
             self._delete_if_same(keys=[KEPT], args=[field, value])
             written += 1
         if written:
