@@ -212,14 +212,21 @@ class History:
         """:func:`record` in a transaction of its own; ``(Place, saved)``: ``saved`` False when
         the database is away and the report was kept in Redis for later. Raises the
         database's error when Redis cannot keep it either: the report is lost."""
-        try:
-            with self.database.sessions.begin() as session:
-                return record(session, user_id, root, path, position, duration, final), True
-        except OUTAGES as error:
+        failure = None
+        if self._writer is None:
             try:
-                return self._keep(user_id, root, path, position, duration), False
-            except redis.RedisError:
-                raise error from None
+                with self.database.sessions.begin() as session:
+                    return record(session, user_id, root, path, position, duration, final), True
+            except OUTAGES as error:
+                failure = error
+        # Else the database was away moments ago: kept at once, not after the database's
+        # timeout, which would hold a request thread for each player's report meanwhile.
+        try:
+            return self._keep(user_id, root, path, position, duration), False
+        except redis.RedisError:
+            if failure is None:
+                raise
+            raise failure from None
 
     def _keep(self, user_id, root, path, position, duration):
         """Keep the report in Redis (a later one of the same file replaces it: kept reports
