@@ -38,9 +38,11 @@ class RootAccess:
                 known = self._known[user_id] = (now + self.kept_for, self._read(user_id))
             except OUTAGES:
                 # The database is away: what plays goes on playing with what was last known
-                # (nobody can change accounts meanwhile); an unknown user waits for it.
+                # (nobody can change accounts meanwhile), asked again that much later; an
+                # unknown user waits for it.
                 if known is None:
                     raise
+                known = self._known[user_id] = (now + self.kept_for, known[1])
         return known[1] is EVERY_ROOT or root in known[1]
 
     def _read(self, user_id):
