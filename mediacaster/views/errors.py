@@ -203,8 +203,8 @@ HEADLINE_OF_CODE = {
     ),
     "database_unavailable": (
         "This is not available for a moment",
-        "The app cannot reach its database just now; it reconnects by itself. Logging in and "
-        "the pages that need it wait until then: reload this page in a moment. "
+        "The app cannot reach its database just now; it reconnects by itself. Until then "
+        "logging in and the pages that need it do not work: reload this page in a moment. "
         "What is already playing goes on playing.",
     ),
     "disk_full": (
