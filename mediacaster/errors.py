@@ -71,9 +71,11 @@ class Unavailable(AppError):
 
     status, code = 503, "service_unavailable"
     default_detail = "the service is unavailable for now"
+    default_retry_after = None  # seconds
 
     def __init__(self, detail=None, headers=None, retry_after=None):
         super().__init__(detail, headers)
+        retry_after = retry_after if retry_after is not None else self.default_retry_after
         if retry_after is not None:
             self.headers["Retry-After"] = str(retry_after)
 
@@ -92,6 +94,26 @@ class SessionStoreUnavailable(Unavailable):
         "the app's session store (Redis) cannot be reached just now, it may be restarting; "
         "try again in a few seconds"
     )
+    default_retry_after = 5
 
-    def __init__(self, detail=None):
-        super().__init__(detail, retry_after=5)
+
+class DatabaseUnavailable(Unavailable):
+    """The database does not answer, or cannot write just now (stopped, restarting, locked
+    by another writer, or read-only)."""
+
+    code = "database_unavailable"
+    default_detail = (
+        "the app's database cannot be reached or written just now (it may be restarting or busy); "
+        "try again in a few seconds"
+    )
+    default_retry_after = 10
+
+
+class DiskFull(InsufficientStorage):
+    """What the app writes to its data folder (its database, its sessions) finds no space."""
+
+    code = "disk_full"
+    default_detail = (
+        "the server's disk is full, so this change cannot be saved; what is saved can still "
+        "be read: free some space on the server"
+    )

@@ -83,7 +83,7 @@ class Services:
             interfaces=list(settings.discovery_interfaces) or None,
             progress_every=settings.progress_interval,
         )
-        self.history = History(self.database)
+        self.history = History(self.database, self.redis)
         self.catalogue = (
             Catalogue(self.database, self.library, settings.catalogue_rescan_interval)
             if settings.catalogue
@@ -157,6 +157,7 @@ class Services:
             ("probe", self.probe.close),
             ("search", self.search.close),
             ("catalogue", lambda: self.catalogue is not None and self.catalogue.close()),
+            ("history", self.history.close),  # before Redis: its writer reads what Redis kept
             ("redis", self.store.close),
             ("database", self.database.close),
         ]:

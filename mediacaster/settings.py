@@ -291,6 +291,11 @@ class Settings:
     # Accounts and other durable user data: SQLite in data_dir unless a URL is given.
     database_url: str = setting("mediacaster.database_url", "DATABASE_URL", parse_database_url, "")
     migrate: str = setting("mediacaster.migrate", "MEDIACASTER_MIGRATE", parse_migrate, "auto")
+    # seconds a request waits on the database at most: to connect, for a statement
+    # (PostgreSQL), for another writer's lock (SQLite); then it answers 503
+    database_timeout: float = setting(
+        "mediacaster.database_timeout", "MEDIACASTER_DATABASE_TIMEOUT", positive_float, 5.0
+    )
     video_encoder: str = setting(
         "mediacaster.video_encoder", "MEDIACASTER_VIDEO_ENCODER", parse_encoder, "software"
     )

@@ -10,9 +10,17 @@ on a schema that is behind and says which command brings it up to date.
 Requests get one session each, joined to the request's transaction by
 pyramid_tm and zope.sqlalchemy: committed when the view returns, rolled back
 when it raises. Redis stays the home of sessions and caches.
+
+A database that goes away (PostgreSQL stopped or restarted, SQLite locked by
+another writer, its disk full or read-only) costs a request at most
+``mediacaster.database_timeout`` seconds, then an error the error view answers
+with 503 (507 for a full disk); the pool tests each connection before lending
+it (pre-ping), so the app reconnects by itself once the database is back.
 """
 
+import contextlib
 import logging
+import sqlite3
 
 from alembic import command
 from alembic.config import Config
@@ -29,6 +37,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = "mediacaster:migrations"
 SQLITE_FILE = "mediacaster.sqlite3"
 EXAMPLE_URL = "postgresql://user:password@host/name"
+TIMEOUT = 5.0  # seconds; mediacaster.database_timeout
 
 
 def database_url(settings):
@@ -48,12 +57,12 @@ def alembic_config(url=None, connection=None):
 class Database:
     """The engine, the session factory and the schema's revision."""
 
-    def __init__(self, url):
+    def __init__(self, url, timeout=TIMEOUT):
         self.url = url
+        self.timeout = timeout
         sqlite = url.startswith("sqlite")
-        # SQLite: one file shared by the server's threads; its foreign keys are off unless asked.
         try:
-            self.engine = create_engine(url, connect_args={"check_same_thread": False} if sqlite else {})
+            self.engine = create_engine(url, **_engine_options(url, timeout))
         except (ImportError, exc.ArgumentError) as error:
             if isinstance(error, ImportError):
                 problem = f"its driver is not installed ({error})"
@@ -66,7 +75,8 @@ class Database:
                 f"use PostgreSQL ({EXAMPLE_URL}), or leave DATABASE_URL empty for SQLite in the data folder"
             ) from None
         if sqlite:
-            event.listen(self.engine, "connect", _sqlite_foreign_keys)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "handle_error", _sqlite_reopen)
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @classmethod
@@ -74,7 +84,7 @@ class Database:
         """The configured database (the data folder made for the default SQLite file)."""
         if not settings.database_url:
             writable_folder(settings.data_dir)
-        return cls(database_url(settings))
+        return cls(database_url(settings), settings.database_timeout)
 
     @classmethod
     def connect(cls, settings):
@@ -108,6 +118,9 @@ class Database:
 
     def upgrade(self, revision="head"):
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # A migration may rewrite a big table: no request waits on it.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             command.upgrade(alembic_config(connection=connection), revision)
 
     def prepare(self, upgrade=True):
@@ -123,8 +136,38 @@ class Database:
         self.upgrade()
         log.info("database %s: schema upgraded from %s to %s", self.safe_url, current or "none", head)
 
+    def reachable(self):
+        """Whether the database answers now (within the timeout), reading from its tables
+        (SQLite answers ``SELECT 1`` without opening its file)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+        except OUTAGES:
+            return False
+        return True
+
     def close(self):
         self.engine.dispose()
+
+
+# What a database that is away, busy, read-only or full raises (drivers' OperationalError,
+# a connection closed under the app, the pool's wait running out); not a bug's errors
+# (IntegrityError, ProgrammingError), which stay failures.
+OUTAGES = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+SQLITE_FULL = 13
+# SQLite's errors after which a connection stays broken: opened read-only while its folder was,
+# or without the files of its write-ahead log.
+SQLITE_REOPEN = {8, 10, 14}  # SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN
+PG_DISK_FULL = "53100"
+
+
+def is_disk_full(error):
+    """Whether the database failed for want of disk space (an item of :data:`OUTAGES`)."""
+    cause = getattr(error, "orig", None)
+    return (
+        getattr(cause, "sqlite_errorcode", None) == SQLITE_FULL
+        or getattr(cause, "sqlstate", None) == PG_DISK_FULL
+    )
 
 
 def one_line(error):
@@ -132,9 +175,44 @@ def one_line(error):
     return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
 
 
-def _sqlite_foreign_keys(connection, record):
+def _engine_options(url, timeout):
+    """The engine's pool and driver options: nothing waits on the database for longer
+    than ``timeout`` seconds, and a connection the server dropped is replaced unseen."""
+    # pre_ping: a connection the pool lends is tested first (a restarted PostgreSQL
+    # dropped them all), and replaced if dead, instead of failing the request.
+    options = {"pool_pre_ping": True, "pool_timeout": timeout}
+    if url.startswith("sqlite"):
+        # One file shared by the server's threads. The driver's timeout is SQLite's busy
+        # timeout: how long a write waits for another writer's lock before "database is locked".
+        options["connect_args"] = {"check_same_thread": False, "timeout": timeout}
+    elif make_url(url).get_backend_name() == "postgresql":
+        # libpq's connect timeout (whole seconds, 2 at least) and the server's statement
+        # timeout: a database that does not answer, or a lock held elsewhere, fails the
+        # request in seconds instead of holding its thread.
+        options["connect_args"] = {
+            "connect_timeout": max(2, round(timeout)),
+            "options": f"-c statement_timeout={round(timeout * 1000)}",
+        }
+    return options
+
+
+def _sqlite_reopen(context):
+    """A connection SQLite could not write with is dropped as a lost one (and the pool's
+    others with it): the next request opens the file anew, writable once its folder is."""
+    code = getattr(context.original_exception, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in SQLITE_REOPEN:
+        context.is_disconnect = True
+
+
+def _sqlite_pragmas(connection, record):
+    """Foreign keys (off unless asked), and the write-ahead log: readers go on reading while
+    another process writes, and a write is one append to the log (no rollback journal)."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Locked or read-only just now: this connection keeps the file's own mode (WAL once set
+    # persists in the file); the next one asks again.
+    with contextlib.suppress(sqlite3.OperationalError):
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 

@@ -88,6 +88,7 @@ class Operation:
     body: type[Body] | None = None
     reply: type[Reply] | tuple[type[Reply], ...] | None = None  # None: this document
     errors: Mapping[int, str] = field(default_factory=dict)
+    accepted: str | None = None  # when the reply may come as 202 Accepted, what that means
     # Fills the route's {action}: each action has a path, and a body, of its own.
     action: str | None = None
 
@@ -306,6 +307,7 @@ OPERATIONS = [
         permission=LIBRARY,
         body=ProgressReport,
         reply=Place,
+        accepted="the database is away: the report is kept and saved once it is back",
         errors={**PROGRESS_ERRORS, 400: "malformed JSON or a value out of range"},
     ),
     Operation(
@@ -513,6 +515,8 @@ def _describe(operation, models):
         models.add(operation.reply)
         ok = _json(_ref(operation.reply), "OK")
     responses = {"200": ok}
+    if operation.accepted:
+        responses["202"] = {**ok, "description": operation.accepted}
     for status, description in sorted(operation.errors.items()):
         responses[str(status)] = _json(_ref(Error), description)
     responses["default"] = _json(_ref(Error), "any other error, such as 405 or 500")

@@ -14,6 +14,7 @@ import time
 
 from sqlalchemy import exists, select
 
+from mediacaster.models import OUTAGES
 from mediacaster.models.accounts import ADMIN, User
 from mediacaster.services.accounts import AccountError, add_user
 
@@ -33,7 +34,15 @@ class RootAccess:
         now = time.monotonic()
         known = self._known.get(user_id)
         if known is None or known[0] < now:
-            known = self._known[user_id] = (now + self.kept_for, self._read(user_id))
+            try:
+                known = self._known[user_id] = (now + self.kept_for, self._read(user_id))
+            except OUTAGES:
+                # The database is away: what plays goes on playing with what was last known
+                # (nobody can change accounts meanwhile), asked again that much later; an
+                # unknown user waits for it.
+                if known is None:
+                    raise
+                known = self._known[user_id] = (now + self.kept_for, known[1])
         return known[1] is EVERY_ROOT or root in known[1]
 
     def _read(self, user_id):

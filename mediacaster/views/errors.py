@@ -19,11 +19,14 @@ from pyramid.view import exception_view_config
 from mediacaster.errors import (
     AppError,
     BadRequest,
+    DatabaseUnavailable,
+    DiskFull,
     Forbidden,
     MethodNotAllowed,
     NotFound,
     SessionStoreUnavailable,
 )
+from mediacaster.models import OUTAGES, is_disk_full, one_line
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +101,13 @@ def as_app_error(exc, request):
     if isinstance(exc, redis.RedisError):
         # Wherever Redis failed (the session, a login limit, a cache that lets errors through).
         log.warning("session store unavailable: %s", exc)
+        if str(exc).startswith("MISCONF"):  # it refuses writes it cannot save: its disk is full
+            return DiskFull("the server's disk is full, so sessions and logins cannot be saved: free space")
         return SessionStoreUnavailable()
+    if isinstance(exc, OUTAGES):
+        # Wherever the database failed: a query, the commit, the pool's wait for a connection.
+        log.warning("database unavailable: %s", one_line(getattr(exc, "orig", None) or exc))
+        return DiskFull() if is_disk_full(exc) else DatabaseUnavailable()
     try:
         where = request.path_qs
     except UnicodeDecodeError:
@@ -191,6 +200,16 @@ HEADLINE_OF_CODE = {
     "session_store_unavailable": (
         "This is not available for a few seconds",
         "The app is getting its session store back. Wait a few seconds, then reload the page.",
+    ),
+    "database_unavailable": (
+        "This is not available for a moment",
+        "The app cannot reach its database just now; it reconnects by itself. Until then "
+        "logging in and the pages that need it do not work: reload this page in a moment. "
+        "What is already playing goes on playing.",
+    ),
+    "disk_full": (
+        "The server's disk is full",
+        "Nothing was changed. Tell whoever runs this server; what is saved can still be read.",
     ),
 }
 

@@ -1,4 +1,4 @@
-"""Health check for monitoring: Redis, each root, the search index and device discovery.
+"""Health check for monitoring: Redis, the database, each root, the search index and device discovery.
 
 Public, for monitors that do not log in; root names only for those who see every
 root (an administrator, or everyone with logins off), counts for the others.
@@ -15,19 +15,25 @@ def health(request):
     services = request.registry.services
     readable = {name: services.library.readable(name) for name in services.library.roots}
     redis_ok = services.store.reachable()
-    ok = redis_ok and all(readable.values())
-    identity = request.identity
+    database_ok = services.database.reachable()
+    ok = redis_ok and database_ok and all(readable.values())
+    identity = request.identity if database_ok else None  # who asks is in the database
     if identity is not None and identity.role == ADMIN:
         roots = {name: {"readable": value} for name, value in readable.items()}
     else:
         roots = {"count": len(readable), "unreadable": sum(not value for value in readable.values())}
-    down = (["redis"] if not redis_ok else []) + (["roots"] if not all(readable.values()) else [])
+    down = (
+        (["redis"] if not redis_ok else [])
+        + (["database"] if not database_ok else [])
+        + (["roots"] if not all(readable.values()) else [])
+    )
     request.response.status_int = 200 if ok else 503
     request.response.cache_control = "no-store"
     return {
         "status": "ok" if ok else "degraded",
         "down": down,
         "redis": {"reachable": redis_ok},
+        "database": {"reachable": database_ok},
         "roots": roots,
         "search": services.search.state(),
         "discovery": services.cast.state(),

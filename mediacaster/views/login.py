@@ -32,13 +32,28 @@ def form(request, name="", error=None):
     route_name="login", request_method="GET", renderer="login.jinja2", permission=NO_PERMISSION_REQUIRED
 )
 def login_page(request):
-    if request.registry.app_settings.auth and request.registry.services.first_run.pending():
+    services = request.registry.services
+    if request.registry.app_settings.auth and not services.database.reachable():
+        return unavailable(request, "10", DATABASE_DOWN)
+    if request.registry.app_settings.auth and services.first_run.pending():
         return HTTPSeeOther(request.route_url("setup"))  # nobody to log in as yet
-    if request.registry.app_settings.auth and not request.registry.services.store.reachable():
-        request.response.status_int = 503
-        request.response.headers["Retry-After"] = "5"
-        return form(request, error="Logging in is not possible for a moment: try again in a few seconds.")
+    if request.registry.app_settings.auth and not services.store.reachable():
+        return unavailable(request, "5", STORE_DOWN)
     return form(request)
+
+
+STORE_DOWN = "Logging in is not possible for a moment: try again in a few seconds."
+DATABASE_DOWN = (
+    "Logging in does not work right now: the app cannot reach its database. "
+    "It reconnects by itself; try again in a minute."
+)
+
+
+def unavailable(request, retry_after, why):
+    """The form with ``why`` over it, answered 503."""
+    request.response.status_int = 503
+    request.response.headers["Retry-After"] = retry_after
+    return form(request, error=why)
 
 
 @view_config(

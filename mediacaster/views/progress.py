@@ -41,15 +41,13 @@ def show(request):
 def report(request):
     body = parse_body(request, ProgressReport)
     entry = played_entry(request)
-    place = history.record(
-        request.dbsession(),
-        user_id(request),
-        entry.root,
-        entry.path,
-        body.position,
-        body.duration,
-        body.final,
+    # A transaction of its own: while the database is away the report is kept for later,
+    # and the answer says so with 202 Accepted.
+    place, saved = request.registry.services.history.record(
+        user_id(request), entry.root, entry.path, body.position, body.duration, body.final
     )
+    if not saved:
+        request.response.status_int = 202
     return presenters.place_json(place)
 
 

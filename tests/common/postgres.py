@@ -61,9 +61,19 @@ class PostgresServer:
             os.chown(self.folder, self.owner.pw_uid, self.owner.pw_gid)
         data = self.folder / "data"
         self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        return self.serve()
+
+    def serve(self):
+        """Start the server (again, after :meth:`halt`), and wait until it accepts connections."""
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
+        data = str(self.folder / "data")
+        self._run("pg_ctl", "-D", data, "-o", options, "-l", str(self.folder / "log"), "-w", "start")
         return self
+
+    def halt(self):
+        """Stop the server as an administrator would (``pg_ctl stop``, fast: clients are
+        disconnected), keeping its data for :meth:`serve`."""
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
 
     def database(self, name):
         """A new, empty database; its URL."""
