@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from mediacaster.bytenames import shown
@@ -59,12 +60,26 @@ class Live:
     queue_id: int
     user_id: int | None
     app_url: str  # the app's URL as the request that started it saw it
-    urls: dict = field(default_factory=dict)  # URL loaded or queued there -> item number
+    urls: dict[str, int] = field(default_factory=dict)  # URL loaded or queued there -> item number
     number: int | None = None  # the item playing
     queued: int | None = None  # the item queued on the device after it
     queuing: bool = False
     failures: int = 0  # items in a row the device failed to play
     device_failures: int = 0  # times in a row the device did not answer as the queue moved on
+
+
+class Placed(NamedTuple):
+    """An item of a queue where it plays in the queue's order."""
+
+    position: int
+    number: int  # its index in the queue's items
+    root: str
+    path: str
+
+    @classmethod
+    def at(cls, queue, position):
+        item = queues.item_at(queue, position)
+        return cls(position, item.number, item.root, queues.path_of(item))
 
 
 class QueuePlayer:
@@ -159,8 +174,10 @@ class QueuePlayer:
             live = self._live.get(device.id)
             if live is None:
                 return cast_plan(self.services, device, plan, start, user_id, **how)
-            over = functools.partial(self._over, device, live)
-            status = cast_plan(self.services, device, plan, start, live.user_id, over=over, lead=LEAD, **how)
+            on_change = functools.partial(self._on_change, device, live)
+            status = cast_plan(
+                self.services, device, plan, start, live.user_id, on_change=on_change, lead=LEAD, **how
+            )
             live.urls[status.media.content_id], live.queued = live.number, None
             return status
 
@@ -198,24 +215,22 @@ class QueuePlayer:
                 queue = queues.current(session, user_id, device.id)
                 if queue is None or queue.state != "playing" or device.id in self._live:
                     return
-                items = [(position, queues.item_at(queue, position)) for position in range(len(queue.order))]
-                items = [(position, item.number, item.root, queues.path_of(item)) for position, item in items]
+                items = [Placed.at(queue, position) for position in range(len(queue.order))]
                 queue_id = queue.id
             media = self.services.cast.status(device.id).media
             if media is None or media.player_state == "IDLE" or not media.content_id:
                 return
             playing = unquote(urlsplit(media.content_id).path)
-            found = next((item for item in items if playing.endswith(f"/{item[2]}/{item[3]}")), None)
+            found = next((item for item in items if playing.endswith(f"/{item.root}/{item.path}")), None)
             if found is None:
                 return  # something else plays there
-            position, number, root, path = found
-            entry = self.services.library.entry(root, tuple(path.split("/")))
-            live = Live(queue_id, user_id, app_url, {media.content_id: number}, number)
+            entry = self.services.library.entry(found.root, tuple(found.path.split("/")))
+            live = Live(queue_id, user_id, app_url, {media.content_id: found.number}, found.number)
             self._live[device.id] = live
             progress = progress_of(self.services, entry, user_id)
-            over = functools.partial(self._over, device, live)
-            self.services.cast.adopt(device.id, media.content_id, progress, over, lead=LEAD)
-            self._moved(live, position)
+            on_change = functools.partial(self._on_change, device, live)
+            self.services.cast.adopt(device.id, media.content_id, progress, on_change, lead=LEAD)
+            self._moved(live, found.position)
 
     def view(self, user_id, device):
         """The user's queue on the device with its items, for presenters; or None."""
@@ -258,13 +273,12 @@ class QueuePlayer:
         return live, queue
 
     def _item(self, live, position):
-        """``(number, root, path)`` of the item at ``position`` of the queue's order."""
+        """The item at ``position`` of the queue's order."""
         with self.services.database.sessions() as session:
             queue = session.get(Queue, live.queue_id)
             if queue is None:
                 raise QueueError("the queue is gone")
-            item = queues.item_at(queue, position)
-            return item.number, item.root, queues.path_of(item)
+            return Placed.at(queue, position)
 
     def _plan(self, live, device, root, path):
         services = self.services
@@ -308,14 +322,17 @@ class QueuePlayer:
         for _ in range(self._length(live)):
             if position is None:
                 return None
-            number, root, path = self._item(live, position)
+            item = self._item(live, position)
+            number = item.number
             try:
-                plan = self._plan(live, device, root, path)
+                plan = self._plan(live, device, item.root, item.path)
                 if queued:  # the device refusing it now is no fault of the item: not skipped
                     url = cast_plan(self.services, device, plan, 0.0, live.user_id, queued=True)
                     return position, number, url
-                over = functools.partial(self._over, device, live)
-                status = cast_plan(self.services, device, plan, 0.0, live.user_id, over=over, lead=LEAD)
+                on_change = functools.partial(self._on_change, device, live)
+                status = cast_plan(
+                    self.services, device, plan, 0.0, live.user_id, on_change=on_change, lead=LEAD
+                )
                 live.device_failures = 0
                 return position, number, status
             except (Skipped, NotFound) as error:
@@ -323,15 +340,15 @@ class QueuePlayer:
             except LoadFailed as error:
                 if queued:
                     raise
-                self._skip(live, number, f"{_name(path)}: {error}")
+                self._skip(live, number, f"{_name(item.path)}: {error}")
             except DeviceUnreachable as error:
                 if not patient:
                     raise
                 live.device_failures += 1
                 if live.device_failures >= DEVICE_FAILURES:
-                    self._skip(live, number, f"{_name(path)}: {error}; the queue stopped there")
+                    self._skip(live, number, f"{_name(item.path)}: {error}; the queue stopped there")
                     raise
-                self._skip(live, number, f"{_name(path)}: {error}")
+                self._skip(live, number, f"{_name(item.path)}: {error}")
             position = self._following(live, position)
         return None
 
@@ -363,7 +380,7 @@ class QueuePlayer:
         finally:
             live.queuing = False
 
-    def _over(self, device, live, how, url, why=None):
+    def _on_change(self, device, live, how, url, why=None):
         """The device moved to another item of the queue, nears the end of one, played one
         to its end, failed to play one, or the queue is over there."""
         with self._lock:

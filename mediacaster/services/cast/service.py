@@ -66,16 +66,16 @@ class CastService:
 
     # -- casting and control ----------------------------------------------
 
-    def cast(self, id_or_name, media, source=None, progress=None, over=None, lead=None):
+    def cast(self, id_or_name, media, source=None, progress=None, on_change=None, lead=None):
         """Load ``media`` on the device; return its status once the device confirmed it.
 
         ``source``: what the caller made ``media`` from, handed back by
         :meth:`source` and :meth:`now_playing` while the device plays it.
         ``progress(position, duration, final)``: told where it is while it plays
         (every ``progress_every`` seconds, and when it pauses or ends).
-        ``over(how, url)``: told when it moves to an item queued after it (ADVANCED),
+        ``on_change(how, url)``: called when it moves to an item queued after it (ADVANCED),
         ends (ENDED), or another sender stops it or takes over (STOPPED, TAKEN_OVER).
-        ``lead``: for a queue, seconds before the end of each item at which ``over`` is
+        ``lead``: for a queue, seconds before the end of each item at which ``on_change`` is
         told NEAR_END; it is then also told PLAYED (the item played to its end and the
         device holds the next one) and FAILED, with why (the device could not play it).
         """
@@ -91,20 +91,20 @@ class CastService:
             self._release(device)
             load(cast, device, media, self.load_timeout, self.connections.timeout)
             self._sources[device.id] = {media.url: source}
-            told = functools.partial(self._over, device.id, over)
+            told = functools.partial(self._changed, device.id, on_change)
             self.watcher.watch(device.id, media.url, progress, told, media.duration, lead)
         if media.subtitle is not None:
             # pychromecast's LOAD cannot name the tracks shown: the track is turned on after it.
             return self.set_subtitles(device.id, media.subtitle)
         return read_status(device, cast)
 
-    def adopt(self, id_or_name, url, progress=None, over=None, lead=None):
+    def adopt(self, id_or_name, url, progress=None, on_change=None, lead=None):
         """Follow ``url``, which the device plays, as if this app had just cast it (it did,
         before a restart): see :meth:`cast`."""
         device = self.find(id_or_name)
         with self.connections.lock(device):
             self._sources[device.id] = {url: None}
-            told = functools.partial(self._over, device.id, over)
+            told = functools.partial(self._changed, device.id, on_change)
             self.watcher.watch(device.id, url, progress, told, lead=lead)
 
     def enqueue(self, id_or_name, media, source=None, progress=None):
@@ -146,13 +146,13 @@ class CastService:
         sources = self._sources.get(status.device.id, {})
         return sources.get(status.media.content_id) if status.media is not None else None
 
-    def _over(self, device_id, over, how, url, *why):
+    def _changed(self, device_id, on_change, how, url, *why):
         """What this app cast there moved on or is over: played to its end, or failed, it
         leaves no trace."""
         if how in (ENDED, FAILED):
             self._sources.pop(device_id, None)
-        if over is not None:
-            over(how, url, *why)
+        if on_change is not None:
+            on_change(how, url, *why)
 
     def interruption(self, status):
         """How another sender interrupted what this app cast to the device of ``status``:

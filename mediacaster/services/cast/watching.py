@@ -63,20 +63,20 @@ class Item:
     """One item this app loaded on a device: where to report its position
     (``progress(position, duration, final)``), and its length when known."""
 
-    progress: Callable | None
+    progress: Callable[[float, float | None, bool], None] | None
     duration: float | None
 
 
 @dataclass
 class Watch:
     """What this app cast to one device: the items loaded there (a queue's), the one
-    playing, and ``over(how, url[, why])`` to tell when it ended, moved to the item
+    playing, and ``on_change(how, url[, why])``, called when it ended, moved to the item
     ``url`` (ADVANCED), or was stopped or taken over by another sender; with a ``lead``,
     also NEAR_END, PLAYED and FAILED (with why)."""
 
-    items: dict  # url -> Item
+    items: dict[str, Item]  # by URL
     url: str
-    over: Callable | None
+    on_change: Callable | None
     lead: float | None = None
     state: str | None = None
     position: float = 0.0
@@ -111,10 +111,10 @@ class Watcher:
         self._thread = None
         connections.on_connect.append(self._listen)
 
-    def watch(self, device_id, url, progress=None, over=None, duration=None, lead=None):
+    def watch(self, device_id, url, progress=None, on_change=None, duration=None, lead=None):
         """Follow ``url``, just loaded on the device, until it ends or another takes over."""
         with self._lock:
-            self._watches[device_id] = Watch({url: Item(progress, duration)}, url, over, lead)
+            self._watches[device_id] = Watch({url: Item(progress, duration)}, url, on_change, lead)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="cast-watcher", daemon=True)
                 self._thread.start()
@@ -238,7 +238,7 @@ class Watcher:
             near = watch.lead is not None and item.duration and item.duration - position <= watch.lead
             if near and not watch.near:
                 watch.near = True
-                self._report(watch, watch.over, NEAR_END, watch.url)
+                self._report(watch, watch.on_change, NEAR_END, watch.url)
         # IDLE with no reason: the receiver is loading the item; its next status says more.
 
     @staticmethod
@@ -262,7 +262,7 @@ class Watcher:
         watch.near, watch.done, watch.left_at = False, False, None
         if watch.following == url:
             watch.following = None
-        self._report(watch, watch.over, ADVANCED, url)
+        self._report(watch, watch.on_change, ADVANCED, url)
 
     def _finished(self, device_id, watch):
         """IDLE/FINISHED: played to its end. A queue's watch stays while the device holds
@@ -273,7 +273,7 @@ class Watcher:
         item = watch.item
         self._report(watch, item.progress, item.duration or watch.position, item.duration, True)
         if watch.lead is not None and watch.following is not None:
-            self._report(watch, watch.over, PLAYED, watch.url)
+            self._report(watch, watch.on_change, PLAYED, watch.url)
         else:
             self._end(device_id, watch, ENDED, saved=True)
 
@@ -289,7 +289,7 @@ class Watcher:
         with self._lock:
             if self._watches.get(device_id) is watch:
                 del self._watches[device_id]
-        self._report(watch, watch.over, FAILED, watch.url, describe_error(code))
+        self._report(watch, watch.on_change, FAILED, watch.url, describe_error(code))
 
     def _end(self, device_id, watch, how, saved=False):
         with self._lock:
@@ -298,7 +298,7 @@ class Watcher:
             del self._watches[device_id]
         if not saved and not watch.done:
             self._report(watch, watch.item.progress, watch.position, watch.item.duration, True)
-        self._report(watch, watch.over, how, watch.url)
+        self._report(watch, watch.on_change, how, watch.url)
 
     @staticmethod
     def _report(watch, callback, *args):
