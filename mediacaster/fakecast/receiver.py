@@ -442,6 +442,15 @@ class FakeChromecast(CastEndpoint):
 
     # -- what tests look at ------------------------------------------------
 
+    def load_elsewhere(self, url, content_type):
+        """For tests: another sender's LAUNCH and LOAD of ``url``, over no connection (made
+        while the app is out of touch with the device, say). False: the LOAD failed."""
+        failed = []
+        self._receiver("LAUNCH", {"appId": DEFAULT_MEDIA_RECEIVER}, lambda payload: None, None)
+        media = {"contentId": url, "contentType": content_type, "streamType": "BUFFERED"}
+        self._load({"media": media}, lambda payload: failed.append(payload["type"] == "LOAD_FAILED"), None)
+        return not any(failed)
+
     @property
     def player_state(self):
         with self.lock:

@@ -14,7 +14,9 @@ next item; "previous" and a jump load the item. Items that will not play there e
 converted, or that the device fails to load or to play, are skipped with a note; a
 device that twice in a row does not answer as the queue moves on stops it. When
 another sender stops the device or takes it over, the queue stops there and says so:
-it never fights back.
+it never fights back. A device that stops answering leaves the queue waiting where it
+was; when it answers again with nothing playing, the item is loaded again where it was
+(with another sender's media playing there, that sender took it over).
 """
 
 import contextlib
@@ -36,8 +38,10 @@ from mediacaster.services.cast import (
     ADVANCED,
     ENDED,
     FAILED,
+    GONE,
     NEAR_END,
     PLAYED,
+    RETURNED,
     DeviceUnreachable,
     LoadFailed,
     NotCastHere,
@@ -51,6 +55,8 @@ LEAD = 30.0  # seconds before an item ends at which the next one is queued on th
 STATUS_WAIT = 5.0  # seconds a device found is given to say what it plays
 HOLD_WAIT = 5.0  # seconds a device that played an item to its end is given to move to the next
 DEVICE_FAILURES = 2  # times in a row the device does not answer before a queue stops
+# A queue's states that follow a device: "waiting" while it does not answer.
+FOLLOWING = ("playing", "waiting")
 
 
 @dataclass
@@ -104,6 +110,9 @@ class QueuePlayer:
                     queues.touch(other, "taken_over")
                 live = Live(queue.id, user_id, app_url)
                 position = queue.position
+            earlier = self._live.get(device.id)
+            if earlier is not None and earlier.queue_id != live.queue_id:
+                self._finish(earlier, "taken_over")
             self._live[device.id] = live
             self._play(live, device, position)
             self._set_repeat(device, repeat)
@@ -163,7 +172,8 @@ class QueuePlayer:
                 queues.touch(queue, "stopped")
             live = self._live.pop(device.id, None)
             if live is not None:
-                with contextlib.suppress(NothingPlaying):  # it had ended there meanwhile
+                # It had ended there meanwhile, or the device is not there to be told.
+                with contextlib.suppress(NothingPlaying, DeviceUnreachable):
                     self.services.cast.stop_media(device.id)
             return self.view(user_id, device)
 
@@ -262,6 +272,10 @@ class QueuePlayer:
         restarted since it began."""
         with self.services.database.sessions() as session:
             queue = self._queue(session, user_id, device)
+            if queue.state == "waiting":
+                raise DeviceUnreachable(
+                    f"{device.name} is not answering: the queue goes on where it was once it is back"
+                )
             if queue.state != "playing":
                 raise QueueError(
                     f"the queue on {device.name} is {queue.state.replace('_', ' ')}: start it again"
@@ -289,11 +303,11 @@ class QueuePlayer:
             raise Skipped(f"{shown(entry.name)} will not play on {device.name}: {plan.verdict.reason}")
         return plan
 
-    def _play(self, live, device, position, patient=False):
-        """Load the item at ``position`` on the device, or the first one after it that plays
-        (``patient``: see :meth:`_first_playing`)."""
+    def _play(self, live, device, position, patient=False, start=0.0):
+        """Load the item at ``position`` on the device from ``start`` seconds, or the first
+        one after it that plays (``patient``: see :meth:`_first_playing`)."""
         try:
-            found = self._first_playing(live, device, position, queued=False, patient=patient)
+            found = self._first_playing(live, device, position, False, patient, start)
         except AppError:  # the device out of reach, say: the queue stops there, and says so
             self._drop(device, live, "stopped")
             raise
@@ -312,9 +326,10 @@ class QueuePlayer:
                 del self._live[device.id]
         self._finish(live, state)
 
-    def _first_playing(self, live, device, position, queued, patient=False):
-        """Cast (or ``queued``: queue) the item at ``position``, or the first one after it
-        that plays, skipping the others: ``(position, number, status or URL)``, or None.
+    def _first_playing(self, live, device, position, queued, patient=False, start=0.0):
+        """Cast (or ``queued``: queue) the item at ``position`` from ``start`` seconds, or
+        the first one after it that plays, skipping the others: ``(position, number,
+        status or URL)``, or None.
 
         ``patient`` (the queue moving on by itself, nobody there to be told): a device that
         does not answer costs the item a skip, and stops the queue the second time in a
@@ -331,7 +346,7 @@ class QueuePlayer:
                     return position, number, url
                 on_change = functools.partial(self._on_change, device, live)
                 status = cast_plan(
-                    self.services, device, plan, 0.0, live.user_id, on_change=on_change, lead=LEAD
+                    self.services, device, plan, start, live.user_id, on_change=on_change, lead=LEAD
                 )
                 live.device_failures = 0
                 return position, number, status
@@ -349,7 +364,7 @@ class QueuePlayer:
                     self._skip(live, number, f"{_name(item.path)}: {error}; the queue stopped there")
                     raise
                 self._skip(live, number, f"{_name(item.path)}: {error}")
-            position = self._following(live, position)
+            position, start = self._following(live, position), 0.0
         return None
 
     def _near_end(self, device, live):
@@ -380,9 +395,10 @@ class QueuePlayer:
         finally:
             live.queuing = False
 
-    def _on_change(self, device, live, how, url, why=None):
+    def _on_change(self, device, live, how, url, detail=None):
         """The device moved to another item of the queue, nears the end of one, played one
-        to its end, failed to play one, or the queue is over there."""
+        to its end, failed to play one (``detail``: why), stopped answering or answers
+        again (``detail``: where to load the item again), or the queue is over there."""
         with self._lock:
             if self._live.get(device.id) is not live:
                 return
@@ -393,6 +409,15 @@ class QueuePlayer:
                     with self.services.database.sessions() as session:
                         position = session.get(Queue, live.queue_id).order.index(number)
                     self._moved(live, position)
+                return
+            if how == GONE:
+                self._set_state(live, "waiting")
+                return
+            if how == RETURNED:
+                if detail is None:  # it played on
+                    self._set_state(live, "playing")
+                else:  # nothing plays there: the item again, where it was
+                    self._later(0, self._resume, device, live, live.number, detail)
                 return
             if how == NEAR_END:
                 live.failures = 0
@@ -408,7 +433,7 @@ class QueuePlayer:
             if how == FAILED:
                 number = live.urls.get(url, live.number)
                 name = _name(self._path_of(live, number))
-                self._skip(live, number, f"{name}: {device.name} could not play it: {why}")
+                self._skip(live, number, f"{name}: {device.name} could not play it: {detail}")
                 live.failures += 1
                 if live.failures < self._length(live):
                     self._later(0, self._go_on, device, live, live.number, True)
@@ -451,6 +476,23 @@ class QueuePlayer:
             except (AppError, QueueError) as error:
                 log.warning("the queue on %s stopped: %s", device.name, error)
 
+    def _resume(self, device, live, number, start):
+        """The device answers again with nothing playing: item ``number`` is loaded again
+        from ``start`` seconds, unless the queue moved on meanwhile."""
+        with self._lock:
+            if self._live.get(device.id) is not live or live.number != number:
+                return
+            with self.services.database.sessions() as session:
+                queue = session.get(Queue, live.queue_id)
+                if queue is None or queue.state not in FOLLOWING:
+                    return
+                position = queue.order.index(number)
+            log.info("%s answers again: the queue goes on at %.0f s", device.name, start)
+            try:
+                self._play(live, device, position, patient=True, start=start)
+            except (AppError, QueueError) as error:
+                log.warning("the queue on %s stopped: %s", device.name, error)
+
     def _set_repeat(self, device, repeat):
         try:
             self.services.cast.set_repeat(device.id, repeat == "one")
@@ -490,7 +532,14 @@ class QueuePlayer:
     def _finish(self, live, state):
         with self._transaction() as session:
             queue = session.get(Queue, live.queue_id)
-            if queue is not None and queue.state == "playing":
+            if queue is not None and queue.state in FOLLOWING:
+                queues.touch(queue, state)
+
+    def _set_state(self, live, state):
+        """Waiting for the device, or playing again."""
+        with self._transaction() as session:
+            queue = session.get(Queue, live.queue_id)
+            if queue is not None and queue.state in FOLLOWING and queue.state != state:
                 queues.touch(queue, state)
 
 

@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mediacaster.errors import AppError, NotFound
-from mediacaster.services.cast import ADVANCED, ENDED, CastMedia, Device, LoadFailed, NothingPlaying
+from mediacaster.services.cast import (
+    ADVANCED,
+    ENDED,
+    GONE,
+    RETURNED,
+    CastMedia,
+    Device,
+    LoadFailed,
+    NothingPlaying,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +172,10 @@ class Slideshows:
                 self._end(show, "stopped")
 
     def _on_change(self, show, how, url):
-        if how in (ADVANCED, ENDED):
-            return  # the next picture, loaded by the show itself; or a receiver done "playing" one
+        if how in (ADVANCED, ENDED, GONE, RETURNED):
+            # The next picture, loaded by the show itself; a receiver done "playing" one; a
+            # device out of reach or back, which the show's next picture finds out.
+            return
         with self._lock:
             if show.state == "playing":
                 self._end(show, how)

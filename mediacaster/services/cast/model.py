@@ -18,6 +18,7 @@ class Device:
     port: int
     last_seen: float
     online: bool
+    problem: str | None = None  # why it cannot be used now, in words
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The cast service: one object the app holds to find devices, cast to them and control them."""
 
 import functools
+from dataclasses import replace
 
 from mediacaster.mediatypes import MEDIA_KINDS
 from mediacaster.services.cast.connections import Connections
@@ -55,7 +56,12 @@ class CastService:
     # -- devices ---------------------------------------------------------
 
     def devices(self):
-        return self.discovery.devices()
+        """Every device seen; one this app lost touch with is offline, and says why."""
+        return [self._as_known(device) for device in self.discovery.devices()]
+
+    def _as_known(self, device):
+        problem = self.connections.problem(device)
+        return device if problem is None else replace(device, online=False, problem=problem)
 
     def find(self, id_or_name):
         return self.discovery.find(id_or_name)
@@ -77,13 +83,15 @@ class CastService:
         ends (ENDED), or another sender stops it or takes over (STOPPED, TAKEN_OVER).
         ``lead``: for a queue, seconds before the end of each item at which ``on_change`` is
         told NEAR_END; it is then also told PLAYED (the item played to its end and the
-        device holds the next one) and FAILED, with why (the device could not play it).
+        device holds the next one) and FAILED, with why (the device could not play it);
+        GONE when the device stops answering, and RETURNED when it answers again, with the
+        position to load the item again at (nothing plays there) or None (it played on).
         """
         device = self.find(id_or_name)
         if media.kind not in MEDIA_KINDS:
             raise UnsupportedMedia(f"{media.title} is not video, audio or an image and cannot be cast")
         cast = self.connections.get(device)
-        with self.connections.lock(device):
+        with self.connections.holding(device, self.load_timeout):
             # What this app cast there before is saved where it is and followed no more:
             # the device moving to the new media is no takeover, the old media ending while
             # the new one loads (a queue's "next" in a song's last seconds) is no news, and a
@@ -102,7 +110,7 @@ class CastService:
         """Follow ``url``, which the device plays, as if this app had just cast it (it did,
         before a restart): see :meth:`cast`."""
         device = self.find(id_or_name)
-        with self.connections.lock(device):
+        with self.connections.holding(device, self.load_timeout):
             self._sources[device.id] = {url: None}
             told = functools.partial(self._changed, device.id, on_change)
             self.watcher.watch(device.id, url, progress, told, lead=lead)
@@ -112,7 +120,7 @@ class CastService:
         device plays it next by itself, having fetched it ahead. Returns its URL."""
         device = self.find(id_or_name)
         cast = self.connections.get(device)
-        with self.connections.lock(device):
+        with self.connections.holding(device, self.load_timeout):
             sources = self._sources.get(device.id)
             if sources is None:  # nothing cast, or what it was to follow ended meanwhile
                 raise NotCastHere(f"nothing cast by this app is playing on {device.name}")
