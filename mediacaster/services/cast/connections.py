@@ -21,6 +21,7 @@ from pychromecast.socket_client import (
     CONNECTION_STATUS_FAILED,
     CONNECTION_STATUS_FAILED_RESOLVE,
     CONNECTION_STATUS_LOST,
+    ConnectionStatusListener,
 )
 
 from mediacaster.services.cast.errors import DeviceTimeout, DeviceUnreachable
@@ -44,7 +45,7 @@ def not_answering(device):
     )
 
 
-class Health:
+class Health(ConnectionStatusListener):
     """What a connection says of itself (a pychromecast connection listener, told on
     the socket thread): since when the device has not answered, if it has not."""
 
