@@ -146,7 +146,7 @@ def serve(make_app, films):
 def start_queue(client, device):
     code, body = client.post("/api/queue", {"device": device, "paths": [f"m/{name}" for name in FILMS]})
     assert code == 200, body
-    return wait_for(lambda: playing(client, device), 20, "the first film playing")
+    return wait_for(lambda: playing(client, device), DEADLINE, "the first film playing")
 
 
 def playing(client, device):
@@ -176,7 +176,8 @@ def test_a_tv_killed_mid_queue_is_shown_gone_and_the_queue_goes_on_where_it_was(
     start_queue(client, TV)
     code, _ = client.post("/api/player/seek", {"device": TV, "position": 120})
     assert code == 200
-    before = wait_for(lambda: (m := playing(client, TV)) and m["current_time"] >= 120 and m, 10, "the seek")
+    sought = lambda: (m := playing(client, TV)) and m["current_time"] >= 120 and m  # noqa: E731
+    before = wait_for(sought, DEADLINE, "the seek")
     tv_process.kill()  # unplugged
 
     assert_not_answering(client, TV)
