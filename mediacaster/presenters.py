@@ -303,6 +303,7 @@ def device_json(device):
         "model": device.model,
         "type": device.type,
         "online": device.online,
+        "problem": device.problem,
         "host": device.host,
         "last_seen": device.last_seen,
     }
@@ -463,6 +464,9 @@ def queue_json(queue, urls):
         )
         if item.skipped:
             notes.append(f"Skipped: {item.skipped}")
+    if queue.state == "waiting":
+        waiting = "the queue goes on where it was once it is back"
+        notes.insert(0, f"{queue.device_name} is not answering: {waiting}")
     return {
         "device": queue.device_name,
         "state": queue.state,

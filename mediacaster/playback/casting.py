@@ -7,10 +7,10 @@ from dataclasses import replace
 from mediacaster.services.history import PLAYED_KINDS
 
 
-def cast_plan(services, device, plan, start, user_id, over=None, queued=False, lead=None, **how):
+def cast_plan(services, device, plan, start, user_id, on_change=None, queued=False, lead=None, **how):
     """Cast ``plan`` to ``device`` from ``start`` seconds for ``user_id`` (None: logins off).
 
-    ``over(how, url)`` and ``lead``: see :meth:`CastService.cast`. ``queued``: queue it
+    ``on_change(how, url)`` and ``lead``: see :meth:`CastService.cast`. ``queued``: queue it
     after what plays instead. ``how``: fields of the CastMedia (autoplay, subtitle).
     Returns the device's status.
     """
@@ -21,7 +21,9 @@ def cast_plan(services, device, plan, start, user_id, over=None, queued=False, l
     media = replace(plan.cast_media(start), **how)
     if queued:
         return services.cast.enqueue(device.id, media, source=plan, progress=progress)
-    return services.cast.cast(device.id, media, source=plan, progress=progress, over=over, lead=lead)
+    return services.cast.cast(
+        device.id, media, source=plan, progress=progress, on_change=on_change, lead=lead
+    )
 
 
 def progress_of(services, entry, user_id):

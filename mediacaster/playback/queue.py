@@ -14,7 +14,9 @@ next item; "previous" and a jump load the item. Items that will not play there e
 converted, or that the device fails to load or to play, are skipped with a note; a
 device that twice in a row does not answer as the queue moves on stops it. When
 another sender stops the device or takes it over, the queue stops there and says so:
-it never fights back.
+it never fights back. A device that stops answering leaves the queue waiting where it
+was; when it answers again with nothing playing, the item is loaded again where it was
+(with another sender's media playing there, that sender took it over).
 """
 
 import contextlib
@@ -23,6 +25,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from mediacaster.bytenames import shown
@@ -35,8 +38,10 @@ from mediacaster.services.cast import (
     ADVANCED,
     ENDED,
     FAILED,
+    GONE,
     NEAR_END,
     PLAYED,
+    RETURNED,
     DeviceUnreachable,
     LoadFailed,
     NotCastHere,
@@ -50,6 +55,8 @@ LEAD = 30.0  # seconds before an item ends at which the next one is queued on th
 STATUS_WAIT = 5.0  # seconds a device found is given to say what it plays
 HOLD_WAIT = 5.0  # seconds a device that played an item to its end is given to move to the next
 DEVICE_FAILURES = 2  # times in a row the device does not answer before a queue stops
+# A queue's states that follow a device: "waiting" while it does not answer.
+FOLLOWING = ("playing", "waiting")
 
 
 @dataclass
@@ -59,12 +66,26 @@ class Live:
     queue_id: int
     user_id: int | None
     app_url: str  # the app's URL as the request that started it saw it
-    urls: dict = field(default_factory=dict)  # URL loaded or queued there -> item number
+    urls: dict[str, int] = field(default_factory=dict)  # URL loaded or queued there -> item number
     number: int | None = None  # the item playing
     queued: int | None = None  # the item queued on the device after it
     queuing: bool = False
     failures: int = 0  # items in a row the device failed to play
     device_failures: int = 0  # times in a row the device did not answer as the queue moved on
+
+
+class Placed(NamedTuple):
+    """An item of a queue where it plays in the queue's order."""
+
+    position: int
+    number: int  # its index in the queue's items
+    root: str
+    path: str
+
+    @classmethod
+    def at(cls, queue, position):
+        item = queues.item_at(queue, position)
+        return cls(position, item.number, item.root, queues.path_of(item))
 
 
 class QueuePlayer:
@@ -89,6 +110,9 @@ class QueuePlayer:
                     queues.touch(other, "taken_over")
                 live = Live(queue.id, user_id, app_url)
                 position = queue.position
+            earlier = self._live.get(device.id)
+            if earlier is not None and earlier.queue_id != live.queue_id:
+                self._finish(earlier, "taken_over")
             self._live[device.id] = live
             self._play(live, device, position)
             self._set_repeat(device, repeat)
@@ -148,7 +172,8 @@ class QueuePlayer:
                 queues.touch(queue, "stopped")
             live = self._live.pop(device.id, None)
             if live is not None:
-                with contextlib.suppress(NothingPlaying):  # it had ended there meanwhile
+                # It had ended there meanwhile, or the device is not there to be told.
+                with contextlib.suppress(NothingPlaying, DeviceUnreachable):
                     self.services.cast.stop_media(device.id)
             return self.view(user_id, device)
 
@@ -159,8 +184,10 @@ class QueuePlayer:
             live = self._live.get(device.id)
             if live is None:
                 return cast_plan(self.services, device, plan, start, user_id, **how)
-            over = functools.partial(self._over, device, live)
-            status = cast_plan(self.services, device, plan, start, live.user_id, over=over, lead=LEAD, **how)
+            on_change = functools.partial(self._on_change, device, live)
+            status = cast_plan(
+                self.services, device, plan, start, live.user_id, on_change=on_change, lead=LEAD, **how
+            )
             live.urls[status.media.content_id], live.queued = live.number, None
             return status
 
@@ -198,24 +225,22 @@ class QueuePlayer:
                 queue = queues.current(session, user_id, device.id)
                 if queue is None or queue.state != "playing" or device.id in self._live:
                     return
-                items = [(position, queues.item_at(queue, position)) for position in range(len(queue.order))]
-                items = [(position, item.number, item.root, queues.path_of(item)) for position, item in items]
+                items = [Placed.at(queue, position) for position in range(len(queue.order))]
                 queue_id = queue.id
             media = self.services.cast.status(device.id).media
             if media is None or media.player_state == "IDLE" or not media.content_id:
                 return
             playing = unquote(urlsplit(media.content_id).path)
-            found = next((item for item in items if playing.endswith(f"/{item[2]}/{item[3]}")), None)
+            found = next((item for item in items if playing.endswith(f"/{item.root}/{item.path}")), None)
             if found is None:
                 return  # something else plays there
-            position, number, root, path = found
-            entry = self.services.library.entry(root, tuple(path.split("/")))
-            live = Live(queue_id, user_id, app_url, {media.content_id: number}, number)
+            entry = self.services.library.entry(found.root, tuple(found.path.split("/")))
+            live = Live(queue_id, user_id, app_url, {media.content_id: found.number}, found.number)
             self._live[device.id] = live
             progress = progress_of(self.services, entry, user_id)
-            over = functools.partial(self._over, device, live)
-            self.services.cast.adopt(device.id, media.content_id, progress, over, lead=LEAD)
-            self._moved(live, position)
+            on_change = functools.partial(self._on_change, device, live)
+            self.services.cast.adopt(device.id, media.content_id, progress, on_change, lead=LEAD)
+            self._moved(live, found.position)
 
     def view(self, user_id, device):
         """The user's queue on the device with its items, for presenters; or None."""
@@ -247,6 +272,10 @@ class QueuePlayer:
         restarted since it began."""
         with self.services.database.sessions() as session:
             queue = self._queue(session, user_id, device)
+            if queue.state == "waiting":
+                raise DeviceUnreachable(
+                    f"{device.name} is not answering: the queue goes on where it was once it is back"
+                )
             if queue.state != "playing":
                 raise QueueError(
                     f"the queue on {device.name} is {queue.state.replace('_', ' ')}: start it again"
@@ -258,13 +287,12 @@ class QueuePlayer:
         return live, queue
 
     def _item(self, live, position):
-        """``(number, root, path)`` of the item at ``position`` of the queue's order."""
+        """The item at ``position`` of the queue's order."""
         with self.services.database.sessions() as session:
             queue = session.get(Queue, live.queue_id)
             if queue is None:
                 raise QueueError("the queue is gone")
-            item = queues.item_at(queue, position)
-            return item.number, item.root, queues.path_of(item)
+            return Placed.at(queue, position)
 
     def _plan(self, live, device, root, path):
         services = self.services
@@ -275,11 +303,11 @@ class QueuePlayer:
             raise Skipped(f"{shown(entry.name)} will not play on {device.name}: {plan.verdict.reason}")
         return plan
 
-    def _play(self, live, device, position, patient=False):
-        """Load the item at ``position`` on the device, or the first one after it that plays
-        (``patient``: see :meth:`_first_playing`)."""
+    def _play(self, live, device, position, patient=False, start=0.0):
+        """Load the item at ``position`` on the device from ``start`` seconds, or the first
+        one after it that plays (``patient``: see :meth:`_first_playing`)."""
         try:
-            found = self._first_playing(live, device, position, queued=False, patient=patient)
+            found = self._first_playing(live, device, position, False, patient, start)
         except AppError:  # the device out of reach, say: the queue stops there, and says so
             self._drop(device, live, "stopped")
             raise
@@ -298,9 +326,10 @@ class QueuePlayer:
                 del self._live[device.id]
         self._finish(live, state)
 
-    def _first_playing(self, live, device, position, queued, patient=False):
-        """Cast (or ``queued``: queue) the item at ``position``, or the first one after it
-        that plays, skipping the others: ``(position, number, status or URL)``, or None.
+    def _first_playing(self, live, device, position, queued, patient=False, start=0.0):
+        """Cast (or ``queued``: queue) the item at ``position`` from ``start`` seconds, or
+        the first one after it that plays, skipping the others: ``(position, number,
+        status or URL)``, or None.
 
         ``patient`` (the queue moving on by itself, nobody there to be told): a device that
         does not answer costs the item a skip, and stops the queue the second time in a
@@ -308,14 +337,17 @@ class QueuePlayer:
         for _ in range(self._length(live)):
             if position is None:
                 return None
-            number, root, path = self._item(live, position)
+            item = self._item(live, position)
+            number = item.number
             try:
-                plan = self._plan(live, device, root, path)
+                plan = self._plan(live, device, item.root, item.path)
                 if queued:  # the device refusing it now is no fault of the item: not skipped
                     url = cast_plan(self.services, device, plan, 0.0, live.user_id, queued=True)
                     return position, number, url
-                over = functools.partial(self._over, device, live)
-                status = cast_plan(self.services, device, plan, 0.0, live.user_id, over=over, lead=LEAD)
+                on_change = functools.partial(self._on_change, device, live)
+                status = cast_plan(
+                    self.services, device, plan, start, live.user_id, on_change=on_change, lead=LEAD
+                )
                 live.device_failures = 0
                 return position, number, status
             except (Skipped, NotFound) as error:
@@ -323,16 +355,16 @@ class QueuePlayer:
             except LoadFailed as error:
                 if queued:
                     raise
-                self._skip(live, number, f"{_name(path)}: {error}")
+                self._skip(live, number, f"{_name(item.path)}: {error}")
             except DeviceUnreachable as error:
                 if not patient:
                     raise
                 live.device_failures += 1
                 if live.device_failures >= DEVICE_FAILURES:
-                    self._skip(live, number, f"{_name(path)}: {error}; the queue stopped there")
+                    self._skip(live, number, f"{_name(item.path)}: {error}; the queue stopped there")
                     raise
-                self._skip(live, number, f"{_name(path)}: {error}")
-            position = self._following(live, position)
+                self._skip(live, number, f"{_name(item.path)}: {error}")
+            position, start = self._following(live, position), 0.0
         return None
 
     def _near_end(self, device, live):
@@ -363,9 +395,10 @@ class QueuePlayer:
         finally:
             live.queuing = False
 
-    def _over(self, device, live, how, url, why=None):
+    def _on_change(self, device, live, how, url, detail=None):
         """The device moved to another item of the queue, nears the end of one, played one
-        to its end, failed to play one, or the queue is over there."""
+        to its end, failed to play one (``detail``: why), stopped answering or answers
+        again (``detail``: where to load the item again), or the queue is over there."""
         with self._lock:
             if self._live.get(device.id) is not live:
                 return
@@ -376,6 +409,15 @@ class QueuePlayer:
                     with self.services.database.sessions() as session:
                         position = session.get(Queue, live.queue_id).order.index(number)
                     self._moved(live, position)
+                return
+            if how == GONE:
+                self._set_state(live, "waiting")
+                return
+            if how == RETURNED:
+                if detail is None:  # it played on
+                    self._set_state(live, "playing")
+                else:  # nothing plays there: the item again, where it was
+                    self._later(0, self._resume, device, live, live.number, detail)
                 return
             if how == NEAR_END:
                 live.failures = 0
@@ -391,7 +433,7 @@ class QueuePlayer:
             if how == FAILED:
                 number = live.urls.get(url, live.number)
                 name = _name(self._path_of(live, number))
-                self._skip(live, number, f"{name}: {device.name} could not play it: {why}")
+                self._skip(live, number, f"{name}: {device.name} could not play it: {detail}")
                 live.failures += 1
                 if live.failures < self._length(live):
                     self._later(0, self._go_on, device, live, live.number, True)
@@ -434,6 +476,23 @@ class QueuePlayer:
             except (AppError, QueueError) as error:
                 log.warning("the queue on %s stopped: %s", device.name, error)
 
+    def _resume(self, device, live, number, start):
+        """The device answers again with nothing playing: item ``number`` is loaded again
+        from ``start`` seconds, unless the queue moved on meanwhile."""
+        with self._lock:
+            if self._live.get(device.id) is not live or live.number != number:
+                return
+            with self.services.database.sessions() as session:
+                queue = session.get(Queue, live.queue_id)
+                if queue is None or queue.state not in FOLLOWING:
+                    return
+                position = queue.order.index(number)
+            log.info("%s answers again: the queue goes on at %.0f s", device.name, start)
+            try:
+                self._play(live, device, position, patient=True, start=start)
+            except (AppError, QueueError) as error:
+                log.warning("the queue on %s stopped: %s", device.name, error)
+
     def _set_repeat(self, device, repeat):
         try:
             self.services.cast.set_repeat(device.id, repeat == "one")
@@ -473,7 +532,14 @@ class QueuePlayer:
     def _finish(self, live, state):
         with self._transaction() as session:
             queue = session.get(Queue, live.queue_id)
-            if queue is not None and queue.state == "playing":
+            if queue is not None and queue.state in FOLLOWING:
+                queues.touch(queue, state)
+
+    def _set_state(self, live, state):
+        """Waiting for the device, or playing again."""
+        with self._transaction() as session:
+            queue = session.get(Queue, live.queue_id)
+            if queue is not None and queue.state in FOLLOWING and queue.state != state:
                 queues.touch(queue, state)
 
 

@@ -12,9 +12,19 @@ import functools
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Literal
 
 from mediacaster.errors import AppError, NotFound
-from mediacaster.services.cast import ADVANCED, ENDED, CastMedia, LoadFailed, NothingPlaying
+from mediacaster.services.cast import (
+    ADVANCED,
+    ENDED,
+    GONE,
+    RETURNED,
+    CastMedia,
+    Device,
+    LoadFailed,
+    NothingPlaying,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +39,14 @@ class SlideshowError(ValueError):
 @dataclass
 class Show:
     user_id: int | None
-    device: object
+    device: Device
     app_url: str
-    folder: tuple  # (root, path)
-    images: list  # [(root, path)]
+    folder: tuple[str, str]  # (root, path)
+    images: list[tuple[str, str]]  # (root, path) of each
     position: int
     interval: float
     paused: bool = False
-    state: str = "playing"  # playing, ended, stopped, taken_over
+    state: Literal["playing", "ended", "stopped", "taken_over"] = "playing"
     timer: threading.Timer | None = field(default=None, repr=False)
     # Which timer may move it on: one that fired as it was replaced (a step, a new
     # interval) waits for the lock, then finds itself outdated.
@@ -128,7 +138,7 @@ class Slideshows:
             try:
                 entry = services.library.entry(root, tuple(path.split("/")))
                 media = CastMedia(urls.slide(entry, TV_SCREEN), "image/jpeg", "image", entry.name)
-                services.cast.cast(show.device.id, media, over=functools.partial(self._over, show))
+                services.cast.cast(show.device.id, media, on_change=functools.partial(self._on_change, show))
                 break
             except (LoadFailed, NotFound) as error:
                 log.info("slideshow on %s: passed over %s: %s", show.device.name, path, error)
@@ -161,9 +171,11 @@ class Slideshows:
                 log.warning("slideshow on %s: %s", show.device.name, error)
                 self._end(show, "stopped")
 
-    def _over(self, show, how, url):
-        if how in (ADVANCED, ENDED):
-            return  # the next picture, loaded by the show itself; or a receiver done "playing" one
+    def _on_change(self, show, how, url):
+        if how in (ADVANCED, ENDED, GONE, RETURNED):
+            # The next picture, loaded by the show itself; a receiver done "playing" one; a
+            # device out of reach or back, which the show's next picture finds out.
+            return
         with self._lock:
             if show.state == "playing":
                 self._end(show, how)

@@ -241,7 +241,10 @@ class Device(Reply):
     name: str
     model: str
     type: Literal["cast", "audio", "group"]
-    online: bool
+    online: bool = Field(description="false: gone from the network, or this app lost touch with it")
+    problem: str | None = Field(
+        description='why it cannot be used now, in words: "Living Room TV is not answering: …"'
+    )
     host: str
     last_seen: float
 
@@ -345,9 +348,10 @@ class QueueItem(Reply):
 
 class QueueState(Reply):
     device: str = Field(description="the device's name")
-    state: Literal["playing", "ended", "stopped", "taken_over"] = Field(
-        description="taken_over: another sender (or another queue) took the device; stopped: another sender "
-        "stopped it, or the device stopped answering"
+    state: Literal["playing", "waiting", "ended", "stopped", "taken_over"] = Field(
+        description="waiting: the device is not answering, and the queue goes on where it was once it is "
+        "back; taken_over: another sender (or another queue) took the device; stopped: another sender "
+        "stopped it, or the device stopped answering as the queue moved on"
     )
     position: int
     shuffle: bool

@@ -72,6 +72,7 @@ def test_devices(cast_app, server, tv):
         "model": "Chromecast",
         "type": "cast",
         "online": True,
+        "problem": None,
         "host": "127.0.0.2",
         "last_seen": devices[TV]["last_seen"],
     }

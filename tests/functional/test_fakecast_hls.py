@@ -206,7 +206,7 @@ def test_a_hls_load_fetches_the_playlist_the_init_segment_and_two_segments(origi
     assert all(f.range is None for f in fetches)
     assert fetches[0].content_type == HLS and fetches[1].length == 1_012
     assert fetches[3].length == BIG_SEGMENT and fetches[3].body == b"\1" * FETCH_BYTES
-    assert [start for start, _, _ in device.playlist.segments] == [0, 4, 8, 12, 16]
+    assert [segment.start for segment in device.playlist.segments] == [0, 4, 8, 12, 16]
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,18 @@
-"""How a receiver's media status reads: which idle reasons are another sender's doing."""
+"""How a receiver's media status reads (which idle reasons are another sender's doing), and
+how a connection's word on itself reads (since when the device has not answered)."""
 
 import pytest
 from pychromecast.config import APP_MEDIA_RECEIVER
+from pychromecast.socket_client import (
+    CONNECTION_STATUS_CONNECTED,
+    CONNECTION_STATUS_CONNECTING,
+    CONNECTION_STATUS_FAILED,
+    CONNECTION_STATUS_LOST,
+    ConnectionStatus,
+    NetworkAddress,
+)
 
+from mediacaster.services.cast.connections import Health
 from mediacaster.services.cast.loading import describe_error
 from mediacaster.services.cast.watching import STOPPED, TAKEN_OVER, interruption
 
@@ -36,3 +46,25 @@ def test_error_codes_in_words():
     assert describe_error(104) == "the receiver could not fetch the media"
     assert describe_error(999) == "error 999"
     assert describe_error(None) == "it stopped with an error"
+
+
+def test_a_device_has_not_answered_since_its_connection_was_lost_until_it_is_made_again():
+    told = []
+    health = Health(lambda: told.append(health.lost_at))
+    address = NetworkAddress("127.0.0.2", 8009)
+
+    def say(status):
+        health.new_connection_status(ConnectionStatus(status, address, None))
+
+    say(CONNECTION_STATUS_CONNECTING)
+    say(CONNECTION_STATUS_CONNECTED)
+    assert health.lost_at is None
+    say(CONNECTION_STATUS_LOST)
+    lost = health.lost_at
+    assert lost is not None
+    say(CONNECTION_STATUS_CONNECTING)
+    say(CONNECTION_STATUS_FAILED)  # every retry fails while it is away: the loss stays dated
+    assert health.lost_at == lost
+    say(CONNECTION_STATUS_CONNECTED)
+    assert health.lost_at is None
+    assert told == [None, None, lost, lost, lost, None]  # each word wakes whoever follows it

@@ -439,6 +439,7 @@ def test_a_device_is_shown_without_its_port():
         "model": "Chromecast",
         "type": "cast",
         "online": True,
+        "problem": None,
         "host": "192.168.1.20",
         "last_seen": 1_700_000_000.0,
     }

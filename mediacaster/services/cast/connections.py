@@ -1,17 +1,64 @@
 """One connection per device in use, made on first use and shared by every request.
 
 pychromecast re-establishes a lost connection on its own thread; callers wait
-for it here, with a time limit, never inside that thread.
+for it here, with a time limit, never inside that thread. A device whose
+connection was lost, or that stopped answering its heartbeat (frozen, or its
+network gone without a word), is not waited for: every request hears at once
+that it is not answering, until it answers again.
 """
 
+import contextlib
+import socket
 import threading
 import time
 from uuid import UUID
 
 import pychromecast
+from pychromecast.controllers.heartbeat import HB_PING_TIME, HB_PONG_TIME
+from pychromecast.socket_client import (
+    CONNECTION_STATUS_CONNECTED,
+    CONNECTION_STATUS_DISCONNECTED,
+    CONNECTION_STATUS_FAILED,
+    CONNECTION_STATUS_FAILED_RESOLVE,
+    CONNECTION_STATUS_LOST,
+    ConnectionStatusListener,
+)
 
-from mediacaster.services.cast.errors import DeviceUnreachable
+from mediacaster.services.cast.errors import DeviceTimeout, DeviceUnreachable
 from mediacaster.services.cast.tls import serialise
+
+# pychromecast's own rule: a device that sent no PONG for this long is gone. It applies
+# it every few seconds on its socket thread; here it is applied as a request comes.
+SILENT_AFTER = HB_PING_TIME + HB_PONG_TIME
+LOST = (
+    CONNECTION_STATUS_LOST,
+    CONNECTION_STATUS_FAILED,
+    CONNECTION_STATUS_FAILED_RESOLVE,
+    CONNECTION_STATUS_DISCONNECTED,
+)
+
+
+def not_answering(device):
+    return DeviceUnreachable(
+        f"{device.name} is not answering: it may be switched off or off the network; "
+        "it is used again as soon as it answers"
+    )
+
+
+class Health(ConnectionStatusListener):
+    """What a connection says of itself (a pychromecast connection listener, told on
+    the socket thread): since when the device has not answered, if it has not."""
+
+    def __init__(self, on_change):
+        self.lost_at = None  # time.monotonic() of the loss, None while connected
+        self.on_change = on_change
+
+    def new_connection_status(self, status):
+        if status.status == CONNECTION_STATUS_CONNECTED:
+            self.lost_at = None
+        elif status.status in LOST and self.lost_at is None:
+            self.lost_at = time.monotonic()
+        self.on_change()
 
 
 class Connections:
@@ -20,8 +67,23 @@ class Connections:
         self.timeout = timeout
         self._casts = {}  # UUID -> pychromecast.Chromecast
         self._locks = {}  # UUID -> lock serialising connection set-up and LOADs
+        self._health = {}  # UUID -> Health
         self._lock = threading.Lock()
         self.on_connect = []  # callables given each new connection, before it starts
+        self.on_health = []  # called when a connection is made, lost or fails to be made
+
+    @contextlib.contextmanager
+    def holding(self, device, timeout):
+        """The device's lock for a request, waited for ``timeout`` seconds at most: a
+        device that does not answer holds up the request in front, never the queue of
+        requests behind it."""
+        lock = self.lock(device)
+        if not lock.acquire(timeout=timeout):
+            raise DeviceTimeout(f"{device.name} is still busy with an earlier request; try again")
+        try:
+            yield
+        finally:
+            lock.release()
 
     def lock(self, device):
         """The device's lock: one connection set-up or LOAD at a time."""
@@ -34,30 +96,78 @@ class Connections:
         offline = DeviceUnreachable(f"{device.name} is offline: it no longer answers on the network")
         if not device.online:
             raise offline
-        with self.lock(device):
-            cast = self._casts.get(uuid)
-            if cast is None:
-                info = self.discovery.cast_info(uuid)
-                if info is None:
-                    raise offline
-                cast = pychromecast.get_chromecast_from_cast_info(
-                    info, self.discovery.zeroconf, tries=None, retry_wait=1, timeout=self.timeout
-                )
-                serialise(cast)
-                for hook in self.on_connect:
-                    hook(cast)
-                cast.start()
-                self._casts[uuid] = cast
+        cast = self.existing(device.id)
+        if cast is None:
+            cast = self._connect(device, uuid, offline)
+        elif self.silent_since(cast) is not None:
+            self._wait_back(device, cast)
         if not wait_connected(cast, self.timeout):
             raise DeviceUnreachable(
                 f"{device.name} at {device.host}:{device.port} did not answer within {self.timeout:g} s"
             )
         return cast
 
+    def _wait_back(self, device, cast):
+        """A device lost a moment ago may be coming back (it restarted, say): it is waited
+        for until ``timeout`` after the loss. One lost longer ago is not waited for."""
+        since = self.silent_since(cast)
+        while since is not None:
+            if time.monotonic() >= since + self.timeout:
+                raise not_answering(device)
+            time.sleep(0.05)
+            since = self.silent_since(cast)
+
+    def _connect(self, device, uuid, offline):
+        """Make the device's connection, once; pychromecast connects on its own thread."""
+        with self.holding(device, self.timeout):
+            cast = self.existing(device.id)
+            if cast is not None:
+                return cast
+            info = self.discovery.cast_info(uuid)
+            if info is None:
+                raise offline
+            cast = pychromecast.get_chromecast_from_cast_info(
+                info, self.discovery.zeroconf, tries=None, retry_wait=1, timeout=self.timeout
+            )
+            serialise(cast)
+            for hook in self.on_connect:
+                hook(cast)
+            health = Health(self._health_changed)
+            cast.register_connection_listener(health)
+            cast.start()
+            with self._lock:
+                self._health[uuid] = health
+                self._casts[uuid] = cast
+            return cast
+
     def existing(self, device_id):
         """The device's connection if one was made, connected or not; never makes one."""
         with self._lock:
             return self._casts.get(UUID(device_id))
+
+    def silent_since(self, cast):
+        """The time (``time.monotonic()``) since which the device of ``cast`` has not
+        answered, or None: it answers, or its first connection is being made."""
+        client = cast.socket_client
+        with self._lock:
+            health = self._health.get(cast.uuid)
+        if health is not None and health.lost_at is not None:
+            return health.lost_at
+        if not client.is_connected:
+            return None
+        quiet = time.time() - client.heartbeat_controller.last_pong
+        return time.monotonic() - quiet if quiet > SILENT_AFTER else None
+
+    def problem(self, device):
+        """Why the device cannot be used now, in words, or None as far as is known."""
+        cast = self.existing(device.id)
+        if cast is not None and self.silent_since(cast) is not None:
+            return str(not_answering(device))
+        return None
+
+    def _health_changed(self):
+        for callback in self.on_health:
+            callback()
 
     def local_address(self, device):
         """This machine's address on the connection to the device: one the device can reach."""
@@ -71,11 +181,28 @@ class Connections:
         """Disconnect every device at once, each within ``timeout`` seconds."""
         with self._lock:
             casts, self._casts = list(self._casts.values()), {}
-        threads = [threading.Thread(target=cast.disconnect, kwargs={"timeout": timeout}) for cast in casts]
+        threads = [threading.Thread(target=disconnect, args=(cast, timeout)) for cast in casts]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout + 0.5)
+
+
+def disconnect(cast, timeout):
+    """Stop the connection's thread, even one blocked connecting or in a TLS handshake
+    with a device that never answers, and close what pychromecast leaves open when the
+    first connection was never made (it cleans up only after one was)."""
+    client = cast.socket_client
+    client.disconnect()  # stops it, and wakes it if it waits for the device's words
+    if client.socket is not None:
+        with contextlib.suppress(OSError):
+            client.socket.shutdown(socket.SHUT_RDWR)  # wakes a connect or a handshake
+    client.join(timeout)
+    if not client.is_alive():
+        for leftover in (client.socket, *client.socketpair):
+            if leftover is not None:
+                with contextlib.suppress(OSError):
+                    leftover.close()
 
 
 def wait_connected(cast, timeout):

@@ -1,6 +1,7 @@
 """Plain data the cast service takes and returns: devices, media to load, status."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pychromecast.const import CAST_TYPE_AUDIO, CAST_TYPE_CHROMECAST, CAST_TYPE_GROUP, CAST_TYPES
 
@@ -12,11 +13,12 @@ class Device:
     id: str
     name: str
     model: str
-    type: str  # cast, audio or group
+    type: Literal["cast", "audio", "group"]
     host: str
     port: int
     last_seen: float
     online: bool
+    problem: str | None = None  # why it cannot be used now, in words
 
 
 @dataclass(frozen=True)
@@ -33,13 +35,13 @@ class Track:
 class CastMedia:
     url: str
     content_type: str
-    kind: str  # video, audio or image
+    kind: Literal["video", "audio", "image"]
     title: str
     thumb: str | None = None
     artist: str | None = None
     album: str | None = None
     start: float = 0.0
-    tracks: tuple = ()  # of Track
+    tracks: tuple[Track, ...] = ()
     duration: float | None = None
     segments: str | None = None  # "fmp4" for an HLS stream of fMP4 segments
     autoplay: bool = True  # False: loaded paused
@@ -65,8 +67,8 @@ class MediaStatus:
     content_id: str | None
     content_type: str | None
     idle_reason: str | None
-    tracks: tuple  # of Track
-    active_tracks: tuple  # ids of the tracks shown
+    tracks: tuple[Track, ...]
+    active_tracks: tuple[int, ...]  # ids of the tracks shown
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The cast service: one object the app holds to find devices, cast to them and control them."""
 
 import functools
+from dataclasses import replace
 
 from mediacaster.mediatypes import MEDIA_KINDS
 from mediacaster.services.cast.connections import Connections
@@ -55,7 +56,12 @@ class CastService:
     # -- devices ---------------------------------------------------------
 
     def devices(self):
-        return self.discovery.devices()
+        """Every device seen; one this app lost touch with is offline, and says why."""
+        return [self._as_known(device) for device in self.discovery.devices()]
+
+    def _as_known(self, device):
+        problem = self.connections.problem(device)
+        return device if problem is None else replace(device, online=False, problem=problem)
 
     def find(self, id_or_name):
         return self.discovery.find(id_or_name)
@@ -66,24 +72,26 @@ class CastService:
 
     # -- casting and control ----------------------------------------------
 
-    def cast(self, id_or_name, media, source=None, progress=None, over=None, lead=None):
+    def cast(self, id_or_name, media, source=None, progress=None, on_change=None, lead=None):
         """Load ``media`` on the device; return its status once the device confirmed it.
 
         ``source``: what the caller made ``media`` from, handed back by
         :meth:`source` and :meth:`now_playing` while the device plays it.
         ``progress(position, duration, final)``: told where it is while it plays
         (every ``progress_every`` seconds, and when it pauses or ends).
-        ``over(how, url)``: told when it moves to an item queued after it (ADVANCED),
+        ``on_change(how, url)``: called when it moves to an item queued after it (ADVANCED),
         ends (ENDED), or another sender stops it or takes over (STOPPED, TAKEN_OVER).
-        ``lead``: for a queue, seconds before the end of each item at which ``over`` is
+        ``lead``: for a queue, seconds before the end of each item at which ``on_change`` is
         told NEAR_END; it is then also told PLAYED (the item played to its end and the
-        device holds the next one) and FAILED, with why (the device could not play it).
+        device holds the next one) and FAILED, with why (the device could not play it);
+        GONE when the device stops answering, and RETURNED when it answers again, with the
+        position to load the item again at (nothing plays there) or None (it played on).
         """
         device = self.find(id_or_name)
         if media.kind not in MEDIA_KINDS:
             raise UnsupportedMedia(f"{media.title} is not video, audio or an image and cannot be cast")
         cast = self.connections.get(device)
-        with self.connections.lock(device):
+        with self.connections.holding(device, self.load_timeout):
             # What this app cast there before is saved where it is and followed no more:
             # the device moving to the new media is no takeover, the old media ending while
             # the new one loads (a queue's "next" in a song's last seconds) is no news, and a
@@ -91,20 +99,20 @@ class CastService:
             self._release(device)
             load(cast, device, media, self.load_timeout, self.connections.timeout)
             self._sources[device.id] = {media.url: source}
-            told = functools.partial(self._over, device.id, over)
+            told = functools.partial(self._changed, device.id, on_change)
             self.watcher.watch(device.id, media.url, progress, told, media.duration, lead)
         if media.subtitle is not None:
             # pychromecast's LOAD cannot name the tracks shown: the track is turned on after it.
             return self.set_subtitles(device.id, media.subtitle)
         return read_status(device, cast)
 
-    def adopt(self, id_or_name, url, progress=None, over=None, lead=None):
+    def adopt(self, id_or_name, url, progress=None, on_change=None, lead=None):
         """Follow ``url``, which the device plays, as if this app had just cast it (it did,
         before a restart): see :meth:`cast`."""
         device = self.find(id_or_name)
-        with self.connections.lock(device):
+        with self.connections.holding(device, self.load_timeout):
             self._sources[device.id] = {url: None}
-            told = functools.partial(self._over, device.id, over)
+            told = functools.partial(self._changed, device.id, on_change)
             self.watcher.watch(device.id, url, progress, told, lead=lead)
 
     def enqueue(self, id_or_name, media, source=None, progress=None):
@@ -112,7 +120,7 @@ class CastService:
         device plays it next by itself, having fetched it ahead. Returns its URL."""
         device = self.find(id_or_name)
         cast = self.connections.get(device)
-        with self.connections.lock(device):
+        with self.connections.holding(device, self.load_timeout):
             sources = self._sources.get(device.id)
             if sources is None:  # nothing cast, or what it was to follow ended meanwhile
                 raise NotCastHere(f"nothing cast by this app is playing on {device.name}")
@@ -146,13 +154,13 @@ class CastService:
         sources = self._sources.get(status.device.id, {})
         return sources.get(status.media.content_id) if status.media is not None else None
 
-    def _over(self, device_id, over, how, url, *why):
+    def _changed(self, device_id, on_change, how, url, *why):
         """What this app cast there moved on or is over: played to its end, or failed, it
         leaves no trace."""
         if how in (ENDED, FAILED):
             self._sources.pop(device_id, None)
-        if over is not None:
-            over(how, url, *why)
+        if on_change is not None:
+            on_change(how, url, *why)
 
     def interruption(self, status):
         """How another sender interrupted what this app cast to the device of ``status``:

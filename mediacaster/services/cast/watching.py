@@ -10,6 +10,12 @@ it plays. A thread reads it at once when a status arrives (a listener on the
 connection wakes it; nothing waits in pychromecast's socket thread), every ``every``
 seconds to save the position, and, for a queue (a watch with a ``lead``), at the
 moment the item comes within ``lead`` seconds of its end, whatever the interval.
+
+A device that stops answering (unplugged, its Wi-Fi gone, frozen) is told as GONE,
+with its position saved as it was when it was last heard. When it answers again, a
+queue's watch is told RETURNED: with the position to load its item again at when
+nothing plays there (the device restarted), or with None when it played on. Another
+sender's media playing there by then is a takeover, as ever.
 """
 
 import logging
@@ -31,9 +37,16 @@ log = logging.getLogger(__name__)
 # play it.
 ENDED, STOPPED, TAKEN_OVER, ADVANCED = "ended", "stopped", "taken_over", "advanced"
 NEAR_END, PLAYED, FAILED = "near_end", "played", "failed"
+# The device stopped answering; it answers again.
+GONE, RETURNED = "gone", "returned"
 PLAYING_STATES = ("PLAYING", "PAUSED", "BUFFERING")
 # A position this close to the end counts as the end, when the device played it again.
 END_MARGIN = 3.0
+# Seconds between two looks at the devices' connections: a frozen device sends nothing.
+HEALTH_EVERY = 2.0
+# Seconds a device that answers again is given to say what it plays, once its receiver
+# app is known to run.
+BACK_WAIT = 5.0
 
 
 def interruption(urls, app_id, content_id, player_state, idle_reason):
@@ -63,20 +76,20 @@ class Item:
     """One item this app loaded on a device: where to report its position
     (``progress(position, duration, final)``), and its length when known."""
 
-    progress: Callable | None
+    progress: Callable[[float, float | None, bool], None] | None
     duration: float | None
 
 
 @dataclass
 class Watch:
     """What this app cast to one device: the items loaded there (a queue's), the one
-    playing, and ``over(how, url[, why])`` to tell when it ended, moved to the item
+    playing, and ``on_change(how, url[, why])``, called when it ended, moved to the item
     ``url`` (ADVANCED), or was stopped or taken over by another sender; with a ``lead``,
     also NEAR_END, PLAYED and FAILED (with why)."""
 
-    items: dict  # url -> Item
+    items: dict[str, Item]  # by URL
     url: str
-    over: Callable | None
+    on_change: Callable | None
     lead: float | None = None
     state: str | None = None
     position: float = 0.0
@@ -87,6 +100,9 @@ class Watch:
     done: bool = False  # the item playing ended or failed, and was told so
     left_at: float | None = None  # where a person moved on from it (it did not play to its end)
     since: float = field(default_factory=time.monotonic)  # when this app loaded it
+    gone_at: float | None = None  # when the device was found not answering, if it is not
+    gone_position: float = 0.0  # where the item was when the device was last heard
+    back_at: float | None = None  # when the device that was gone answered again
 
     @property
     def item(self):
@@ -110,11 +126,12 @@ class Watcher:
         self._stop = threading.Event()
         self._thread = None
         connections.on_connect.append(self._listen)
+        connections.on_health.append(self._wake.set)
 
-    def watch(self, device_id, url, progress=None, over=None, duration=None, lead=None):
+    def watch(self, device_id, url, progress=None, on_change=None, duration=None, lead=None):
         """Follow ``url``, just loaded on the device, until it ends or another takes over."""
         with self._lock:
-            self._watches[device_id] = Watch({url: Item(progress, duration)}, url, over, lead)
+            self._watches[device_id] = Watch({url: Item(progress, duration)}, url, on_change, lead)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="cast-watcher", daemon=True)
                 self._thread.start()
@@ -183,9 +200,10 @@ class Watcher:
     def _until_next(self):
         """Seconds until the next look: the interval, or sooner when a queue's item comes
         within its lead of the end (no status marks that moment)."""
-        now, wait = time.monotonic(), self.every
+        now = time.monotonic()
         with self._lock:
             watches = list(self._watches.values())
+        wait = min(self.every, HEALTH_EVERY) if watches else self.every
         for watch in watches:
             duration = watch.item.duration
             if watch.lead is not None and not watch.near and watch.state == "PLAYING" and duration:
@@ -194,9 +212,15 @@ class Watcher:
 
     def _check(self, device_id, watch):
         cast = self.connections.existing(device_id)
+        lost_at = self.connections.silent_since(cast) if cast is not None else None
+        if lost_at is not None:
+            self._gone(device_id, watch, lost_at)
+            return
         if cast is None or not cast.socket_client.is_connected:
             watch.state = None  # not known to play on: no lead to time until it says so
-            return  # switched off, or out of reach: the last position saved stands
+            return
+        if watch.gone_at is not None and not self._back(device_id, watch, cast):
+            return
         waker = self._wakers.get(cast)
         # A LOAD_FAILED comes before the status that says IDLE: kept until that status.
         failure = waker.failure(watch.since) if waker is not None else None
@@ -238,8 +262,49 @@ class Watcher:
             near = watch.lead is not None and item.duration and item.duration - position <= watch.lead
             if near and not watch.near:
                 watch.near = True
-                self._report(watch, watch.over, NEAR_END, watch.url)
+                self._report(watch, watch.on_change, NEAR_END, watch.url)
         # IDLE with no reason: the receiver is loading the item; its next status says more.
+
+    def _gone(self, device_id, watch, lost_at):
+        """The device stopped answering: where the item was when it was last heard is
+        saved, and told."""
+        if watch.gone_at is not None:
+            return
+        now = time.monotonic()
+        position = watch.predicted(min(lost_at, now))
+        if watch.item.duration:
+            position = min(position, watch.item.duration)
+        watch.gone_at, watch.gone_position, watch.back_at, watch.state = now, position, None, None
+        log.warning("cast device %s is not answering; its item was at %.0f s", device_id, position)
+        if not watch.done:
+            self._report(watch, watch.item.progress, position, watch.item.duration, True)
+        self._report(watch, watch.on_change, GONE, watch.url)
+
+    def _back(self, device_id, watch, cast):
+        """The device answers again. True: follow it as before (it played on, or what it
+        plays now is judged as ever); False: not yet, or no more (a queue's item is to be
+        loaded again where it was, nothing playing there)."""
+        now = time.monotonic()
+        watch.back_at = watch.back_at or now
+        receiver = cast.socket_client.receiver_controller.status  # None until it says anew
+        if receiver is None:
+            return False
+        media = cast.media_controller.status
+        content = media.content_id if media is not None else None
+        app_id = receiver.app_id
+        if app_id == APP_MEDIA_RECEIVER and content is None and now - watch.back_at < BACK_WAIT:
+            return False  # its media status is on its way
+        nothing = app_id is None or (app_id == APP_MEDIA_RECEIVER and content is None)
+        watch.gone_at = None
+        if nothing and watch.lead is not None:
+            with self._lock:
+                if self._watches.get(device_id) is watch:
+                    del self._watches[device_id]  # the item loaded again makes a watch anew
+            self._report(watch, watch.on_change, RETURNED, watch.url, watch.gone_position)
+            return False
+        if content in watch.items and media.player_state in PLAYING_STATES:
+            self._report(watch, watch.on_change, RETURNED, watch.url, None)
+        return True
 
     @staticmethod
     def _restarted(watch, position, now):
@@ -262,7 +327,7 @@ class Watcher:
         watch.near, watch.done, watch.left_at = False, False, None
         if watch.following == url:
             watch.following = None
-        self._report(watch, watch.over, ADVANCED, url)
+        self._report(watch, watch.on_change, ADVANCED, url)
 
     def _finished(self, device_id, watch):
         """IDLE/FINISHED: played to its end. A queue's watch stays while the device holds
@@ -273,7 +338,7 @@ class Watcher:
         item = watch.item
         self._report(watch, item.progress, item.duration or watch.position, item.duration, True)
         if watch.lead is not None and watch.following is not None:
-            self._report(watch, watch.over, PLAYED, watch.url)
+            self._report(watch, watch.on_change, PLAYED, watch.url)
         else:
             self._end(device_id, watch, ENDED, saved=True)
 
@@ -289,7 +354,7 @@ class Watcher:
         with self._lock:
             if self._watches.get(device_id) is watch:
                 del self._watches[device_id]
-        self._report(watch, watch.over, FAILED, watch.url, describe_error(code))
+        self._report(watch, watch.on_change, FAILED, watch.url, describe_error(code))
 
     def _end(self, device_id, watch, how, saved=False):
         with self._lock:
@@ -298,7 +363,7 @@ class Watcher:
             del self._watches[device_id]
         if not saved and not watch.done:
             self._report(watch, watch.item.progress, watch.position, watch.item.duration, True)
-        self._report(watch, watch.over, how, watch.url)
+        self._report(watch, watch.on_change, how, watch.url)
 
     @staticmethod
     def _report(watch, callback, *args):
