@@ -10,6 +10,7 @@ import webtest
 from mediacaster.schemas.openapi import SPEC
 from mediacaster.schemas.requests import PLAYER_ACTIONS, QUEUE_ACTIONS, SLIDESHOW_ACTIONS
 from tests.common.app import wait_for
+from tests.common.mediafiles import ffmpeg
 from tests.common.servers import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -24,6 +25,8 @@ def castable(tmp_path_factory, media_library):
     (folder / "Films").mkdir()
     shutil.copy(media_library["films"] / "tail index.mp4", folder / "Films" / "Le café #1.mp4")
     shutil.copy(media_library["music"] / "song.mp3", folder / "song.mp3")
+    # A minute long: the console script's separate commands each take a second to start.
+    ffmpeg("-f", "lavfi", "-i", "sine=duration=60", "-metadata", "title=Sine Song", folder / "long song.mp3")
     shutil.copy(media_library["films"] / "hevc.mp4", folder / "Films" / "hevc.mp4")
     shutil.copy(media_library["films"] / "really ts.mp4", folder / "Films" / "really ts.mp4")
     (folder / "Films" / "broken.mp4").write_bytes(b"not a video" * 100)
@@ -334,7 +337,7 @@ def test_the_console_script_casts_and_controls(cast_app, server, tv):
         )
         return result.returncode, result.stdout.strip(), result.stderr.strip()
 
-    code, out, _ = run("m/song.mp3", "--device", TV)
+    code, out, _ = run("m/long song.mp3", "--device", TV)
     assert code == 0 and out.startswith(f"{TV}: volume") and "PLAYING Sine Song" in out
     assert "PAUSED Sine Song" in run("pause", "--device", TV)[1]
     assert tv.player_state == "PAUSED"
