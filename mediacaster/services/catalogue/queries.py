@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, not_, or_, select
 
 from mediacaster import bytenames
 from mediacaster.models.accounts import as_utc
@@ -33,6 +33,7 @@ from mediacaster.services.catalogue.identify import comparable
 from mediacaster.services.history import Place
 
 FILM_SORTS = ("title", "year", "added")
+UNNUMBERED = 1 << 30  # where episodes without a number (named by date) come in their season
 MAX_LIMIT = 500
 
 
@@ -288,56 +289,82 @@ def _next_of(ordered, facts, make):
 
 def next_up(session, roots, user_id, show_id=None, offset=0, limit=20):
     """A page of Next up episodes (each with ``"show": {"id", "title", "poster"}``), the
-    show watched last first; of one show only with ``show_id``."""
+    show watched last first; of one show only with ``show_id``.
+
+    One query: the episodes of the shows the user played something of, numbered in each
+    show in the order they are watched (specials last); for each show, the first
+    unwatched one numbered after the last one watched, specials left out."""
     offset, limit = _bounds(offset, limit)
-    active = (
-        select(Episode.show_id, func.max(Progress.updated_at).label("last"))
+    special = Season.number == 0
+    played = (
+        select(Episode.show_id)
         .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
         .join(Progress, _progress_of(user_id))
         .where(_visible(roots))
-        .group_by(Episode.show_id)
     )
     if show_id is not None:
-        active = active.where(Episode.show_id == show_id)
-    recent = session.execute(active).all()
-    # What ordering and watched state need, as plain rows: a household's shows in progress
-    # hold thousands of episodes, and only one of each is answered.
-    by_show = defaultdict(list)
-    ids = [row[0] for row in recent]
-    for start in range(0, len(ids), 500):
-        light = (
-            select(
-                Episode.show_id, Episode.id, Season.number, Episode.number, Episode.aired, CatalogueFile.path
+        played = played.where(Episode.show_id == show_id)
+    ranked = (
+        select(
+            Episode.id,
+            Episode.show_id,
+            special.label("special"),
+            func.coalesce(Progress.watched, False).label("watched"),
+            Progress.updated_at,
+            func.row_number()
+            .over(
+                partition_by=Episode.show_id,
+                order_by=(
+                    special,
+                    Season.number,
+                    func.coalesce(Episode.number, UNNUMBERED),
+                    Episode.aired.nulls_first(),
+                    CatalogueFile.path,
+                ),
             )
-            .add_columns(Progress.watched)
-            .join(Season, Episode.season_id == Season.id)
-            .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
-            .outerjoin(Progress, _progress_of(user_id))
-            .where(_visible(roots), Episode.show_id.in_(ids[start : start + 500]))
+            .label("rank"),
         )
-        for show, episode, season, number, aired, path, watched in session.execute(light):
-            by_show[show].append((_order(season, number, aired, path), episode, season, bool(watched)))
-    following = []
-    for show, _last in sorted(recent, key=lambda row: as_utc(row[1]), reverse=True):
-        episode = _next_of(sorted(by_show[show]), lambda row: (row[2], row[3]), lambda row: row[1])
-        if episode is not None:
-            following.append(episode)
-    page = following[offset : offset + limit]
-    rows = (
-        session.execute(_episode_rows(session, roots, user_id).where(Episode.id.in_(page))).all()
-        if page
-        else []
+        .join(Season, Episode.season_id == Season.id)
+        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
+        .outerjoin(Progress, _progress_of(user_id))
+        .where(_visible(roots), Episode.show_id.in_(played.distinct()))
+        .cte("ranked")
     )
-    shows_by_id = {
-        s.id: s for s in session.scalars(select(Show).where(Show.id.in_({r[0].show_id for r in rows})))
-    }
+    seen = and_(ranked.c.watched, not_(ranked.c.special))
+    shows_played = (
+        select(
+            ranked.c.show_id,
+            func.max(ranked.c.updated_at).label("played"),
+            func.max(case((seen, ranked.c.rank))).label("last"),
+        )
+        .group_by(ranked.c.show_id)
+        .cte("shows_played")
+    )
+    following = (
+        select(ranked.c.show_id, func.min(ranked.c.rank).label("rank"))
+        .join(shows_played, ranked.c.show_id == shows_played.c.show_id)
+        .where(ranked.c.rank > shows_played.c.last, not_(ranked.c.watched), not_(ranked.c.special))
+        .group_by(ranked.c.show_id)
+        .subquery("following")
+    )
+    query = (
+        select(ranked.c.id)
+        .join(following, and_(ranked.c.show_id == following.c.show_id, ranked.c.rank == following.c.rank))
+        .join(shows_played, ranked.c.show_id == shows_played.c.show_id)
+        .order_by(shows_played.c.played.desc(), ranked.c.show_id)
+    )
+    page = session.scalars(query.offset(offset).limit(limit)).all()
+    total = len(page) + offset if 0 < len(page) < limit else _count(session, query)
+    rows = session.execute(_episode_rows(session, roots, user_id).where(Episode.id.in_(page))).all()
     by_id = {row[0].id: row for row in rows}
-    items = []
-    for episode_id in page:
-        row = by_id.get(episode_id)
-        if row is not None:  # else gone since the first query
-            items.append(_episode(*row, show=shows_by_id[row[0].show_id]))
-    return _page(items, len(following), offset, limit)
+    shown = session.scalars(select(Show).where(Show.id.in_({row[0].show_id for row in rows})))
+    shows_by_id = {show.id: show for show in shown}
+    items = [
+        _episode(*by_id[episode_id], show=shows_by_id[by_id[episode_id][0].show_id])
+        for episode_id in page
+        if episode_id in by_id  # else gone since the first query
+    ]
+    return _page(items, total, offset, limit)
 
 
 # -- music -------------------------------------------------------------------------------
