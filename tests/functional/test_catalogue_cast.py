@@ -1,9 +1,12 @@
-"""The TV is told what it plays: an episode's LOAD carries its series, season and episode,
-a film's its title and year, a song's its artist, album and numbers, each with the
-catalogue's art, whether cast at once or queued; a file the catalogue does not hold keeps
-the plain metadata. Read on the fake Chromecast, which keeps each LOAD's media."""
+"""Playing knows the item. The TV is told what it plays: an episode's LOAD carries its
+series, season and episode, a film's its title and year, a song's its artist, album and
+numbers, each with the catalogue's art, whether cast at once or queued; a file the
+catalogue does not hold keeps the plain metadata (read on the fake Chromecast, which keeps
+each LOAD's media). In Chromium, an episode that ends offers the show's next one, over a
+season's end, after a countdown that can be cancelled; a special offers none."""
 
-from urllib.parse import unquote, urlsplit
+import re
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from mutagen.easyid3 import EasyID3
@@ -12,7 +15,10 @@ from mutagen.id3 import ID3
 from mediacaster.services.catalogue import store
 from tests.common.app import wait_for
 from tests.common.catalogue_library import jpeg
+from tests.common.chromium import chromium
 from tests.common.mediafiles import ffmpeg, long_film
+from tests.common.servers import LiveServer
+from tests.functional.test_browser import wait_until
 from tests.functional.test_cast_converted import TV, app_with_the_tv
 
 pytestmark = pytest.mark.ffmpeg
@@ -138,3 +144,58 @@ def test_queued_items_carry_their_metadata_too(http, tv):
         wanted, art = EXPECTED[path]
         assert art_of(http, metadata) == art
         assert metadata == wanted
+
+
+# -- the next episode, in the page ---------------------------------------------------------
+
+SEASONS = "Show (2019)/Season 0{}/Show - S0{}E0{} - {}.mp4"
+S1E1, S1E2, S2E1 = (
+    SEASONS.format(s, s, e, t) for s, e, t in [(1, 1, "Pilot"), (1, 2, "Second"), (2, 1, "Return")]
+)
+SPECIAL = "Show (2019)/Season 01/Show - S00E01 - Christmas.mp4"  # first in its folder
+
+
+@pytest.fixture(scope="module")
+def show(tmp_path_factory):
+    """Three 2-second episodes over two seasons, and a special in the first season's folder."""
+    base = tmp_path_factory.mktemp("catalogue-next")
+    for path in (S1E1, S1E2, S2E1, SPECIAL):
+        (base / path).parent.mkdir(parents=True, exist_ok=True)
+        long_film(base / path, 2)
+    return base
+
+
+@pytest.fixture
+def site(make_app, show):
+    app = make_app({"shows": show}, **{"mediacaster.catalogue": "true"})
+    wait_for(app.registry.services.catalogue.scanner.scanned.is_set, 60, "the first scan")
+    with LiveServer(app, threads=8) as server:
+        yield server
+
+
+def page_of(path):
+    return f"/library/shows/{quote(path, safe='/()')}"
+
+
+@pytest.mark.browser
+def test_an_episode_that_ends_offers_the_next_one_over_the_seasons_end(site):
+    with chromium("--autoplay-policy=no-user-gesture-required") as browser:
+        page = browser.new_context(viewport={"width": 400, "height": 800}).new_page()
+        # The last of its season, and of its folder: the next season's first is offered.
+        page.goto(f"{site.url}{page_of(S1E2)}?play=1")
+        wait_until(page, "!document.getElementById('up-next').hidden", timeout=20000)
+        offer = page.text_content("#up-next")
+        assert "Up next: S02E01 · Return" in offer and "in 10 s" in page.text_content("#up-next-count")
+        assert page.get_attribute("#up-next a", "href") == site.url + page_of(S2E1)
+        page.click("#cancel-next")
+        assert page.locator("#up-next").is_hidden()
+        page.evaluate("void document.getElementById('player').play()")
+        wait_until(page, "!document.getElementById('up-next').hidden", timeout=20000)
+        page.click("#play-next")
+        page.wait_for_url(re.compile(re.escape(page_of(S2E1)) + r"\?play=1$"), timeout=20000)
+        wait_until(page, "document.getElementById('player')?.currentTime > 0.5", timeout=20000)
+        # The first episode offers the second, a special nothing (the folder's next is S01E01).
+        page.goto(f"{site.url}{page_of(S1E1)}")
+        assert page.text_content("#up-next a") == "S01E02 · Second"
+        page.goto(f"{site.url}{page_of(SPECIAL)}")
+        assert page.locator("#up-next").count() == 0

@@ -367,6 +367,43 @@ def next_up(session, roots, user_id, show_id=None, offset=0, limit=20):
     return _page(items, total, offset, limit)
 
 
+def episode_after(session, roots, root, path):
+    """``{"next": {"root", "path", "season", "number", "title"} or None}`` for the file at
+    ``path`` below ``root`` when it is an episode the user sees: the show's next one,
+    across seasons, specials neither followed nor offered (None after the last); None for
+    a file the catalogue does not hold as an episode."""
+    current = session.execute(
+        select(Episode.show_id, Episode.id)
+        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
+        .where(_visible(roots), CatalogueFile.root == root, CatalogueFile.path == bytenames.encode(path))
+    ).first()
+    if current is None:
+        return None
+    rows = session.execute(
+        select(Episode.id, Season.number, Episode.number, Episode.aired, CatalogueFile.path)
+        .add_columns(CatalogueFile.root, Episode.title)
+        .join(Season, Episode.season_id == Season.id)
+        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
+        .where(_visible(roots), Episode.show_id == current.show_id)
+    ).all()
+    rows.sort(key=lambda row: _order(*row[1:5]))
+    ids = [row[0] for row in rows]
+    at = ids.index(current.id)
+    following = next((row for row in rows[at + 1 :] if row[1] != 0), None) if rows[at][1] != 0 else None
+    if following is None:
+        return {"next": None}
+    _id, season, number, _aired, data, found_root, title = following
+    return {
+        "next": {
+            "root": found_root,
+            "path": bytenames.decode(data),
+            "season": season,
+            "number": number,
+            "title": title,
+        }
+    }
+
+
 # -- music -------------------------------------------------------------------------------
 
 
