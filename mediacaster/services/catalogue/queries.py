@@ -13,7 +13,8 @@ import re
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, case, distinct, func, not_, or_, select
+from sqlalchemy import and_, case, distinct, func, literal_column, or_, select
+from sqlalchemy.orm import aliased
 
 from mediacaster import bytenames
 from mediacaster.models.accounts import as_utc
@@ -30,10 +31,10 @@ from mediacaster.models.catalogue import (
 )
 from mediacaster.models.history import Progress
 from mediacaster.services.catalogue.identify import comparable
+from mediacaster.services.catalogue.store import watching_order as _order
 from mediacaster.services.history import Place
 
 FILM_SORTS = ("title", "year", "added")
-UNNUMBERED = 1 << 30  # where episodes without a number (named by date) come in their season
 MAX_LIMIT = 500
 
 
@@ -41,14 +42,19 @@ def _visible(roots):
     return and_(CatalogueFile.present.is_(True), CatalogueFile.root.in_(list(roots)))
 
 
-def _progress_of(user_id):
+def _progress_of(user_id, progress=Progress, record=CatalogueFile):
     # As the history's unique index has it (uq_progress_file), so that each file's row is
-    # found through that index rather than among all of the user's rows.
+    # found through that index rather than among all of the user's rows: its 0 written
+    # out, as an index on an expression is only used for the same expression.
     return and_(
-        func.coalesce(Progress.user_id, 0) == (user_id or 0),
-        Progress.root == CatalogueFile.root,
-        Progress.path == CatalogueFile.path,
+        _whose(user_id, progress),
+        progress.root == record.root,
+        progress.path == record.path,
     )
+
+
+def _whose(user_id, progress=Progress):
+    return func.coalesce(progress.user_id, literal_column("0")) == (user_id or 0)
 
 
 def _page(items, total, offset, limit):
@@ -159,17 +165,6 @@ def _episode_rows(session, roots, user_id):
         .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
         .outerjoin(Progress, _progress_of(user_id))
         .where(_visible(roots))
-    )
-
-
-def _order(season_number, number, aired, path):
-    """Episodes in the order they are watched: specials last, date-named ones by date."""
-    return (
-        season_number == 0,
-        season_number,
-        number if number is not None else 1 << 30,
-        aired.toordinal() if aired is not None else 0,
-        path,
     )
 
 
@@ -291,80 +286,60 @@ def next_up(session, roots, user_id, show_id=None, offset=0, limit=20):
     """A page of Next up episodes (each with ``"show": {"id", "title", "poster"}``), the
     show watched last first; of one show only with ``show_id``.
 
-    One query: the episodes of the shows the user played something of, numbered in each
-    show in the order they are watched (specials last); for each show, the first
-    unwatched one numbered after the last one watched, specials left out."""
+    From the user's own rows of the history: for each show played, the last episode
+    watched in watching order (:attr:`Episode.watch_order`, specials left out) and when
+    it was last played; then, through the index on that order, the first episode after
+    it that the user sees and has not watched."""
     offset, limit = _bounds(offset, limit)
-    special = Season.number == 0
     played = (
-        select(Episode.show_id)
-        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
-        .join(Progress, _progress_of(user_id))
-        .where(_visible(roots))
+        select(
+            Episode.show_id,
+            func.max(case((Progress.watched, Episode.watch_order))).label("last"),
+            func.max(Progress.updated_at).label("played"),
+        )
+        .select_from(Progress)
+        .join(CatalogueFile, and_(CatalogueFile.root == Progress.root, CatalogueFile.path == Progress.path))
+        .join(Episode, Episode.file_id == CatalogueFile.id)
+        .where(_whose(user_id), _visible(roots))
+        .group_by(Episode.show_id)
     )
     if show_id is not None:
         played = played.where(Episode.show_id == show_id)
-    ranked = (
-        select(
-            Episode.id,
-            Episode.show_id,
-            special.label("special"),
-            func.coalesce(Progress.watched, False).label("watched"),
-            Progress.updated_at,
-            func.row_number()
-            .over(
-                partition_by=Episode.show_id,
-                order_by=(
-                    special,
-                    Season.number,
-                    func.coalesce(Episode.number, UNNUMBERED),
-                    Episode.aired.nulls_first(),
-                    CatalogueFile.path,
-                ),
-            )
-            .label("rank"),
-        )
-        .join(Season, Episode.season_id == Season.id)
-        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
-        .outerjoin(Progress, _progress_of(user_id))
-        .where(_visible(roots), Episode.show_id.in_(played.distinct()))
-        .cte("ranked")
-    )
-    seen = and_(ranked.c.watched, not_(ranked.c.special))
-    shows_played = (
-        select(
-            ranked.c.show_id,
-            func.max(ranked.c.updated_at).label("played"),
-            func.max(case((seen, ranked.c.rank))).label("last"),
-        )
-        .group_by(ranked.c.show_id)
-        .cte("shows_played")
-    )
+    played = played.subquery("played")
+    later, its_file, its_progress = aliased(Episode), aliased(CatalogueFile), aliased(Progress)
     following = (
-        select(ranked.c.show_id, func.min(ranked.c.rank).label("rank"))
-        .join(shows_played, ranked.c.show_id == shows_played.c.show_id)
-        .where(ranked.c.rank > shows_played.c.last, not_(ranked.c.watched), not_(ranked.c.special))
-        .group_by(ranked.c.show_id)
-        .subquery("following")
+        select(later.id)
+        .join(its_file, later.file_id == its_file.id)
+        .outerjoin(its_progress, _progress_of(user_id, its_progress, its_file))
+        .where(
+            later.show_id == played.c.show_id,
+            later.watch_order > played.c.last,
+            its_file.present.is_(True),
+            its_file.root.in_(list(roots)),
+            or_(its_progress.id.is_(None), its_progress.watched.is_(False)),
+        )
+        .order_by(later.watch_order)
+        .limit(1)
+        .correlate(played)
+        .scalar_subquery()
     )
-    query = (
-        select(ranked.c.id)
-        .join(following, and_(ranked.c.show_id == following.c.show_id, ranked.c.rank == following.c.rank))
-        .join(shows_played, ranked.c.show_id == shows_played.c.show_id)
-        .order_by(shows_played.c.played.desc(), ranked.c.show_id)
-    )
-    page = session.scalars(query.offset(offset).limit(limit)).all()
-    total = len(page) + offset if 0 < len(page) < limit else _count(session, query)
-    rows = session.execute(_episode_rows(session, roots, user_id).where(Episode.id.in_(page))).all()
-    by_id = {row[0].id: row for row in rows}
-    shown = session.scalars(select(Show).where(Show.id.in_({row[0].show_id for row in rows})))
+    rows = session.execute(
+        select(following, played.c.played)
+        .where(played.c.last.is_not(None))
+        .order_by(played.c.played.desc(), played.c.show_id)
+    ).all()
+    ids = [episode_id for episode_id, _played in rows if episode_id is not None]
+    page = ids[offset : offset + limit]
+    found = session.execute(_episode_rows(session, roots, user_id).where(Episode.id.in_(page))).all()
+    by_id = {row[0].id: row for row in found}
+    shown = session.scalars(select(Show).where(Show.id.in_({row[0].show_id for row in found})))
     shows_by_id = {show.id: show for show in shown}
     items = [
         _episode(*by_id[episode_id], show=shows_by_id[by_id[episode_id][0].show_id])
         for episode_id in page
         if episode_id in by_id  # else gone since the first query
     ]
-    return _page(items, total, offset, limit)
+    return _page(items, len(ids), offset, limit)
 
 
 def episode_after(session, roots, root, path):

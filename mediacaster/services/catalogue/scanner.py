@@ -271,6 +271,7 @@ class Scanner:
             with self.database.sessions.begin() as session:
                 for item in found:
                     self._write_one(session, root, item, gone)
+                store.order_episodes(session)
         except (SQLAlchemyError, ValueError):  # ValueError: what the driver could not encode
             if len(found) == 1:
                 log.exception("cannot write %s/%s to the catalogue", root, found[0][0])
@@ -298,6 +299,7 @@ class Scanner:
                 )
                 for record, (_path, _st, _hash, info) in zip(records, found, strict=True):
                     store.save_item(session, record, info, new=True)
+                store.order_episodes(session)
         except (SQLAlchemyError, ValueError):
             return self._write(root, found)
         return len(found)

@@ -9,7 +9,7 @@ transaction as the file record, so positions and watched state follow the file.
 
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, or_, select, update
 
 from mediacaster import bytenames
 from mediacaster.models.accounts import as_utc
@@ -270,6 +270,7 @@ def _fill_film(session, record, film, info):
 
 
 def _fill_episode(session, record, episode, info):
+    before = episode.show_id  # the show it belonged to, if it changes
     show = _one(session, Show, root=record.root, key=_key(info["show_key"] or info["show"]))
     show.title, show.sort_title = info["show"], info["show_sort_title"]
     show.year = info["show_year"] or show.year
@@ -286,6 +287,8 @@ def _fill_episode(session, record, episode, info):
         info["aired"],
         info["title"],
     )
+    # Its place in the show's order is given before the transaction ends (order_episodes).
+    session.info.setdefault(REORDER, set()).update({show.id, before} - {None})
 
 
 def _fill_track(session, record, track, info):
@@ -317,6 +320,46 @@ def _fill_photo(session, record, photo, info):
     photo.taken_from_exif = taken is not None
     photo.taken_at = taken or datetime.fromtimestamp(record.mtime_ns / 1e9, timezone.utc).replace(tzinfo=None)
     photo.width, photo.height = info["width"], info["height"]
+
+
+REORDER = "catalogue_shows_to_order"  # session.info: shows whose episodes were written
+
+
+def watching_order(season_number, number, aired, path):
+    """Episodes in the order they are watched: specials last, date-named ones by date."""
+    return (
+        season_number == 0,
+        season_number,
+        number if number is not None else 1 << 30,
+        aired.toordinal() if aired is not None else 0,
+        path,
+    )
+
+
+def order_episodes(session):
+    """Number the episodes of the shows written in this transaction in watching order
+    (:attr:`Episode.watch_order`), specials left out; only changed places are written."""
+    shows = session.info.pop(REORDER, set())
+    if not shows:
+        return
+    session.flush()
+    rows = session.execute(
+        select(Episode.show_id, Episode.id, Episode.watch_order, Season.number, Episode.number)
+        .add_columns(Episode.aired, CatalogueFile.path)
+        .join(Season, Episode.season_id == Season.id)
+        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
+        .where(Episode.show_id.in_(shows))
+    ).all()
+    rows.sort(key=lambda row: (row[0], watching_order(*row[3:])))
+    changed, place, show = [], 0, None
+    for show_id, episode_id, known, season, *_ in rows:
+        place = 1 if show_id != show else place + 1
+        show = show_id
+        wanted = None if season == 0 else place
+        if known != wanted:
+            changed.append({"id": episode_id, "watch_order": wanted})
+    if changed:
+        session.execute(update(Episode), changed)
 
 
 def _flush_new(session, row):
