@@ -33,6 +33,7 @@ from mediacaster.services.library import split_path, visible_children
 
 log = logging.getLogger(__name__)
 BATCH = 100  # files read before they are written, in one transaction
+ANALYZE_AFTER = 1000  # files read by a full scan after which the database counts its rows again
 QUIET = 0.3  # seconds without a new change before reported changes are handled
 RETRY_AFTER = 60.0  # seconds after a failed full scan
 WATCHED_EVENTS = ("created", "deleted", "moved", "modified", "closed")
@@ -143,6 +144,9 @@ class Scanner:
                     self._progress["total"] += len(walked[root][1])
             for root, (listed, paths) in walked.items():
                 self._scan_root(root, listed, paths)
+            if self._progress["read"] > ANALYZE_AFTER:
+                with self.database.sessions.begin() as session:
+                    store.analyze(session)
         finally:
             self._set(running=False, root=None)
         self._set(finished=time.time())
