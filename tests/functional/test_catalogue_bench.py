@@ -41,6 +41,6 @@ def test_the_benchmark_runs_on_a_tiny_library(capsys):
     # of art, walked alike by both.
     assert found["files"] == found["walked"] == 148
     assert found["scan"] > 0 and found["added"] > 0
-    assert found["queries"][0][0].startswith("Next up")
+    assert found["queries"][0][0] == "Next up (home page, /api/next-up)"  # and right
     printed = capsys.readouterr().out
     assert "| SQLite | 148 |" in printed and "| Next up (home page, /api/next-up) |" in printed
