@@ -89,7 +89,9 @@ class Services:
             if settings.catalogue
             else None
         )
-        self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures, self.conversion)
+        self.playback = Playback(
+            self.library, self.probe, self.subtitles, self.pictures, self.conversion, catalogue=self.catalogue
+        )
         # Made by includeme(), with the registry their URLs need.
         self.queue_player = self.slideshows = None
         # Presentation, kept with the rest so that it lives and dies with the app.

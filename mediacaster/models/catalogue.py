@@ -112,6 +112,10 @@ class Season(Base):
 
 class Episode(_OnFile, Base):
     __tablename__ = "catalogue_episodes"
+    __table_args__ = (
+        # Next up: a show's episodes after the last one watched, in watching order.
+        Index("ix_catalogue_episodes_show_order", "show_id", "watch_order"),
+    )
 
     show_id: Mapped[int] = mapped_column(ForeignKey("catalogue_shows.id", ondelete="CASCADE"), index=True)
     season_id: Mapped[int] = mapped_column(ForeignKey("catalogue_seasons.id", ondelete="CASCADE"), index=True)
@@ -122,6 +126,10 @@ class Episode(_OnFile, Base):
     absolute_number: Mapped[int | None] = mapped_column(Integer, default=None)  # anime
     aired: Mapped[date | None] = mapped_column(Date, default=None)
     title: Mapped[str | None] = mapped_column(String(512), default=None)
+    # Its place among the show's episodes in the order they are watched (seasons, then
+    # numbers or dates, then paths), kept by the scanner; None for specials, which are
+    # not in that order (Next up leaves them out).
+    watch_order: Mapped[int | None] = mapped_column(Integer, default=None)
     season: Mapped[Season] = relationship()
 
 
@@ -153,6 +161,7 @@ class Album(Base):
     __tablename__ = "catalogue_albums"
     __table_args__ = (
         UniqueConstraint("root", "artist_id", "key", name="uq_catalogue_albums_root_artist_id_key"),
+        Index("ix_catalogue_albums_sort_title", "sort_title"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

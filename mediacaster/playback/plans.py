@@ -12,6 +12,7 @@ so this layer knows what to fetch but not how the web names it.
 import logging
 import os
 import threading
+from contextlib import suppress
 from dataclasses import dataclass
 
 from mediacaster.bytenames import shown
@@ -36,6 +37,7 @@ from mediacaster.services.cast.model import CastMedia, Track
 from mediacaster.services.conversion import Variant
 from mediacaster.services.conversion.errors import ConversionUnavailable
 from mediacaster.services.conversion.streams import image_subtitles
+from mediacaster.services.library import split_path
 from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.services.subtitles import find_tracks
 
@@ -106,6 +108,7 @@ class Plan:
     probe_state: str | None  # done, pending or unavailable; None for what is not media
     stream: object = None  # the conversion's Stream when the file is converted
     audio_index: int | None = None  # the sound track played (its stream index)
+    item: dict | None = None  # a device's: what the catalogue knows of it (CastMedia.item)
 
     @property
     def burn_index(self):
@@ -135,6 +138,7 @@ class Plan:
             tracks=tuple(Track(t.id, t.url, t.language, t.label) for t in self.tracks),
             duration=(self.probe or {}).get("duration"),
             segments="fmp4" if self.converted else None,
+            item=self.item,
         )
 
 
@@ -147,8 +151,9 @@ def _profile(target):
 
 
 class Playback:
-    def __init__(self, library, probe, subtitles, pictures, conversion=None):
+    def __init__(self, library, probe, subtitles, pictures, conversion=None, catalogue=None):
         self.library = library
+        self.catalogue = catalogue
         self.probe = probe
         self.subtitles = subtitles
         self.pictures = pictures
@@ -213,7 +218,23 @@ class Playback:
             audio_index=(pick_sound(tracks, stream.variant.audio_index if stream else None) or {}).get(
                 "index"
             ),
+            item=self.item(entry, urls) if target.is_device else None,
         )
+
+    def item(self, entry, urls):
+        """What the catalogue knows of ``entry`` with the URL of its art as ``"image"``;
+        None without a catalogue, or for a file it does not hold as a film, an episode or
+        a song."""
+        if self.catalogue is None or not entry.is_media:
+            return None
+        item = self.catalogue.item(entry.root, entry.path)
+        if item is None:
+            return None
+        image = None
+        if item["art"] is not None:
+            with suppress(NotFound):  # gone since the scan read it: the file's own picture
+                image = urls.picture(self.library.entry(entry.root, split_path(item["art"])))
+        return {**item, "image": image}
 
     def warm(self, plan, position=0.0, reader=None):
         """Start making a converted ``plan``'s segment at ``position`` in the background:

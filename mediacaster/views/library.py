@@ -9,6 +9,7 @@ from mediacaster import presenters
 from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
 from mediacaster.playback import Target, browsers
+from mediacaster.playback.following import next_to_offer
 from mediacaster.schemas.requests import ListingQuery, SearchPageQuery
 from mediacaster.security import LIBRARY, library_entry, visible_roots
 from mediacaster.services import history
@@ -66,11 +67,12 @@ def folder(request):
         plan = services.playback.plan(entry, device or Target.browser(), urls, wait=False)
         verdict = plan.verdict if device and entry.is_media else None
         place = history.place(request.dbsession(), request.identity.user_id, entry.root, entry.path)
-        following = services.library.next_file(entry, (entry.kind,)) if entry.kind in PLAYED_KINDS else None
+        following, next_label = next_to_offer(services, request.dbsession(), visible_roots(request), entry)
         return {
             **browser_plan(request, entry, place),
             **photo_page(services, entry),
             "next_entry": following,
+            "next_label": next_label,
             "place": place,
             "watched_url": urls.url("api.watched", entry.root, entry.path),
             "progress_url": urls.url("api.progress", entry.root, entry.path),

@@ -20,7 +20,7 @@ from mediacaster.services.cast.errors import DeviceTimeout, LoadFailed
 log = logging.getLogger(__name__)
 
 # Cast's MediaMetadata types: generic, movie, TV show, music track, photo.
-METADATA_GENERIC, METADATA_MUSIC, METADATA_PHOTO = 0, 3, 4
+METADATA_GENERIC, METADATA_MOVIE, METADATA_TV_SHOW, METADATA_MUSIC, METADATA_PHOTO = 0, 1, 2, 3, 4
 # detailedErrorCode values of a receiver's LOAD_FAILED, in words
 # (https://developers.google.com/cast/docs/web_receiver/error_codes). 104, the media
 # element's "source not supported", is also what a fetch that failed gives.
@@ -166,6 +166,8 @@ def text_tracks(tracks):
 
 
 def metadata(media):
+    if media.item is not None:
+        return item_metadata(media.item, media.title, media.thumb)
     if media.kind == "image":
         data = {"metadataType": METADATA_PHOTO, "title": media.title}
     elif media.kind == "audio":
@@ -178,4 +180,37 @@ def metadata(media):
         data = {"metadataType": METADATA_GENERIC, "title": media.title}
     if media.thumb:
         data["images"] = [{"url": media.thumb}]
+    return data
+
+
+def item_metadata(item, title, thumb=None):
+    """The MediaMetadata of a film, an episode or a song of the catalogue
+    (https://developers.google.com/cast/docs/media/messages#MediaInformation): what the TV
+    shows as its title, its series and numbers, its artist and album, and its art.
+    ``title`` and ``thumb``: the file's, for what the catalogue does not know."""
+    kind = item["type"]
+    if kind == "episode":
+        data = {"metadataType": METADATA_TV_SHOW, "seriesTitle": item["show"], "season": item["season"]}
+        if item.get("number") is not None:
+            data["episode"] = item["number"]
+        if item.get("aired") is not None:
+            data["originalAirdate"] = item["aired"].isoformat()
+    elif kind == "film":
+        data = {"metadataType": METADATA_MOVIE}
+        if item.get("edition"):
+            data["subtitle"] = item["edition"]
+    else:
+        data = {"metadataType": METADATA_MUSIC}
+        for field, name in (("artist", "artist"), ("album", "albumName"), ("album_artist", "albumArtist")):
+            if item.get(field):
+                data[name] = item[field]
+        for field, name in (("number", "trackNumber"), ("disc", "discNumber")):
+            if item.get(field) is not None:
+                data[name] = item[field]
+    data["title"] = item.get("title") or title
+    if kind != "episode" and item.get("year"):
+        data["releaseDate"] = f"{item['year']:04d}"  # ISO 8601 with the year alone
+    image = item.get("image") or thumb
+    if image:
+        data["images"] = [{"url": image}]
     return data

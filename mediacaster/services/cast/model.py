@@ -46,6 +46,9 @@ class CastMedia:
     segments: str | None = None  # "fmp4" for an HLS stream of fMP4 segments
     autoplay: bool = True  # False: loaded paused
     subtitle: int | None = None  # the id of the text track shown from the start
+    # What the catalogue knows of it (services/catalogue/items.py: a film, an episode or
+    # a song), with "image": the URL of its art or None; None: a plain file.
+    item: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ with the disk by a background scanner.
 - :mod:`.queries`: what pages ask, for the roots a user sees.
 """
 
+from mediacaster.services.catalogue.items import item_of
 from mediacaster.services.catalogue.scanner import Scanner
 
 __all__ = ["Catalogue"]
@@ -20,6 +21,7 @@ class Catalogue:
     database session."""
 
     def __init__(self, database, library, rescan_interval=600.0, watch=True):
+        self.database = database
         self.scanner = Scanner(database, library, rescan_interval=rescan_interval, watch=watch)
 
     def start(self):
@@ -31,3 +33,9 @@ class Catalogue:
 
     def progress(self):
         return self.scanner.progress()
+
+    def item(self, root, path):
+        """What the catalogue knows of the file at ``path`` below ``root``
+        (:func:`.items.item_of`), or None."""
+        with self.database.sessions() as session:
+            return item_of(session, root, path)

@@ -42,11 +42,45 @@ def _one(value):
     return value[0] if isinstance(value, list) else value
 
 
+# The names media managers (Sonarr, Radarr) and Jellyfin's and Plex's guides give:
+# "Show (2019)/Season 01/Show - S01E02 - Title.mkv" and "Film (1999)/Film (1999).mkv".
+# Read without guessit, whose ~50 ms a name would be most of a first scan's time.
+PLAIN_SHOW = re.compile(r"^(?P<show>[^/]+?)(?: \((?P<year>\d{4})\))?$")
+PLAIN_EPISODE = re.compile(
+    r"^(?P<show>[^/]+?) - [Ss](?P<season>\d{1,2})[Ee](?P<episode>\d{1,3})(?:-?[Ee](?P<last>\d{1,3}))?"
+    r" - (?P<title>[^/]*?\w[^/]*?)\.\w{2,4}$"
+)
+PLAIN_FILM = re.compile(r"^(?P<title>[\w' ,&!-]+?) \((?P<year>(?:19|20)\d{2})\)\.\w{2,4}$")
+
+
+def _plain(segments):
+    """What a name of the plain layouts above says, or None for any other name."""
+    name = segments[-1]
+    episode = PLAIN_EPISODE.match(name)
+    if episode and len(segments) >= 3 and season_of_folder(segments[-2]) == int(episode["season"]):
+        show = PLAIN_SHOW.match(segments[-3])
+        if show and show["show"] == episode["show"]:
+            found = {"kind": "episode", "show": show["show"], "season": int(episode["season"])}
+            found["episode"] = int(episode["episode"])
+            found["last_episode"] = int(episode["last"] or episode["episode"])
+            if show["year"]:
+                found["year"] = int(show["year"])
+            found["title"] = episode["title"].strip()
+            return found
+    film = PLAIN_FILM.match(name)
+    if film and not re.search(r"(?i)\b(?:s\d|e\d|episode|season|part|cd|disc)\b", film["title"]):
+        return {"kind": "film", "title": film["title"].strip(), "year": int(film["year"])}
+    return None
+
+
 def video(path):
     """What the path below its root says of a video: ``{"kind": "episode", "show",
     "season", "episode", "last_episode", "absolute", "aired", "title", "year"}`` or
     ``{"kind": "film", "title", "year", "edition"}`` (those found)."""
     segments = path.split("/")
+    plain = _plain(segments)
+    if plain is not None:
+        return plain
     # The show's and the season's folders are hint enough; guessit's time grows with the text.
     guess = _guessit("/".join(segments[-3:]))
     numbered = any(key in guess for key in ("season", "episode", "date"))

@@ -13,7 +13,8 @@ import re
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, literal_column, or_, select
+from sqlalchemy.orm import aliased
 
 from mediacaster import bytenames
 from mediacaster.models.accounts import as_utc
@@ -30,6 +31,7 @@ from mediacaster.models.catalogue import (
 )
 from mediacaster.models.history import Progress
 from mediacaster.services.catalogue.identify import comparable
+from mediacaster.services.catalogue.store import watching_order as _order
 from mediacaster.services.history import Place
 
 FILM_SORTS = ("title", "year", "added")
@@ -40,14 +42,19 @@ def _visible(roots):
     return and_(CatalogueFile.present.is_(True), CatalogueFile.root.in_(list(roots)))
 
 
-def _progress_of(user_id):
+def _progress_of(user_id, progress=Progress, record=CatalogueFile):
     # As the history's unique index has it (uq_progress_file), so that each file's row is
-    # found through that index rather than among all of the user's rows.
+    # found through that index rather than among all of the user's rows: its 0 written
+    # out, as an index on an expression is only used for the same expression.
     return and_(
-        func.coalesce(Progress.user_id, 0) == (user_id or 0),
-        Progress.root == CatalogueFile.root,
-        Progress.path == CatalogueFile.path,
+        _whose(user_id, progress),
+        progress.root == record.root,
+        progress.path == record.path,
     )
+
+
+def _whose(user_id, progress=Progress):
+    return func.coalesce(progress.user_id, literal_column("0")) == (user_id or 0)
 
 
 def _page(items, total, offset, limit):
@@ -158,17 +165,6 @@ def _episode_rows(session, roots, user_id):
         .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
         .outerjoin(Progress, _progress_of(user_id))
         .where(_visible(roots))
-    )
-
-
-def _order(season_number, number, aired, path):
-    """Episodes in the order they are watched: specials last, date-named ones by date."""
-    return (
-        season_number == 0,
-        season_number,
-        number if number is not None else 1 << 30,
-        aired.toordinal() if aired is not None else 0,
-        path,
     )
 
 
@@ -288,56 +284,99 @@ def _next_of(ordered, facts, make):
 
 def next_up(session, roots, user_id, show_id=None, offset=0, limit=20):
     """A page of Next up episodes (each with ``"show": {"id", "title", "poster"}``), the
-    show watched last first; of one show only with ``show_id``."""
+    show watched last first; of one show only with ``show_id``.
+
+    From the user's own rows of the history: for each show played, the last episode
+    watched in watching order (:attr:`Episode.watch_order`, specials left out) and when
+    it was last played; then, through the index on that order, the first episode after
+    it that the user sees and has not watched."""
     offset, limit = _bounds(offset, limit)
-    active = (
-        select(Episode.show_id, func.max(Progress.updated_at).label("last"))
-        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
-        .join(Progress, _progress_of(user_id))
-        .where(_visible(roots))
+    played = (
+        select(
+            Episode.show_id,
+            func.max(case((Progress.watched, Episode.watch_order))).label("last"),
+            func.max(Progress.updated_at).label("played"),
+        )
+        .select_from(Progress)
+        .join(CatalogueFile, and_(CatalogueFile.root == Progress.root, CatalogueFile.path == Progress.path))
+        .join(Episode, Episode.file_id == CatalogueFile.id)
+        .where(_whose(user_id), _visible(roots))
         .group_by(Episode.show_id)
     )
     if show_id is not None:
-        active = active.where(Episode.show_id == show_id)
-    recent = session.execute(active).all()
-    # What ordering and watched state need, as plain rows: a household's shows in progress
-    # hold thousands of episodes, and only one of each is answered.
-    by_show = defaultdict(list)
-    ids = [row[0] for row in recent]
-    for start in range(0, len(ids), 500):
-        light = (
-            select(
-                Episode.show_id, Episode.id, Season.number, Episode.number, Episode.aired, CatalogueFile.path
-            )
-            .add_columns(Progress.watched)
-            .join(Season, Episode.season_id == Season.id)
-            .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
-            .outerjoin(Progress, _progress_of(user_id))
-            .where(_visible(roots), Episode.show_id.in_(ids[start : start + 500]))
+        played = played.where(Episode.show_id == show_id)
+    played = played.subquery("played")
+    later, its_file, its_progress = aliased(Episode), aliased(CatalogueFile), aliased(Progress)
+    following = (
+        select(later.id)
+        .join(its_file, later.file_id == its_file.id)
+        .outerjoin(its_progress, _progress_of(user_id, its_progress, its_file))
+        .where(
+            later.show_id == played.c.show_id,
+            later.watch_order > played.c.last,
+            its_file.present.is_(True),
+            its_file.root.in_(list(roots)),
+            or_(its_progress.id.is_(None), its_progress.watched.is_(False)),
         )
-        for show, episode, season, number, aired, path, watched in session.execute(light):
-            by_show[show].append((_order(season, number, aired, path), episode, season, bool(watched)))
-    following = []
-    for show, _last in sorted(recent, key=lambda row: as_utc(row[1]), reverse=True):
-        episode = _next_of(sorted(by_show[show]), lambda row: (row[2], row[3]), lambda row: row[1])
-        if episode is not None:
-            following.append(episode)
-    page = following[offset : offset + limit]
-    rows = (
-        session.execute(_episode_rows(session, roots, user_id).where(Episode.id.in_(page))).all()
-        if page
-        else []
+        .order_by(later.watch_order)
+        .limit(1)
+        .correlate(played)
+        .scalar_subquery()
     )
-    shows_by_id = {
-        s.id: s for s in session.scalars(select(Show).where(Show.id.in_({r[0].show_id for r in rows})))
+    rows = session.execute(
+        select(following, played.c.played)
+        .where(played.c.last.is_not(None))
+        .order_by(played.c.played.desc(), played.c.show_id)
+    ).all()
+    ids = [episode_id for episode_id, _played in rows if episode_id is not None]
+    page = ids[offset : offset + limit]
+    found = session.execute(_episode_rows(session, roots, user_id).where(Episode.id.in_(page))).all()
+    by_id = {row[0].id: row for row in found}
+    shown = session.scalars(select(Show).where(Show.id.in_({row[0].show_id for row in found})))
+    shows_by_id = {show.id: show for show in shown}
+    items = [
+        _episode(*by_id[episode_id], show=shows_by_id[by_id[episode_id][0].show_id])
+        for episode_id in page
+        if episode_id in by_id  # else gone since the first query
+    ]
+    return _page(items, len(ids), offset, limit)
+
+
+def episode_after(session, roots, root, path):
+    """``{"next": {"root", "path", "season", "number", "title"} or None}`` for the file at
+    ``path`` below ``root`` when it is an episode the user sees: the show's next one,
+    across seasons, specials neither followed nor offered (None after the last); None for
+    a file the catalogue does not hold as an episode."""
+    current = session.execute(
+        select(Episode.show_id, Episode.id)
+        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
+        .where(_visible(roots), CatalogueFile.root == root, CatalogueFile.path == bytenames.encode(path))
+    ).first()
+    if current is None:
+        return None
+    rows = session.execute(
+        select(Episode.id, Season.number, Episode.number, Episode.aired, CatalogueFile.path)
+        .add_columns(CatalogueFile.root, Episode.title)
+        .join(Season, Episode.season_id == Season.id)
+        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
+        .where(_visible(roots), Episode.show_id == current.show_id)
+    ).all()
+    rows.sort(key=lambda row: _order(*row[1:5]))
+    ids = [row[0] for row in rows]
+    at = ids.index(current.id)
+    following = next((row for row in rows[at + 1 :] if row[1] != 0), None) if rows[at][1] != 0 else None
+    if following is None:
+        return {"next": None}
+    _id, season, number, _aired, data, found_root, title = following
+    return {
+        "next": {
+            "root": found_root,
+            "path": bytenames.decode(data),
+            "season": season,
+            "number": number,
+            "title": title,
+        }
     }
-    by_id = {row[0].id: row for row in rows}
-    items = []
-    for episode_id in page:
-        row = by_id.get(episode_id)
-        if row is not None:  # else gone since the first query
-            items.append(_episode(*row, show=shows_by_id[row[0].show_id]))
-    return _page(items, len(following), offset, limit)
 
 
 # -- music -------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ from mediacaster.services.catalogue.identify import Folders, identify, join, par
 from mediacaster.services.library import split_path, visible_children
 
 log = logging.getLogger(__name__)
-BATCH = 25  # files read before they are written, in one transaction
+BATCH = 100  # files read before they are written, in one transaction
+ANALYZE_AFTER = 1000  # files read by a full scan after which the database counts its rows again
 QUIET = 0.3  # seconds without a new change before reported changes are handled
 RETRY_AFTER = 60.0  # seconds after a failed full scan
 WATCHED_EVENTS = ("created", "deleted", "moved", "modified", "closed")
@@ -143,6 +144,9 @@ class Scanner:
                     self._progress["total"] += len(walked[root][1])
             for root, (listed, paths) in walked.items():
                 self._scan_root(root, listed, paths)
+            if self._progress["read"] > ANALYZE_AFTER:
+                with self.database.sessions.begin() as session:
+                    store.analyze(session)
         finally:
             self._set(running=False, root=None)
         self._set(finished=time.time())
@@ -152,16 +156,26 @@ class Scanner:
         self._set(root=root)
         with self.database.sessions() as session:
             known = store.present_files(session, root)
+            vanished = store.has_vanished(session, root)
         folders = self._folders(root)
         seen = set(paths)
         gone = {path for path in known if path not in seen}
+        # Nothing vanished, nothing changed meanwhile: a path the catalogue does not know
+        # is a new file (not one moved), written with its batch's others at once.
+        fresh = not (gone or vanished)
         for start in range(0, len(paths), BATCH):
             batch = paths[start : start + BATCH]
-            read = self._write(root, [self._read(root, path, folders, known) for path in batch], gone)
+            found = [self._read(root, path, folders, known) for path in batch]
+            if fresh:
+                read = self._write_new(root, [item for item in found if item and item[0] not in known])
+                found = [item for item in found if item and item[0] in known]
+            else:
+                read = 0
+            read += self._write(root, found, gone)
             with self._lock:
                 self._progress["seen"] += len(batch)
                 self._progress["read"] += read
-            self._handle_changes()
+            fresh = not self._handle_changes() and fresh
         if gone and not (listed and paths):
             # An unreadable root, or an unmounted share's empty mount point: its files are
             # not taken for deleted.
@@ -261,6 +275,7 @@ class Scanner:
             with self.database.sessions.begin() as session:
                 for item in found:
                     self._write_one(session, root, item, gone)
+                store.order_episodes(session)
         except (SQLAlchemyError, ValueError):  # ValueError: what the driver could not encode
             if len(found) == 1:
                 log.exception("cannot write %s/%s to the catalogue", root, found[0][0])
@@ -268,6 +283,29 @@ class Scanner:
             # One file's failure (another writer's row, a value out of bounds) costs that
             # file only: the batch is written again a file at a time.
             return sum(self._write(root, [item], gone) for item in found)
+        return len(found)
+
+    def _write_new(self, root, found):
+        """Write the files of a full scan that are new (see :meth:`_scan_root`), in one
+        transaction; how many. A failure falls back to writing them one by one."""
+        found = [item for item in found if item[1] is not None]
+        if not found:
+            return 0
+        try:
+            with self.database.sessions.begin() as session:
+                records = store.new_records(
+                    session,
+                    root,
+                    [
+                        (path, classify(path.rpartition("/")[2])[1], st, content_hash)
+                        for path, st, content_hash, _ in found
+                    ],
+                )
+                for record, (_path, _st, _hash, info) in zip(records, found, strict=True):
+                    store.save_item(session, record, info, new=True)
+                store.order_episodes(session)
+        except (SQLAlchemyError, ValueError):
+            return self._write(root, found)
         return len(found)
 
     def _write_one(self, session, root, found, gone):
@@ -315,7 +353,8 @@ class Scanner:
             self._write(root, [self._read(root, p, folders, {}, force=True) for p in nearby])
 
     def _handle_changes(self, first=None, wait=False):
-        """Handle the changes reported so far; with ``wait``, once none came for QUIET seconds."""
+        """Handle the changes reported so far; with ``wait``, once none came for QUIET
+        seconds. Returns how many paths were looked at again."""
         pending = {first} if first else set()
         deadline = time.monotonic() + 5 * QUIET
         while True:
@@ -336,6 +375,7 @@ class Scanner:
                 raise
             except Exception:
                 log.exception("catalogue update of %s/%s failed", root, path)
+        return len(pending)
 
     def _start_watching(self):
         handler = _Changes(self)

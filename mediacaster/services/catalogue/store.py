@@ -9,7 +9,7 @@ transaction as the file record, so positions and watched state follow the file.
 
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, insert, or_, select, text, update
 
 from mediacaster import bytenames
 from mediacaster.models.accounts import as_utc
@@ -89,6 +89,63 @@ def record_file(session, root, path, kind, st, content_hash, real_of, gone=None,
     record.content_hash, record.present, record.last_seen = content_hash, True, now
     session.flush()
     return record
+
+
+CATALOGUE_TABLES = [
+    model.__tablename__ for model in (CatalogueFile, Show, Season, Episode, Film, Artist, Album, Track, Photo)
+]
+
+
+def analyze(session):
+    """Have the database count what the catalogue's tables hold, after a scan changed many
+    rows: its planner then starts the pages' joins from the small side (a thousand films,
+    not fifty thousand files)."""
+    for table in CATALOGUE_TABLES:
+        session.execute(text(f"ANALYZE {table}"))
+
+
+def has_vanished(session, root):
+    """Whether ``root`` has records of files that vanished: a file found at a new path may
+    be one of them, moved or restored."""
+    return (
+        session.scalar(
+            select(CatalogueFile.id)
+            .where(CatalogueFile.root == root, CatalogueFile.present.is_(False))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def new_records(session, root, found, now=None):
+    """The records of files seen for the first time, ``found`` as ``[(path, kind, stat,
+    content hash)]``, written at once: for a path no record has, in a root where no file
+    vanished (:func:`has_vanished`), when nothing else changed meanwhile."""
+    now = now or datetime.now(timezone.utc)
+    rows = [
+        {
+            "root": root,
+            "path": bytenames.encode(path),
+            "folder": bytenames.encode(parent(path)),
+            "kind": kind,
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "device": st.st_dev,
+            "inode": st.st_ino,
+            "content_hash": content_hash,
+            "present": True,
+            "first_seen": now,
+            "added_at": min(now, datetime.fromtimestamp(st.st_ctime, timezone.utc)),
+            "last_seen": now,
+        }
+        for path, kind, st, content_hash in found
+    ]
+    if not rows:
+        return []
+    inserted = session.scalars(
+        insert(CatalogueFile).returning(CatalogueFile, sort_by_parameter_order=True), rows
+    ).all()
+    return inserted
 
 
 def _moved_here(session, root, encoded, st, content_hash, real_of, gone):
@@ -172,23 +229,27 @@ def present_below(session, root, folder):
     return [bytenames.decode(path) for path in rows]
 
 
-def save_item(session, record, info):
+def save_item(session, record, info, new=False):
     """Make the item on ``record`` what ``info`` (services/catalogue/identify.py) says; no
-    item for None. An item keeps its id while its file stays of the same type."""
+    item for None. An item keeps its id while its file stays of the same type. ``new``:
+    the record was just made (it has no item yet), and the item is written with the
+    transaction's others."""
     wanted = ITEMS.get(info["type"]) if info else None
-    for kind in ITEMS.values():
-        if kind is not wanted:
-            session.execute(delete(kind).where(kind.file_id == record.id))
+    if not new:
+        for kind in ITEMS.values():
+            if kind is not wanted:
+                session.execute(delete(kind).where(kind.file_id == record.id))
     if wanted is None:
         return None
-    item = session.scalar(select(wanted).where(wanted.file_id == record.id))
+    item = None if new else session.scalar(select(wanted).where(wanted.file_id == record.id))
     if item is None:
         item = wanted(file_id=record.id)
     info = storable(info)
     # Added once filled: its show, season, album or artist is found or made on the way.
     FILL[info["type"]](session, record, item, info)
     session.add(item)
-    session.flush()
+    if not new:
+        session.flush()
     return item
 
 
@@ -222,15 +283,16 @@ def _fill_film(session, record, film, info):
 
 
 def _fill_episode(session, record, episode, info):
+    before = episode.show_id  # the show it belonged to, if it changes
     show = _one(session, Show, root=record.root, key=_key(info["show_key"] or info["show"]))
     show.title, show.sort_title = info["show"], info["show_sort_title"]
     show.year = info["show_year"] or show.year
     show.poster = encode(info["show_poster"]) or show.poster
     show.fanart = encode(info["show_fanart"]) or show.fanart
-    session.flush()
+    _flush_new(session, show)
     season = _one(session, Season, show_id=show.id, number=info["season"])
     season.poster = encode(info["season_poster"]) or season.poster
-    session.flush()
+    _flush_new(session, season)
     episode.show_id, episode.season_id = show.id, season.id
     episode.number, episode.last_number = info["number"], info["last_number"]
     episode.absolute_number, episode.aired, episode.title = (
@@ -238,6 +300,8 @@ def _fill_episode(session, record, episode, info):
         info["aired"],
         info["title"],
     )
+    # Its place in the show's order is given before the transaction ends (order_episodes).
+    session.info.setdefault(REORDER, set()).update({show.id, before} - {None})
 
 
 def _fill_track(session, record, track, info):
@@ -251,7 +315,7 @@ def _fill_track(session, record, track, info):
     # Local art before embedded covers, whichever song of the album is read first.
     if info["cover"] and (album.cover is None or (album.cover_embedded and not info["cover_embedded"])):
         album.cover, album.cover_embedded = encode(info["cover"]), info["cover_embedded"]
-    session.flush()
+    _flush_new(session, album)
     track.album_id, track.artist_id = album.id, artist.id
     track.title, track.disc, track.number = info["title"], info["disc"], info["number"]
 
@@ -260,7 +324,7 @@ def _artist(session, root, name):
     artist = _one(session, Artist, root=root, key=_key(name))
     if artist.name is None:
         artist.name, artist.sort_name = name, sort_title(name)
-        session.flush()
+    _flush_new(session, artist)
     return artist
 
 
@@ -269,6 +333,52 @@ def _fill_photo(session, record, photo, info):
     photo.taken_from_exif = taken is not None
     photo.taken_at = taken or datetime.fromtimestamp(record.mtime_ns / 1e9, timezone.utc).replace(tzinfo=None)
     photo.width, photo.height = info["width"], info["height"]
+
+
+REORDER = "catalogue_shows_to_order"  # session.info: shows whose episodes were written
+
+
+def watching_order(season_number, number, aired, path):
+    """Episodes in the order they are watched: specials last, date-named ones by date."""
+    return (
+        season_number == 0,
+        season_number,
+        number if number is not None else 1 << 30,
+        aired.toordinal() if aired is not None else 0,
+        path,
+    )
+
+
+def order_episodes(session):
+    """Number the episodes of the shows written in this transaction in watching order
+    (:attr:`Episode.watch_order`), specials left out; only changed places are written."""
+    shows = session.info.pop(REORDER, set())
+    if not shows:
+        return
+    session.flush()
+    rows = session.execute(
+        select(Episode.show_id, Episode.id, Episode.watch_order, Season.number, Episode.number)
+        .add_columns(Episode.aired, CatalogueFile.path)
+        .join(Season, Episode.season_id == Season.id)
+        .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
+        .where(Episode.show_id.in_(shows))
+    ).all()
+    rows.sort(key=lambda row: (row[0], watching_order(*row[3:])))
+    changed, place, show = [], 0, None
+    for show_id, episode_id, known, season, *_ in rows:
+        place = 1 if show_id != show else place + 1
+        show = show_id
+        wanted = None if season == 0 else place
+        if known != wanted:
+            changed.append({"id": episode_id, "watch_order": wanted})
+    if changed:
+        session.execute(update(Episode), changed)
+
+
+def _flush_new(session, row):
+    """Give a new row its id (what refers to it needs it); a known one is written later."""
+    if row.id is None:
+        session.flush()
 
 
 FILL = {"film": _fill_film, "episode": _fill_episode, "track": _fill_track, "photo": _fill_photo}
@@ -280,9 +390,15 @@ def _key(title):
 
 
 def _one(session, kind, **key):
-    """The row of ``kind`` with ``key``, made when there is none."""
-    found = session.scalar(select(kind).filter_by(**key))
+    """The row of ``kind`` with ``key``, made when there is none; each looked for once in
+    a session (a batch of a scan holds a season's episodes, an album's songs)."""
+    rows = session.info.setdefault("catalogue_rows", {})
+    cached = (kind, *sorted(key.items()))
+    found = rows.get(cached)
     if found is None:
-        found = kind(**key)
-        session.add(found)
+        found = session.scalar(select(kind).filter_by(**key))
+        if found is None:
+            found = kind(**key)
+            session.add(found)
+        rows[cached] = found
     return found
