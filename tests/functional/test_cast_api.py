@@ -27,8 +27,9 @@ def castable(tmp_path_factory, media_library):
     shutil.copy(media_library["music"] / "song.mp3", folder / "song.mp3")
     # A minute long, for the tests that pause or seek after the cast: on a loaded machine the
     # 2 s song may end first (and the console script's commands each take a second to start).
-    tags = ["-metadata", "title=Sine Song", "-metadata", "artist=The Oscillators", "-metadata", "album=Test Tones"]
-    ffmpeg("-f", "lavfi", "-i", "sine=duration=60", *tags, folder / "long song.mp3")
+    tags = {"title": "Sine Song", "artist": "The Oscillators", "album": "Test Tones"}
+    metadata = [arg for name, value in tags.items() for arg in ("-metadata", f"{name}={value}")]
+    ffmpeg("-f", "lavfi", "-i", "sine=duration=60", *metadata, folder / "long song.mp3")
     shutil.copy(media_library["films"] / "hevc.mp4", folder / "Films" / "hevc.mp4")
     shutil.copy(media_library["films"] / "really ts.mp4", folder / "Films" / "really ts.mp4")
     (folder / "Films" / "broken.mp4").write_bytes(b"not a video" * 100)
