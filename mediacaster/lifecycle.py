@@ -19,6 +19,7 @@ from pyramid_jinja2 import IJinja2Environment
 
 from mediacaster.models import Database
 from mediacaster.playback import Playback
+from mediacaster.playback.casting import PlanCaster
 from mediacaster.playback.queue import QueuePlayer
 from mediacaster.playback.slideshow import Slideshows
 from mediacaster.presenters import RowCache
@@ -47,7 +48,11 @@ MiB = 1024 * 1024
 
 
 class Services:
-    def __init__(self, settings):
+    def __init__(self, settings, urls_for, warm_ups=()):
+        """``urls_for(app_url, user_id, address)``: the URLs a device fetches, made outside
+        a request (see :func:`mediacaster.urls.later_device_urls`), for queues and slideshows
+        moving on by themselves. ``warm_ups``: callables run in the start's warm-up thread
+        before the library's."""
         self.settings = settings
         writable_folder(settings.data_dir)  # the caches' home, whatever Redis and the database use
         self.database = Database.connect(settings)
@@ -90,14 +95,19 @@ class Services:
             else None
         )
         self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures, self.conversion)
-        # Made by includeme(), with the registry their URLs need.
-        self.queue_player = self.slideshows = None
+        self.caster = PlanCaster(self.cast, self.conversion, self.history)
+        self.queue_player = QueuePlayer(
+            self.database, self.library, self.playback, self.cast, self.caster, urls_for
+        )
+        # A device found (at the start, say) where this app played a queue: followed again.
+        self.cast.discovery.on_found.append(self.queue_player.found)
+        self.slideshows = Slideshows(self.cast, self.library, urls_for)
         # Presentation, kept with the rest so that it lives and dies with the app.
         # Big folders' rows are kept on disk too: they survive a restart.
         self.rows = RowCache(store=self.cache, signed_with=self.signer.key)
         self._closed = threading.Event()
         self.warm = threading.Event()  # set once the start's warm-up is over
-        self.warm_ups = []  # more of it: callables, run in its thread before the library's
+        self.warm_ups = tuple(warm_ups)
 
     def start(self):
         """Start the background work: the search index, and device discovery so that
@@ -151,8 +161,8 @@ class Services:
         self._closed.set()
         for name, stop in [
             ("ffmpeg", self.interrupt),  # first: what waits on ffmpeg or ffprobe then ends at once
-            ("slideshows", lambda: self.slideshows is not None and self.slideshows.close()),
-            ("queues", lambda: self.queue_player is not None and self.queue_player.close()),
+            ("slideshows", self.slideshows.close),
+            ("queues", self.queue_player.close),
             ("cast", self.cast.close),
             ("probe", self.probe.close),
             ("search", self.search.close),
@@ -168,14 +178,14 @@ class Services:
 
 
 def includeme(config):
-    services = config.registry.services = Services(config.registry.app_settings)
-    # Queues and slideshows make the URLs of their next items when the device moves on,
-    # outside any request.
-    urls_for = functools.partial(later_device_urls, config.registry)
-    services.queue_player = QueuePlayer(services, urls_for)
-    services.cast.discovery.on_found.append(services.queue_player.found)
-    services.slideshows = Slideshows(services, urls_for)
-    services.warm_ups.append(functools.partial(compile_templates, config.registry))
+    registry = config.registry
+    registry.services = Services(
+        registry.app_settings,
+        # Queues and slideshows make the URLs of their next items when the device moves on,
+        # outside any request.
+        urls_for=functools.partial(later_device_urls, registry),
+        warm_ups=[functools.partial(compile_templates, registry)],
+    )
 
 
 def compile_templates(registry):

@@ -29,7 +29,6 @@ from mediacaster.bytenames import shown
 from mediacaster.errors import AppError, NotFound
 from mediacaster.models.queues import Queue
 from mediacaster.playback import Target
-from mediacaster.playback.casting import cast_plan, progress_of
 from mediacaster.services import queues
 from mediacaster.services.cast import (
     ADVANCED,
@@ -68,10 +67,15 @@ class Live:
 
 
 class QueuePlayer:
-    def __init__(self, services, urls_for):
-        """``urls_for(app_url, user_id, address)``: the URLs a device fetches, made
+    def __init__(self, database, library, playback, cast, caster, urls_for):
+        """``caster``: a :class:`mediacaster.playback.casting.PlanCaster`.
+        ``urls_for(app_url, user_id, address)``: the URLs a device fetches, made
         outside a request (see :func:`mediacaster.urls.later_device_urls`)."""
-        self.services = services
+        self.database = database
+        self.library = library
+        self.playback = playback
+        self.cast = cast
+        self.caster = caster
         self.urls_for = urls_for
         self._live = {}  # device id -> Live
         self._lock = threading.RLock()
@@ -98,7 +102,7 @@ class QueuePlayer:
         with self._lock:
             live, queue = self._ours(user_id, device, app_url)
             if live.queued is not None and live.queued != live.number:
-                self.services.cast.skip(device.id, 1)  # the device holds it: it moves by itself
+                self.cast.skip(device.id, 1)  # the device holds it: it moves by itself
                 return self.view(user_id, device)
             position = queues.following(queue, queue.position, moving_on=True)
             if position is None:
@@ -149,7 +153,7 @@ class QueuePlayer:
             live = self._live.pop(device.id, None)
             if live is not None:
                 with contextlib.suppress(NothingPlaying):  # it had ended there meanwhile
-                    self.services.cast.stop_media(device.id)
+                    self.cast.stop_media(device.id)
             return self.view(user_id, device)
 
     def recast(self, device, plan, start, user_id, **how):
@@ -158,9 +162,9 @@ class QueuePlayer:
         with self._lock:
             live = self._live.get(device.id)
             if live is None:
-                return cast_plan(self.services, device, plan, start, user_id, **how)
+                return self.caster.cast_plan(device, plan, start, user_id, **how)
             over = functools.partial(self._over, device, live)
-            status = cast_plan(self.services, device, plan, start, live.user_id, over=over, lead=LEAD, **how)
+            status = self.caster.cast_plan(device, plan, start, live.user_id, over=over, lead=LEAD, **how)
             live.urls[status.media.content_id], live.queued = live.number, None
             return status
 
@@ -174,7 +178,7 @@ class QueuePlayer:
     def found(self, device):
         """The device is found (at startup, say): if this app played a queue there, follow
         it again, so that it goes on by itself with no page open."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = queues.playing_on(session, device.id)
             if queue is None or queue.app_url is None:
                 return
@@ -182,7 +186,7 @@ class QueuePlayer:
         try:
             # A new connection learns what the device plays a moment after it is made.
             deadline = time.monotonic() + STATUS_WAIT
-            while self.services.cast.status(device.id).media is None and time.monotonic() < deadline:
+            while self.cast.status(device.id).media is None and time.monotonic() < deadline:
                 time.sleep(0.2)
             self.follow(user_id, device, app_url)
         except AppError as error:  # out of reach, the file gone, something else playing
@@ -194,14 +198,14 @@ class QueuePlayer:
         if device.id in self._live:
             return
         with self._lock:
-            with self.services.database.sessions() as session:
+            with self.database.sessions() as session:
                 queue = queues.current(session, user_id, device.id)
                 if queue is None or queue.state != "playing" or device.id in self._live:
                     return
                 items = [(position, queues.item_at(queue, position)) for position in range(len(queue.order))]
                 items = [(position, item.number, item.root, queues.path_of(item)) for position, item in items]
                 queue_id = queue.id
-            media = self.services.cast.status(device.id).media
+            media = self.cast.status(device.id).media
             if media is None or media.player_state == "IDLE" or not media.content_id:
                 return
             playing = unquote(urlsplit(media.content_id).path)
@@ -209,17 +213,17 @@ class QueuePlayer:
             if found is None:
                 return  # something else plays there
             position, number, root, path = found
-            entry = self.services.library.entry(root, tuple(path.split("/")))
+            entry = self.library.entry(root, tuple(path.split("/")))
             live = Live(queue_id, user_id, app_url, {media.content_id: number}, number)
             self._live[device.id] = live
-            progress = progress_of(self.services, entry, user_id)
+            progress = self.caster.progress_of(entry, user_id)
             over = functools.partial(self._over, device, live)
-            self.services.cast.adopt(device.id, media.content_id, progress, over, lead=LEAD)
+            self.cast.adopt(device.id, media.content_id, progress, over, lead=LEAD)
             self._moved(live, position)
 
     def view(self, user_id, device):
         """The user's queue on the device with its items, for presenters; or None."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = queues.current(session, user_id, device.id)
             if queue is not None:
                 queue.items  # noqa: B018 - loaded while the session is open
@@ -234,7 +238,7 @@ class QueuePlayer:
     # -- playing ---------------------------------------------------------------------
 
     def _transaction(self):
-        return self.services.database.sessions.begin()
+        return self.database.sessions.begin()
 
     def _queue(self, session, user_id, device):
         queue = queues.current(session, user_id, device.id)
@@ -245,7 +249,7 @@ class QueuePlayer:
     def _ours(self, user_id, device, app_url):
         """``(Live, Queue)`` of the user's queue on the device, followed again if this app
         restarted since it began."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = self._queue(session, user_id, device)
             if queue.state != "playing":
                 raise QueueError(
@@ -259,7 +263,7 @@ class QueuePlayer:
 
     def _item(self, live, position):
         """``(number, root, path)`` of the item at ``position`` of the queue's order."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = session.get(Queue, live.queue_id)
             if queue is None:
                 raise QueueError("the queue is gone")
@@ -267,10 +271,9 @@ class QueuePlayer:
             return item.number, item.root, queues.path_of(item)
 
     def _plan(self, live, device, root, path):
-        services = self.services
-        entry = services.library.entry(root, tuple(path.split("/")))
-        urls = self.urls_for(live.app_url, live.user_id, services.cast.local_address(device.id))
-        plan = services.playback.plan(entry, Target.device(device), urls)
+        entry = self.library.entry(root, tuple(path.split("/")))
+        urls = self.urls_for(live.app_url, live.user_id, self.cast.local_address(device.id))
+        plan = self.playback.plan(entry, Target.device(device), urls)
         if plan.will_not_play:
             raise Skipped(f"{shown(entry.name)} will not play on {device.name}: {plan.verdict.reason}")
         return plan
@@ -312,10 +315,10 @@ class QueuePlayer:
             try:
                 plan = self._plan(live, device, root, path)
                 if queued:  # the device refusing it now is no fault of the item: not skipped
-                    url = cast_plan(self.services, device, plan, 0.0, live.user_id, queued=True)
+                    url = self.caster.cast_plan(device, plan, 0.0, live.user_id, queued=True)
                     return position, number, url
                 over = functools.partial(self._over, device, live)
-                status = cast_plan(self.services, device, plan, 0.0, live.user_id, over=over, lead=LEAD)
+                status = self.caster.cast_plan(device, plan, 0.0, live.user_id, over=over, lead=LEAD)
                 live.device_failures = 0
                 return position, number, status
             except (Skipped, NotFound) as error:
@@ -348,7 +351,7 @@ class QueuePlayer:
             with self._lock:
                 if self._live.get(device.id) is not live:
                     return
-                with self.services.database.sessions() as session:
+                with self.database.sessions() as session:
                     queue = session.get(Queue, live.queue_id)
                     if queue.repeat == "one":
                         live.queued = live.number  # the device plays it again by itself
@@ -373,7 +376,7 @@ class QueuePlayer:
                 number = live.urls.get(url)
                 if number is not None:
                     live.number, live.queued = number, None if live.queued == number else live.queued
-                    with self.services.database.sessions() as session:
+                    with self.database.sessions() as session:
                         position = session.get(Queue, live.queue_id).order.index(number)
                     self._moved(live, position)
                 return
@@ -423,7 +426,7 @@ class QueuePlayer:
         with self._lock:
             if self._live.get(device.id) is not live or live.number != number:
                 return
-            with self.services.database.sessions() as session:
+            with self.database.sessions() as session:
                 queue = session.get(Queue, live.queue_id)
                 position = queues.following(queue, queue.position, moving_on) if queue is not None else None
             if position is None:
@@ -436,24 +439,24 @@ class QueuePlayer:
 
     def _set_repeat(self, device, repeat):
         try:
-            self.services.cast.set_repeat(device.id, repeat == "one")
+            self.cast.set_repeat(device.id, repeat == "one")
         except AppError as error:
             log.warning("setting repeat on %s failed: %s", device.name, error)
 
     # -- the database ----------------------------------------------------------------
 
     def _length(self, live):
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = session.get(Queue, live.queue_id)
             return len(queue.order) if queue is not None else 0
 
     def _path_of(self, live, number):
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             return queues.path_of(session.get(Queue, live.queue_id).items[number])
 
     def _following(self, live, position):
         """The place after a skipped one."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             return queues.following(session.get(Queue, live.queue_id), position, moving_on=True)
 
     def _moved(self, live, position):

@@ -6,7 +6,7 @@ from mediacaster import presenters
 from mediacaster import session as sessions
 from mediacaster.bytenames import shown
 from mediacaster.errors import Conflict, NotFound, Unprocessable
-from mediacaster.playback import Target, WillNotPlay, casting
+from mediacaster.playback import Target, WillNotPlay
 from mediacaster.schemas.requests import PLAYER_ACTIONS, CastRequest, ChooseDevice, StatusQuery
 from mediacaster.security import CAST, library_entry, library_lookup
 from mediacaster.urls import device_urls
@@ -79,7 +79,7 @@ def device_plan(request, device, entry, direct=False, audio=None):
 def cast_plan(request, device, plan, start, **how):
     """Cast ``plan`` from ``start`` seconds for the user asking (their place in it is saved
     as it plays); ``how``: fields of the CastMedia (autoplay, subtitle)."""
-    return casting.cast_plan(request.registry.services, device, plan, start, request.identity.user_id, **how)
+    return request.registry.services.caster.cast_plan(device, plan, start, request.identity.user_id, **how)
 
 
 def change_sound(request, device, track):
