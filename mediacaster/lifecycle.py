@@ -19,7 +19,7 @@ from pyramid_jinja2 import IJinja2Environment
 
 from mediacaster.models import Database
 from mediacaster.playback import Playback
-from mediacaster.playback.casting import PlanCaster
+from mediacaster.playback.casting import Casting, PlanCaster
 from mediacaster.playback.queue import QueuePlayer
 from mediacaster.playback.slideshow import Slideshows
 from mediacaster.presenters import RowCache
@@ -95,13 +95,14 @@ class Services:
             else None
         )
         self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures, self.conversion)
-        self.caster = PlanCaster(self.cast, self.conversion, self.history)
+        caster = PlanCaster(self.cast, self.conversion, self.history)
         self.queue_player = QueuePlayer(
-            self.database, self.library, self.playback, self.cast, self.caster, urls_for
+            self.database, self.library, self.playback, self.cast, caster, urls_for
         )
         # A device found (at the start, say) where this app played a queue: followed again.
         self.cast.discovery.on_found.append(self.queue_player.found)
         self.slideshows = Slideshows(self.cast, self.library, urls_for)
+        self.casting = Casting(self.cast, self.playback, caster, self.queue_player, self.slideshows)
         # Presentation, kept with the rest so that it lives and dies with the app.
         # Big folders' rows are kept on disk too: they survive a restart.
         self.rows = RowCache(store=self.cache, signed_with=self.signer.key)

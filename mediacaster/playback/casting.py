@@ -1,13 +1,74 @@
-"""Casting a plan to a device, for a person's click and for a queue moving on: the
-converted stream started where the device will read it, where the user is saved
-as it plays, loaded now or queued after what plays."""
+"""Casting to a device: a plan cast for a person's click and for a queue moving on (the
+converted stream started where the device will read it, where the user is saved as it
+plays, loaded now or queued after what plays), and the rules of what a person asks of
+a device (the plan of a file there, taking the device, another sound track)."""
 
 from dataclasses import replace
 
+from mediacaster.bytenames import shown
+from mediacaster.errors import Unprocessable
+from mediacaster.playback.plans import Target
 from mediacaster.services.history import PLAYED_KINDS
 
 
+class Casting:
+    """What a person asks of a device. ``urls``: the URLs the device fetches, made by the
+    view for the request (:func:`mediacaster.urls.device_urls`)."""
+
+    def __init__(self, cast, playback, caster, queue_player, slideshows):
+        self.cast = cast
+        self.playback = playback
+        self.caster = caster
+        self.queue_player = queue_player
+        self.slideshows = slideshows
+
+    def plan(self, device, entry, urls, direct=False, audio=None):
+        """The plan for ``entry`` on ``device``, playing sound track ``audio`` if given."""
+        plan = self.playback.plan(entry, Target.device(device), urls, direct=direct, audio_index=audio)
+        if audio is not None and plan.audio_index != audio:
+            # Only a converted stream carries another track than the file's default.
+            why = "direct: true sends the file as it is" if direct else "it cannot be converted here"
+            raise Unprocessable(
+                f"{shown(entry.name)} plays only its default sound track on {device.name}: {why}"
+            )
+        return plan
+
+    def cast_plan(self, device, plan, start, user_id, **how):
+        """Cast ``plan`` from ``start`` seconds for ``user_id`` (their place in it is saved as
+        it plays); ``how``: fields of the CastMedia (autoplay, subtitle)."""
+        return self.caster.cast_plan(device, plan, start, user_id, **how)
+
+    def take_device(self, device):
+        """Something new is cast to the device: the queue or slideshow this app played there stops."""
+        self.queue_player.replaced(device.id)
+        self.slideshows.replaced(device.id)
+
+    def change_sound(self, device, track, urls, find_entry, user_id):
+        """Play sound track ``track`` of what this app cast to ``device``; ``find_entry(root,
+        segments)``: the file among those the user asking sees.
+
+        A receiver cannot switch the sound of a stream with one rendition: the
+        file is cast again with that track, where it was, playing or paused as it
+        was, with the same subtitles.
+        """
+        status, was = self.cast.now_playing(device.id)
+        if was.audio_index == track:
+            return status
+        # Looked up again: the file may have changed or gone since.
+        entry = find_entry(was.entry.root, tuple(was.entry.path.split("/")))
+        plan = self.plan(device, entry, urls, audio=track)
+        media = status.media
+        subtitle = next((t.id for t in plan.tracks if t.id in media.active_tracks), None)
+        paused = media.player_state == "PAUSED"
+        # In a queue, the queue goes on from this cast.
+        return self.queue_player.recast(
+            device, plan, media.current_time or 0.0, user_id, autoplay=not paused, subtitle=subtitle
+        )
+
+
 class PlanCaster:
+    """Casts plans: for :class:`Casting` and for queues moving on."""
+
     def __init__(self, cast, conversion, history):
         self.cast = cast
         self.conversion = conversion

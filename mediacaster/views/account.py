@@ -3,7 +3,6 @@ as JSON; and one's own password."""
 
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.security import remember
 from pyramid.view import view_config
 
 from mediacaster.errors import Conflict, NotFound
@@ -11,8 +10,8 @@ from mediacaster.models.accounts import User, as_utc
 from mediacaster.schemas.requests import TokenRequest
 from mediacaster.security import ACCOUNT
 from mediacaster.services import accounts
-from mediacaster.session import has_session
 from mediacaster.views.inputs import parse_body
+from mediacaster.views.passwords import keep_logged_in
 
 
 class LoginsOff(Conflict):
@@ -75,15 +74,6 @@ def revoke(request):
 
 
 # -- the page ---------------------------------------------------------------------
-
-
-def keep_logged_in(request, user):
-    """After ``user``'s password changed, the headers that keep the browser asking logged
-    in when it is theirs: its session takes the new password's fingerprint (and a new id),
-    while their other sessions, holding the old one, end."""
-    if user.id != request.identity.user_id or not has_session(request):
-        return []
-    return remember(request, user.id)
 
 
 # What the page confirms after a change, read from the address it was sent back to.

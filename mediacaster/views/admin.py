@@ -13,8 +13,8 @@ from mediacaster.models.accounts import User
 from mediacaster.schemas.requests import NewUser, UserChange
 from mediacaster.security import ADMINISTER
 from mediacaster.services import accounts
-from mediacaster.views.account import keep_logged_in
 from mediacaster.views.inputs import parse_body
+from mediacaster.views.passwords import keep_logged_in
 
 ID_MAX = 2**63 - 1  # the largest id a database column holds
 

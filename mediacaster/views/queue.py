@@ -11,7 +11,7 @@ from mediacaster.schemas.requests import QUEUE_ACTIONS, QUEUE_MAX, QueueRequest,
 from mediacaster.security import CAST, library_lookup, visible_roots
 from mediacaster.services.history import PLAYED_KINDS
 from mediacaster.services.queues import QueueError
-from mediacaster.views.cast import device_action, take_device, target_device
+from mediacaster.views.devices import device_action, target_device
 from mediacaster.views.inputs import parse_body, parse_query
 
 SEARCH_MAX = 500
@@ -59,7 +59,7 @@ def start(request):
     files = files_of(request, body)
     device = target_device(request, body.device)
     player = request.registry.services.queue_player
-    take_device(request, device)
+    request.registry.services.casting.take_device(device)
     try:
         view = player.start(
             request.identity.user_id,

@@ -9,7 +9,7 @@ from mediacaster.playback.slideshow import SlideshowError
 from mediacaster.schemas.requests import SLIDESHOW_ACTIONS, SlideshowRequest, StatusQuery
 from mediacaster.security import CAST, LIBRARY, library_entry, library_lookup
 from mediacaster.services.pictures import SCREENS
-from mediacaster.views.cast import device_action, take_device, target_device
+from mediacaster.views.devices import device_action, target_device
 from mediacaster.views.inputs import entry_path, parse_body, parse_query
 
 
@@ -37,7 +37,7 @@ def start(request):
     folder = library_lookup(request, body.folder)
     images = [(e.root, e.path) for e in pictures(request, folder)]
     device = target_device(request, body.device)
-    take_device(request, device)
+    request.registry.services.casting.take_device(device)
     try:
         shown = request.registry.services.slideshows.start(
             request.identity.user_id,
