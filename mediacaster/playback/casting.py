@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from mediacaster.bytenames import shown
 from mediacaster.errors import Unprocessable
-from mediacaster.playback.plans import Target
+from mediacaster.playback.plans import Target, WillNotPlay
 from mediacaster.services.history import PLAYED_KINDS
 
 
@@ -16,7 +16,7 @@ class Casting:
     view for the request (:func:`mediacaster.urls.device_urls`)."""
 
     def __init__(self, cast, playback, caster, queue_player, slideshows):
-        self.cast = cast
+        self.cast_service = cast
         self.playback = playback
         self.caster = caster
         self.queue_player = queue_player
@@ -33,10 +33,18 @@ class Casting:
             )
         return plan
 
-    def cast_plan(self, device, plan, start, user_id, **how):
-        """Cast ``plan`` from ``start`` seconds for ``user_id`` (their place in it is saved as
-        it plays); ``how``: fields of the CastMedia (autoplay, subtitle)."""
-        return self.caster.cast_plan(device, plan, start, user_id, **how)
+    def cast(self, device, entry, urls, start, user_id, direct=False, audio=None, force=False):
+        """Cast ``entry`` from ``start`` seconds for ``user_id`` (their place in it is saved as
+        it plays), in place of this app's queue or slideshow there: ``(plan, status)``.
+        ``direct``: the file as it is; ``force``: even if it will not play there."""
+        plan = self.plan(device, entry, urls, direct=direct, audio=audio)
+        if plan.will_not_play and not (force or direct):  # direct: the user insists
+            reason = plan.verdict.reason
+            raise WillNotPlay(
+                f"{entry.name} will not play on {device.name}: {reason}; send force: true to try"
+            )
+        self.take_device(device)
+        return plan, self.caster.cast_plan(device, plan, start, user_id)
 
     def take_device(self, device):
         """Something new is cast to the device: the queue or slideshow this app played there stops."""
@@ -51,7 +59,7 @@ class Casting:
         file is cast again with that track, where it was, playing or paused as it
         was, with the same subtitles.
         """
-        status, was = self.cast.now_playing(device.id)
+        status, was = self.cast_service.now_playing(device.id)
         if was.audio_index == track:
             return status
         # Looked up again: the file may have changed or gone since.

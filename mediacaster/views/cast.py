@@ -7,10 +7,10 @@ from pyramid.view import view_config, view_defaults
 from mediacaster import presenters
 from mediacaster import session as sessions
 from mediacaster.errors import NotFound
-from mediacaster.playback import WillNotPlay
 from mediacaster.schemas.requests import PLAYER_ACTIONS, CastRequest, ChooseDevice, StatusQuery
 from mediacaster.security import CAST, library_entry, library_lookup
-from mediacaster.views.devices import device_action, target_device, urls_for_device
+from mediacaster.urls import device_urls
+from mediacaster.views.devices import device_action, target_device
 from mediacaster.views.inputs import parse_body, parse_query
 
 
@@ -51,13 +51,18 @@ def cast(request):
     if entry.is_dir:
         raise NotFound(f"{body.path} is a folder, not a file")
     device = target_device(request, body.device)
-    casting = request.registry.services.casting
-    plan = casting.plan(device, entry, urls_for_device(request, device), direct=body.direct, audio=body.audio)
-    if plan.will_not_play and not (body.force or body.direct):  # direct: the user insists
-        reason = plan.verdict.reason
-        raise WillNotPlay(f"{entry.name} will not play on {device.name}: {reason}; send force: true to try")
-    casting.take_device(device)
-    status = casting.cast_plan(device, plan, body.start, request.identity.user_id)
+    services = request.registry.services
+    urls = device_urls(request, services.cast.local_address(device.id))
+    plan, status = services.casting.cast(
+        device,
+        entry,
+        urls,
+        body.start,
+        request.identity.user_id,
+        direct=body.direct,
+        audio=body.audio,
+        force=body.force,
+    )
     if sessions.has_session(request):
         sessions.remember_cast(request.session, entry, device)
     return presenters.cast_json(device, plan, status)
@@ -82,7 +87,8 @@ def player(request):
     elif action == "mute":
         result = cast.set_muted(device.id, body.muted)
     elif action == "audio":
-        urls, find_entry = urls_for_device(request, device), functools.partial(library_entry, request)
+        urls = device_urls(request, cast.local_address(device.id))
+        find_entry = functools.partial(library_entry, request)
         casting = request.registry.services.casting
         result = casting.change_sound(device, body.track, urls, find_entry, request.identity.user_id)
     else:

@@ -1,9 +1,8 @@
 """The device a request is about, read from it for the cast, queue and slideshow views:
-named in the request, else the one chosen in this session; and the URLs it fetches."""
+named in the request, else the one chosen in this session."""
 
 from mediacaster import session as sessions
 from mediacaster.errors import Conflict, NotFound
-from mediacaster.urls import device_urls
 from mediacaster.views.inputs import parse_body
 
 
@@ -26,9 +25,3 @@ def device_action(request, actions, what):
         raise NotFound(f"no {what} action {name!r}; actions: {', '.join(actions)}")
     body = parse_body(request, actions[name])
     return name, body, target_device(request, body.device)
-
-
-def urls_for_device(request, device):
-    """The URLs ``device`` fetches, for the user asking, at this machine's address on the
-    connection to it."""
-    return device_urls(request, request.registry.services.cast.local_address(device.id))
