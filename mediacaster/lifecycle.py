@@ -19,6 +19,7 @@ from pyramid_jinja2 import IJinja2Environment
 
 from mediacaster.models import Database
 from mediacaster.playback import Playback
+from mediacaster.playback.browsing import Browsing
 from mediacaster.playback.casting import Casting, PlanCaster
 from mediacaster.playback.queue import QueuePlayer
 from mediacaster.playback.slideshow import Slideshows
@@ -95,6 +96,7 @@ class Services:
             else None
         )
         self.playback = Playback(self.library, self.probe, self.subtitles, self.pictures, self.conversion)
+        self.browsing = Browsing(self.library, self.playback, self.probe)
         caster = PlanCaster(self.cast, self.conversion, self.history)
         self.queue_player = QueuePlayer(
             self.database, self.library, self.playback, self.cast, caster, urls_for

@@ -42,6 +42,13 @@ def home(request):
     }
 
 
+def page_of(asked, size, count):
+    """``(page, pages)`` of a folder of ``count`` entries shown ``size`` a page: the page
+    ``asked`` for, within those there are."""
+    pages = max(1, math.ceil(count / size))
+    return min(max(1, asked), pages), pages
+
+
 def existing(library, rows):
     """``[(entry, extra)]`` of the ``(root, path, extra)`` rows whose file or folder still exists."""
     found = []
@@ -61,11 +68,10 @@ def folder(request):
     device = page_device(services, query.device)
     if not entry.is_dir:
         request.override_renderer = "file.jinja2"
-        # Never wait for ffprobe here: a file not read yet is read in the
-        # background and the page's script reloads once it has been.
-        plan = services.playback.plan(entry, device or Target.browser(), urls, wait=False)
-        verdict = plan.verdict if device and entry.is_media else None
-        place = history.place(request.dbsession(), request.identity.user_id, entry.root, entry.path)
+        # Never waits for ffprobe: a file not read yet is read in the background and
+        # the page's script reloads once it has been.
+        seen = services.browsing.file(entry, urls, device, request.dbsession(), request.identity.user_id)
+        plan, verdict, place = seen.plan, seen.verdict, seen.place
         following = services.library.next_file(entry, (entry.kind,)) if entry.kind in PLAYED_KINDS else None
         return {
             **browser_plan(request, entry, place),
@@ -89,33 +95,42 @@ def folder(request):
             "checks": browsers.CHECKS,
         }
 
-    folder, entries = services.library.listing(
-        entry.root, entry.segments, sort=query.sort, descending=query.direction == "desc", query=query.q
+    size = services.settings.page_size
+
+    def window(count):
+        page = page_of(query.page, size, count)[0]
+        return slice((page - 1) * size, page * size)
+
+    seen = services.browsing.folder(
+        entry,
+        window,
+        device,
+        request.dbsession(),
+        request.identity.user_id,
+        sort=query.sort,
+        descending=query.direction == "desc",
+        query=query.q,
     )
-    page_size = services.settings.page_size
-    pages = max(1, math.ceil(len(entries) / page_size))
-    page = min(max(1, query.page), pages)
-    shown = entries[(page - 1) * page_size : page * page_size]
-    params = {"sort": query.sort, "order": query.direction, "q": query.q}
-    details, verdicts = services.playback.listing(shown, device)
+    entries = seen.entries
+    page, pages = page_of(query.page, size, len(entries))
     return {
         "playable": any(e.kind in PLAYED_KINDS for e in entries),
         "subfolders": any(e.is_dir for e in entries),
         "pictures": any(e.kind == "image" for e in entries),
-        "places": history.of_folder(request.dbsession(), request.identity.user_id, folder.root, folder.path),
-        "details": details,
-        "verdicts": {path: presenters.verdict_json(v) for path, v in verdicts.items()},
-        "pending": services.playback.pending(details),
+        "places": seen.places,
+        "details": seen.details,
+        "verdicts": {path: presenters.verdict_json(v) for path, v in seen.verdicts.items()},
+        "pending": seen.pending,
         "poll_url": request_url(request),
-        "probe_state": services.probe.state(),
+        "probe_state": seen.probe_state,
         "view": "grid" if query.view == "grid" else "list",
-        "folder": folder,
-        "entries": shown,
+        "folder": seen.folder,
+        "entries": seen.shown,
         "total": len(entries),
         "page": page,
         "pages": pages,
-        "params": params,
-        "crumbs": crumbs(urls, folder),
+        "params": {"sort": query.sort, "order": query.direction, "q": query.q},
+        "crumbs": crumbs(urls, seen.folder),
     }
 
 
