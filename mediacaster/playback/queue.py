@@ -58,7 +58,7 @@ class Live:
     queue_id: int
     user_id: int | None
     app_url: str  # the app's URL as the request that started it saw it
-    urls: dict = field(default_factory=dict)  # URL loaded or queued there -> item number
+    urls: dict[str, int] = field(default_factory=dict)  # URL loaded or queued there -> item number
     number: int | None = None  # the item playing
     queued: int | None = None  # the item queued on the device after it
     queuing: bool = False

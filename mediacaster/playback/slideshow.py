@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from mediacaster.errors import AppError, NotFound
-from mediacaster.services.cast import ADVANCED, ENDED, CastMedia, LoadFailed, NothingPlaying
+from mediacaster.services.cast import ADVANCED, ENDED, CastMedia, Device, LoadFailed, NothingPlaying
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,10 @@ class SlideshowError(ValueError):
 @dataclass
 class Show:
     user_id: int | None
-    device: object
+    device: Device
     app_url: str
-    folder: tuple  # (root, path)
-    images: list  # [(root, path)]
+    folder: tuple[str, str]  # (root, path)
+    images: list[tuple[str, str]]  # [(root, path)]
     position: int
     interval: float
     paused: bool = False

@@ -40,8 +40,9 @@ def files_of(request, body):
     return played(entries)[:QUEUE_MAX]
 
 
-def reply(request, view):
-    return {"queue": presenters.queue_json(view, request.entry_urls()) if view else None}
+def reply(request, queue):
+    """The reply with the user's queue on the device (None: they have none there)."""
+    return {"queue": presenters.queue_json(queue, request.entry_urls()) if queue else None}
 
 
 @view_config(route_name="api.queue", permission=CAST, request_method="GET", renderer="json")
@@ -61,7 +62,7 @@ def start(request):
     player = request.registry.services.queue_player
     request.registry.services.casting.take_device(device)
     try:
-        view = player.start(
+        queue = player.start(
             request.identity.user_id,
             device,
             files,
@@ -72,7 +73,7 @@ def start(request):
         )
     except QueueError as error:
         raise Unprocessable(str(error)) from None
-    return reply(request, view)
+    return reply(request, queue)
 
 
 @view_config(route_name="api.queue.action", permission=CAST, request_method="POST", renderer="json")
@@ -85,20 +86,20 @@ def action(request):
     )
     try:
         if name == "next":
-            view = player.next(user_id, device, app_url)
+            queue = player.next(user_id, device, app_url)
         elif name == "previous":
-            view = player.previous(user_id, device, app_url)
+            queue = player.previous(user_id, device, app_url)
         elif name == "jump":
-            view = player.jump(user_id, device, app_url, body.position)
+            queue = player.jump(user_id, device, app_url, body.position)
         elif name == "shuffle":
-            view = player.change(user_id, device, shuffle=body.on)
+            queue = player.change(user_id, device, shuffle=body.on)
         elif name == "repeat":
-            view = player.change(user_id, device, repeat=body.mode)
+            queue = player.change(user_id, device, repeat=body.mode)
         elif name == "add":
             entries = [library_lookup(request, path) for path in body.paths]
-            view = player.change(user_id, device, add=played(entries), next_up=body.next)
+            queue = player.change(user_id, device, add=played(entries), next_up=body.next)
         else:
-            view = player.stop(user_id, device)
+            queue = player.stop(user_id, device)
     except QueueError as error:
         raise Conflict(str(error)) from None
-    return reply(request, view)
+    return reply(request, queue)
