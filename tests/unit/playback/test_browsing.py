@@ -5,22 +5,13 @@ where the user is in each file."""
 
 import pytest
 
-from mediacaster.models import Database
 from mediacaster.playback.browsing import Browsing
 from mediacaster.playback.verdicts import PLAYS, WONT_PLAY
 from mediacaster.services import history
 from tests.unit.playback.test_playback import CHROMECAST, URLS, at, cached, library, playback, probe  # noqa: F401
+from tests.unit.services.test_accounts import session  # noqa: F401 - a real database, in a file
 
 USER = None  # logins off: everyone's place is the same
-
-
-@pytest.fixture
-def session(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'db'}")
-    database.prepare()
-    with database.sessions.begin() as session:
-        yield session
-    database.close()
 
 
 @pytest.fixture
