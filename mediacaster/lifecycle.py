@@ -1,10 +1,7 @@
 """The app's services, created and started in one place and stopped by one ``close()``.
 
 Services are plain objects that know nothing about HTTP. The app keeps one
-:class:`Services` on its registry; views reach it as
-``request.registry.services`` (not as a reified request property: Pyramid
-builds a new request class for every request that has any, about 20 µs that
-every media range request would pay).
+:class:`Services` on its registry; views reach it through :func:`services_of`.
 """
 
 import atexit
@@ -178,6 +175,14 @@ class Services:
             except Exception:  # one service failing to stop must not keep the others running
                 log.exception("stopping the %s service failed", name)
         atexit.unregister(self.close)
+
+
+def services_of(request) -> Services:
+    """The app's services, kept on its registry. A function rather than a request property:
+    Pyramid builds a new request class for every request that has any, about 20 µs that
+    every media range request would pay. (The modules this one imports, below the views,
+    read ``request.registry.services`` themselves.)"""
+    return request.registry.services
 
 
 def includeme(config):
