@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from mediacaster.errors import Conflict, NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.models.accounts import User, as_utc
 from mediacaster.schemas.requests import TokenRequest
 from mediacaster.security import ACCOUNT
@@ -121,7 +122,7 @@ def revoke_on_page(request):
 def change_password(request):
     user = account(request)
     # The same budget as the login form's: this form is no way around it to guess a password.
-    limits, address = request.registry.services.login_limits, request.client_addr
+    limits, address = services_of(request).login_limits, request.client_addr
     wait = limits.wait(address, user.name)
     if wait:
         request.response.status_int = 429

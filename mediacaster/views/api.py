@@ -5,6 +5,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from mediacaster import presenters
+from mediacaster.lifecycle import services_of
 from mediacaster.playback import Target
 from mediacaster.schemas.openapi import SPEC
 from mediacaster.schemas.requests import ListingQuery, SearchQuery
@@ -15,14 +16,14 @@ from mediacaster.views.inputs import entry_path, parse_query
 
 @view_config(route_name="api.library.roots", permission=LIBRARY, request_method="GET", renderer="json")
 def roots(request):
-    library, urls = request.registry.services.library, request.entry_urls()
+    library, urls = services_of(request).library, request.entry_urls()
     names = sorted(visible_roots(request), key=natural_key)
     return {"roots": [presenters.entry_json(library.entry(name, ()), urls) for name in names]}
 
 
 @view_config(route_name="api.library", permission=LIBRARY, request_method="GET", renderer="json")
 def library(request):
-    services, urls = request.registry.services, request.entry_urls()
+    services, urls = services_of(request), request.entry_urls()
     query = parse_query(request, ListingQuery)
     target = Target.device(services.cast.find(query.device)) if query.device else None
     entry = library_entry(request, *entry_path(request))
@@ -55,7 +56,7 @@ def library(request):
 @view_config(route_name="api.search", permission=LIBRARY, request_method="GET", renderer="json")
 def search(request):
     query = parse_query(request, SearchQuery)
-    services, urls = request.registry.services, request.entry_urls()
+    services, urls = services_of(request), request.entry_urls()
     entries, total = services.library.search(services.search, query.q, query.limit, visible_roots(request))
     return {
         "query": query.q,

@@ -7,6 +7,7 @@ from pyramid.view import view_config, view_defaults
 from mediacaster import presenters
 from mediacaster import session as sessions
 from mediacaster.errors import NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.schemas.requests import PLAYER_ACTIONS, CastRequest, ChooseDevice, StatusQuery
 from mediacaster.security import CAST, library_entry, library_lookup
 from mediacaster.urls import device_urls
@@ -16,7 +17,7 @@ from mediacaster.views.inputs import parse_body, parse_query
 
 @view_config(route_name="api.devices", permission=CAST, request_method="GET", renderer="json")
 def devices(request):
-    cast = request.registry.services.cast
+    cast = services_of(request).cast
     return {"devices": [presenters.device_json(d) for d in cast.devices()], "discovery": cast.state()}
 
 
@@ -40,7 +41,7 @@ class SessionDevice:
 def status_reply(request, status):
     """The status's JSON, with the sound tracks of the file this app cast there, and
     whether another sender took over or stopped it."""
-    cast = request.registry.services.cast
+    cast = services_of(request).cast
     return presenters.status_json(status, cast.source(status), cast.interruption(status))
 
 
@@ -51,7 +52,7 @@ def cast(request):
     if entry.is_dir:
         raise NotFound(f"{body.path} is a folder, not a file")
     device = target_device(request, body.device)
-    services = request.registry.services
+    services = services_of(request)
     urls = device_urls(request, services.cast.local_address(device.id))
     plan, status = services.casting.cast(
         device,
@@ -71,13 +72,13 @@ def cast(request):
 @view_config(route_name="api.status", permission=CAST, request_method="GET", renderer="json")
 def status(request):
     device = target_device(request, parse_query(request, StatusQuery).device)
-    return status_reply(request, request.registry.services.cast.status(device.id))
+    return status_reply(request, services_of(request).cast.status(device.id))
 
 
 @view_config(route_name="api.player", permission=CAST, request_method="POST", renderer="json")
 def player(request):
     action, body, device = device_action(request, PLAYER_ACTIONS, "player")
-    cast = request.registry.services.cast
+    cast = services_of(request).cast
     if action == "seek":
         result = cast.seek(device.id, body.position)
     elif action == "volume":
@@ -89,7 +90,7 @@ def player(request):
     elif action == "audio":
         urls = device_urls(request, cast.local_address(device.id))
         find_entry = functools.partial(library_entry, request)
-        casting = request.registry.services.casting
+        casting = services_of(request).casting
         result = casting.change_sound(device, body.track, urls, find_entry, request.identity.user_id)
     else:
         result = {"play": cast.play, "pause": cast.pause, "stop": cast.stop_media}[action](device.id)

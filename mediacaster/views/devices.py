@@ -3,12 +3,13 @@ named in the request, else the one chosen in this session."""
 
 from mediacaster import session as sessions
 from mediacaster.errors import Conflict, NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.views.inputs import parse_body
 
 
 def target_device(request, wanted):
     """The device named in the request, else the one chosen in this session."""
-    cast = request.registry.services.cast
+    cast = services_of(request).cast
     if wanted:
         return cast.find(wanted)
     chosen = sessions.chosen_device(request.session) if sessions.has_session(request) else None

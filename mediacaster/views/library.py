@@ -8,6 +8,7 @@ from pyramid.view import view_config
 from mediacaster import presenters
 from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.playback import Target, browsers
 from mediacaster.schemas.requests import ListingQuery, SearchPageQuery
 from mediacaster.security import LIBRARY, library_entry, visible_roots
@@ -27,7 +28,7 @@ class PageQuery(ListingQuery):
 @view_config(route_name="home", permission=LIBRARY, request_method="GET", renderer="home.jinja2")
 def home(request):
     """The roots, what the user may resume, and what arrived last (an album as its folder)."""
-    services = request.registry.services
+    services = services_of(request)
     seen = sorted(visible_roots(request), key=natural_key)
     resumable = history.in_progress(request.dbsession(), request.identity.user_id, seen)
     arrived = [
@@ -62,7 +63,7 @@ def existing(library, rows):
 
 @view_config(route_name="library.folder", permission=LIBRARY, request_method="GET", renderer="folder.jinja2")
 def folder(request):
-    services, urls = request.registry.services, request.entry_urls()
+    services, urls = services_of(request), request.entry_urls()
     entry = library_entry(request, *entry_path(request))
     query = parse_query(request, PageQuery, lenient=True)
     device = page_device(services, query.device)
@@ -136,7 +137,7 @@ def folder(request):
 
 @view_config(route_name="library.search", permission=LIBRARY, request_method="GET", renderer="search.jinja2")
 def search(request):
-    services = request.registry.services
+    services = services_of(request)
     query = parse_query(request, SearchPageQuery, lenient=True).q
     roots = visible_roots(request)
     entries, total = (
@@ -152,7 +153,7 @@ def browser_plan(request, entry, place):
     found = {"checks_tag": browsers.TAG, "checks_cookie": browsers.COOKIE, "browser_plan": None}
     if can is None or entry.kind not in PLAYED_KINDS:
         return found
-    services, urls = request.registry.services, request.entry_urls()
+    services, urls = services_of(request), request.entry_urls()
     plan = services.playback.plan(entry, Target.browser(can), urls, wait=False)
     if plan.probe_state == "pending":
         return found  # not read yet: the player asks once it has been

@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
+from mediacaster.lifecycle import services_of
 from mediacaster.services import accounts
 
 
@@ -32,9 +33,9 @@ def form(request, name="", error=None):
     route_name="login", request_method="GET", renderer="login.jinja2", permission=NO_PERMISSION_REQUIRED
 )
 def login_page(request):
-    if request.registry.app_settings.auth and request.registry.services.first_run.pending():
+    if request.registry.app_settings.auth and services_of(request).first_run.pending():
         return HTTPSeeOther(request.route_url("setup"))  # nobody to log in as yet
-    if request.registry.app_settings.auth and not request.registry.services.store.reachable():
+    if request.registry.app_settings.auth and not services_of(request).store.reachable():
         request.response.status_int = 503
         request.response.headers["Retry-After"] = "5"
         return form(request, error="Logging in is not possible for a moment: try again in a few seconds.")
@@ -46,7 +47,7 @@ def login_page(request):
 )
 def login(request):
     name, password = request.POST.get("name", ""), request.POST.get("password", "")
-    limits, address = request.registry.services.login_limits, request.client_addr
+    limits, address = services_of(request).login_limits, request.client_addr
     wait = limits.wait(address, name)
     if wait:
         request.response.status_int = 429

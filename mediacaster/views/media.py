@@ -17,6 +17,7 @@ from mediacaster import byteranges
 from mediacaster.bytenames import encode, quote
 from mediacaster.errors import NotFound
 from mediacaster.filebody import MultipartRanges, file_body
+from mediacaster.lifecycle import services_of
 from mediacaster.mediatypes import is_active
 from mediacaster.services.library import LibraryService
 from mediacaster.services.pictures import SCREENS
@@ -37,7 +38,7 @@ CACHE_CONTROL = "private, max-age=300"
 @view_config(route_name="media.stream", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 @view_config(route_name="media.download", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def media(request):
-    services = request.registry.services
+    services = services_of(request)
     download = request.matched_route.name == "media.download"
     accel = services.settings.accel_redirect
     if accel:
@@ -56,7 +57,7 @@ def media(request):
 def subtitles(request):
     """A subtitle track of a video as WebVTT (converted once, then cached)."""
     entry = signed_entry(request)
-    vtt = request.registry.services.playback.webvtt(entry, request.params.get("track", ""))
+    vtt = services_of(request).playback.webvtt(entry, request.params.get("track", ""))
     response = Response(body=vtt)
     response.content_type, response.charset = "text/vtt", "utf-8"
     response.cache_control = CACHE_CONTROL
@@ -72,7 +73,7 @@ def picture(request):
     if screen is not None and (not screen.isdigit() or int(screen) not in SCREENS or entry.kind != "image"):
         sizes = ", ".join(map(str, SCREENS))
         raise NotFound(f"a screen-sized picture is of an image, for a screen of {sizes} lines")
-    jpeg = request.registry.services.playback.picture(entry, int(screen) if screen else None)
+    jpeg = services_of(request).playback.picture(entry, int(screen) if screen else None)
     return cached_response(request, jpeg, entry, "picture.jpg", "the picture")
 
 
@@ -101,7 +102,7 @@ def signed_entry(request, suffix=False):
             raise NotFound("no such file or folder")
         segments, name = segments[:-1], segments[-1]
     check_signature(request, root, segments)
-    entry = request.registry.services.library.entry(root, segments)
+    entry = services_of(request).library.entry(root, segments)
     if entry.is_dir:
         raise NotFound("a folder is not a media file")
     return (entry, name) if suffix else entry
@@ -122,7 +123,7 @@ def preflight(request):
 def check_signature(request, root, segments):
     """Check a media URL's signature, and with logins on, that the user it was made for
     still sees its root; the URLs this request makes are made for the same user."""
-    services = request.registry.services
+    services = services_of(request)
     settings = services.settings
     if not (settings.require_signed_media or settings.auth):
         return

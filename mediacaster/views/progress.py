@@ -7,6 +7,7 @@ from pyramid.view import view_config
 from mediacaster import presenters
 from mediacaster.bytenames import shown
 from mediacaster.errors import NotFound, UnsupportedMedia
+from mediacaster.lifecycle import services_of
 from mediacaster.schemas.requests import MARK_FOLDERS_MAX, MARK_MAX, ProgressReport, WatchedMark
 from mediacaster.security import LIBRARY, library_entry
 from mediacaster.services import history
@@ -62,7 +63,7 @@ def watched(request):
         played(entry)
         place = history.mark(request.dbsession(), user_id(request), entry.root, entry.path, body.watched)
         return presenters.place_json(place)
-    library = request.registry.services.library
+    library = services_of(request).library
     paths = library.files_below(entry, PLAYED_KINDS, MARK_MAX, MARK_FOLDERS_MAX)
     history.mark_all(request.dbsession(), user_id(request), entry.root, paths, body.watched)
     return {"watched": body.watched, "files": len(paths)}

@@ -7,6 +7,7 @@ from pyramid.view import view_config
 
 from mediacaster import presenters
 from mediacaster.errors import AppError, Conflict, NotFound, Unprocessable
+from mediacaster.lifecycle import services_of
 from mediacaster.schemas.requests import QUEUE_ACTIONS, QUEUE_MAX, QueueRequest, StatusQuery
 from mediacaster.security import CAST, library_lookup, visible_roots
 from mediacaster.services.history import PLAYED_KINDS
@@ -24,7 +25,7 @@ def played(entries):
 
 def files_of(request, body):
     """The files a queue request names, among the roots the user sees."""
-    services = request.registry.services
+    services = services_of(request)
     if body.paths:
         entries = [library_lookup(request, path) for path in body.paths]
     elif body.folder:
@@ -48,7 +49,7 @@ def reply(request, queue):
 @view_config(route_name="api.queue", permission=CAST, request_method="GET", renderer="json")
 def show(request):
     device = target_device(request, parse_query(request, StatusQuery).device)
-    player, user_id = request.registry.services.queue_player, request.identity.user_id
+    player, user_id = services_of(request).queue_player, request.identity.user_id
     with contextlib.suppress(AppError):  # the device is out of reach: the queue is shown as it was
         player.follow(user_id, device, request.application_url)  # after a restart
     return reply(request, player.view(user_id, device))
@@ -59,8 +60,8 @@ def start(request):
     body = parse_body(request, QueueRequest)
     files = files_of(request, body)
     device = target_device(request, body.device)
-    player = request.registry.services.queue_player
-    request.registry.services.casting.take_device(device)
+    player = services_of(request).queue_player
+    services_of(request).casting.take_device(device)
     try:
         queue = player.start(
             request.identity.user_id,
@@ -80,7 +81,7 @@ def start(request):
 def action(request):
     name, body, device = device_action(request, QUEUE_ACTIONS, "queue")
     player, user_id, app_url = (
-        request.registry.services.queue_player,
+        services_of(request).queue_player,
         request.identity.user_id,
         request.application_url,
     )
