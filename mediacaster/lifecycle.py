@@ -1,10 +1,7 @@
 """The app's services, created and started in one place and stopped by one ``close()``.
 
 Services are plain objects that know nothing about HTTP. The app keeps one
-:class:`Services` on its registry; views reach it as
-``request.registry.services`` (not as a reified request property: Pyramid
-builds a new request class for every request that has any, about 20 µs that
-every media range request would pay).
+:class:`Services` on its registry; views reach it through :func:`services_of`.
 """
 
 import atexit
@@ -19,6 +16,8 @@ from pyramid_jinja2 import IJinja2Environment
 
 from mediacaster.models import Database
 from mediacaster.playback import Playback
+from mediacaster.playback.browsing import Browsing
+from mediacaster.playback.casting import Casting, PlanCaster
 from mediacaster.playback.queue import QueuePlayer
 from mediacaster.playback.slideshow import Slideshows
 from mediacaster.presenters import RowCache
@@ -47,7 +46,11 @@ MiB = 1024 * 1024
 
 
 class Services:
-    def __init__(self, settings):
+    def __init__(self, settings, urls_for, warm_ups=()):
+        """``urls_for(app_url, user_id, address)``: the URLs a device fetches, made outside
+        a request (see :func:`mediacaster.urls.later_device_urls`), for queues and slideshows
+        moving on by themselves. ``warm_ups``: callables run in the start's warm-up thread
+        before the library's."""
         self.settings = settings
         writable_folder(settings.data_dir)  # the caches' home, whatever Redis and the database use
         self.database = Database.connect(settings)
@@ -92,14 +95,21 @@ class Services:
         self.playback = Playback(
             self.library, self.probe, self.subtitles, self.pictures, self.conversion, catalogue=self.catalogue
         )
-        # Made by includeme(), with the registry their URLs need.
-        self.queue_player = self.slideshows = None
+        self.browsing = Browsing(self.library, self.playback, self.probe, self.catalogue)
+        caster = PlanCaster(self.cast, self.conversion, self.history)
+        self.queue_player = QueuePlayer(
+            self.database, self.library, self.playback, self.cast, caster, urls_for
+        )
+        # A device found (at the start, say) where this app played a queue: followed again.
+        self.cast.discovery.on_found.append(self.queue_player.found)
+        self.slideshows = Slideshows(self.cast, self.library, urls_for)
+        self.casting = Casting(self.cast, self.playback, caster, self.queue_player, self.slideshows)
         # Presentation, kept with the rest so that it lives and dies with the app.
         # Big folders' rows are kept on disk too: they survive a restart.
         self.rows = RowCache(store=self.cache, signed_with=self.signer.key)
         self._closed = threading.Event()
         self.warm = threading.Event()  # set once the start's warm-up is over
-        self.warm_ups = []  # more of it: callables, run in its thread before the library's
+        self.warm_ups = tuple(warm_ups)
 
     def start(self):
         """Start the background work: the search index, and device discovery so that
@@ -153,8 +163,8 @@ class Services:
         self._closed.set()
         for name, stop in [
             ("ffmpeg", self.interrupt),  # first: what waits on ffmpeg or ffprobe then ends at once
-            ("slideshows", lambda: self.slideshows is not None and self.slideshows.close()),
-            ("queues", lambda: self.queue_player is not None and self.queue_player.close()),
+            ("slideshows", self.slideshows.close),
+            ("queues", self.queue_player.close),
             ("cast", self.cast.close),
             ("probe", self.probe.close),
             ("search", self.search.close),
@@ -170,15 +180,23 @@ class Services:
         atexit.unregister(self.close)
 
 
+def services_of(request) -> Services:
+    """The app's services, kept on its registry. A function rather than a request property:
+    Pyramid builds a new request class for every request that has any, about 20 µs that
+    every media range request would pay. (The modules this one imports, below the views,
+    read ``request.registry.services`` themselves.)"""
+    return request.registry.services
+
+
 def includeme(config):
-    services = config.registry.services = Services(config.registry.app_settings)
-    # Queues and slideshows make the URLs of their next items when the device moves on,
-    # outside any request.
-    urls_for = functools.partial(later_device_urls, config.registry)
-    services.queue_player = QueuePlayer(services, urls_for)
-    services.cast.discovery.on_found.append(services.queue_player.found)
-    services.slideshows = Slideshows(services, urls_for)
-    services.warm_ups.append(functools.partial(compile_templates, config.registry))
+    registry = config.registry
+    registry.services = Services(
+        registry.app_settings,
+        # Queues and slideshows make the URLs of their next items when the device moves on,
+        # outside any request.
+        urls_for=functools.partial(later_device_urls, registry),
+        warm_ups=[functools.partial(compile_templates, registry)],
+    )
 
 
 def compile_templates(registry):

@@ -84,7 +84,7 @@ class Decision:
     audio: str | None  # "copy", "convert", None when there is no sound
     audio_codec: str | None  # what converted sound becomes: "aac" or "flac"; None when copied
     audio_index: int | None  # the stream index of the sound played
-    reasons: tuple  # of the flags above, in their order
+    reasons: tuple[str, ...]  # the flags above, in their order
     why: str  # the reasons in words, "" when played directly
     burn_index: int | None = None  # image subtitles drawn into the converted picture
 

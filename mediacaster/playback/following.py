@@ -7,16 +7,17 @@ from mediacaster.services.catalogue import queries
 from mediacaster.services.history import PLAYED_KINDS
 
 
-def next_to_offer(services, session, roots, entry):
+def next_to_offer(library, catalogue, session, roots, entry):
     """``(entry or None, label or None)``: the file offered after ``entry`` among the
-    ``roots`` the user sees, and what it is called there (None: its name)."""
+    ``roots`` the user sees, and what it is called there (None: its name). ``catalogue``:
+    the app's, or None when it is off."""
     if entry.kind not in PLAYED_KINDS:
         return None, None
-    if services.catalogue is not None and entry.kind == "video":
+    if catalogue is not None and entry.kind == "video":
         found = queries.episode_after(session, roots, entry.root, entry.path)
         if found is not None:
-            return _episode(services.library, found["next"])
-    return services.library.next_file(entry, (entry.kind,)), None
+            return _episode(library, found["next"])
+    return library.next_file(entry, (entry.kind,)), None
 
 
 def _episode(library, episode):

@@ -34,10 +34,10 @@ from mediacaster.playback.verdicts import (
     unjudged,
 )
 from mediacaster.services.cast.model import CastMedia, Track
-from mediacaster.services.conversion import Variant
+from mediacaster.services.conversion import Stream, Variant
 from mediacaster.services.conversion.errors import ConversionUnavailable
 from mediacaster.services.conversion.streams import image_subtitles
-from mediacaster.services.library import split_path
+from mediacaster.services.library import Entry, split_path
 from mediacaster.services.pictures import FOLDER_COVERS
 from mediacaster.services.subtitles import find_tracks
 
@@ -93,20 +93,20 @@ class SubtitleTrack:
 
 @dataclass(frozen=True)
 class Plan:
-    entry: object  # the library Entry
+    entry: Entry
     target: Target
     verdict: Verdict
     delivery: str  # playback.decisions.DELIVERIES
     url: str  # what the target fetches: the file, or the playlist of a converted stream
     content_type: str  # what the target is told it is
     picture_url: str | None
-    tracks: tuple  # of SubtitleTrack
+    tracks: tuple[SubtitleTrack, ...]
     title: str
     artist: str | None
     album: str | None
     probe: dict | None
     probe_state: str | None  # done, pending or unavailable; None for what is not media
-    stream: object = None  # the conversion's Stream when the file is converted
+    stream: Stream | None = None  # the conversion's, when the file is converted
     audio_index: int | None = None  # the sound track played (its stream index)
     item: dict | None = None  # a device's: what the catalogue knows of it (CastMedia.item)
 

@@ -32,7 +32,6 @@ from mediacaster.bytenames import shown
 from mediacaster.errors import AppError, NotFound
 from mediacaster.models.queues import Queue
 from mediacaster.playback import Target
-from mediacaster.playback.casting import cast_plan, progress_of
 from mediacaster.services import queues
 from mediacaster.services.cast import (
     ADVANCED,
@@ -89,10 +88,15 @@ class Placed(NamedTuple):
 
 
 class QueuePlayer:
-    def __init__(self, services, urls_for):
-        """``urls_for(app_url, user_id, address)``: the URLs a device fetches, made
+    def __init__(self, database, library, playback, cast, caster, urls_for):
+        """``caster``: a :class:`mediacaster.playback.casting.PlanCaster`.
+        ``urls_for(app_url, user_id, address)``: the URLs a device fetches, made
         outside a request (see :func:`mediacaster.urls.later_device_urls`)."""
-        self.services = services
+        self.database = database
+        self.library = library
+        self.playback = playback
+        self.cast = cast
+        self.caster = caster
         self.urls_for = urls_for
         self._live = {}  # device id -> Live
         self._lock = threading.RLock()
@@ -122,7 +126,7 @@ class QueuePlayer:
         with self._lock:
             live, queue = self._ours(user_id, device, app_url)
             if live.queued is not None and live.queued != live.number:
-                self.services.cast.skip(device.id, 1)  # the device holds it: it moves by itself
+                self.cast.skip(device.id, 1)  # the device holds it: it moves by itself
                 return self.view(user_id, device)
             position = queues.following(queue, queue.position, moving_on=True)
             if position is None:
@@ -174,7 +178,7 @@ class QueuePlayer:
             if live is not None:
                 # It had ended there meanwhile, or the device is not there to be told.
                 with contextlib.suppress(NothingPlaying, DeviceUnreachable):
-                    self.services.cast.stop_media(device.id)
+                    self.cast.stop_media(device.id)
             return self.view(user_id, device)
 
     def recast(self, device, plan, start, user_id, **how):
@@ -183,10 +187,10 @@ class QueuePlayer:
         with self._lock:
             live = self._live.get(device.id)
             if live is None:
-                return cast_plan(self.services, device, plan, start, user_id, **how)
+                return self.caster.cast_plan(device, plan, start, user_id, **how)
             on_change = functools.partial(self._on_change, device, live)
-            status = cast_plan(
-                self.services, device, plan, start, live.user_id, on_change=on_change, lead=LEAD, **how
+            status = self.caster.cast_plan(
+                device, plan, start, live.user_id, on_change=on_change, lead=LEAD, **how
             )
             live.urls[status.media.content_id], live.queued = live.number, None
             return status
@@ -201,7 +205,7 @@ class QueuePlayer:
     def found(self, device):
         """The device is found (at startup, say): if this app played a queue there, follow
         it again, so that it goes on by itself with no page open."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = queues.playing_on(session, device.id)
             if queue is None or queue.app_url is None:
                 return
@@ -209,7 +213,7 @@ class QueuePlayer:
         try:
             # A new connection learns what the device plays a moment after it is made.
             deadline = time.monotonic() + STATUS_WAIT
-            while self.services.cast.status(device.id).media is None and time.monotonic() < deadline:
+            while self.cast.status(device.id).media is None and time.monotonic() < deadline:
                 time.sleep(0.2)
             self.follow(user_id, device, app_url)
         except AppError as error:  # out of reach, the file gone, something else playing
@@ -221,30 +225,30 @@ class QueuePlayer:
         if device.id in self._live:
             return
         with self._lock:
-            with self.services.database.sessions() as session:
+            with self.database.sessions() as session:
                 queue = queues.current(session, user_id, device.id)
                 if queue is None or queue.state != "playing" or device.id in self._live:
                     return
                 items = [Placed.at(queue, position) for position in range(len(queue.order))]
                 queue_id = queue.id
-            media = self.services.cast.status(device.id).media
+            media = self.cast.status(device.id).media
             if media is None or media.player_state == "IDLE" or not media.content_id:
                 return
             playing = unquote(urlsplit(media.content_id).path)
             found = next((item for item in items if playing.endswith(f"/{item.root}/{item.path}")), None)
             if found is None:
                 return  # something else plays there
-            entry = self.services.library.entry(found.root, tuple(found.path.split("/")))
+            entry = self.library.entry(found.root, tuple(found.path.split("/")))
             live = Live(queue_id, user_id, app_url, {media.content_id: found.number}, found.number)
             self._live[device.id] = live
-            progress = progress_of(self.services, entry, user_id)
+            progress = self.caster.progress_of(entry, user_id)
             on_change = functools.partial(self._on_change, device, live)
-            self.services.cast.adopt(device.id, media.content_id, progress, on_change, lead=LEAD)
+            self.cast.adopt(device.id, media.content_id, progress, on_change, lead=LEAD)
             self._moved(live, found.position)
 
     def view(self, user_id, device):
         """The user's queue on the device with its items, for presenters; or None."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = queues.current(session, user_id, device.id)
             if queue is not None:
                 queue.items  # noqa: B018 - loaded while the session is open
@@ -259,7 +263,7 @@ class QueuePlayer:
     # -- playing ---------------------------------------------------------------------
 
     def _transaction(self):
-        return self.services.database.sessions.begin()
+        return self.database.sessions.begin()
 
     def _queue(self, session, user_id, device):
         queue = queues.current(session, user_id, device.id)
@@ -270,7 +274,7 @@ class QueuePlayer:
     def _ours(self, user_id, device, app_url):
         """``(Live, Queue)`` of the user's queue on the device, followed again if this app
         restarted since it began."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = self._queue(session, user_id, device)
             if queue.state == "waiting":
                 raise DeviceUnreachable(
@@ -288,17 +292,16 @@ class QueuePlayer:
 
     def _item(self, live, position):
         """The item at ``position`` of the queue's order."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = session.get(Queue, live.queue_id)
             if queue is None:
                 raise QueueError("the queue is gone")
             return Placed.at(queue, position)
 
     def _plan(self, live, device, root, path):
-        services = self.services
-        entry = services.library.entry(root, tuple(path.split("/")))
-        urls = self.urls_for(live.app_url, live.user_id, services.cast.local_address(device.id))
-        plan = services.playback.plan(entry, Target.device(device), urls)
+        entry = self.library.entry(root, tuple(path.split("/")))
+        urls = self.urls_for(live.app_url, live.user_id, self.cast.local_address(device.id))
+        plan = self.playback.plan(entry, Target.device(device), urls)
         if plan.will_not_play:
             raise Skipped(f"{shown(entry.name)} will not play on {device.name}: {plan.verdict.reason}")
         return plan
@@ -342,11 +345,11 @@ class QueuePlayer:
             try:
                 plan = self._plan(live, device, item.root, item.path)
                 if queued:  # the device refusing it now is no fault of the item: not skipped
-                    url = cast_plan(self.services, device, plan, 0.0, live.user_id, queued=True)
+                    url = self.caster.cast_plan(device, plan, 0.0, live.user_id, queued=True)
                     return position, number, url
                 on_change = functools.partial(self._on_change, device, live)
-                status = cast_plan(
-                    self.services, device, plan, start, live.user_id, on_change=on_change, lead=LEAD
+                status = self.caster.cast_plan(
+                    device, plan, start, live.user_id, on_change=on_change, lead=LEAD
                 )
                 live.device_failures = 0
                 return position, number, status
@@ -380,7 +383,7 @@ class QueuePlayer:
             with self._lock:
                 if self._live.get(device.id) is not live:
                     return
-                with self.services.database.sessions() as session:
+                with self.database.sessions() as session:
                     queue = session.get(Queue, live.queue_id)
                     if queue.repeat == "one":
                         live.queued = live.number  # the device plays it again by itself
@@ -406,7 +409,7 @@ class QueuePlayer:
                 number = live.urls.get(url)
                 if number is not None:
                     live.number, live.queued = number, None if live.queued == number else live.queued
-                    with self.services.database.sessions() as session:
+                    with self.database.sessions() as session:
                         position = session.get(Queue, live.queue_id).order.index(number)
                     self._moved(live, position)
                 return
@@ -465,7 +468,7 @@ class QueuePlayer:
         with self._lock:
             if self._live.get(device.id) is not live or live.number != number:
                 return
-            with self.services.database.sessions() as session:
+            with self.database.sessions() as session:
                 queue = session.get(Queue, live.queue_id)
                 position = queues.following(queue, queue.position, moving_on) if queue is not None else None
             if position is None:
@@ -482,7 +485,7 @@ class QueuePlayer:
         with self._lock:
             if self._live.get(device.id) is not live or live.number != number:
                 return
-            with self.services.database.sessions() as session:
+            with self.database.sessions() as session:
                 queue = session.get(Queue, live.queue_id)
                 if queue is None or queue.state not in FOLLOWING:
                     return
@@ -495,24 +498,24 @@ class QueuePlayer:
 
     def _set_repeat(self, device, repeat):
         try:
-            self.services.cast.set_repeat(device.id, repeat == "one")
+            self.cast.set_repeat(device.id, repeat == "one")
         except AppError as error:
             log.warning("setting repeat on %s failed: %s", device.name, error)
 
     # -- the database ----------------------------------------------------------------
 
     def _length(self, live):
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             queue = session.get(Queue, live.queue_id)
             return len(queue.order) if queue is not None else 0
 
     def _path_of(self, live, number):
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             return queues.path_of(session.get(Queue, live.queue_id).items[number])
 
     def _following(self, live, position):
         """The place after a skipped one."""
-        with self.services.database.sessions() as session:
+        with self.database.sessions() as session:
             return queues.following(session.get(Queue, live.queue_id), position, moving_on=True)
 
     def _moved(self, live, position):

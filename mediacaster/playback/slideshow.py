@@ -54,9 +54,10 @@ class Show:
 
 
 class Slideshows:
-    def __init__(self, services, urls_for):
+    def __init__(self, cast, library, urls_for):
         """``urls_for(app_url, user_id, address)``: see :class:`mediacaster.playback.queue.QueuePlayer`."""
-        self.services = services
+        self.cast = cast
+        self.library = library
         self.urls_for = urls_for
         self._shows = {}  # device id -> Show
         self._lock = threading.RLock()
@@ -103,7 +104,7 @@ class Slideshows:
             show = self._live(device_id)
             self._end(show, "stopped")
         with contextlib.suppress(NothingPlaying):  # the receiver had let the picture go
-            self.services.cast.stop_media(device_id)
+            self.cast.stop_media(device_id)
         return show
 
     def replaced(self, device_id):
@@ -131,14 +132,13 @@ class Slideshows:
     def _show(self, show):
         """Load the picture at the show's position on the device, or the first one after it
         that the device can show (a damaged file is passed over), and time the next."""
-        services = self.services
-        urls = self.urls_for(show.app_url, show.user_id, services.cast.local_address(show.device.id))
+        urls = self.urls_for(show.app_url, show.user_id, self.cast.local_address(show.device.id))
         for _ in show.images:
             root, path = show.images[show.position]
             try:
-                entry = services.library.entry(root, tuple(path.split("/")))
+                entry = self.library.entry(root, tuple(path.split("/")))
                 media = CastMedia(urls.slide(entry, TV_SCREEN), "image/jpeg", "image", entry.name)
-                services.cast.cast(show.device.id, media, on_change=functools.partial(self._on_change, show))
+                self.cast.cast(show.device.id, media, on_change=functools.partial(self._on_change, show))
                 break
             except (LoadFailed, NotFound) as error:
                 log.info("slideshow on %s: passed over %s: %s", show.device.name, path, error)

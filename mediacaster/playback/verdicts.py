@@ -33,14 +33,14 @@ PASSTHROUGH_AUDIO = {"ac3", "eac3", "dts", "truehd"}
 class Profile:
     name: str
     h264_level: float
-    codecs: frozenset  # video codecs beyond H.264
+    codecs: frozenset[str]  # video codecs beyond H.264
     display: bool = True
     max_width: int = 1920  # of the longer side
     max_height: int = 1080  # of the shorter side
     max_bit_depth: int = 8  # of the codecs beyond H.264 (HEVC Main 10, VP9 profile 2)
     max_channels: int = 8  # of the sound; more is downmixed first
-    containers: frozenset = frozenset(CONTAINERS)
-    audio: frozenset = frozenset(AUDIO)  # sound codecs decoded, "pcm" for every PCM
+    containers: frozenset[str] = frozenset(CONTAINERS)
+    audio: frozenset[str] = frozenset(AUDIO)  # sound codecs decoded, "pcm" for every PCM
     h264_high10: bool = False  # decodes H.264 High 10 (no Cast device does)
     segments: bool = True  # plays fMP4 segments of H.264 and AAC (HLS, DASH)
     segment_flac: bool = True  # and of FLAC, for lossless music

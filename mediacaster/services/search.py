@@ -45,8 +45,8 @@ RECENT_KEPT = 200  # the latest arrivals kept after each scan, for every user's 
 @dataclass
 class _Folder:
     mtime: float
-    folders: list  # names of subfolders, to walk into
-    items: list  # (folded relative path, folded name, Hit) for every child
+    folders: list[str]  # names of subfolders, to walk into
+    items: list[tuple[str, str, Hit]]  # (folded relative path, folded name, Hit) for every child
 
 
 class SearchIndex:

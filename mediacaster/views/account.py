@@ -3,16 +3,16 @@ as JSON; and one's own password."""
 
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.security import remember
 from pyramid.view import view_config
 
 from mediacaster.errors import Conflict, NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.models.accounts import User, as_utc
 from mediacaster.schemas.requests import TokenRequest
 from mediacaster.security import ACCOUNT
 from mediacaster.services import accounts
-from mediacaster.session import has_session
 from mediacaster.views.inputs import parse_body
+from mediacaster.views.passwords import keep_logged_in
 
 
 class LoginsOff(Conflict):
@@ -77,15 +77,6 @@ def revoke(request):
 # -- the page ---------------------------------------------------------------------
 
 
-def keep_logged_in(request, user):
-    """After ``user``'s password changed, the headers that keep the browser asking logged
-    in when it is theirs: its session takes the new password's fingerprint (and a new id),
-    while their other sessions, holding the old one, end."""
-    if user.id != request.identity.user_id or not has_session(request):
-        return []
-    return remember(request, user.id)
-
-
 # What the page confirms after a change, read from the address it was sent back to.
 DONE = {"revoked": "Revoked the token “{name}”.", "password": "Password changed."}
 
@@ -131,7 +122,7 @@ def revoke_on_page(request):
 def change_password(request):
     user = account(request)
     # The same budget as the login form's: this form is no way around it to guess a password.
-    limits, address = request.registry.services.login_limits, request.client_addr
+    limits, address = services_of(request).login_limits, request.client_addr
     wait = limits.wait(address, user.name)
     if wait:
         request.response.status_int = 429

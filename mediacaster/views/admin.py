@@ -9,18 +9,19 @@ from pyramid.view import view_config
 
 from mediacaster import presenters
 from mediacaster.errors import Conflict, NotFound, Unprocessable
+from mediacaster.lifecycle import services_of
 from mediacaster.models.accounts import User
 from mediacaster.schemas.requests import NewUser, UserChange
 from mediacaster.security import ADMINISTER
 from mediacaster.services import accounts
-from mediacaster.views.account import keep_logged_in
 from mediacaster.views.inputs import parse_body
+from mediacaster.views.passwords import keep_logged_in
 
 ID_MAX = 2**63 - 1  # the largest id a database column holds
 
 
 def known_roots(request):
-    return list(request.registry.services.library.roots)
+    return list(services_of(request).library.roots)
 
 
 def acting(request):

@@ -5,52 +5,58 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from mediacaster import presenters
+from mediacaster.lifecycle import services_of
 from mediacaster.playback import Target
 from mediacaster.schemas.openapi import SPEC
 from mediacaster.schemas.requests import ListingQuery, SearchQuery
 from mediacaster.security import LIBRARY, library_entry, visible_roots
-from mediacaster.services import history
 from mediacaster.services.library import natural_key
 from mediacaster.views.inputs import entry_path, parse_query
 
 
 @view_config(route_name="api.library.roots", permission=LIBRARY, request_method="GET", renderer="json")
 def roots(request):
-    library, urls = request.registry.services.library, request.entry_urls()
+    library, urls = services_of(request).library, request.entry_urls()
     names = sorted(visible_roots(request), key=natural_key)
     return {"roots": [presenters.entry_json(library.entry(name, ()), urls) for name in names]}
 
 
 @view_config(route_name="api.library", permission=LIBRARY, request_method="GET", renderer="json")
 def library(request):
-    services, urls = request.registry.services, request.entry_urls()
+    services, urls = services_of(request), request.entry_urls()
     query = parse_query(request, ListingQuery)
     target = Target.device(services.cast.find(query.device)) if query.device else None
     entry = library_entry(request, *entry_path(request))
+    user_id = request.identity.user_id
     if not entry.is_dir:
-        plan = services.playback.plan(entry, target or Target.browser(), urls, wait=False)
+        seen = services.browsing.file(entry, urls, target, request.dbsession(), user_id)
+        plan = seen.plan
         details = (plan.probe_state, plan.probe) if entry.is_media else None
-        verdict = plan.verdict if target and entry.is_media else None
-        place = history.place(request.dbsession(), request.identity.user_id, entry.root, entry.path)
-        data = presenters.entry_json(entry, urls, details, verdict, place)
+        data = presenters.entry_json(entry, urls, details, seen.verdict, seen.place)
         data["subtitles"] = presenters.tracks_json(plan.tracks)
         return data
-    folder, entries = services.library.listing(
-        entry.root, entry.segments, sort=query.sort, descending=query.direction == "desc", query=query.q
+    seen = services.browsing.folder(
+        entry,
+        lambda count: slice(query.offset, query.offset + query.limit),
+        target,
+        request.dbsession(),
+        user_id,
+        sort=query.sort,
+        descending=query.direction == "desc",
+        query=query.q,
     )
-    page = entries[query.offset : query.offset + query.limit]
-    details, verdicts = services.playback.listing(page, target)
-    pending = services.playback.pending(details)
-    head = presenters.folder_head(folder, query, len(entries), services.probe.state(), pending, urls)
-    places = history.of_folder(request.dbsession(), request.identity.user_id, entry.root, entry.path)
-    body = presenters.folder_json(head, page, urls, details, verdicts, services.rows, places)
+    total = len(seen.entries)
+    head = presenters.folder_head(seen.folder, query, total, seen.probe_state, seen.pending, urls)
+    body = presenters.folder_json(
+        head, seen.shown, urls, seen.details, seen.verdicts, services.rows, seen.places
+    )
     return Response(body=body, content_type="application/json", charset=None)
 
 
 @view_config(route_name="api.search", permission=LIBRARY, request_method="GET", renderer="json")
 def search(request):
     query = parse_query(request, SearchQuery)
-    services, urls = request.registry.services, request.entry_urls()
+    services, urls = services_of(request), request.entry_urls()
     entries, total = services.library.search(services.search, query.q, query.limit, visible_roots(request))
     return {
         "query": query.q,

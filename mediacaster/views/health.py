@@ -7,12 +7,13 @@ root (an administrator, or everyone with logins off), counts for the others.
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from mediacaster.lifecycle import services_of
 from mediacaster.models.accounts import ADMIN
 
 
 @view_config(route_name="health", permission=NO_PERMISSION_REQUIRED, request_method="GET", renderer="json")
 def health(request):
-    services = request.registry.services
+    services = services_of(request)
     readable = {name: services.library.readable(name) for name in services.library.roots}
     redis_ok = services.store.reachable()
     database_ok = services.database.reachable()

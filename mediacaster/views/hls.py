@@ -11,6 +11,7 @@ from pyramid.view import view_config
 
 from mediacaster.bytenames import shown
 from mediacaster.errors import Gone, NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.services.conversion import manifests
 from mediacaster.views.responses import CACHE_CONTROL, open_cached_response, signed_entry
 
@@ -28,9 +29,9 @@ def text_response(text, content_type):
 @view_config(route_name="media.playlist", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def playlist(request):
     entry = signed_entry(request)
-    stream = request.registry.services.playback.converted(entry, request.matchdict["variant"])
+    stream = services_of(request).playback.converted(entry, request.matchdict["variant"])
     init, segment = request.entry_urls().segments(entry, stream.variant.token, stream.version)
-    return text_response(request.registry.services.conversion.playlist(stream, init, segment), PLAYLIST_TYPE)
+    return text_response(services_of(request).conversion.playlist(stream, init, segment), PLAYLIST_TYPE)
 
 
 @view_config(route_name="media.manifest", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
@@ -38,7 +39,7 @@ def manifest(request):
     """The HLS multivariant playlist or the DASH MPD (players that set up MediaSource
     need the codecs up front): both over the segments of the media playlist."""
     entry = signed_entry(request)
-    playback, urls = request.registry.services.playback, request.entry_urls()
+    playback, urls = services_of(request).playback, request.entry_urls()
     stream = playback.converted(entry, request.matchdict["variant"])
     name, probe = request.matchdict["name"], playback.read(entry)
     if name == "master.m3u8":
@@ -48,7 +49,7 @@ def manifest(request):
         )
     elif name == "stream.mpd":
         init, segment = urls.segments(entry, stream.variant.token, stream.version)
-        text, content_type = request.registry.services.conversion.mpd(stream, probe, init, segment), MPD_TYPE
+        text, content_type = services_of(request).conversion.mpd(stream, probe, init, segment), MPD_TYPE
     else:
         raise NotFound(f"{name!r} is not a manifest of this app: master.m3u8 or stream.mpd")
     return text_response(text, content_type)
@@ -57,7 +58,7 @@ def manifest(request):
 @view_config(route_name="media.segment", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def segment(request):
     entry, name = signed_entry(request, suffix=True)
-    services = request.registry.services
+    services = services_of(request)
     stream = services.playback.converted(entry, request.matchdict["variant"])
     if request.matchdict["version"] != stream.version:
         raise Gone(f"{shown(entry.name)} changed since its playlist was made: load it again")

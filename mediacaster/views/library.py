@@ -8,8 +8,8 @@ from pyramid.view import view_config
 from mediacaster import presenters
 from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.playback import Target, browsers
-from mediacaster.playback.following import next_to_offer
 from mediacaster.schemas.requests import ListingQuery, SearchPageQuery
 from mediacaster.security import LIBRARY, library_entry, visible_roots
 from mediacaster.services import history
@@ -28,7 +28,7 @@ class PageQuery(ListingQuery):
 @view_config(route_name="home", permission=LIBRARY, request_method="GET", renderer="home.jinja2")
 def home(request):
     """The roots, what the user may resume, and what arrived last (an album as its folder)."""
-    services = request.registry.services
+    services = services_of(request)
     seen = sorted(visible_roots(request), key=natural_key)
     resumable = history.in_progress(request.dbsession(), request.identity.user_id, seen)
     arrived = [
@@ -41,6 +41,13 @@ def home(request):
         "resume": existing(services.library, resumable),
         "recent": existing(services.library, arrived),
     }
+
+
+def page_of(asked, size, count):
+    """``(page, pages)`` of a folder of ``count`` entries shown ``size`` a page: the page
+    ``asked`` for, within those there are."""
+    pages = max(1, math.ceil(count / size))
+    return min(max(1, asked), pages), pages
 
 
 def existing(library, rows):
@@ -56,18 +63,19 @@ def existing(library, rows):
 
 @view_config(route_name="library.folder", permission=LIBRARY, request_method="GET", renderer="folder.jinja2")
 def folder(request):
-    services, urls = request.registry.services, request.entry_urls()
+    services, urls = services_of(request), request.entry_urls()
     entry = library_entry(request, *entry_path(request))
     query = parse_query(request, PageQuery, lenient=True)
     device = page_device(services, query.device)
     if not entry.is_dir:
         request.override_renderer = "file.jinja2"
-        # Never wait for ffprobe here: a file not read yet is read in the
-        # background and the page's script reloads once it has been.
-        plan = services.playback.plan(entry, device or Target.browser(), urls, wait=False)
-        verdict = plan.verdict if device and entry.is_media else None
-        place = history.place(request.dbsession(), request.identity.user_id, entry.root, entry.path)
-        following, next_label = next_to_offer(services, request.dbsession(), visible_roots(request), entry)
+        # Never waits for ffprobe: a file not read yet is read in the background and
+        # the page's script reloads once it has been.
+        seen = services.browsing.file(entry, urls, device, request.dbsession(), request.identity.user_id)
+        plan, verdict, place = seen.plan, seen.verdict, seen.place
+        following, next_label = services.browsing.following(
+            entry, request.dbsession(), visible_roots(request)
+        )
         return {
             **browser_plan(request, entry, place),
             **photo_page(services, entry),
@@ -91,39 +99,48 @@ def folder(request):
             "checks": browsers.CHECKS,
         }
 
-    folder, entries = services.library.listing(
-        entry.root, entry.segments, sort=query.sort, descending=query.direction == "desc", query=query.q
+    size = services.settings.page_size
+
+    def window(count):
+        page = page_of(query.page, size, count)[0]
+        return slice((page - 1) * size, page * size)
+
+    seen = services.browsing.folder(
+        entry,
+        window,
+        device,
+        request.dbsession(),
+        request.identity.user_id,
+        sort=query.sort,
+        descending=query.direction == "desc",
+        query=query.q,
     )
-    page_size = services.settings.page_size
-    pages = max(1, math.ceil(len(entries) / page_size))
-    page = min(max(1, query.page), pages)
-    shown = entries[(page - 1) * page_size : page * page_size]
-    params = {"sort": query.sort, "order": query.direction, "q": query.q}
-    details, verdicts = services.playback.listing(shown, device)
+    entries = seen.entries
+    page, pages = page_of(query.page, size, len(entries))
     return {
         "playable": any(e.kind in PLAYED_KINDS for e in entries),
         "subfolders": any(e.is_dir for e in entries),
         "pictures": any(e.kind == "image" for e in entries),
-        "places": history.of_folder(request.dbsession(), request.identity.user_id, folder.root, folder.path),
-        "details": details,
-        "verdicts": {path: presenters.verdict_json(v) for path, v in verdicts.items()},
-        "pending": services.playback.pending(details),
+        "places": seen.places,
+        "details": seen.details,
+        "verdicts": {path: presenters.verdict_json(v) for path, v in seen.verdicts.items()},
+        "pending": seen.pending,
         "poll_url": request_url(request),
-        "probe_state": services.probe.state(),
+        "probe_state": seen.probe_state,
         "view": "grid" if query.view == "grid" else "list",
-        "folder": folder,
-        "entries": shown,
+        "folder": seen.folder,
+        "entries": seen.shown,
         "total": len(entries),
         "page": page,
         "pages": pages,
-        "params": params,
-        "crumbs": crumbs(urls, folder),
+        "params": {"sort": query.sort, "order": query.direction, "q": query.q},
+        "crumbs": crumbs(urls, seen.folder),
     }
 
 
 @view_config(route_name="library.search", permission=LIBRARY, request_method="GET", renderer="search.jinja2")
 def search(request):
-    services = request.registry.services
+    services = services_of(request)
     query = parse_query(request, SearchPageQuery, lenient=True).q
     roots = visible_roots(request)
     entries, total = (
@@ -139,7 +156,7 @@ def browser_plan(request, entry, place):
     found = {"checks_tag": browsers.TAG, "checks_cookie": browsers.COOKIE, "browser_plan": None}
     if can is None or entry.kind not in PLAYED_KINDS:
         return found
-    services, urls = request.registry.services, request.entry_urls()
+    services, urls = services_of(request), request.entry_urls()
     plan = services.playback.plan(entry, Target.browser(can), urls, wait=False)
     if plan.probe_state == "pending":
         return found  # not read yet: the player asks once it has been

@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
+from mediacaster.lifecycle import services_of
 from mediacaster.services import accounts
 
 
@@ -32,7 +33,7 @@ def form(request, name="", error=None):
     route_name="login", request_method="GET", renderer="login.jinja2", permission=NO_PERMISSION_REQUIRED
 )
 def login_page(request):
-    services = request.registry.services
+    services = services_of(request)
     if request.registry.app_settings.auth and not services.database.reachable():
         return unavailable(request, "10", DATABASE_DOWN)
     if request.registry.app_settings.auth and services.first_run.pending():
@@ -61,7 +62,7 @@ def unavailable(request, retry_after, why):
 )
 def login(request):
     name, password = request.POST.get("name", ""), request.POST.get("password", "")
-    limits, address = request.registry.services.login_limits, request.client_addr
+    limits, address = services_of(request).login_limits, request.client_addr
     wait = limits.wait(address, name)
     if wait:
         request.response.status_int = 429

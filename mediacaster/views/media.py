@@ -11,6 +11,7 @@ from pyramid.view import view_config
 
 from mediacaster.bytenames import quote
 from mediacaster.errors import NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.mediatypes import is_active
 from mediacaster.services.pictures import SCREENS
 from mediacaster.views.inputs import entry_path
@@ -35,7 +36,7 @@ PREFLIGHT_HEADERS = {
 @view_config(route_name="media.stream", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 @view_config(route_name="media.download", permission=NO_PERMISSION_REQUIRED, request_method=("GET", "HEAD"))
 def media(request):
-    services = request.registry.services
+    services = services_of(request)
     download = request.matched_route.name == "media.download"
     accel = services.settings.accel_redirect
     if accel:
@@ -54,7 +55,7 @@ def media(request):
 def subtitles(request):
     """A subtitle track of a video as WebVTT (converted once, then cached)."""
     entry = signed_entry(request)
-    vtt = request.registry.services.playback.webvtt(entry, request.params.get("track", ""))
+    vtt = services_of(request).playback.webvtt(entry, request.params.get("track", ""))
     response = Response(body=vtt)
     response.content_type, response.charset = "text/vtt", "utf-8"
     response.cache_control = CACHE_CONTROL
@@ -70,7 +71,7 @@ def picture(request):
     if screen is not None and (not screen.isdigit() or int(screen) not in SCREENS or entry.kind != "image"):
         sizes = ", ".join(map(str, SCREENS))
         raise NotFound(f"a screen-sized picture is of an image, for a screen of {sizes} lines")
-    jpeg = request.registry.services.playback.picture(entry, int(screen) if screen else None)
+    jpeg = services_of(request).playback.picture(entry, int(screen) if screen else None)
     return cached_response(request, jpeg, entry, "picture.jpg", "the picture")
 
 

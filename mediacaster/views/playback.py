@@ -4,6 +4,7 @@ from pyramid.view import view_config
 
 from mediacaster import presenters
 from mediacaster.errors import NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.playback import Target, browsers
 from mediacaster.schemas.requests import PlaybackQuery
 from mediacaster.security import LIBRARY, library_entry
@@ -13,7 +14,7 @@ from mediacaster.views.inputs import entry_path, parse_query
 @view_config(route_name="api.playback", permission=LIBRARY, request_method="GET", renderer="json")
 def playback(request):
     query = parse_query(request, PlaybackQuery)
-    services, urls = request.registry.services, request.entry_urls()
+    services, urls = services_of(request), request.entry_urls()
     entry = library_entry(request, *entry_path(request))
     if entry.is_dir:
         raise NotFound(f"{entry.name} is a folder, not a file")

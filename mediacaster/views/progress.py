@@ -7,6 +7,7 @@ from pyramid.view import view_config
 from mediacaster import presenters
 from mediacaster.bytenames import shown
 from mediacaster.errors import NotFound, UnsupportedMedia
+from mediacaster.lifecycle import services_of
 from mediacaster.schemas.requests import MARK_FOLDERS_MAX, MARK_MAX, ProgressReport, WatchedMark
 from mediacaster.security import LIBRARY, library_entry
 from mediacaster.services import history
@@ -43,7 +44,7 @@ def report(request):
     entry = played_entry(request)
     # A transaction of its own: while the database is away the report is kept for later,
     # and the answer says so with 202 Accepted.
-    place, saved = request.registry.services.history.record(
+    place, saved = services_of(request).history.record(
         user_id(request), entry.root, entry.path, body.position, body.duration, body.final
     )
     if not saved:
@@ -60,7 +61,7 @@ def watched(request):
         played(entry)
         place = history.mark(request.dbsession(), user_id(request), entry.root, entry.path, body.watched)
         return presenters.place_json(place)
-    library = request.registry.services.library
+    library = services_of(request).library
     paths = library.files_below(entry, PLAYED_KINDS, MARK_MAX, MARK_FOLDERS_MAX)
     history.mark_all(request.dbsession(), user_id(request), entry.root, paths, body.watched)
     return {"watched": body.watched, "files": len(paths)}

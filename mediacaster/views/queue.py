@@ -7,11 +7,12 @@ from pyramid.view import view_config
 
 from mediacaster import presenters
 from mediacaster.errors import AppError, Conflict, NotFound, Unprocessable
+from mediacaster.lifecycle import services_of
 from mediacaster.schemas.requests import QUEUE_ACTIONS, QUEUE_MAX, QueueRequest, StatusQuery
 from mediacaster.security import CAST, library_lookup, visible_roots
 from mediacaster.services.history import PLAYED_KINDS
 from mediacaster.services.queues import QueueError
-from mediacaster.views.cast import device_action, take_device, target_device
+from mediacaster.views.devices import device_action, target_device
 from mediacaster.views.inputs import parse_body, parse_query
 
 SEARCH_MAX = 500
@@ -24,7 +25,7 @@ def played(entries):
 
 def files_of(request, body):
     """The files a queue request names, among the roots the user sees."""
-    services = request.registry.services
+    services = services_of(request)
     if body.paths:
         entries = [library_lookup(request, path) for path in body.paths]
     elif body.folder:
@@ -40,14 +41,15 @@ def files_of(request, body):
     return played(entries)[:QUEUE_MAX]
 
 
-def reply(request, view):
-    return {"queue": presenters.queue_json(view, request.entry_urls()) if view else None}
+def reply(request, queue):
+    """The reply with the user's queue on the device (None: they have none there)."""
+    return {"queue": presenters.queue_json(queue, request.entry_urls()) if queue else None}
 
 
 @view_config(route_name="api.queue", permission=CAST, request_method="GET", renderer="json")
 def show(request):
     device = target_device(request, parse_query(request, StatusQuery).device)
-    player, user_id = request.registry.services.queue_player, request.identity.user_id
+    player, user_id = services_of(request).queue_player, request.identity.user_id
     with contextlib.suppress(AppError):  # the device is out of reach: the queue is shown as it was
         player.follow(user_id, device, request.application_url)  # after a restart
     return reply(request, player.view(user_id, device))
@@ -58,10 +60,10 @@ def start(request):
     body = parse_body(request, QueueRequest)
     files = files_of(request, body)
     device = target_device(request, body.device)
-    player = request.registry.services.queue_player
-    take_device(request, device)
+    player = services_of(request).queue_player
+    services_of(request).casting.take_device(device)
     try:
-        view = player.start(
+        queue = player.start(
             request.identity.user_id,
             device,
             files,
@@ -72,33 +74,33 @@ def start(request):
         )
     except QueueError as error:
         raise Unprocessable(str(error)) from None
-    return reply(request, view)
+    return reply(request, queue)
 
 
 @view_config(route_name="api.queue.action", permission=CAST, request_method="POST", renderer="json")
 def action(request):
     name, body, device = device_action(request, QUEUE_ACTIONS, "queue")
     player, user_id, app_url = (
-        request.registry.services.queue_player,
+        services_of(request).queue_player,
         request.identity.user_id,
         request.application_url,
     )
     try:
         if name == "next":
-            view = player.next(user_id, device, app_url)
+            queue = player.next(user_id, device, app_url)
         elif name == "previous":
-            view = player.previous(user_id, device, app_url)
+            queue = player.previous(user_id, device, app_url)
         elif name == "jump":
-            view = player.jump(user_id, device, app_url, body.position)
+            queue = player.jump(user_id, device, app_url, body.position)
         elif name == "shuffle":
-            view = player.change(user_id, device, shuffle=body.on)
+            queue = player.change(user_id, device, shuffle=body.on)
         elif name == "repeat":
-            view = player.change(user_id, device, repeat=body.mode)
+            queue = player.change(user_id, device, repeat=body.mode)
         elif name == "add":
             entries = [library_lookup(request, path) for path in body.paths]
-            view = player.change(user_id, device, add=played(entries), next_up=body.next)
+            queue = player.change(user_id, device, add=played(entries), next_up=body.next)
         else:
-            view = player.stop(user_id, device)
+            queue = player.stop(user_id, device)
     except QueueError as error:
         raise Conflict(str(error)) from None
-    return reply(request, view)
+    return reply(request, queue)

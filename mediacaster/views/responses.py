@@ -16,6 +16,7 @@ from mediacaster import byteranges
 from mediacaster.bytenames import encode, quote
 from mediacaster.errors import NotFound
 from mediacaster.filebody import MultipartRanges, file_body
+from mediacaster.lifecycle import services_of
 from mediacaster.mediatypes import is_active
 from mediacaster.services.library import LibraryService
 from mediacaster.signing import SignatureError
@@ -56,7 +57,7 @@ def signed_entry(request, suffix=False):
             raise NotFound("no such file or folder")
         segments, name = segments[:-1], segments[-1]
     check_signature(request, root, segments)
-    entry = request.registry.services.library.entry(root, segments)
+    entry = services_of(request).library.entry(root, segments)
     if entry.is_dir:
         raise NotFound("a folder is not a media file")
     return (entry, name) if suffix else entry
@@ -65,7 +66,7 @@ def signed_entry(request, suffix=False):
 def check_signature(request, root, segments):
     """Check a media URL's signature, and with logins on, that the user it was made for
     still sees its root; the URLs this request makes are made for the same user."""
-    services = request.registry.services
+    services = services_of(request)
     settings = services.settings
     if not (settings.require_signed_media or settings.auth):
         return

@@ -10,6 +10,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED, remember
 from pyramid.view import view_config
 
 from mediacaster.errors import Forbidden, NotFound
+from mediacaster.lifecycle import services_of
 from mediacaster.services.accounts import AccountError
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -30,7 +31,7 @@ def first_run(request):
     """The first-run service, when this request may use it."""
     if not request.registry.app_settings.auth:
         raise NotFound("logins are off (mediacaster.auth = false): there is no account to set up")
-    first_run = request.registry.services.first_run
+    first_run = services_of(request).first_run
     if not (on_this_machine(request) or first_run.token_matches(request.params.get("token", ""))):
         raise Forbidden(
             "the setup page opens in a browser on the machine mediacaster runs on, or anywhere "

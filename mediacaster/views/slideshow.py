@@ -5,11 +5,12 @@ from pyramid.view import view_config
 
 from mediacaster import presenters
 from mediacaster.errors import Conflict, NotFound, Unprocessable
+from mediacaster.lifecycle import services_of
 from mediacaster.playback.slideshow import SlideshowError
 from mediacaster.schemas.requests import SLIDESHOW_ACTIONS, SlideshowRequest, StatusQuery
 from mediacaster.security import CAST, LIBRARY, library_entry, library_lookup
 from mediacaster.services.pictures import SCREENS
-from mediacaster.views.cast import device_action, take_device, target_device
+from mediacaster.views.devices import device_action, target_device
 from mediacaster.views.inputs import entry_path, parse_body, parse_query
 
 
@@ -17,7 +18,7 @@ def pictures(request, folder):
     """The pictures of ``folder``, by name."""
     if not folder.is_dir:
         raise NotFound(f"{folder.name} is a file, not a folder")
-    entries = request.registry.services.library.listing(folder.root, folder.segments)[1]
+    entries = services_of(request).library.listing(folder.root, folder.segments)[1]
     return [e for e in entries if not e.is_dir and e.kind == "image"]
 
 
@@ -28,7 +29,7 @@ def reply(show):
 @view_config(route_name="api.slideshow", permission=CAST, request_method="GET", renderer="json")
 def show(request):
     device = target_device(request, parse_query(request, StatusQuery).device)
-    return reply(request.registry.services.slideshows.view(device.id))
+    return reply(services_of(request).slideshows.view(device.id))
 
 
 @view_config(route_name="api.slideshow", permission=CAST, request_method="POST", renderer="json")
@@ -37,9 +38,9 @@ def start(request):
     folder = library_lookup(request, body.folder)
     images = [(e.root, e.path) for e in pictures(request, folder)]
     device = target_device(request, body.device)
-    take_device(request, device)
+    services_of(request).casting.take_device(device)
     try:
-        shown = request.registry.services.slideshows.start(
+        shown = services_of(request).slideshows.start(
             request.identity.user_id,
             device,
             (folder.root, folder.path),
@@ -56,7 +57,7 @@ def start(request):
 @view_config(route_name="api.slideshow.action", permission=CAST, request_method="POST", renderer="json")
 def action(request):
     name, body, device = device_action(request, SLIDESHOW_ACTIONS, "slideshow")
-    shows = request.registry.services.slideshows
+    shows = services_of(request).slideshows
     try:
         if name in ("next", "previous"):
             shown = shows.move(device.id, 1 if name == "next" else -1)
