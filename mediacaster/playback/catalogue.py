@@ -127,6 +127,7 @@ class Catalogue:
             "aired": episode["aired"].isoformat() if episode["aired"] is not None else None,
             "title": episode["title"],
             "label": episode_label(episode),
+            "name": episode_name(episode),
             "file": self.file(episode["file"]),
             "progress": self.progress(episode["progress"]),
         }
@@ -335,6 +336,16 @@ def season_name(number):
     if number == 0:
         return "Specials"
     return str(number) if number >= FIRST_YEAR else f"Season {number}"
+
+
+def episode_name(episode):
+    """Its title, else what people call it: Episode 4 (or, of a show by date, its date)."""
+    if episode["title"]:
+        return episode["title"]
+    number = episode["number"] if episode["number"] is not None else episode["absolute_number"]
+    if number is not None:
+        return f"Episode {number}"
+    return episode_label(episode) or episode["file"]["path"].rpartition("/")[2]
 
 
 def episode_label(episode):

@@ -479,6 +479,7 @@ class Episode(Reply):
     aired: str | None = Field(json_schema_extra={"format": "date"})
     title: str | None
     label: str | None = Field(description="S01E02, S01E01-E02, or the date a show named by date aired")
+    name: str = Field(description="its title, else Episode 4 (or the date it aired)")
     file: CatalogueFile
     progress: Place | None
     show: EpisodeShow | None = Field(None, description="in Next up: the show it is of")
