@@ -79,7 +79,8 @@ def save_small(png, target):
     small.save(target, optimize=True)
 
 
-def shoot(base):
+def shoot(base, pages=PAGES, target=lambda name, size: OUT / f"{name}-{size}.png"):
+    """Each of ``pages`` at a phone's size and a desktop's, into ``target(name, size)``."""
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -87,12 +88,11 @@ def shoot(base):
             for size, (width, height) in SIZES.items():
                 context = browser.new_context(viewport={"width": width, "height": height})
                 page = context.new_page()
-                for name, path in PAGES.items():
+                for name, path in pages.items():
                     page.goto(base + path, wait_until="networkidle")
                     page.wait_for_timeout(500)  # let the probes and the player settle
-                    target = OUT / f"{name}-{size}.png"
-                    save_small(page.screenshot(), target)
-                    print(f"screenshots: {target.relative_to(REPO)}")
+                    save_small(page.screenshot(), target(name, size))
+                    print(f"screenshots: {target(name, size).relative_to(REPO)}")
                 context.close()
         finally:
             browser.close()
@@ -188,21 +188,8 @@ def shoot_catalogue(base):
     artist = next(a for a in api("/api/artists")["items"] if a["name"] == "Pink Floyd")
     album = api(f"/api/artists/{artist['id']}")["albums"]["items"][0]
     ids = {"show": expanse["id"], "artist": artist["id"], "album": album["id"]}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            for size, (width, height) in SIZES.items():
-                context = browser.new_context(viewport={"width": width, "height": height})
-                page = context.new_page()
-                for name, path in CATALOGUE_PAGES.items():
-                    page.goto(base + path.format(**ids), wait_until="networkidle")
-                    page.wait_for_timeout(500)
-                    target = EVERY_PAGE / f"catalogue-{name}-{size}.png"
-                    save_small(page.screenshot(), target)
-                    print(f"screenshots: {target.relative_to(REPO)}")
-                context.close()
-        finally:
-            browser.close()
+    pages = {name: path.format(**ids) for name, path in CATALOGUE_PAGES.items()}
+    shoot(base, pages, lambda name, size: EVERY_PAGE / f"catalogue-{name}-{size}.png")
 
 
 def main():

@@ -7,6 +7,7 @@ served through the signed picture URL of the file it is (``media.picture``): a p
 below a root, read through the library as any file is, made into a cached JPEG.
 """
 
+import calendar
 from typing import NamedTuple
 
 from mediacaster.errors import BadRequest, NotFound
@@ -310,7 +311,10 @@ class Catalogue:
             limit=limit,
             oldest_first=order == "asc",
         )
-        months = queries.photo_months(self.session, self.roots)
+        months = [
+            {**month, "name": month_name(month["month"])}
+            for month in queries.photo_months(self.session, self.roots)
+        ]
         return self._page(page, self.photo, month=month, order=order, months=months)
 
     def search(self, text, limit=12):
@@ -326,6 +330,12 @@ class Catalogue:
 def played(file):
     """A file as queues name it: ``"<root>/<path>"``."""
     return f"{file['root']}/{file['path']}"
+
+
+def month_name(month):
+    """ "2023-07" as "July 2023"."""
+    year, number = month.split("-")
+    return f"{calendar.month_name[int(number)]} {year}"
 
 
 # A season numbered as a year: a show named by date has a season per year.

@@ -554,6 +554,7 @@ class Album(Reply):
 
 class PhotoMonth(Reply):
     month: str = Field(description="YYYY-MM")
+    name: str = Field(description="as people say it: July 2023")
     photos: int
 
 

@@ -169,7 +169,10 @@ def test_music_by_artist_album_and_track(site):
 
 def test_photos_by_month_and_the_scan(site):
     photos = site.get("boss", "/api/photos")
-    assert photos["months"] == [{"month": "2023-07", "photos": 2}, {"month": "2021-02", "photos": 1}]
+    assert photos["months"] == [
+        {"month": "2023-07", "name": "July 2023", "photos": 2},
+        {"month": "2021-02", "name": "February 2021", "photos": 1},
+    ]
     assert [p["file"]["path"] for p in photos["items"]] == [
         "2023/IMG_0001.jpg",
         "2023/IMG_0002.jpg",
