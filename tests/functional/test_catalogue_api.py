@@ -240,3 +240,8 @@ def test_bad_parameters_and_unknown_ids(site):
         "/api/albums/7e3",
     ]:
         assert site.get("boss", path, status=404)["error"] == "not_found"
+
+
+def test_a_parameter_given_twice_is_refused(site):
+    reply = site.client.get("/api/next-up?offset=1&offset=0", headers=site.headers("boss"), status=400).json
+    assert reply == {"error": "bad_request", "detail": "give offset once"}

@@ -11,8 +11,10 @@ import pytest
 import webtest
 from playwright.sync_api import expect
 
+from mediacaster import main
 from mediacaster.services import accounts, history
 from tests.common import catalogue_library as expected
+from tests.common.app import app_settings
 from tests.common.chromium import chromium
 from tests.common.servers import LiveServer
 
@@ -27,18 +29,22 @@ def generated_library(tmp_path_factory):
     return expected.generate(tmp_path_factory.mktemp("catalogue-pages-library"))
 
 
-@pytest.fixture
-def site(make_app, generated_library):
-    app = make_app(generated_library, **{"mediacaster.catalogue": "true", "mediacaster.auth": "true"})
-    assert app.registry.services.catalogue.scanner.scanned.wait(120), "the first scan did not end"
-    with app.registry.services.database.sessions.begin() as session:
-        boss = accounts.add_user(session, "boss", PASSWORD, role="admin").id
-        for name, roots in [("viewer", ["video"]), ("listener", ["music"]), ("photographer", ["photos"])]:
-            accounts.add_user(session, name, PASSWORD, roots=roots)
-        # The first episode of The Expanse watched: Next up is the second.
-        history.mark(session, boss, "video", EXPANSE_S01[0], True)
-    app.boss = boss
-    return app
+@pytest.fixture(scope="module")
+def site(redis_server, generated_library):
+    """The app with logins on, scanned once for the module; the tests only read."""
+    settings = {"mediacaster.catalogue": "true", "mediacaster.auth": "true"}
+    app = main({}, **app_settings(generated_library, redis_server.url, **settings))
+    try:
+        assert app.registry.services.catalogue.scanner.scanned.wait(120), "the first scan did not end"
+        with app.registry.services.database.sessions.begin() as session:
+            boss = accounts.add_user(session, "boss", PASSWORD, role="admin").id
+            for name, roots in [("viewer", ["video"]), ("listener", ["music"]), ("photographer", ["photos"])]:
+                accounts.add_user(session, name, PASSWORD, roots=roots)
+            # The first episode of The Expanse watched: Next up is the second.
+            history.mark(session, boss, "video", EXPANSE_S01[0], True)
+        yield app
+    finally:
+        app.registry.services.close()
 
 
 def logged_in(app, name):
