@@ -304,7 +304,9 @@ class AlbumsQuery(CataloguePage):
 class PhotosQuery(CataloguePage):
     limit: int = Field(100, ge=1, le=CATALOGUE_MAX, description="photos in the page")
     month: str | None = Field(
-        None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="only the photos taken in this month: YYYY-MM"
+        None,
+        pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$",
+        description="only the photos taken in this month: YYYY-MM",
     )
     order: Order = Field("desc", description="by date taken: desc, the latest first")
 

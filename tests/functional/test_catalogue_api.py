@@ -245,3 +245,9 @@ def test_bad_parameters_and_unknown_ids(site):
 def test_a_parameter_given_twice_is_refused(site):
     reply = site.client.get("/api/next-up?offset=1&offset=0", headers=site.headers("boss"), status=400).json
     assert reply == {"error": "bad_request", "detail": "give offset once"}
+
+
+def test_photos_of_the_first_and_last_months_there_are(site):
+    for month in ("1000-01", "9999-12"):
+        assert site.get("boss", "/api/photos", month=month)["total"] == 0
+    assert site.get("boss", "/api/photos", status=400, month="0000-01")["error"] == "bad_request"

@@ -501,12 +501,12 @@ def photos(session, roots, month=None, offset=0, limit=100, oldest_first=False):
         .where(_visible(roots))
     )
     if month is not None:
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-            raise ValueError("month must be of the form YYYY-MM")
+        if not re.fullmatch(r"[1-9]\d{3}-(0[1-9]|1[0-2])", month):
+            raise ValueError("month must be of the form YYYY-MM, from 1000-01")
         year, number = (int(part) for part in month.split("-"))
-        start = _first_of(year, number)
-        end = _first_of(year + number // 12, number % 12 + 1)
-        query = query.where(Photo.taken_at >= start, Photo.taken_at < end)
+        query = query.where(Photo.taken_at >= _first_of(year, number))
+        if (year, number) != (9999, 12):  # the last month there is has no next one
+            query = query.where(Photo.taken_at < _first_of(year + number // 12, number % 12 + 1))
     query = query.order_by(Photo.taken_at.asc() if oldest_first else Photo.taken_at.desc(), Photo.id)
     return _paged(session, query, offset, limit, _photo)
 
