@@ -301,8 +301,7 @@ class Settings:
     )
     # The catalogue (films, shows, music, photos): scanned in the background, followed with
     # watchdog, and scanned again every catalogue_rescan_interval seconds for NFS and SMB.
-    # Off until its pages and API exist: a first scan costs a NAS minutes of CPU.
-    catalogue: bool = setting("mediacaster.catalogue", "MEDIACASTER_CATALOGUE", parse_bool, False)
+    catalogue: bool = setting("mediacaster.catalogue", "MEDIACASTER_CATALOGUE", parse_bool, True)
     catalogue_rescan_interval: float = setting(
         "mediacaster.catalogue_rescan_interval",
         "MEDIACASTER_CATALOGUE_RESCAN_INTERVAL",

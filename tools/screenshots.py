@@ -5,12 +5,16 @@ opens the home page, a folder, a file's page with its player and a search in Deb
 headless Chromium (through Playwright) at a phone's size and a desktop's, and writes
 ``docs/screenshots/<page>-<size>.png``. Then, with logins on, every kind of page at a
 phone's size, as an administrator and as a member: ``docs/screenshots/pages/<page>.png``.
-Nothing is fetched from outside this machine.
+Last, the catalogue's pages over a household library of realistic names (the tests'
+generated one, its videos and art made of the demo's), at both sizes:
+``docs/screenshots/pages/catalogue-<page>-<size>.png``. Nothing is fetched from outside
+this machine.
 """
 
 import io
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from PIL import Image
@@ -45,6 +49,19 @@ ADMIN_PAGES = {
     "error-404": "/library/video/nothing-here.mp4",
 }
 MEMBER_PAGES = {"error-403": "/admin/users"}
+# The catalogue's pages; {show}, {artist} and {album} are filled in from its API.
+CATALOGUE_PAGES = {
+    "home": "/",
+    "films": "/films",
+    "shows": "/shows",
+    "show": "/shows/{show}",
+    "season": "/shows/{show}/seasons/1",
+    "music": "/music",
+    "artist": "/music/artists/{artist}",
+    "album": "/music/albums/{album}",
+    "photos": "/photos",
+    "search": "/search?q=the",
+}
 SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 PAGES = {
     "home": "/",
@@ -62,7 +79,8 @@ def save_small(png, target):
     small.save(target, optimize=True)
 
 
-def shoot(base):
+def shoot(base, pages=PAGES, target=lambda name, size: OUT / f"{name}-{size}.png"):
+    """Each of ``pages`` at a phone's size and a desktop's, into ``target(name, size)``."""
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -70,12 +88,11 @@ def shoot(base):
             for size, (width, height) in SIZES.items():
                 context = browser.new_context(viewport={"width": width, "height": height})
                 page = context.new_page()
-                for name, path in PAGES.items():
+                for name, path in pages.items():
                     page.goto(base + path, wait_until="networkidle")
                     page.wait_for_timeout(500)  # let the probes and the player settle
-                    target = OUT / f"{name}-{size}.png"
-                    save_small(page.screenshot(), target)
-                    print(f"screenshots: {target.relative_to(REPO)}")
+                    save_small(page.screenshot(), target(name, size))
+                    print(f"screenshots: {target(name, size).relative_to(REPO)}")
                 context.close()
         finally:
             browser.close()
@@ -135,6 +152,46 @@ def shoot_every_page(base):
             browser.close()
 
 
+def household(folder):
+    """The tests' household library, its videos made real (the demo's test pattern) and its
+    art the demo's picture, so that the pictures show posters and frames."""
+    from tests.common import catalogue_library
+
+    roots = catalogue_library.generate(folder)
+    demo = REPO / "mediacaster" / "demo"
+    for path in roots["video"].rglob("*"):
+        if path.suffix in (".mkv", ".mp4"):
+            path.write_bytes((demo / "video" / "Test pattern.mp4").read_bytes())
+    for path in [*roots["video"].rglob("*.jpg"), *roots["music"].rglob("*.jpg")]:
+        path.write_bytes((demo / "images" / "Mandelbrot.jpg").read_bytes())
+    return roots
+
+
+def shoot_catalogue(base):
+    """The catalogue's pages at a phone's size and a desktop's, with one episode watched."""
+    import json
+    import urllib.request
+
+    def api(path, data=None):
+        request = urllib.request.Request(base + path, data=data, method="PUT" if data else "GET")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    for _ in range(600):  # the first scan, a few seconds
+        if api("/api/scan")["finished"]:
+            break
+        time.sleep(0.1)
+    expanse = next(s for s in api("/api/shows")["items"] if s["title"] == "The Expanse")
+    first = api(f"/api/shows/{expanse['id']}/seasons/1")["episodes"]["items"][0]["file"]
+    api(f"/api/watched/{first['root']}/{first['path']}".replace(" ", "%20"), b'{"watched": true}')
+    artist = next(a for a in api("/api/artists")["items"] if a["name"] == "Pink Floyd")
+    album = api(f"/api/artists/{artist['id']}")["albums"]["items"][0]
+    ids = {"show": expanse["id"], "artist": artist["id"], "album": album["id"]}
+    pages = {name: path.format(**ids) for name, path in CATALOGUE_PAGES.items()}
+    shoot(base, pages, lambda name, size: EVERY_PAGE / f"catalogue-{name}-{size}.png")
+
+
 def main():
     if not Path(CHROMIUM).exists():
         sys.exit(f"screenshots: {CHROMIUM} is missing (Debian's chromium package)")
@@ -153,6 +210,15 @@ def main():
         try:
             app.wait_until_up()
             shoot_every_page(f"http://127.0.0.1:{app.port}")
+        finally:
+            app.stop()
+    with tempfile.TemporaryDirectory(prefix="mediacaster-screenshots-") as folder:
+        roots = ";".join(f"{name}={path}" for name, path in household(Path(folder) / "library").items())
+        app = Pserve(sys.executable, Path(folder), free_port(), None, ini_name="development.ini",
+                     HOST="127.0.0.1", MEDIACASTER_DISCOVERY="false", MEDIACASTER_ROOTS=roots)  # fmt: skip
+        try:
+            app.wait_until_up()
+            shoot_catalogue(f"http://127.0.0.1:{app.port}")
         finally:
             app.stop()
 

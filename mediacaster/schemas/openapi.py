@@ -15,25 +15,35 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from mediacaster.routes import ROUTES
 from mediacaster.schemas.replies import (
+    Album,
+    Artist,
+    Artists,
     BrowserPlan,
     CastResult,
     ChosenDevice,
     ClearedSession,
     Devices,
     Entry,
+    Episodes,
     Error,
+    Films,
     Folder,
     MarkedFolder,
     NewToken,
+    Photos,
     Place,
     QueueReply,
     RemovedUser,
     Reply,
     RevokedToken,
     Roots,
+    ScanProgress,
     SearchResult,
+    Season,
     Session,
     SessionDeviceResult,
+    Show,
+    Shows,
     SlideshowReply,
     Status,
     Tokens,
@@ -46,16 +56,23 @@ from mediacaster.schemas.requests import (
     PLAYER_ACTIONS,
     QUEUE_ACTIONS,
     SLIDESHOW_ACTIONS,
+    AlbumsQuery,
+    ArtistsQuery,
     Body,
     CastRequest,
     ChooseDevice,
+    EpisodesQuery,
+    FilmsQuery,
     ListingQuery,
     NewUser,
+    NextUpQuery,
+    PhotosQuery,
     PlaybackQuery,
     ProgressReport,
     Query,
     QueueRequest,
     SearchQuery,
+    ShowsQuery,
     SlideshowRequest,
     StatusQuery,
     TokenRequest,
@@ -73,7 +90,12 @@ LIBRARY_PATH = {
     "description": "the root's name, then the path below it; '/' as it is or as %2F",
 }
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-PATH_PARAMETERS = {"{root}*path": LIBRARY_PATH, "{id}": ID}
+SEASON_NUMBER = {
+    **ID,
+    "name": "number",
+    "description": "the season's: 0 for specials, a year for a show by date",
+}
+PATH_PARAMETERS = {"{root}*path": LIBRARY_PATH, "{id}": ID, "{number}": SEASON_NUMBER}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,6 +195,49 @@ QUEUE_ACTION_ERRORS = {
     409: "the queue is over (ended, stopped, or taken over), or at its first or last item",
 }
 SLIDESHOW_ACTION_ERRORS = {**CAST_ERRORS, 409: "no slideshow playing on this device"}
+
+CATALOGUE_ERRORS = {400: "a bad parameter"}
+
+
+def catalogue_get(route, summary, reply, query, what=None):
+    """A GET of the catalogue; ``what``: of one item by id, which is not found (404) when
+    the user does not see it."""
+    errors = CATALOGUE_ERRORS
+    if what is not None:
+        errors = {**errors, 404: f"no such {what}, or one of roots the user does not see"}
+    return Operation(
+        route=route,
+        method="get",
+        summary=summary,
+        permission=LIBRARY,
+        query=query,
+        reply=reply,
+        errors=errors,
+    )
+
+
+CATALOGUE = [
+    catalogue_get("api.films", "Films, with their posters, files and progress", Films, FilmsQuery),
+    catalogue_get("api.shows", "Shows, with how many episodes the user has watched", Shows, ShowsQuery),
+    catalogue_get("api.show", "A show: its seasons, its Next up and what Play plays", Show, None, "show"),
+    catalogue_get(
+        "api.season", "A season's episodes in order, and what Play queues", Season, EpisodesQuery, "season"
+    ),
+    catalogue_get("api.next_up", "Next up across shows, the show watched last first", Episodes, NextUpQuery),
+    catalogue_get("api.artists", "Album artists by name", Artists, ArtistsQuery),
+    catalogue_get("api.artist", "An album artist and their albums", Artist, AlbumsQuery, "artist"),
+    catalogue_get(
+        "api.album", "An album's tracks in disc and track order, and what Play queues", Album, None, "album"
+    ),
+    catalogue_get("api.photos", "Photos by date taken, and the months that have any", Photos, PhotosQuery),
+    Operation(
+        route="api.scan",
+        method="get",
+        summary="The catalogue's scan of the library: how far it is",
+        permission=LIBRARY,
+        reply=ScanProgress,
+    ),
+]
 
 OPERATIONS = [
     Operation(
@@ -450,6 +515,7 @@ OPERATIONS = [
         errors=CONTROL_ERRORS,
         errors_of=PLAYER_ERRORS,
     ),
+    *CATALOGUE,
     Operation(route="api.openapi", method="get", summary="This document", permission=NO_PERMISSION_REQUIRED),
 ]
 

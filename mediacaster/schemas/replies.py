@@ -389,3 +389,204 @@ class CastResult(Reply):
     )
     status: Status
     verdict: Verdict
+
+
+# -- the catalogue ------------------------------------------------------------------------
+
+DATE_TIME = {"format": "date-time"}
+
+
+class CatalogueFile(Reply):
+    """The file an item stands on, with the URLs of its entry."""
+
+    id: int
+    root: str
+    path: str = Field(description="below the root")
+    kind: Literal["video", "audio", "image"]
+    size: int
+    added_at: str | None = Field(description="when it arrived in the library", json_schema_extra=DATE_TIME)
+    url: str = Field(description="its page")
+    api_url: str = Field(description="its entry in the library API")
+    stream_url: str = Field(description="the bytes, signed")
+    picture_url: str = Field(description="a JPEG of it (a frame, a cover, the picture), signed")
+
+
+class Paged(Reply):
+    total: int = Field(description="items in all, of which this page is a part")
+    offset: int
+    limit: int
+
+
+class Film(Reply):
+    id: int
+    title: str
+    year: int | None
+    edition: str | None = Field(description="Director's Cut, Extended…")
+    poster_url: str = Field(description="its poster, or a frame of the film, as a signed JPEG")
+    fanart_url: str | None
+    file: CatalogueFile
+    progress: Place | None = Field(description="null: never played")
+
+
+class Films(Paged):
+    sort: Literal["title", "year", "added"]
+    order: Literal["asc", "desc"]
+    unwatched: bool
+    items: list[Film]
+
+
+class Linked(Reply):
+    url: str = Field(description="its page")
+    api_url: str = Field(description="its API answer")
+
+
+class ShowSummary(Linked):
+    id: int
+    title: str
+    year: int | None
+    poster_url: str | None
+    fanart_url: str | None
+    seasons: int = Field(description="seasons with an episode the user sees (0 in search results)")
+    episodes: int
+    watched: int = Field(description="episodes the user has watched")
+
+
+class Shows(Paged):
+    sort: Literal["title", "year"]
+    order: Literal["asc", "desc"]
+    items: list[ShowSummary]
+
+
+class SeasonSummary(Linked):
+    id: int
+    number: int = Field(description="0: specials; a year for a show named by date")
+    name: str = Field(description="Season 1, Specials, 2024")
+    poster_url: str | None = Field(description="the season's poster, else the show's")
+    episodes: int | None
+    watched: int | None
+
+
+class EpisodeShow(Reply):
+    id: int
+    title: str
+    poster_url: str | None
+    url: str
+
+
+class Episode(Reply):
+    id: int
+    show_id: int
+    season: int
+    number: int | None = Field(description="null for a show named by date")
+    last_number: int | None = Field(description="the last episode a file of several holds (S01E01E02: 2)")
+    absolute_number: int | None
+    aired: str | None = Field(json_schema_extra={"format": "date"})
+    title: str | None
+    label: str | None = Field(description="S01E02, S01E01-E02, or the date a show named by date aired")
+    name: str = Field(description="its title, else Episode 4 (or the date it aired)")
+    file: CatalogueFile
+    progress: Place | None
+    show: EpisodeShow | None = Field(None, description="in Next up: the show it is of")
+
+
+class Episodes(Paged):
+    items: list[Episode]
+
+
+class Show(Reply):
+    show: ShowSummary
+    seasons: list[SeasonSummary] = Field(description="in order, specials last")
+    next_up: Episode | None = Field(description="the next unwatched episode after the last one watched")
+    play: Episode = Field(description="what Play plays: Next up, else the first episode")
+
+
+class Season(Reply):
+    show: ShowSummary
+    season: SeasonSummary
+    episodes: Episodes
+    play: list[str] = Field(description='every episode, in order, as "<root>/<path>": what Play queues')
+
+
+class ArtistSummary(Linked):
+    id: int
+    name: str
+    albums: int | None = Field(description="albums with a track the user sees (null in search results)")
+
+
+class Artists(Paged):
+    order: Literal["asc", "desc"]
+    items: list[ArtistSummary]
+
+
+class AlbumSummary(Linked):
+    id: int
+    title: str
+    year: int | None
+    artist_id: int
+    artist: str = Field(description="the album artist: Various Artists for a compilation")
+    compilation: bool
+    cover_url: str | None
+    tracks: int | None = Field(description="tracks the user sees (null in search results)")
+
+
+class Albums(Paged):
+    sort: Literal["year", "title"]
+    order: Literal["asc", "desc"]
+    items: list[AlbumSummary]
+
+
+class Artist(Reply):
+    artist: ArtistSummary
+    albums: Albums
+
+
+class Track(Reply):
+    id: int
+    title: str
+    artist_id: int
+    artist: str = Field(description="who plays it: on a compilation, not the album artist")
+    disc: int | None
+    number: int | None
+    file: CatalogueFile
+
+
+class Album(Reply):
+    album: AlbumSummary
+    tracks: list[Track] = Field(description="in disc and track order")
+    play: list[str] = Field(description='the tracks as "<root>/<path>": what Play queues')
+
+
+class PhotoMonth(Reply):
+    month: str = Field(description="YYYY-MM")
+    name: str = Field(description="as people say it: July 2023")
+    photos: int
+
+
+class Photo(Reply):
+    id: int
+    month: str
+    taken_at: str = Field(description="as the camera's clock said it (no zone)")
+    taken_from_exif: bool = Field(description="false: the file's modification time")
+    width: int | None
+    height: int | None
+    file: CatalogueFile
+
+
+class Photos(Paged):
+    month: str | None
+    order: Literal["asc", "desc"]
+    months: list[PhotoMonth] = Field(description="every month with photos, the latest first")
+    items: list[Photo]
+
+
+class ScanProgress(Reply):
+    enabled: bool = Field(description="false: the catalogue is off (mediacaster.catalogue)")
+    running: bool
+    first: bool = Field(description="no full scan has finished since the app started")
+    root: str | None = Field(description="the root being walked")
+    seen: int = Field(description="files walked past")
+    total: int = Field(description="files found so far")
+    read: int = Field(description="files read: new or changed")
+    started: float | None = Field(description="epoch seconds")
+    finished: float | None = Field(description="epoch seconds")
+    watching: bool = Field(description="changes are followed as they happen (inotify)")

@@ -262,3 +262,54 @@ class UserChange(Body):
 
 class StatusQuery(Query):
     device: str | None = Field(None, description=DEVICE)
+
+
+# -- the catalogue ------------------------------------------------------------------------
+
+CATALOGUE_MAX = 500  # items in one page (mediacaster.services.catalogue.queries.MAX_LIMIT)
+Order = Literal["asc", "desc"]
+
+
+class CataloguePage(Query):
+    offset: int = Field(0, ge=0, le=LISTING_MAX, description="first item of the page")
+    limit: int = Field(50, ge=1, le=CATALOGUE_MAX, description="items in the page")
+
+
+class FilmsQuery(CataloguePage):
+    sort: Literal["title", "year", "added"] = Field("title", description="added: the date the file arrived")
+    order: Order | None = Field(None, description="default: desc by date added, else asc")
+    unwatched: bool = Field(False, description="only the films the user has not watched")
+
+
+class ShowsQuery(CataloguePage):
+    sort: Literal["title", "year"] = "title"
+    order: Order = "asc"
+
+
+class EpisodesQuery(CataloguePage):
+    limit: int = Field(100, ge=1, le=CATALOGUE_MAX, description="episodes in the page")
+
+
+class ArtistsQuery(CataloguePage):
+    limit: int = Field(100, ge=1, le=CATALOGUE_MAX, description="artists in the page")
+    order: Order = Field("asc", description="by name")
+
+
+class AlbumsQuery(CataloguePage):
+    limit: int = Field(100, ge=1, le=CATALOGUE_MAX, description="albums in the page")
+    sort: Literal["year", "title"] = "year"
+    order: Order = "asc"
+
+
+class PhotosQuery(CataloguePage):
+    limit: int = Field(100, ge=1, le=CATALOGUE_MAX, description="photos in the page")
+    month: str | None = Field(
+        None,
+        pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$",
+        description="only the photos taken in this month: YYYY-MM",
+    )
+    order: Order = Field("desc", description="by date taken: desc, the latest first")
+
+
+class NextUpQuery(CataloguePage):
+    limit: int = Field(20, ge=1, le=CATALOGUE_MAX, description="episodes in the page")

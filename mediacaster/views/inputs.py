@@ -65,6 +65,10 @@ def parse_body(request, model):
 
 def parse_query(request, model, lenient=False):
     values = {name: request.GET[name] for name in model.model_fields if name in request.GET}
+    # One value each, as the document says: a name given twice is not a list.
+    twice = next((name for name in values if len(request.GET.getall(name)) > 1), None)
+    if twice is not None and not lenient:
+        raise BadRequest(f"give {twice} once")
     try:
         return model.model_validate(values)
     except ValidationError as error:

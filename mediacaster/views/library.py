@@ -10,6 +10,7 @@ from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
 from mediacaster.lifecycle import services_of
 from mediacaster.playback import Target, browsers
+from mediacaster.playback.catalogue import shelves
 from mediacaster.schemas.requests import ListingQuery, SearchPageQuery
 from mediacaster.security import LIBRARY, library_entry, visible_roots
 from mediacaster.services import history
@@ -36,6 +37,9 @@ def home(request):
         for hit, count in services.search.recent(12, seen)
     ]
     return {
+        **shelves(
+            services.catalogue, request.dbsession(), seen, request.identity.user_id, request.entry_urls()
+        ),
         "roots": [services.library.entry(name, ()) for name in seen],
         "demo": services.settings.demo,
         "resume": existing(services.library, resumable),
@@ -146,7 +150,10 @@ def search(request):
     entries, total = (
         services.library.search(services.search, query, SEARCH_PAGE_LIMIT, roots) if query else ([], 0)
     )
-    return {"query": query, "entries": entries, "total": total, "index": services.search.state()}
+    found = shelves(
+        services.catalogue, request.dbsession(), roots, request.identity.user_id, request.entry_urls(), query
+    )
+    return {"query": query, "entries": entries, "total": total, "index": services.search.state(), **found}
 
 
 def browser_plan(request, entry, place):

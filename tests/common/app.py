@@ -39,6 +39,8 @@ def app_settings(roots, redis_url, **extra):
         "mediacaster.allow_auth_off": "true",
         # Cast discovery is exercised by its own tests, against fake devices on loopback.
         "mediacaster.discovery": "false",
+        # The catalogue's background scan, for the tests of the catalogue only (they turn it on).
+        "mediacaster.catalogue": "false",
         # Every /api/ response is checked against the OpenAPI document.
         "pyramid.includes": "tests.common.openapi_check",
     }

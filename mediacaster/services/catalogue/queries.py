@@ -35,6 +35,8 @@ from mediacaster.services.catalogue.store import watching_order as _order
 from mediacaster.services.history import Place
 
 FILM_SORTS = ("title", "year", "added")
+SHOW_SORTS = ("title", "year")
+ALBUM_SORTS = ("year", "title")
 MAX_LIMIT = 500
 
 
@@ -192,14 +194,17 @@ def _episode(episode, season_number, record, progress, show=None):
     return found
 
 
-def shows(session, roots, user_id, offset=0, limit=50):
-    """A page of shows by title: ``{"id", "root", "title", "year", "poster", "fanart",
-    "seasons", "episodes", "watched"}`` (counts of what the user sees)."""
+def shows(session, roots, user_id, offset=0, limit=50, sort="title", descending=False):
+    """A page of shows by title (or year): ``{"id", "root", "title", "year", "poster",
+    "fanart", "seasons", "episodes", "watched"}`` (counts of what the user sees)."""
+    if sort not in SHOW_SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SHOW_SORTS)}")
     offset, limit = _bounds(offset, limit)
+    first = {"title": Show.sort_title, "year": Show.year}[sort]
     query = (
         select(Show)
         .where(Show.id.in_(_with_present(Episode, Episode.show_id, roots)))
-        .order_by(Show.sort_title, Show.id)
+        .order_by((first.desc() if descending else first.asc()).nulls_last(), Show.sort_title, Show.id)
     )
     page = session.scalars(query.offset(offset).limit(limit)).all()
     # Counted for the page's shows only, not for every show of the library.
@@ -246,6 +251,28 @@ def show(session, roots, user_id, show_id):
         "show": _show(found, len(rows), watched, len(ordered)),
         "seasons": ordered,
         "next_up": _next_of(rows, lambda row: (row[1], row[3] is not None and row[3].watched), _episode_of),
+        # Where a show starts: what its Play plays before anything is watched, or once all is.
+        "first": _episode(*rows[0]),
+    }
+
+
+def season(session, roots, user_id, show_id, number, offset=0, limit=100):
+    """``{"show": …, "season": {"id", "number", "poster"}, "episodes": page}`` of the
+    show's season ``number``, or None for one the user does not see."""
+    found = session.execute(
+        select(Season, Show)
+        .join(Show, Season.show_id == Show.id)
+        .where(Season.show_id == show_id, Season.number == number)
+    ).first()
+    if found is None:
+        return None
+    page = episodes(session, roots, user_id, found[0].id, offset, limit)
+    if not page["total"]:
+        return None
+    return {
+        "show": _show(found[1]),
+        "season": {"id": found[0].id, "number": found[0].number, "poster": _path(found[0].poster)},
+        "episodes": page,
     }
 
 
@@ -394,19 +421,30 @@ def _album_tracks(roots):
     )
 
 
-def artists(session, roots, offset=0, limit=100):
-    """A page of album artists by name: ``{"id", "root", "name", "albums"}``."""
-    offset, limit = _bounds(offset, limit)
-    query = (
+def _artist_albums(roots):
+    """Album artists with how many of their albums have a track the user sees."""
+    return (
         select(Artist, func.count(distinct(Album.id)))
         .join(Album, Album.artist_id == Artist.id)
         .join(Track, Track.album_id == Album.id)
         .join(CatalogueFile, Track.file_id == CatalogueFile.id)
         .where(_visible(roots))
         .group_by(Artist.id)
-        .order_by(Artist.sort_name, Artist.id)
     )
-    return _paged(session, query, offset, limit, _artist)
+
+
+def artists(session, roots, offset=0, limit=100, descending=False):
+    """A page of album artists by name: ``{"id", "root", "name", "albums"}``."""
+    offset, limit = _bounds(offset, limit)
+    name = Artist.sort_name.desc() if descending else Artist.sort_name
+    return _paged(session, _artist_albums(roots).order_by(name, Artist.id), offset, limit, _artist)
+
+
+def artist(session, roots, artist_id):
+    """``{"id", "root", "name", "albums"}`` of an album artist, or None for one the user
+    does not see (no album with a track in their roots)."""
+    row = session.execute(_artist_albums(roots).where(Artist.id == artist_id)).first()
+    return _artist(*row) if row is not None else None
 
 
 def _artist(artist, albums=None):
@@ -428,17 +466,21 @@ def _album(album, tracks, artist):
     }
 
 
-def albums(session, roots, artist_id=None, offset=0, limit=100):
-    """A page of albums (of one album artist with ``artist_id``), by year then title:
-    ``{"id", "root", "title", "year", "artist_id", "artist", "compilation", "cover",
-    "cover_embedded", "tracks"}``."""
+def albums(session, roots, artist_id=None, offset=0, limit=100, sort=None, descending=False):
+    """A page of albums (of one album artist with ``artist_id``), by year then title for
+    an artist's, by title for all (or as ``sort`` says: year or title): ``{"id", "root",
+    "title", "year", "artist_id", "artist", "compilation", "cover", "cover_embedded",
+    "tracks"}``."""
     offset, limit = _bounds(offset, limit)
+    sort = sort or ("year" if artist_id is not None else "title")
+    if sort not in ALBUM_SORTS:
+        raise ValueError(f"sort must be one of {', '.join(ALBUM_SORTS)}")
     query = _album_tracks(roots)
     if artist_id is not None:
         query = query.where(Album.artist_id == artist_id)
-        query = query.order_by(Album.year.nulls_last(), Album.sort_title, Album.id)
-    else:
-        query = query.order_by(Album.sort_title, Album.id)
+    first = {"year": Album.year, "title": Album.sort_title}[sort]
+    first = (first.desc() if descending else first.asc()).nulls_last()
+    query = query.order_by(first, Album.sort_title, Album.id)
     return _paged(session, query, offset, limit, _album)
 
 
@@ -488,7 +530,7 @@ def photo_months(session, roots):
     return [{"month": month, "photos": counts[month]} for month in sorted(counts, reverse=True)]
 
 
-def photos(session, roots, month=None, offset=0, limit=100):
+def photos(session, roots, month=None, offset=0, limit=100, oldest_first=False):
     """A page of photos, latest first (of one ``"YYYY-MM"`` month if given):
     ``{"id", "month", "taken_at", "taken_from_exif", "width", "height", "file"}``."""
     offset, limit = _bounds(offset, limit)
@@ -498,13 +540,13 @@ def photos(session, roots, month=None, offset=0, limit=100):
         .where(_visible(roots))
     )
     if month is not None:
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-            raise ValueError("month must be of the form YYYY-MM")
+        if not re.fullmatch(r"[1-9]\d{3}-(0[1-9]|1[0-2])", month):
+            raise ValueError("month must be of the form YYYY-MM, from 1000-01")
         year, number = (int(part) for part in month.split("-"))
-        start = _first_of(year, number)
-        end = _first_of(year + number // 12, number % 12 + 1)
-        query = query.where(Photo.taken_at >= start, Photo.taken_at < end)
-    query = query.order_by(Photo.taken_at.desc(), Photo.id)
+        query = query.where(Photo.taken_at >= _first_of(year, number))
+        if (year, number) != (9999, 12):  # the last month there is has no next one
+            query = query.where(Photo.taken_at < _first_of(year + number // 12, number % 12 + 1))
+    query = query.order_by(Photo.taken_at.asc() if oldest_first else Photo.taken_at.desc(), Photo.id)
     return _paged(session, query, offset, limit, _photo)
 
 
