@@ -42,7 +42,7 @@ def _asked(function, *args, **kwargs):
         raise BadRequest(str(error)) from None
 
 
-class Catalogue:
+class Shelves:
     """The catalogue read for one request: its database session, the roots the user
     sees, whose progress is shown, and the request's URLs."""
 
@@ -387,7 +387,7 @@ def shelves(catalogue, session, roots, user_id, urls, search=None):
     shows and the scan's progress, or what a search finds by title and name."""
     if catalogue is None:
         return {"next_up": None, "scan": scan_progress(None), "found": None}
-    reader = Catalogue(session, roots, user_id, urls)
+    reader = Shelves(session, roots, user_id, urls)
     if search is not None:
         return {"next_up": None, "scan": scan_progress(catalogue), "found": reader.search(search)}
     return {"next_up": reader.next_up(0, 12)["items"], "scan": scan_progress(catalogue), "found": None}

@@ -1,6 +1,6 @@
 """The catalogue's pages (films, shows, music, photos) and its JSON API.
 
-Both read through :class:`mediacaster.playback.catalogue.Catalogue`, for the roots the
+Both read through :class:`mediacaster.playback.catalogue.Shelves`, for the roots the
 user sees: an item of another root is not found, and counts leave it out.
 """
 
@@ -8,7 +8,8 @@ import math
 
 from pyramid.view import view_config
 
-from mediacaster.playback.catalogue import Catalogue, number, scan_progress
+from mediacaster.lifecycle import services_of
+from mediacaster.playback.catalogue import Shelves, number, scan_progress
 from mediacaster.schemas.requests import (
     AlbumsQuery,
     ArtistsQuery,
@@ -26,7 +27,7 @@ PAGE_SIZE = 60
 
 
 def catalogue(request):
-    return Catalogue(
+    return Shelves(
         request.dbsession(), visible_roots(request), request.identity.user_id, request.entry_urls()
     )
 
@@ -62,14 +63,14 @@ def pages(found, at):
 def state(request):
     """What every catalogue page shows besides its items: whether the catalogue is on,
     and the first scan's progress while it runs."""
-    return {"scan": scan_progress(request.registry.services.catalogue)}
+    return {"scan": scan_progress(services_of(request).catalogue)}
 
 
 # -- the API -----------------------------------------------------------------------------
 
 
 def asked(request, model):
-    """The query's values by name, as the Catalogue's methods take them."""
+    """The query's values by name, as the Shelves's methods take them."""
     return parse_query(request, model).model_dump()
 
 
@@ -121,7 +122,7 @@ def photos_api(request):
 
 @api("api.scan")
 def scan_api(request):
-    return scan_progress(request.registry.services.catalogue)
+    return scan_progress(services_of(request).catalogue)
 
 
 # -- the pages ---------------------------------------------------------------------------
