@@ -57,6 +57,8 @@ testing_requires = [
     # axe-core (its axe.min.js, shipped in the package) checks the pages' accessibility
     # in Chromium (tests/functional/test_pages.py).
     "axe-playwright-python>=0.1.8",
+    # Plots the soak benchmark's samples (bench/soak.py, docs/soak.png).
+    "matplotlib>=3.7",
 ]
 
 dev_requires = [
