@@ -45,8 +45,16 @@ def test_a_rise_that_levels_off_early_is_a_plateau():
 def test_a_measure_that_comes_and_goes_is_a_plateau_when_it_never_goes_higher_than_before():
     sawtooth = samples(30, children=lambda m: [0, 1, 2, 1][int(m) % 4])
     assert verdicts(sawtooth)["child processes"] is True
-    new_high = samples(30, children=lambda m: [0, 1, 2, 1][int(m) % 4] + (m > 25))
-    assert verdicts(new_high)["child processes"] is False
+    left_behind = samples(
+        30, children=lambda m: [0, 1, 2, 1][int(m) % 4] + int(m / 5)
+    )  # one more every 5 min
+    assert verdicts(left_behind)["child processes"] is False
+
+
+def test_a_lone_spike_does_not_tilt_the_slope():
+    rows = samples(30, rss_mb=lambda m: 200.0 if 20 <= m < 20.1 else 140.0)
+    result = next(r for r in analyse(rows) if r["measure"] == "memory (RSS)")
+    assert result["slope_per_hour"] == 0 and result["plateau"] is True
 
 
 def test_any_failure_in_the_second_half_fails_the_run():
