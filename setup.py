@@ -60,6 +60,8 @@ testing_requires = [
     # `make test-fast` runs its tests in parallel workers: most of their time is
     # spent waiting on servers and subprocesses, not on the CPU.
     "pytest-xdist>=3.5",
+    # Plots the soak benchmark's samples (bench/soak.py, docs/soak.png).
+    "matplotlib>=3.7",
 ]
 
 dev_requires = [
