@@ -54,8 +54,7 @@ LEAD = 30.0  # seconds before an item ends at which the next one is queued on th
 STATUS_WAIT = 5.0  # seconds a device found is given to say what it plays
 HOLD_WAIT = 5.0  # seconds a device that played an item to its end is given to move to the next
 DEVICE_FAILURES = 2  # times in a row the device does not answer before a queue stops
-# A queue's states that follow a device: "waiting" while it does not answer.
-FOLLOWING = ("playing", "waiting")
+FOLLOWING = queues.FOLLOWING
 
 
 @dataclass
@@ -227,7 +226,7 @@ class QueuePlayer:
         with self._lock:
             with self.database.sessions() as session:
                 queue = queues.current(session, user_id, device.id)
-                if queue is None or queue.state != "playing" or device.id in self._live:
+                if queue is None or queue.state not in FOLLOWING or device.id in self._live:
                     return
                 items = [Placed.at(queue, position) for position in range(len(queue.order))]
                 queue_id = queue.id

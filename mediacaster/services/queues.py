@@ -14,6 +14,9 @@ from sqlalchemy import delete, select
 from mediacaster import bytenames
 from mediacaster.models.queues import REPEAT_MODES, Queue, QueueItem
 
+# The states of a queue this app still plays: "waiting" while its device does not answer.
+FOLLOWING = ("playing", "waiting")
+
 
 class QueueError(ValueError):
     """A change a queue cannot take: the message says why."""
@@ -59,9 +62,12 @@ def current(session, user_id, device_id):
 
 
 def playing_on(session, device_id):
-    """The queue this app plays on the device, whoever started it, or None."""
+    """The queue this app plays on the device (or waits to play on, the device not
+    answering), whoever started it, or None."""
     return session.scalar(
-        select(Queue).where(Queue.device_id == device_id, Queue.state == "playing").order_by(Queue.id.desc())
+        select(Queue)
+        .where(Queue.device_id == device_id, Queue.state.in_(FOLLOWING))
+        .order_by(Queue.id.desc())
     )
 
 
@@ -69,7 +75,7 @@ def others_playing(session, queue):
     """The other queues this app plays on the same device: another queue takes it over."""
     return session.scalars(
         select(Queue).where(
-            Queue.device_id == queue.device_id, Queue.id != queue.id, Queue.state == "playing"
+            Queue.device_id == queue.device_id, Queue.id != queue.id, Queue.state.in_(FOLLOWING)
         )
     ).all()
 

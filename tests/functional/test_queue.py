@@ -271,14 +271,16 @@ def test_another_sound_track_keeps_the_queue_going(
     assert played_names(tv, since) == ["2 next.mp4"]
 
 
-def restarted_while_a_queue_plays(make_app, library, tv, server_for, tmp_path):
+def restarted_while_a_queue_plays(make_app, library, tv, server_for, tmp_path, state="playing"):
     """A film, then two clips, queued; the app stops (an update, say) while the TV plays
-    on, and starts again. The new app, and when it started."""
+    on, and starts again, the queue left in ``state``. The new app, and when it started."""
     settings = {"mediacaster.database_url": f"sqlite:///{tmp_path / 'db'}"}
     first = app_with_the_tv(make_app, {"m": library}, **settings)
     files = [f"m/Films/{FILMS[0]}", f"m/Album/{SHORT[0]}", f"m/Album/{SHORT[1]}"]
     server_for(first).post_json("/api/queue", {"device": TV, "paths": files})
     first.registry.services.close()
+    with first.registry.services.database.sessions.begin() as session:
+        queues.touch(queues.current(session, None, str(tv.uuid)), state)
     restarted_at = datetime.now(timezone.utc)
     return app_with_the_tv(make_app, {"m": library}, **settings), restarted_at
 
@@ -295,9 +297,13 @@ def test_after_a_restart_the_queue_goes_on_by_itself(make_app, library, tv, serv
     assert played_names(tv, since) == [FILMS[0], *SHORT[:2]]
 
 
-def test_after_a_restart_the_queue_goes_on_with_no_page_open(make_app, library, tv, server_for, tmp_path):
+@pytest.mark.parametrize("state", ["playing", "waiting"])
+def test_after_a_restart_the_queue_goes_on_with_no_page_open(
+    make_app, library, tv, server_for, tmp_path, state
+):
+    """ "waiting": the TV stopped answering before the app stopped, and plays on when it starts again."""
     since = len(tv.played)
-    app, restarted_at = restarted_while_a_queue_plays(make_app, library, tv, server_for, tmp_path)
+    app, restarted_at = restarted_while_a_queue_plays(make_app, library, tv, server_for, tmp_path, state)
     services = app.registry.services
 
     def queue_row():
@@ -306,6 +312,7 @@ def test_after_a_restart_the_queue_goes_on_with_no_page_open(make_app, library, 
 
     # Nobody asks the app anything: it follows the queue again once it finds the device.
     wait_for(lambda: as_utc(queue_row().updated_at) > restarted_at, 15, "the queue to be followed again")
+    assert queue_row().state == "playing"
     services.cast.seek(TV, 597)
     wait_for(lambda: queue_row().state == "ended", 30, "the queue to play on to its end")
     assert played_names(tv, since) == [FILMS[0], *SHORT[:2]]
