@@ -4,7 +4,7 @@
 "use strict";
 
 const api = document.body.dataset;
-const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null };
+const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null, gone: false };
 const $ = (id) => document.getElementById(id);
 const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;  // "1 file", "3 files"
 
@@ -77,7 +77,7 @@ function fillPicker() {
   picker.replaceChildren();
   picker.append(new Option(state.devices.length ? "Choose a TV" : "No TV found", ""));
   for (const device of state.devices) {
-    const label = device.online ? device.name : `${device.name} (offline)`;
+    const label = device.online ? device.name : `${device.name} (${device.problem ? "not answering" : "offline"})`;
     picker.append(new Option(label, device.id, false, state.device && state.device.id === device.id));
   }
   if (state.device && !state.devices.some((d) => d.id === state.device.id)) {
@@ -335,6 +335,8 @@ async function slideshowAction(action) {
 function renderQueue() {
   const queue = state.queue;
   const live = Boolean(queue && queue.state === "playing");
+  // A queue waiting for its TV is shown where it stands; it cannot be moved meanwhile.
+  const shown = live || Boolean(queue && queue.state === "waiting");
   if (showing()) {
     const show = state.slideshow;
     $("np-prev").hidden = $("np-next").hidden = false;
@@ -344,8 +346,9 @@ function renderQueue() {
     $("np-toggle").querySelector("use").setAttribute("href", show.paused ? "#icon-play" : "#icon-pause");
     return;
   }
-  for (const id of ["np-prev", "np-next", "np-shuffle", "np-repeat", "np-queue-toggle"]) $(id).hidden = !live;
-  if (!live) {
+  for (const id of ["np-prev", "np-next", "np-shuffle", "np-repeat"]) $(id).hidden = !live;
+  $("np-queue-toggle").hidden = !shown;
+  if (!shown) {
     $("np-queue-panel").hidden = true;
     $("np-queue-toggle").setAttribute("aria-expanded", "false");
     return;
@@ -353,7 +356,7 @@ function renderQueue() {
   $("np-queue-toggle").textContent = `Queue ${queue.position + 1}/${queue.items.length}`;
   $("np-shuffle").setAttribute("aria-pressed", String(queue.shuffle));
   if (document.activeElement !== $("np-repeat")) $("np-repeat").value = queue.repeat;
-  const wanted = JSON.stringify([queue.items, queue.position]);
+  const wanted = JSON.stringify([queue.items, queue.position, queue.state]);
   const list = $("np-queue");
   if (list.dataset.shown !== wanted) {
     list.dataset.shown = wanted;
@@ -361,7 +364,8 @@ function renderQueue() {
       const entry = document.createElement("li");
       const jump = Object.assign(document.createElement("button"), { type: "button", textContent: item.name });
       jump.dataset.jump = String(item.position);
-      if (item.playing) jump.setAttribute("aria-current", "true");
+      if (item.playing || (!live && item.position === queue.position)) jump.setAttribute("aria-current", "true");
+      jump.disabled = !live;
       entry.append(jump);
       if (item.skipped) {
         entry.classList.add("skipped");
@@ -370,7 +374,9 @@ function renderQueue() {
       return entry;
     }));
   }
-  $("np-queue-notes").textContent = queue.notes.slice(-1)[0] || "";
+  // A waiting queue's first note, that its TV is not answering, is the bar's own line.
+  const notes = queue.state === "waiting" ? queue.notes.slice(1) : queue.notes;
+  $("np-queue-notes").textContent = notes.slice(-1)[0] || "";
 }
 
 function setUpQueue() {
@@ -410,9 +416,10 @@ function render() {
   const status = state.status;
   const media = status && status.media;
   const playing = media && media.player_state === "PLAYING";
-  $("np-title").textContent = media && media.player_state !== "IDLE"
-    ? media.title || "Untitled"
-    : `Nothing playing on ${state.device ? state.device.name : "the device"}`;
+  const name = state.device ? state.device.name : "the device";
+  $("np-title").textContent = state.gone
+    ? `Waiting for ${name}`
+    : media && media.player_state !== "IDLE" ? media.title || "Untitled" : `Nothing playing on ${name}`;
   $("np-state").textContent = media ? media.player_state : "";
   $("np-state").dataset.state = media ? media.player_state : "";
   const toggle = $("np-toggle");
@@ -468,26 +475,63 @@ function renderSound(status) {
   fillSelect($("np-audio"), tracks.map((t) => [String(t.index), t.label]), chosen ? String(chosen.index) : "");
 }
 
+// A TV that stopped answering, said in words above the bar's controls (a phone shows it
+// with the remote closed), until a status comes again: the page comes back by itself.
+function renderGone() {
+  let text = "";
+  if (state.gone) {
+    const waiting = state.queue && state.queue.state === "waiting";
+    const then = waiting ? "The queue goes on where it was once it is back." : "It is used again once it answers.";
+    text = `${state.device.name} is not answering. ${then}`;
+  }
+  if ($("np-problem").textContent !== text) $("np-problem").textContent = text;
+  $("np-problem").hidden = !text;
+}
+
+function setGone(gone) {
+  if (gone === state.gone) return;
+  state.gone = gone;
+  if (gone) state.status = null;
+  loadDevices();  // the picker says so too, or no more
+}
+
 async function poll() {
   clearTimeout(poll.timer);
   if (!state.device) return;
   try {
-    const device = encodeURIComponent(state.device.id);
-    [state.status, { queue: state.queue }] = await Promise.all([
-      call("GET", `${api.apiStatus}?device=${device}`),
-      call("GET", `${api.apiQueue}?device=${device}`),
-    ]);
-    const media = state.status.media;
-    const picture = media && (media.content_type || "").startsWith("image/");
-    state.slideshow = picture ? (await call("GET", `${api.apiSlideshow}?device=${device}`)).slideshow : null;
-    render();
-    renderQueue();
-    mediaSessionRemote();
+    await readStatus();
   } catch (error) {
     $("np-title").textContent = error.message;
     $("np-state").textContent = "";
   }
   poll.timer = setTimeout(poll, 1000);
+}
+
+async function readStatus() {
+  const device = encodeURIComponent(state.device.id);
+  const [status, queue] = await Promise.allSettled([
+    call("GET", `${api.apiStatus}?device=${device}`),
+    call("GET", `${api.apiQueue}?device=${device}`),
+  ]);
+  // The queue is known while the TV does not answer: it waits for it.
+  if (queue.status === "fulfilled") state.queue = queue.value.queue;
+  setGone(status.status === "rejected" && status.reason.code === "device_unreachable");
+  if (state.gone) {
+    state.slideshow = null;
+    render();
+    renderQueue();
+    mediaSessionRemote();
+    return renderGone();
+  }
+  for (const answer of [status, queue]) if (answer.status === "rejected") throw answer.reason;
+  state.status = status.value;
+  renderGone();
+  const media = state.status.media;
+  const picture = media && (media.content_type || "").startsWith("image/");
+  state.slideshow = picture ? (await call("GET", `${api.apiSlideshow}?device=${device}`)).slideshow : null;
+  render();
+  renderQueue();
+  mediaSessionRemote();
 }
 
 // -- the Media Session: a phone's lock screen and headset drive the device too ---------
@@ -512,6 +556,7 @@ async function control(action, body = {}) {
     return true;
   } catch (error) {
     say(error.message, "error");
+    if (error.code === "device_unreachable") poll();  // the bar says so at once
     return false;
   }
 }

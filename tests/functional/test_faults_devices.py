@@ -21,12 +21,16 @@ from urllib.parse import unquote
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from mediacaster.fakecast import Eureka, FakeChromecast
 from mediacaster.fakecast.protocol import TLS_DIR
 from tests.common.app import wait_for
+from tests.common.chromium import chromium
 from tests.common.mediafiles import long_film
 from tests.common.servers import LiveServer
+from tests.functional.test_browser import shot
+from tests.functional.test_pages import axe_problems, layout_problems
 
 pytestmark = pytest.mark.slow
 
@@ -216,6 +220,52 @@ def test_a_frozen_tv_holds_no_request_and_the_queue_goes_on_when_it_thaws(serve,
     assert code == 200, body
     media = wait_for(lambda: playing(client, TV), DEADLINE, "the film playing")
     assert unquote(media["content_id"]).split("?")[0].endswith(f"/m/{FILMS[0]}")
+
+
+@pytest.mark.browser
+def test_the_page_says_a_killed_tv_is_not_answering_then_shows_it_playing_again(serve, tv_process):
+    """In Chromium on a phone: the bar, the picker and the queue say in words that the TV
+    is not answering while it is away, and the page is back to normal by itself after it."""
+    client = serve(TV, [TV_ADDRESS])
+    start_queue(client, TV)
+    wait = DEADLINE * 1000
+    with chromium() as browser:
+        phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+        page = browser.new_context(**phone).new_page()
+        page.goto(f"{client.url}/")
+        picker = page.locator("#device-picker")
+        expect(picker).to_be_enabled(timeout=wait)
+        picker.select_option(label=TV)
+        state, problem = page.locator("#np-state"), page.locator("#np-problem")
+        expect(state).to_have_text("PLAYING", timeout=wait)
+        expect(problem).to_be_hidden()
+        tv_process.kill()  # unplugged
+
+        words = f"{TV} is not answering. The queue goes on where it was once it is back."
+        expect(problem).to_have_text(words, timeout=wait)
+        expect(problem).to_have_attribute("role", "status")  # read out as it comes
+        expect(page.locator("#np-title")).to_have_text(f"Waiting for {TV}")
+        expect(picker.locator("option:checked")).to_have_text(f"{TV} (not answering)", timeout=wait)
+        # The queue shows where it waits, by the keyboard.
+        page.locator("#np-open").focus()
+        page.keyboard.press("Enter")
+        page.locator("#np-queue-toggle").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#np-queue button")).to_have_text(list(FILMS))
+        expect(page.locator("#np-queue button").first).to_be_disabled()  # it cannot move meanwhile
+        expect(page.locator("#np-queue button").first).to_have_attribute("aria-current", "true")
+        assert axe_problems(page) + layout_problems(page, True) == []
+        shot(page, "tv-not-answering-390")
+        page.set_viewport_size({"width": 1440, "height": 900})
+        assert layout_problems(page, False) == []
+        shot(page, "tv-not-answering-1440")
+
+        tv_process.start()  # switched on again: the queue goes on, and the page shows it
+        expect(problem).to_be_hidden(timeout=wait)
+        expect(state).to_have_text("PLAYING", timeout=wait)
+        expect(page.locator("#np-title")).to_contain_text(FILMS[0].removesuffix(".mp4"))
+        expect(page.locator("#np-next")).to_be_visible()  # the queue can be driven again
+        expect(picker.locator("option:checked")).to_have_text(TV, timeout=wait)
 
 
 @pytest.fixture
