@@ -18,6 +18,10 @@ Each figure beside its reference, in the same run:
 - the catalogue's queries, as its pages and API ask them (a page of each list, one show,
   one album, a month of photos, a search, Next up of a user who has watched part of every
   show), median of several runs, against the 100 ms wanted, and a bare ``SELECT 1``;
+- the pages and API answers themselves (Films, Shows, a show, a season, the home page with
+  its Next up, Music, an album, Photos, ``/api/films``, ``/api/shows``, ``/api/next-up``,
+  ``/api/albums/{id}``), asked of the whole app in-process through WebTest by the same user
+  (a logged-in member, by her API token), median of several runs, beside their query's time;
 - the app's memory (resident set) once it holds the catalogue and follows the changes,
   beside the same process before the app was made.
 
@@ -199,15 +203,17 @@ def resident_mib():
 
 
 def seed(database, shows, rng):
-    """Anna, who watched the first part of every show (a few episodes to all of them), and is
-    halfway through the next one of every third; her Next up is each show's next episode."""
+    """``(Anna's id, her API token, her Next up)``: Anna, a member, who watched the first part
+    of every show (a few episodes to all of them), and is halfway through the next one of every
+    third; her Next up is each show's next episode."""
     from mediacaster.models.history import Progress
     from mediacaster.services import accounts
 
     now = datetime.now(timezone.utc)
     expected, rows = {}, []
     with database.sessions.begin() as session:
-        anna = accounts.add_user(session, "anna", "bench password").id
+        user = accounts.add_user(session, "anna", "bench password", role="member")
+        anna, token = user.id, accounts.create_token(session, user, "bench")[1]
         for show in range(shows):
             watched = rng.randrange(1, EPISODES + 1)
             played = now - timedelta(minutes=rng.randrange(100_000))
@@ -232,7 +238,7 @@ def seed(database, shows, rng):
                 # Shows come in the order they were last played: their latest row.
                 expected[episode_path(show, season + 1, episode + 1)] = rows[-1]["updated_at"]
         session.execute(Progress.__table__.insert(), rows)
-    return anna, [path for path, _ in sorted(expected.items(), key=lambda item: item[1], reverse=True)]
+    return anna, token, [path for path, _ in sorted(expected.items(), key=lambda item: item[1], reverse=True)]
 
 
 def timed(database, ask, runs=RUNS):
@@ -249,7 +255,8 @@ def timed(database, ask, runs=RUNS):
 
 
 def query_times(database, anna, next_up):
-    """``[(what, milliseconds)]`` of what the pages and the API ask."""
+    """``([(what, milliseconds)], {what: ask}, {"show": id, "album": id})``: what the pages and
+    the API ask, each ask, and the show and album they ask about."""
     from sqlalchemy import text
 
     from mediacaster.services.catalogue import queries
@@ -275,10 +282,59 @@ def query_times(database, anna, next_up):
         ("An album (/api/albums/{id})", lambda s: queries.album(s, roots, album_id)),
         ("Photo months", lambda s: queries.photo_months(s, roots)),
         ("A month of photos", lambda s: queries.photos(s, roots, month)),
+        (
+            "Photos, newest first, with the months",
+            lambda s: (queries.photos(s, roots), queries.photo_months(s, roots)),
+        ),
         ("Search", lambda s: queries.search(s, roots, "show 01")),
         ("reference: SELECT 1", lambda s: s.execute(text("SELECT 1")).scalar()),
     ]
-    return found + [(what, timed(database, ask)[0]) for what, ask in asks]
+    found += [(what, timed(database, ask)[0]) for what, ask in asks]
+    asks.append(("Next up (home page, /api/next-up)", lambda s: queries.next_up(s, roots, anna)))
+    return found, dict(asks), {"show": show_id, "album": album_id}
+
+
+# Each page or API answer: (what, path, the query it asks, as query_times names it).
+PAGES = (
+    ("Films", "/films", "Films by title (/api/films)"),
+    ("Shows", "/shows", "Shows (/api/shows)"),
+    ("A show", "/shows/{show}", "A show with its seasons (/api/shows/{id})"),
+    ("A season", "/shows/{show}/seasons/1", "A season's episodes"),
+    ("Home page, with Next up", "/", "Next up (home page, /api/next-up)"),
+    ("Music", "/music", "Artists (/api/artists)"),
+    ("An album", "/music/albums/{album}", "An album (/api/albums/{id})"),
+    ("Photos", "/photos", "Photos, newest first, with the months"),
+    ("/api/films", "/api/films", "Films by title (/api/films)"),
+    ("/api/shows", "/api/shows", "Shows (/api/shows)"),
+    ("/api/next-up", "/api/next-up", "Next up (home page, /api/next-up)"),
+    ("/api/albums/{id}", "/api/albums/{album}", "An album (/api/albums/{id})"),
+)
+
+
+def page_times(app, token, asks, ids, runs=RUNS):
+    """``[(what, median ms, its query's median ms)]`` of each of PAGES asked of the whole app
+    in-process (WebTest): routing, the security policy (the API token), the view, its queries
+    and the template; its query function is timed in the same runs, one after the other, so
+    that both meet the same load."""
+    import webtest
+
+    database = app.registry.services.database
+    client = webtest.TestApp(app, extra_environ={"HTTP_AUTHORIZATION": f"Bearer {token}"})
+    found = []
+    for what, path, query in PAGES:
+        url = path.format(**ids)
+        first = client.get(url, status=200)  # the first answer warms the templates
+        if path.startswith("/api/") and not (first.json.get("items") or first.json.get("tracks")):
+            raise AssertionError(f"{url} answered nothing: {first.text[:200]}")
+        print(f"  {url}: {len(first.body):,} bytes", flush=True)
+        times, own = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            client.get(url, status=200)
+            times.append((time.perf_counter() - started) * 1000)
+            own.append(timed(database, asks[query], 1)[0][0])
+        found.append((what, statistics.median(times), statistics.median(own)))
+    return found
 
 
 def added_file(app, roots, media):
@@ -311,8 +367,7 @@ def measure(base, roots, backend, database_url, redis_url, shows):
         "mediacaster.data_dir": str(base / f"data-{backend}"),
         "mediacaster.database_url": database_url,
         "mediacaster.discovery": "false",
-        "mediacaster.auth": "false",
-        "mediacaster.allow_auth_off": "true",
+        "mediacaster.auth": "true",
         "mediacaster.rescan_interval": "3600",
         "mediacaster.catalogue": "true",
         "mediacaster.catalogue_rescan_interval": "86400",
@@ -326,8 +381,9 @@ def measure(base, roots, backend, database_url, redis_url, shows):
         scan = progress["finished"] - progress["started"]
         scan_cpu = time.clock_gettime(time.pthread_getcpuclockid(scanner._thread.ident))
         database = app.registry.services.database
-        anna, next_up = seed(database, shows, random.Random(1))
-        queries = query_times(database, anna, next_up)
+        anna, token, next_up = seed(database, shows, random.Random(1))
+        queries, asks, ids = query_times(database, anna, next_up)
+        pages = page_times(app, token, asks, ids)
         added = added_file(app, roots, (base / "library" / "sources" / "source.mkv").read_bytes())
         return {
             "files": progress["total"],
@@ -335,6 +391,7 @@ def measure(base, roots, backend, database_url, redis_url, shows):
             "scan_cpu": scan_cpu,
             "load": os.getloadavg()[0],
             "queries": queries,
+            "pages": pages,
             "added": added,
             "memory": (resident_mib(), before),
         }
@@ -426,6 +483,19 @@ def report(results):
         f"What the pages and the API ask, median of {RUNS} (wanted under {WANTED_MS} ms each;"
         " CPU: the asking thread's, SQLite's work included)",
         ("query", *(NAMES[b] for b in backends)),
+        rows,
+    )
+    rows = []
+    for index, (what, _, query) in enumerate(PAGES):
+        cells = (
+            f"{results[b]['pages'][index][1]:.1f} ms ({results[b]['pages'][index][2]:.1f})" for b in backends
+        )
+        rows.append((what, query.split(" (")[0], *cells))
+    markdown_table(
+        f"The pages and API answers through the app (WebTest in-process, a member by API token),"
+        f" median of {RUNS}, and in brackets their query function's, timed in the same runs"
+        f" (wanted under {WANTED_MS} ms each)",
+        ("page", "its query", *(NAMES[b] for b in backends)),
         rows,
     )
     markdown_table(

@@ -44,3 +44,6 @@ def test_the_benchmark_runs_on_a_tiny_library(capsys):
     assert found["queries"][0][0] == "Next up (home page, /api/next-up)"  # and right
     printed = capsys.readouterr().out
     assert "| SQLite | 148 |" in printed and "| Next up (home page, /api/next-up) |" in printed
+    # Every page and API answer was asked of the app, and answered.
+    assert [what for what, _, _ in found["pages"]] == [what for what, _, _ in catalogue.PAGES]
+    assert "| Home page, with Next up | Next up |" in printed and "| /api/albums/{id} | An album |" in printed
