@@ -4,7 +4,7 @@
 "use strict";
 
 const api = document.body.dataset;
-const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null, gone: false };
+const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null, gone: false, choosing: null };
 const $ = (id) => document.getElementById(id);
 const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;  // "1 file", "3 files"
 
@@ -107,8 +107,16 @@ async function loadDevices() {
   fillPicker();
 }
 
-async function chooseDevice(id) {
+// A TV chosen and a Cast pressed at once: the cast waits for the choice being saved
+// (state.choosing) rather than saying no TV was chosen.
+function chooseDevice(id) {
   if (!id) return;
+  const saving = saveDevice(id);
+  state.choosing = saving;
+  saving.finally(() => state.choosing === saving && (state.choosing = null));
+}
+
+async function saveDevice(id) {
   try {
     const result = await call("PUT", api.apiSessionDevice, { device: id });
     state.device = { id: result.device.id, name: result.device.name };
@@ -172,7 +180,8 @@ async function refreshDetails(attempt = 0) {
 
 // -- casting ------------------------------------------------------------------------
 // Casts, queues and slideshows need the device chosen in "Cast to": else they say so.
-function deviceChosen() {
+async function deviceChosen() {
+  if (state.choosing) await state.choosing;
   if (state.device) return true;
   say("Choose a TV in “Cast to” first.", "error");
   $("device-picker").focus();
@@ -180,7 +189,7 @@ function deviceChosen() {
 }
 
 async function castFile(button) {
-  if (!deviceChosen()) return;
+  if (!(await deviceChosen())) return;
   const title = button.dataset.title;
   const path = button.dataset.path.slice(button.dataset.path.indexOf("/") + 1);
   const badge = document.querySelector(`.verdict[data-for="${CSS.escape(path)}"]`);
@@ -237,7 +246,7 @@ function askResume(title, at) {
 // -- queues -------------------------------------------------------------------------
 // A folder's, a search's or chosen files, played one after the other on the device.
 async function startQueue(button, body) {
-  if (!deviceChosen()) return;
+  if (!(await deviceChosen())) return;
   const title = button.dataset.title;
   say(`Starting ${title} on ${state.device.name}…`, "busy");
   try {
@@ -287,8 +296,9 @@ function setUpSelection() {
     if (event.target.matches("input.pick")) renderSelection();
   });
   $("play-selection").addEventListener("click", (event) => startQueue(event.currentTarget, { paths: picked() }));
-  $("queue-selection").addEventListener("click", (event) => {
-    if (deviceChosen()) addPaths(event.currentTarget, picked(), true);
+  $("queue-selection").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    if (await deviceChosen()) addPaths(button, picked(), true);
   });
   $("clear-selection").addEventListener("click", () => {
     for (const box of document.querySelectorAll("input.pick:checked")) box.checked = false;
@@ -311,7 +321,7 @@ async function queueAction(action, body = {}) {
 const showing = () => Boolean(state.slideshow && state.slideshow.state === "playing");
 
 async function startSlideshow(button) {
-  if (!deviceChosen()) return;
+  if (!(await deviceChosen())) return;
   try {
     const result = await call("POST", api.apiSlideshow, { folder: JSON.parse(button.dataset.slideshow), device: state.device.id });
     state.slideshow = result.slideshow;

@@ -152,6 +152,27 @@ def test_cast_pause_and_the_now_playing_bar(site, page, tv):
     assert tv.player_state == "PLAYING"
 
 
+def test_cast_pressed_while_the_chosen_tv_is_being_saved_waits_for_it(site, page, tv):
+    server = site()
+    page.goto(f"{server.url}/library/films/Films")
+    picker = page.locator("#device-picker")
+    expect(picker).to_be_enabled(timeout=15000)
+    held = []  # the request saving the choice, answered only once Cast was pressed
+    page.route("**/api/session/device", lambda route: held.append(route))
+    picker.select_option(label=TV)
+    deadline = time.monotonic() + 15
+    while not held:
+        assert time.monotonic() < deadline, "the choice was never sent"
+        page.wait_for_timeout(50)
+    loads = len(tv.loads)
+    page.get_by_role("button", name="Cast Test pattern.mp4").click()
+    page.wait_for_timeout(300)  # time for a wrong "Choose a TV first" to show
+    held[0].continue_()
+    expect(page.locator("#np-title")).to_have_text("Test pattern", timeout=15000)
+    assert len(tv.loads) == loads + 1
+    assert "Choose a TV" not in page.locator("#cast-message").text_content()
+
+
 def test_the_session_keeps_the_device_across_reload_and_restart(site, page, tv):
     server = site()
     picker = open_and_choose_tv(page, f"{server.url}/library/films")
