@@ -32,6 +32,7 @@ from mediacaster.services.library import LibraryService
 from mediacaster.services.login_limits import LoginLimits
 from mediacaster.services.photos import PhotoService
 from mediacaster.services.pictures import PictureService
+from mediacaster.services.previews import PreviewService
 from mediacaster.services.probe import MEMO_SIZE, ProbeService
 from mediacaster.services.redis_store import RedisStore
 from mediacaster.services.search import SearchIndex
@@ -80,6 +81,11 @@ class Services:
         self.probe = ProbeService(self.redis, self.ffprobe)
         self.subtitles = SubtitleService(self.cache, self.ffmpeg)
         self.pictures = PictureService(self.cache, self.ffmpeg)
+        self.previews = PreviewService(
+            DiskCache(settings.data_dir / "cache" / "previews", settings.previews_cache_mb * MiB),
+            self.ffmpeg,
+            enabled=settings.previews,
+        )
         self.photos = PhotoService(self.redis)
         self.cast = CastService(
             known_hosts=settings.known_hosts,
@@ -163,6 +169,7 @@ class Services:
         self._closed.set()
         for name, stop in [
             ("ffmpeg", self.interrupt),  # first: what waits on ffmpeg or ffprobe then ends at once
+            ("previews", self.previews.close),
             ("slideshows", self.slideshows.close),
             ("queues", self.queue_player.close),
             ("cast", self.cast.close),
