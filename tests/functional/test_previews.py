@@ -61,9 +61,10 @@ def site(library, redis_server, tmp_path_factory):
         app.registry.services.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def failing_site(library, redis_server, tmp_path_factory):
-    """An app whose ffmpeg fails every seek preview (and does the rest for real)."""
+    """An app whose ffmpeg fails every seek preview (and does the rest for real), which
+    has not tried any yet."""
     tools = tmp_path_factory.mktemp("failing-previews-tools")
     for name in ("ffmpeg", "ffprobe"):
         fail = 'case "$*" in *"tile="*) echo "Invalid data found when processing input" >&2; exit 1;; esac\n'
