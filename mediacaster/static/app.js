@@ -447,7 +447,6 @@ window.seekPreviews = (() => {
   // ``player(at)``: the player's own picture for ``at`` (Shaka Player's, from the MPD) as
   // a cue, or undefined to read the track.
   function attach(range, source, player = () => undefined) {
-    const holder = range.parentElement;
     const preview = document.createElement("div");
     preview.className = "seek-preview";
     preview.setAttribute("aria-hidden", "true");  // the range's own value is what is read out
@@ -457,7 +456,9 @@ window.seekPreviews = (() => {
     const time = document.createElement("span");
     time.className = "seek-time";
     preview.append(picture, time);
-    holder.append(preview);
+    // In the page's body, above every box: not under the bar's own layer or a message.
+    preview.dataset.for = range.id;
+    document.body.append(preview);
     let cues = [], loaded = null, dragging = false;
 
     async function ready() {

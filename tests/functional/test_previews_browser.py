@@ -12,6 +12,9 @@ from tests.common.chromium import chromium
 from tests.functional.test_pages import axe_problems, layout_problems
 from tests.functional.test_previews import CONVERTED, DIRECT, failing_site, library, site  # noqa: F401
 
+PICTURE = (
+    "document.querySelector('.seek-preview[data-for=seek-bar] .seek-picture')"  # the picture over the bar
+)
 pytestmark = [pytest.mark.browser, pytest.mark.ffmpeg, pytest.mark.slow]
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -46,7 +49,7 @@ def point_at(page, fraction):
     expect(bar).to_be_visible(timeout=WAIT)
     box = bar.bounding_box()
     page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
-    preview = page.locator("#seek .seek-preview")
+    preview = page.locator(".seek-preview[data-for=seek-bar]")
     expect(preview).to_be_visible(timeout=WAIT)
     return preview
 
@@ -54,11 +57,11 @@ def point_at(page, fraction):
 def picture_shown(page):
     """The picture over the bar is one of a sheet the browser loaded: its URL."""
     page.wait_for_function(
-        "() => { const p = document.querySelector('#seek .seek-picture');"
+        "() => { const p = document.querySelector('.seek-preview[data-for=seek-bar] .seek-picture');"
         " return p && !p.hidden && p.style.backgroundImage.includes('.jpg'); }",
         timeout=WAIT,
     )
-    url = page.evaluate("document.querySelector('#seek .seek-picture').style.backgroundImage.slice(5, -2)")
+    url = page.evaluate(f"{PICTURE}.style.backgroundImage.slice(5, -2)")
     size = page.evaluate(
         "(url) => new Promise((done) => { const i = new Image(); i.onload = () => done([i.naturalWidth,"
         " i.naturalHeight]); i.onerror = () => done(null); i.src = url; })",
@@ -80,7 +83,7 @@ def test_hovering_the_seek_bar_shows_the_picture_of_that_place(page, site):  # n
     _, height = picture_shown(page)
     # The phone's 20 s film (upright): a picture a second, the one for 0:10 the 11th of its sheet.
     shown = page.evaluate(
-        "(() => { const s = document.querySelector('#seek .seek-picture').style;"
+        "(() => { const s = document.querySelector('.seek-preview[data-for=seek-bar] .seek-picture').style;"
         " return [s.height, s.backgroundPosition].join(' ').match(/[-0-9.]+/g).map(Number); })()"
     )
     drawn, x, y = shown
@@ -109,7 +112,9 @@ def test_a_converted_video_shows_them_too_and_offers_them_to_shaka(page, site): 
     url, _ = picture_shown(page)
     page.screenshot(path=ARTIFACTS / f"previews-converted-{'phone' if page.width < 600 else 'desktop'}.png")
     # Shaka Player plays the MPD, and the picture is the one it found there.
-    assert page.evaluate("document.querySelector('#seek .seek-preview').dataset.from") == "player"
+    assert (
+        page.evaluate("document.querySelector('.seek-preview[data-for=seek-bar]').dataset.from") == "player"
+    )
     assert "/previews/" in url and url.split("?")[0].endswith("-0.jpg")
 
 
