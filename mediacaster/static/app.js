@@ -4,7 +4,7 @@
 "use strict";
 
 const api = document.body.dataset;
-const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null, gone: false };
+const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null, gone: false, previews: null };
 const $ = (id) => document.getElementById(id);
 const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;  // "1 file", "3 files"
 
@@ -404,6 +404,7 @@ function setUpQueue() {
 // ends; a track or a sheet that cannot be had shows the time alone.
 window.seekPreviews = (() => {
   const PREVIEW_HEIGHT = 100;  // px at most
+  const RETRY_SHEET = 15000;  // ms
   const tracks = new Map();  // URL -> Promise of its cues
   const sheets = new Map();  // URL -> Image, loaded once
 
@@ -434,13 +435,16 @@ window.seekPreviews = (() => {
     return tracks.get(url);
   }
 
+  // A sheet, loaded once; one that failed (not made yet, on a busy server) is asked
+  // for again after a while.
   function sheet(url) {
-    if (!sheets.has(url)) {
-      const image = new Image();
-      image.src = url;
-      sheets.set(url, image);
-    }
-    return sheets.get(url);
+    const known = sheets.get(url);
+    if (known && !(known.failed && Date.now() - known.failed > RETRY_SHEET)) return known;
+    const image = new Image();
+    image.addEventListener("error", () => (image.failed = Date.now()), { once: true });
+    image.src = url;
+    sheets.set(url, image);
+    return image;
   }
 
   // Follow ``range``; ``source()``: the URL of the track of what it seeks in, or null;
@@ -566,6 +570,7 @@ function render() {
     $("np-seek").value = Math.floor(media.current_time || 0);
   }
   $("np-position").textContent = clock(media ? media.current_time : 0);
+  if (media && state.previews) state.previews.warm();  // a new film's previews asked for at once
   $("np-duration").textContent = clock(media ? media.duration : 0);
   renderTracks(media);
   renderSound(status);
@@ -730,7 +735,7 @@ function setUpBar() {
   });
   $("np-stop").addEventListener("click", () => control("stop"));
   const seek = $("np-seek");
-  window.seekPreviews.attach(seek, () => previewsTrack(state.status && state.status.media));
+  state.previews = window.seekPreviews.attach(seek, () => previewsTrack(state.status && state.status.media));
   seek.addEventListener("input", () => {
     state.seeking = true;
     $("np-position").textContent = clock(Number(seek.value));
