@@ -18,6 +18,7 @@ from mediacaster.models import Database
 from mediacaster.playback import Playback
 from mediacaster.playback.browsing import Browsing
 from mediacaster.playback.casting import Casting, PlanCaster
+from mediacaster.playback.previews import IdlePreviews
 from mediacaster.playback.queue import QueuePlayer
 from mediacaster.playback.slideshow import Slideshows
 from mediacaster.presenters import RowCache
@@ -101,6 +102,11 @@ class Services:
         self.playback = Playback(
             self.library, self.probe, self.subtitles, self.pictures, self.conversion, catalogue=self.catalogue
         )
+        self.idle_previews = IdlePreviews(
+            self,
+            busy=lambda: bool(self.conversion.jobs.running()),
+            interval=settings.previews_idle_interval,
+        )
         self.browsing = Browsing(self.library, self.playback, self.probe, self.catalogue)
         caster = PlanCaster(self.cast, self.conversion, self.history)
         self.queue_player = QueuePlayer(
@@ -124,6 +130,7 @@ class Services:
         # covers any other way the process ends normally.
         atexit.register(self.close)
         self.search.start()
+        self.idle_previews.start()
         if self.catalogue is not None:
             self.catalogue.start()
         threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
@@ -169,7 +176,7 @@ class Services:
         self._closed.set()
         for name, stop in [
             ("ffmpeg", self.interrupt),  # first: what waits on ffmpeg or ffprobe then ends at once
-            ("previews", self.previews.close),
+            ("previews", lambda: (self.idle_previews.close(), self.previews.close())),
             ("slideshows", self.slideshows.close),
             ("queues", self.queue_player.close),
             ("cast", self.cast.close),

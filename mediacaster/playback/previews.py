@@ -1,7 +1,15 @@
-"""Which videos offer seek previews, and the URLs of their parts (the pictures are made by
-:mod:`mediacaster.services.previews`)."""
+"""Which videos offer seek previews, the URLs of their parts, and the latest videos' made
+in idle time (the pictures are made by :mod:`mediacaster.services.previews`)."""
 
+import contextlib
+import logging
+import threading
+
+from mediacaster.errors import NotFound
 from mediacaster.services.previews import VTT_NAME, PreviewsUnavailable
+
+log = logging.getLogger(__name__)
+LATEST = 12  # videos, the latest to arrive: what the home page's Recently added shows
 
 
 def previews_of(services, entry, probe=None):
@@ -29,3 +37,51 @@ def track_url(services, urls, entry, probe):
         except PreviewsUnavailable:
             return None
     return urls.previews(entry, VTT_NAME)
+
+
+class IdlePreviews:
+    """Makes the seek previews of the latest videos to arrive while the app is idle (no
+    conversion running), one at a time, so that they are ready when first played."""
+
+    def __init__(self, services, busy, interval, latest=LATEST):
+        self.services = services  # the library, search index, playback and previews
+        self.busy = busy  # () -> whether the app is doing work people wait for
+        self.interval = interval
+        self.latest = latest
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        if self.services.previews.enabled:
+            self._thread = threading.Thread(target=self._run, name="idle-previews", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self):
+        self._stop.set()
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            try:
+                self.once()
+            except Exception:  # the next round tries again; players ask for them anyway
+                log.exception("making seek previews in idle time failed")
+
+    def once(self):
+        """Make what is missing of the latest videos' previews; how many sets were made."""
+        made = 0
+        for hit, _ in self.services.search.recent(self.latest):
+            if hit.kind != "video":
+                continue
+            if self._stop.is_set() or self.busy():
+                break
+            try:
+                entry = self.services.library.entry(hit.root, hit.path.split("/"))
+                found = previews_of(self.services, entry)
+            except (NotFound, PreviewsUnavailable):
+                continue  # gone meanwhile, or no previews to make
+            if self.services.previews.sheets(found) is None:
+                with contextlib.suppress(PreviewsUnavailable):
+                    self.services.previews.start(found).result()
+                    made += 1
+        return made

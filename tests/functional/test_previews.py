@@ -14,12 +14,13 @@ from mpegdash.parser import MPEGDASHParser
 from PIL import Image
 
 from mediacaster import main
+from mediacaster.playback.previews import previews_of
 from mediacaster.services.conversion.manifests import THUMBNAIL_TILE
 from mediacaster.services.diskcache import DiskCache
 from mediacaster.services.ffmpeg import Tool
 from mediacaster.services.previews import PreviewService, PreviewsUnavailable
 from mediacaster.services.probe import ProbeService
-from tests.common.app import app_settings
+from tests.common.app import app_settings, wait_for
 from tests.common.mediafiles import long_film
 from tests.common.servers import LiveServer
 from tests.common.typical_library import CHROMIUM_CAN
@@ -241,3 +242,15 @@ def probe_of(redis_server):
     yield lambda path: service.probe(str(path), path.stat().st_size, path.stat().st_mtime_ns)
     service.close()
     client.close()
+
+
+def test_the_latest_videos_previews_are_made_in_idle_time(make_app, library):
+    app = make_app(roots={"v": library}, **{"mediacaster.previews_idle_interval": "0.3"})
+    services = app.registry.services
+    sets = []
+    for name in (CONVERTED, DIRECT, LONG):
+        entry = services.library.entry("v", [name])
+        sets.append(previews_of(services, entry))
+    # No player asked for them: made one after another, with nothing else running.
+    wait_for(lambda: all(services.previews.sheets(found) for found in sets), TIMEOUT, "the idle previews")
+    assert services.idle_previews.once() == 0  # nothing left to make
