@@ -52,6 +52,8 @@ testing_requires = [
     "m3u8>=4.0",
     # Parse the DASH MPDs the app writes (tests/unit/services/conversion/test_manifests.py).
     "mpegdash>=0.4",
+    # Parse the WebVTT thumbnail tracks of the seek previews (tests/functional/test_previews.py).
+    "webvtt-py>=0.5",
     # An HTTP client for the conversion tests' players.
     "requests>=2.28",
     # axe-core (its axe.min.js, shipped in the package) checks the pages' accessibility

@@ -7,7 +7,7 @@ lasts half an hour and so is left out of the default list.
 
 import sys
 
-from bench import cast, catalogue, conversion, home, library, player, soak, streaming
+from bench import cast, catalogue, conversion, home, library, player, previews, soak, streaming
 
 BENCHMARKS = {
     "home": home.main,
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "conversion": conversion.main,
     "player": player.main,
     "catalogue": catalogue.main,
+    "previews": previews.main,
 }
 
 arguments = sys.argv[1:]

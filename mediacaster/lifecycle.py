@@ -18,6 +18,7 @@ from mediacaster.models import Database
 from mediacaster.playback import Playback
 from mediacaster.playback.browsing import Browsing
 from mediacaster.playback.casting import Casting, PlanCaster
+from mediacaster.playback.previews import IdlePreviews
 from mediacaster.playback.queue import QueuePlayer
 from mediacaster.playback.slideshow import Slideshows
 from mediacaster.presenters import RowCache
@@ -32,6 +33,7 @@ from mediacaster.services.library import LibraryService
 from mediacaster.services.login_limits import LoginLimits
 from mediacaster.services.photos import PhotoService
 from mediacaster.services.pictures import PictureService
+from mediacaster.services.previews import PreviewService
 from mediacaster.services.probe import MEMO_SIZE, ProbeService
 from mediacaster.services.redis_store import RedisStore
 from mediacaster.services.search import SearchIndex
@@ -80,6 +82,11 @@ class Services:
         self.probe = ProbeService(self.redis, self.ffprobe)
         self.subtitles = SubtitleService(self.cache, self.ffmpeg)
         self.pictures = PictureService(self.cache, self.ffmpeg)
+        self.previews = PreviewService(
+            DiskCache(settings.data_dir / "cache" / "previews", settings.previews_cache_mb * MiB),
+            self.ffmpeg,
+            enabled=settings.previews,
+        )
         self.photos = PhotoService(self.redis)
         self.cast = CastService(
             known_hosts=settings.known_hosts,
@@ -94,6 +101,11 @@ class Services:
         )
         self.playback = Playback(
             self.library, self.probe, self.subtitles, self.pictures, self.conversion, catalogue=self.catalogue
+        )
+        self.idle_previews = IdlePreviews(
+            self,
+            busy=lambda: bool(self.conversion.jobs.running()),
+            interval=settings.previews_idle_interval,
         )
         self.browsing = Browsing(self.library, self.playback, self.probe, self.catalogue)
         caster = PlanCaster(self.cast, self.conversion, self.history)
@@ -118,6 +130,7 @@ class Services:
         # covers any other way the process ends normally.
         atexit.register(self.close)
         self.search.start()
+        self.idle_previews.start()
         if self.catalogue is not None:
             self.catalogue.start()
         threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
@@ -163,6 +176,7 @@ class Services:
         self._closed.set()
         for name, stop in [
             ("ffmpeg", self.interrupt),  # first: what waits on ffmpeg or ffprobe then ends at once
+            ("previews", lambda: (self.idle_previews.close(), self.previews.close())),
             ("slideshows", self.slideshows.close),
             ("queues", self.queue_player.close),
             ("cast", self.cast.close),

@@ -31,6 +31,8 @@ ROUTES = {
     "media.manifest": "/manifest/{variant}/{name}/{root}*path",
     # The segment's name comes last: players guess a segment's format from its URL's extension.
     "media.segment": "/segment/{variant}/{version}/{root}*path",
+    # A video's seek previews: thumbnails.vtt, and its sheets of pictures (named after its version).
+    "media.previews": "/previews/{root}*path",
     "login": "/login",
     "logout": "/logout",
     "account": "/account",

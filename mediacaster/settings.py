@@ -278,6 +278,16 @@ class Settings:
     conversion_cache_days: float = setting(
         "mediacaster.conversion_cache_days", "MEDIACASTER_CONVERSION_CACHE_DAYS", positive_float, 7.0
     )
+    # seek previews (pictures over the seek bar), made by ffmpeg at a low priority when a video
+    # is first played, and the budget of their cache, under data_dir/cache/previews
+    previews: bool = setting("mediacaster.previews", "MEDIACASTER_PREVIEWS", parse_bool, True)
+    previews_cache_mb: int = setting(
+        "mediacaster.previews_cache_mb", "MEDIACASTER_PREVIEWS_CACHE_MB", positive_int, 1024
+    )
+    # how often, in seconds, the latest videos' previews are made while no conversion runs
+    previews_idle_interval: float = setting(
+        "mediacaster.previews_idle_interval", "MEDIACASTER_PREVIEWS_IDLE_INTERVAL", positive_float, 600.0
+    )
     # how often the position of what plays on a device is saved, in seconds
     progress_interval: float = setting(
         "mediacaster.progress_interval", "MEDIACASTER_PROGRESS_INTERVAL", positive_float, 10.0

@@ -107,6 +107,10 @@ class EntryUrls:
         """An image fitted into a screen of ``screen`` lines, for a slideshow."""
         return self._signed("media.picture", entry) + f"&screen={screen}"
 
+    def previews(self, entry, name):
+        """A part of a video's seek previews: ``thumbnails.vtt`` or one of its sheets."""
+        return self.url("media.previews", entry.root, f"{entry.path}/{name}") + self.signature(entry)
+
     def subtitles(self, entry, track_id):
         return self._signed("media.subtitles", entry) + f"&track={track_id}"
 

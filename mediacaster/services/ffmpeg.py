@@ -13,6 +13,8 @@ import threading
 
 from mediacaster.errors import Unavailable
 
+NICE = shutil.which("nice")
+
 
 class ToolFailed(Exception):
     """The tool exited with an error; ``reason`` is the last line it printed, with
@@ -49,13 +51,14 @@ class Tool:
     def available(self):
         return self.path is not None
 
-    def run(self, args, timeout, input=None):
+    def run(self, args, timeout, input=None, niceness=0):
         """Run with ``args``; return its standard output, or raise ToolFailed, ToolTimeout
-        or ToolInterrupted."""
+        or ToolInterrupted. ``niceness``: a lower priority, for work nobody waits on."""
         if self._closed:
             raise ToolInterrupted(f"{self.name} is not started: the app is stopping")
+        nice = [NICE, "-n", str(niceness)] if niceness and NICE else []
         process = subprocess.Popen(
-            [self.path, *args],
+            [*nice, self.path, *args],
             stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

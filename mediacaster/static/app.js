@@ -4,7 +4,7 @@
 "use strict";
 
 const api = document.body.dataset;
-const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null, gone: false, choosing: null };
+const state = { csrf: null, device: null, devices: [], status: null, seeking: false, queue: null, slideshow: null, gone: false, choosing: null, previews: null };
 const $ = (id) => document.getElementById(id);
 const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;  // "1 file", "3 files"
 
@@ -407,6 +407,144 @@ function setUpQueue() {
   });
 }
 
+// -- seek previews --------------------------------------------------------------------
+// A video's pictures over a seek bar (an <input type=range> of seconds): its WebVTT
+// thumbnail track's cues name a sheet of pictures and a place on it (#xywh=). Shown on
+// hover, while dragging and with the keyboard's focus, above the bar and never past its
+// ends; a track or a sheet that cannot be had shows the time alone.
+window.seekPreviews = (() => {
+  const PREVIEW_HEIGHT = 100;  // px at most
+  const RETRY_SHEET = 15000;  // ms
+  const tracks = new Map();  // URL -> Promise of its cues
+  const sheets = new Map();  // URL -> Image, loaded once
+
+  const seconds = (stamp) => stamp.split(":").reduce((total, part) => total * 60 + Number(part), 0);
+
+  function parse(text, base) {
+    const cues = [];
+    for (const block of text.replace(/\r/g, "").split(/\n\n+/)) {
+      const lines = block.split("\n");
+      const timing = lines.findIndex((line) => line.includes("-->"));
+      if (timing < 0 || !lines[timing + 1]) continue;
+      const [start, end] = lines[timing].split("-->").map((stamp) => seconds(stamp.trim().split(/\s/)[0]));
+      const [url, box] = lines[timing + 1].trim().split("#xywh=");
+      if (!box) continue;
+      const [x, y, w, h] = box.split(",").map(Number);
+      cues.push({ start, end, url: new URL(url, base).href, x, y, w, h });
+    }
+    return cues;
+  }
+
+  function track(url) {
+    if (!tracks.has(url)) {
+      tracks.set(url, fetch(url, { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.text() : ""))
+        .then((text) => parse(text, url))
+        .catch(() => []));
+    }
+    return tracks.get(url);
+  }
+
+  // A sheet, loaded once; one that failed (not made yet, on a busy server) is asked
+  // for again after a while.
+  function sheet(url) {
+    const known = sheets.get(url);
+    if (known && !(known.failed && Date.now() - known.failed > RETRY_SHEET)) return known;
+    const image = new Image();
+    image.addEventListener("error", () => (image.failed = Date.now()), { once: true });
+    image.src = url;
+    sheets.set(url, image);
+    return image;
+  }
+
+  // Follow ``range``; ``source()``: the URL of the track of what it seeks in, or null;
+  // ``player(at)``: the player's own picture for ``at`` (Shaka Player's, from the MPD) as
+  // a cue, or undefined to read the track.
+  function attach(range, source, player = () => undefined) {
+    const preview = document.createElement("div");
+    preview.className = "seek-preview";
+    preview.setAttribute("aria-hidden", "true");  // the range's own value is what is read out
+    preview.hidden = true;
+    const picture = document.createElement("div");
+    picture.className = "seek-picture";
+    const time = document.createElement("span");
+    time.className = "seek-time";
+    preview.append(picture, time);
+    // In the page's body, above every box: not under the bar's own layer or a message.
+    preview.dataset.for = range.id;
+    document.body.append(preview);
+    let cues = [], loaded = null, dragging = false;
+
+    async function ready() {
+      const url = source();
+      if (url !== loaded) {
+        loaded = url;
+        cues = [];
+        if (url) cues = await track(url);
+      }
+      return cues;
+    }
+
+    async function show(at) {
+      const max = Number(range.max);
+      if (!(max > 0)) return hide();
+      let cue = await player(at);
+      preview.dataset.from = cue === undefined ? "track" : "player";
+      if (cue === undefined) {
+        const found = await ready();
+        cue = found.find((c) => at >= c.start && at < c.end) || (at >= max && found[found.length - 1]);
+      }
+      const image = cue ? sheet(cue.url) : null;
+      const drawn = image && !(image.complete && image.naturalWidth === 0);  // not a failed one
+      picture.hidden = !drawn;
+      if (drawn) {
+        // An upright video's pictures are drawn smaller: no taller than a wide one's.
+        const scale = Math.min(1, PREVIEW_HEIGHT / cue.h);
+        Object.assign(picture.style, {
+          width: `${cue.w * scale}px`, height: `${cue.h * scale}px`,
+          backgroundImage: `url("${cue.url}")`,
+          backgroundPosition: `-${cue.x * scale}px -${cue.y * scale}px`,
+          backgroundSize: scale < 1 && image.naturalWidth ? `${image.naturalWidth * scale}px auto` : "auto",
+        });
+        if (!image.complete) image.addEventListener("error", () => (picture.hidden = true), { once: true });
+      }
+      time.textContent = clock(at);
+      preview.hidden = false;
+      // Over the place on the bar, inside the bar's ends and the window: fixed, so that
+      // a scrolled box (the now-playing bar) does not cut it off.
+      const bar = range.getBoundingClientRect();
+      const width = preview.offsetWidth;
+      const left = bar.left + (Math.min(Math.max(at, 0), max) / max) * bar.width - width / 2;
+      const most = Math.min(bar.right, document.documentElement.clientWidth - 4) - width;
+      preview.style.left = `${Math.max(Math.min(Math.max(left, bar.left), most), 4)}px`;
+      preview.style.top = `${bar.top - preview.offsetHeight - 4}px`;
+    }
+
+    function hide() {
+      preview.hidden = true;
+    }
+
+    const pointed = (event) => {
+      const bar = range.getBoundingClientRect();
+      return (Math.min(Math.max(event.clientX - bar.left, 0), bar.width) / bar.width) * Number(range.max);
+    };
+    range.addEventListener("pointermove", (event) => show(dragging ? Number(range.value) : pointed(event)));
+    range.addEventListener("pointerdown", () => (dragging = true));
+    range.addEventListener("pointerup", () => (dragging = false));
+    range.addEventListener("pointerleave", () => !dragging && document.activeElement !== range && hide());
+    range.addEventListener("input", () => show(Number(range.value)));
+    range.addEventListener("focus", () => range.matches(":focus-visible") && show(Number(range.value)));
+    range.addEventListener("blur", hide);
+    range.addEventListener("change", () => {
+      dragging = false;
+      if (document.activeElement !== range || !range.matches(":focus-visible")) hide();
+    });
+    return { hide, warm: () => ready() };
+  }
+
+  return { attach };
+})();
+
 // -- the now-playing bar ------------------------------------------------------------
 function clock(seconds) {
   if (seconds == null || !isFinite(seconds)) return "–:––";
@@ -442,6 +580,7 @@ function render() {
     $("np-seek").value = Math.floor(media.current_time || 0);
   }
   $("np-position").textContent = clock(media ? media.current_time : 0);
+  if (media && state.previews) state.previews.warm();  // a new film's previews asked for at once
   $("np-duration").textContent = clock(media ? media.duration : 0);
   renderTracks(media);
   renderSound(status);
@@ -571,6 +710,22 @@ async function control(action, body = {}) {
   }
 }
 
+// The WebVTT thumbnail track of what plays on the TV, from its media URL: the path after
+// the app's media route (/media/…, /playlist/<variant>/… or /manifest/<variant>/<name>/…)
+// and its signature, which any of the file's URLs share. Null for sound.
+const MEDIA_ROUTE = /^(.*?)\/(?:media|playlist\/[^/]+|manifest\/[^/]+\/[^/]+)\/(.+)$/;
+
+function previewsTrack(media) {
+  if (!media || !media.content_id || /^audio\//.test(media.content_type || "")) return null;
+  try {
+    const url = new URL(media.content_id);
+    const found = url.pathname.match(MEDIA_ROUTE);
+    return found ? `${location.origin}${found[1]}/previews/${found[2]}/thumbnails.vtt${url.search}` : null;
+  } catch (error) {
+    return null;
+  }
+}
+
 function setUpBar() {
   // Room below the page for the bar, however tall it grows (its queue open): the last
   // rows and their menus can always be scrolled above it.
@@ -590,6 +745,7 @@ function setUpBar() {
   });
   $("np-stop").addEventListener("click", () => control("stop"));
   const seek = $("np-seek");
+  state.previews = window.seekPreviews.attach(seek, () => previewsTrack(state.status && state.status.media));
   seek.addEventListener("input", () => {
     state.seeking = true;
     $("np-position").textContent = clock(Number(seek.value));

@@ -452,8 +452,49 @@
     );
   }
 
+  // Shaka Player's picture for ``at`` seconds, from the MPD's image adaptation set, as a
+  // cue of the track; undefined when the file plays otherwise.
+  async function shakaThumbnail(at) {
+    const track = player.shaka && box.dataset.manifest === "dash" ? player.shaka.getImageTracks()[0] : null;
+    if (!track) return undefined;
+    const found = await player.shaka.getThumbnails(track.id, at).catch(() => null);
+    if (!found) return null;
+    return { url: found.uris[0], x: found.positionX, y: found.positionY, w: found.width, h: found.height };
+  }
+
+  // The seek bar under the video, with the seek previews over it (app.js), whether the
+  // file plays as it is or converted.
+  function followSeekBar() {
+    const bar = document.getElementById("seek-bar");
+    if (!bar || !window.seekPreviews) return;
+    const holder = bar.parentElement;
+    const previews = window.seekPreviews.attach(bar, () => box.dataset.previews, shakaThumbnail);
+    let held = false;  // being dragged: the video's time does not move it
+    const sync = () => {
+      const duration = media.duration;
+      holder.hidden = !(Number.isFinite(duration) && duration > 0);
+      if (holder.hidden) return;
+      bar.max = String(duration);
+      if (!held) bar.value = String(media.currentTime);
+      bar.setAttribute("aria-valuetext", `${clock(Number(bar.value))} of ${clock(duration)}`);
+    };
+    for (const name of ["durationchange", "loadedmetadata", "timeupdate", "seeked"]) media.addEventListener(name, sync);
+    bar.addEventListener("pointerdown", () => (held = true));
+    bar.addEventListener("input", () => {
+      held = true;
+      bar.setAttribute("aria-valuetext", `${clock(Number(bar.value))} of ${clock(media.duration)}`);
+    });
+    bar.addEventListener("change", () => {
+      held = false;
+      media.currentTime = Number(bar.value);
+    });
+    previews.warm();  // the track read before the pointer comes
+    sync();
+  }
+
   async function start() {
     setUp();
+    followSeekBar();
     media.addEventListener("play", () => (player.started = true));
     followProgress();
     if (here) followList();

@@ -9,7 +9,7 @@ from mediacaster import presenters
 from mediacaster.bytenames import request_url
 from mediacaster.errors import NotFound
 from mediacaster.lifecycle import services_of
-from mediacaster.playback import Target, browsers
+from mediacaster.playback import Target, browsers, previews
 from mediacaster.playback.catalogue import shelves
 from mediacaster.schemas.requests import ListingQuery, SearchPageQuery
 from mediacaster.security import LIBRARY, library_entry, visible_roots
@@ -100,6 +100,7 @@ def folder(request):
             "subtitles": presenters.tracks_json(plan.tracks),
             "playback_url": urls.url("api.playback", entry.root, entry.path),
             "entry_api_url": urls.url("api.library", entry.root, entry.path),
+            "previews_url": previews.track_url(services, urls, entry, plan.probe),
             "checks": browsers.CHECKS,
         }
 

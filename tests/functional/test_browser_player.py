@@ -377,7 +377,8 @@ def mpd_segments(text):
     """``(init URL, [(start ms, duration ms, URL)…])`` of a static MPD's one Representation."""
     mpd = MPEGDASHParser.parse(text)
     assert mpd.type == "static"
-    (adaptation,) = mpd.periods[0].adaptation_sets
+    # The media's one adaptation set; a video's seek previews are another (test_previews.py).
+    (adaptation,) = [a for a in mpd.periods[0].adaptation_sets if a.content_type != "image"]
     (representation,) = adaptation.representations
     template = adaptation.segment_templates[0] if adaptation.segment_templates else None
     template = template or representation.segment_templates[0]

@@ -157,6 +157,40 @@ def mpd(timeline, stream, probe, init_url, segment_url):
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+THUMBNAIL_TILE = "http://dashif.org/thumbnail_tile"
+SHEET_NUMBER = "_number_"  # where $Number$ goes in a sheet's URL
+
+
+def with_thumbnails(text, layout, sheet_url):
+    """The MPD ``text`` with the seek previews as an image adaptation set (DASH-IF IOP
+    6.2.6, what Shaka Player's ``getThumbnails`` reads): one sheet of ``layout.tile``
+    pictures a segment; ``sheet_url(i)`` is the absolute URL of sheet ``i``."""
+    adaptation = ET.Element("AdaptationSet", id="1", contentType="image", mimeType="image/jpeg")
+    representation = ET.SubElement(
+        adaptation,
+        "Representation",
+        id="thumbnails",
+        bandwidth=str(max(1, 8 * 12_000 * layout.per_sheet // layout.sheet_seconds)),  # ~12 kB a picture
+        width=str(layout.width * layout.columns),
+        height=str(layout.height * layout.rows),
+    )
+    ET.SubElement(representation, "EssentialProperty", schemeIdUri=THUMBNAIL_TILE, value=layout.tile)
+    # The sheet's name comes last, quoted as a path is: its index is found from the end.
+    before, after = sheet_url(SHEET_NUMBER).rsplit(SHEET_NUMBER, 1)
+    ET.SubElement(
+        representation,
+        "SegmentTemplate",
+        timescale="1",
+        duration=str(layout.sheet_seconds),
+        startNumber="0",
+        media=f"{_template(before)}$Number${_template(after)}",
+    )
+    ET.indent(adaptation, level=2)
+    snippet = ET.tostring(adaptation, encoding="unicode").rstrip()
+    head, tail = text.rsplit("</Period>", 1)
+    return f"{head}  {snippet}\n  </Period>{tail}"
+
+
 def master(stream, probe, playlist_url):
     """The HLS multivariant playlist of a converted stream: its one media playlist,
     with the codecs a player needs before it loads a segment."""
