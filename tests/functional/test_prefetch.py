@@ -2,7 +2,8 @@
 file, the start of the file its page offers next is made ready, through a real app on
 waitress with real ffmpeg: a converted one has its first segment in the cache before its
 player asks (no ffmpeg started by the request), one played as it is has its first bytes
-read."""
+read. A queue on the fake Chromecast: the next converted item's first segment is in the
+cache when the device asks for it."""
 
 import shutil
 import time
@@ -13,7 +14,10 @@ import requests
 
 from mediacaster.playback import browsers, prefetch
 from mediacaster.services.conversion import Variant
+from tests.common.app import wait_for
 from tests.common.typical_library import CHROMIUM_CAN
+from tests.functional.test_cast_converted import TV
+from tests.functional.test_cast_history import app_with_users
 from tests.functional.test_conversion import count_ffmpeg_starts, serving
 
 pytestmark = [pytest.mark.ffmpeg, pytest.mark.slow]
@@ -120,3 +124,35 @@ def test_a_last_file_and_a_final_report_make_nothing_ready(site, monkeypatch):
     report(site, "show/e01.mkv", 19.0, 20.0, COOKIE, final=True)  # paused, or the page left
     time.sleep(2)
     assert starts == []
+
+
+@pytest.fixture
+def queue_app(make_app, typical_library, tv, tmp_path):
+    """The app with the fake TV and a show of two episodes it needs converted."""
+    (tmp_path / "library" / "Show").mkdir(parents=True)
+    for name in ("e01.mkv", "e02.mkv"):
+        shutil.copy(typical_library["hevc 8-bit.mkv"], tmp_path / "library" / "Show" / name)
+    return app_with_users(make_app, {"m": tmp_path / "library"}, tmp_path / "db", 10, names=("anna",))
+
+
+def test_on_the_tv_the_next_converted_item_is_in_the_cache_when_the_device_asks(
+    queue_app, server_for, tv, monkeypatch
+):
+    conversion = queue_app.registry.services.conversion
+    asked = []  # (file, segment, whether it was in the cache when asked)
+    real = conversion.open
+
+    def spy(stream, name, reader=None):
+        if name != "init.mp4":
+            cached = conversion.cache.path(stream.id, name.split(".")[0], ".m4s").exists()
+            asked.append((stream.source.rsplit("/", 1)[-1], name, cached))
+        return real(stream, name, reader)
+
+    monkeypatch.setattr(conversion, "open", spy)
+    http = server_for(queue_app)
+    http.extra_environ["HTTP_AUTHORIZATION"] = "Bearer anna-token"
+    since = len(tv.played)
+    http.post_json("/api/queue", {"device": TV, "folder": "m/Show"})
+    wait_for(lambda: len(tv.played) - since >= 2, 120, "the second episode to play")
+    second = [segment for segment in asked if segment[0] == "e02.mkv"]
+    assert second[0] == ("e02.mkv", "0.m4s", True), asked
