@@ -22,8 +22,19 @@ sought to 70 % (a part not converted yet), timed from the seek to the first
 frame shown there. The reference, in the same run: the app's own ffmpeg command
 line for the segment there, started at it (``-ss`` before ``-i``), run bare until
 that segment is written.
+
+Gap between two queue items: two 15 s clips in a folder, converted (720p HEVC
+10-bit with E-AC-3) or played as they are (720p H.264/AAC MP4). In the page: the
+first clip's page plays it through (its player reporting where it is every second,
+so the next one is made ready near its end), then the next clip's page is opened
+(what Up next does after its countdown), timed from that navigation to its first
+frame, beside the direct file's start. On the fake Chromecast: a queue of the two
+clips; the gap is the time from the first clip's end (the device's own clock) to
+the second one playing (the device has fetched its playlist and first segments, or
+the file's head), beside the same gap between two clips played as they are.
 """
 
+import contextlib
 import functools
 import os
 import shutil
@@ -37,6 +48,11 @@ from urllib.parse import quote
 
 from bench import conversion
 from bench.common import markdown_table
+from mediacaster.fakecast import FakeChromecast
+from mediacaster.playback.decisions import DIRECT as DIRECT_DELIVERY
+from mediacaster.playback.decisions import decide
+from mediacaster.playback.verdicts import GEN1
+from mediacaster.services.conversion import Variant
 from tests.common.chromium import chromium
 from tests.common.servers import Nginx, RedisServer
 
@@ -55,6 +71,17 @@ SOURCES[SEEK_FILM] = [
     *("-x265-params", "keyint=48:min-keyint=24:log-level=none", "-c:a", "eac3", "-ac", "6"),
 ]
 SEEK_AT = 0.7  # of the film's length
+GAP_CLIPS = {"converted": "clip-hevc10-720p.mkv", "direct": "clip-h264-720p.mp4"}
+SOURCES[GAP_CLIPS["converted"]] = [
+    *conversion._lavfi(15, "1280x720", 24),
+    *("-c:v", "libx265", "-preset", "veryfast", "-pix_fmt", "yuv420p10le"),
+    *("-x265-params", "keyint=48:min-keyint=24:log-level=none", "-c:a", "eac3", "-ac", "6"),
+]
+SOURCES[GAP_CLIPS["direct"]] = [
+    *conversion._lavfi(15, "1280x720", 24),
+    *(*conversion.X264_HIGH, "-level:v", "4.1", "-c:a", "aac", "-ac", "2", "-movflags", "+faststart"),
+]
+TV_NAME, TV_ADDRESS = "Bench TV", "127.0.0.7"
 PLAYED_BEFORE_SEEK = 1.0  # seconds of the film played before the seek
 CONVERTED = (conversion.FILM, conversion.REMUX, conversion.MUSIC)
 # Recorded by the page as it plays; an init script runs before the page's own.
@@ -245,6 +272,154 @@ def seek_row(bench, browser):
     )
 
 
+def gap_folder(bench, kind):
+    """A folder of two copies of the ``kind`` clip in the scratch root: ``(e01, e02)`` paths."""
+    name = GAP_CLIPS[kind]
+    folder = bench.scratch / f"gap-{kind}"
+    folder.mkdir(exist_ok=True)
+    suffix = name[name.rindex(".") :]
+    paths = []
+    for episode in ("e01", "e02"):
+        if not (folder / f"{episode}{suffix}").exists():
+            shutil.copyfile(bench.media / name, folder / f"{episode}{suffix}")
+        paths.append(f"gap-{kind}/{episode}{suffix}")
+    return paths
+
+
+@contextlib.contextmanager
+def settings_from_env(**values):
+    """The app's settings overridden through their environment variables, for one app."""
+    before = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def page_gap(bench, browser, kind):
+    """A fresh app: the first clip's page plays it to its end, then the next clip's page
+    is opened; milliseconds from that navigation to its first frame."""
+    first, second = gap_folder(bench, kind)
+    with settings_from_env(MEDIACASTER_PROGRESS_INTERVAL="1"), bench.app() as app:
+        cookies = remembered_checks(browser, app)
+        for name in (first, second):
+            with urllib.request.urlopen(f"{app.server.url}/api/playback/s/{quote(name)}", timeout=120) as r:
+                r.read()
+        context = browser.new_context()
+        context.add_cookies(cookies)
+        page = context.new_page()
+        try:
+            page.goto(f"{app.server.url}/library/s/{quote(first)}?play=1")
+            poll(page, "document.querySelector('video')?.ended", "the first clip's end", timeout=180)
+        finally:
+            context.close()
+        return first_frame(
+            browser, f"{app.server.url}/library/s/{quote(second)}?play=1", True, cookies=cookies
+        )
+
+
+def poll_until(predicate, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen in {timeout} s")
+        time.sleep(0.05)
+
+
+def warm_for_the_tv(app, name, segments=2):
+    """Have the app make the start of ``name`` as the TV plays it (its first segments, if
+    converted), so that the device's LOAD of it is answered in time on a loaded machine."""
+    entry = app.services.library.entry("s", name.split("/"))
+    decision = decide(app.services.playback.read(entry), GEN1)
+    if decision is None or decision.delivery == DIRECT_DELIVERY:
+        return
+    client = conversion.Client(app.server.url)
+    try:
+        playlist = conversion.Playlist(
+            client.get(app.signed(f"playlist/{Variant.of(decision).token}", "s", name)).decode()
+        )
+        for url in [playlist.init, *playlist.segments[:segments]]:
+            for _ in range(10):  # a request held past its limit is answered 503: asked again
+                try:
+                    client.get(url)
+                    break
+                except RuntimeError:
+                    client.close()
+                    client = conversion.Client(app.server.url)
+    finally:
+        client.close()
+
+
+def tv_gap(bench, device, kind):
+    """A fresh app finds the fake TV and plays the two clips there as a queue; milliseconds
+    from the first clip's end (by the device's clock) to the second one playing."""
+    first, second = gap_folder(bench, kind)
+    tv = {
+        "MEDIACASTER_DISCOVERY": "true",
+        "MEDIACASTER_DISCOVERY_INTERFACES": "127.0.0.1",
+        "MEDIACASTER_KNOWN_HOSTS": TV_ADDRESS,
+    }
+    with settings_from_env(**tv), bench.app() as app:
+        poll_until(
+            lambda: any(d.online and d.name == TV_NAME for d in app.services.cast.devices()), "the TV found"
+        )
+        target = app.services.cast.find(TV_NAME)
+        warm_for_the_tv(app, first)  # the first clip's cold start is not the gap
+        since = len(device.played)
+        app.services.queue_player.start(None, target, [("s", first), ("s", second)], app.server.url)
+
+        def played(name):
+            return [when for when, url in device.played[since:] if f"/{quote(name)}" in url.split("?")[0]]
+
+        poll_until(lambda: played(second), "the second clip playing on the TV", 180)
+        following = played(second)[0]
+        # The first clip's last start before it (a LOAD unanswered in time is sent again).
+        started = max(when for when in played(first) if when < following)
+        duration = device.queue[0]["media"].get("duration") or 15.0
+        app.services.queue_player.stop(None, target)
+    return (following - started - duration) * 1000
+
+
+def gap_rows(bench, browser, direct_start):
+    """The gap between two queue items, in the page and on the fake TV, beside a direct start."""
+    rows = []
+    for kind in ("converted", "direct"):
+        ours = median(bench, f"gap {kind}", lambda kind=kind: page_gap(bench, browser, kind))
+        print(f"page gap, {kind}: {ours:.0f} ms (direct start {direct_start:.0f} ms)", flush=True)
+        rows.append(
+            (
+                f"gap between two queue items in the page ({kind} 15 s clips): next page to first frame",
+                f"{ours:.0f} ms",
+                f"the direct file's start {direct_start:.0f} ms",
+                f"{ours / direct_start:.2f}x",
+            )
+        )
+    # A known host (no mDNS): zeroconf's registration times out on a loaded machine.
+    device = FakeChromecast(TV_NAME, "Chromecast", TV_ADDRESS, port=8009, eureka=True).start()
+    try:
+        gaps = {
+            kind: median(bench, f"tv gap {kind}", lambda kind=kind: tv_gap(bench, device, kind))
+            for kind in GAP_CLIPS
+        }
+    finally:
+        device.stop()
+    print(f"TV gap: {gaps}", flush=True)
+    rows.append(
+        (
+            "gap between two queue items on the fake Chromecast (converted 15 s clips): end to next playing",
+            f"{gaps['converted']:.0f} ms",
+            f"the same between two clips played as they are {gaps['direct']:.0f} ms",
+            f"{gaps['converted'] / max(gaps['direct'], 1):.2f}x",
+        )
+    )
+    return rows
+
+
 def median(bench, key, run):
     return statistics.median(bench.timed(key, run) for _ in range(REPEAT))
 
@@ -260,6 +435,7 @@ class SeekBench(conversion.Bench):
 
 
 def make_media(media, names):
+    media.mkdir(parents=True, exist_ok=True)
     for name in names:
         if not (media / name).exists():
             print(f"making {media / name} once (kept for later runs) ...", flush=True)
@@ -268,12 +444,13 @@ def make_media(media, names):
             (media / f".part-{name}").rename(media / name)
 
 
-def main(rows=("direct", "converted", "seek")):
+def main(rows=("direct", "converted", "seek", "gap")):
     """``rows``: which measurements to make (``python -m bench player`` makes all)."""
     media = conversion.MEDIA
     if "converted" in rows:
         conversion.make_media(media)
     make_media(media, [DIRECT, *([SEEK_FILM] if "seek" in rows else [])])
+    make_media(media, list(GAP_CLIPS.values()) if "gap" in rows else [])
     tmp = Path(tempfile.mkdtemp(prefix="bench-player-"))
     scratch = tmp / "scratch"
     scratch.mkdir()
@@ -291,7 +468,8 @@ def main(rows=("direct", "converted", "seek")):
             Nginx(NGINX_SERVER.format(root=tmp / "ref")) as nginx,
         ):
             reference = median(bench, "reference", lambda: first_frame(browser, f"{nginx.url}/", True))
-            if "direct" in rows:
+            ours = None
+            if "direct" in rows or "gap" in rows:
                 with bench.app() as app:
                     # The browser's caches warmed, and its checks remembered, by a first visit.
                     cookies = remembered_checks(browser, app)
@@ -300,6 +478,7 @@ def main(rows=("direct", "converted", "seek")):
                         DIRECT,
                         lambda: first_frame(browser, page_url(app, DIRECT), True, cookies=cookies),
                     )
+            if "direct" in rows:
                 table.append(
                     (
                         "direct: 1080p H.264/AAC MP4",
@@ -314,6 +493,8 @@ def main(rows=("direct", "converted", "seek")):
                 ]
             if "seek" in rows:
                 table.append(seek_row(bench, browser))
+            if "gap" in rows:
+                table += gap_rows(bench, browser, ours)
     finally:
         redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)

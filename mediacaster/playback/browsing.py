@@ -1,16 +1,21 @@
 """Browsing the library: what a folder or a file shows a user, for the library's pages and
 its API alike (each shapes it its own way: HTML or JSON)."""
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mediacaster.errors import AppError
 from mediacaster.playback.following import next_to_offer
 from mediacaster.playback.plans import Plan, Playback, Target
+from mediacaster.playback.prefetch import Prefetch, due
 from mediacaster.playback.verdicts import Verdict
 from mediacaster.services import history
 from mediacaster.services.history import Place
 from mediacaster.services.library import Entry, LibraryService
 from mediacaster.services.probe import ProbeService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Browsing:
         self.playback = playback
         self.probe = probe
         self.catalogue = catalogue  # None: off
+        self.prefetch = Prefetch(library, playback)
 
     def folder(
         self,
@@ -80,3 +86,22 @@ class Browsing:
     def following(self, entry: Entry, session, roots) -> tuple[Entry | None, str | None]:
         """What the file's page offers once ``entry`` ends: see :func:`.following.next_to_offer`."""
         return next_to_offer(self.library, self.catalogue, session, roots, entry)
+
+    def played_to(self, entry, position, duration, target, urls, session, roots, reader):
+        """A page's player is at ``position`` of ``entry`` (``duration`` seconds long): near
+        the end, the start of what the page offers next is made ready for ``target`` (see
+        :mod:`.prefetch`); that entry, or None."""
+        if not due(position, duration):
+            return None
+        try:
+            following, _label = self.following(entry, session, roots)
+            if following is None:
+                return None
+            plan = self.playback.plan(following, target, urls, wait=False)
+        except AppError as error:  # its page says so when it opens
+            log.info("the file after %s was not made ready: %s", entry.path, error)
+            return None
+        if plan.will_not_play or plan.probe_state == "pending":
+            return None  # not read yet (being read now): the next report makes it ready
+        self.prefetch.ahead(plan, reader)
+        return following

@@ -4,13 +4,14 @@ file after the other, converted where the device needs it.
 The queue lives in the database (:mod:`mediacaster.services.queues`). The device
 gets the item playing (a LOAD) and, ``LEAD`` seconds before it ends (at once for a
 shorter item), the next one (a Cast QUEUE_INSERT), which it fetches ahead and plays
-by itself. The moment comes from the device's media status, which a receiver sends
-only on a change, and the watcher's own clock, not from the progress interval. What
-comes next is decided only then, so shuffling, adding or "play next" before it needs
-nothing of the device. An item played to its end with nothing held after it (a seek
-into its last seconds, say) is followed by a LOAD of the next one. "Next" moves the
-device to the item it holds (a QUEUE_UPDATE jump) when it holds one, else loads the
-next item; "previous" and a jump load the item. Items that will not play there even
+by itself; its start is made ready then (its first segments made, or the first bytes
+of a file played as it is read: :mod:`.prefetch`). The moment comes from the device's
+media status, which a receiver sends only on a change, and the watcher's own clock, not
+from the progress interval. What comes next is decided only then, so shuffling, adding
+or "play next" before it needs nothing of the device. An item played to its end with
+nothing held after it (a seek into its last seconds, say) is followed by a LOAD of the
+next one. "Next" moves the device to the item it holds (a QUEUE_UPDATE jump) when it
+holds one, else loads the next item; "previous" and a jump load the item. Items that will not play there even
 converted, or that the device fails to load or to play, are skipped with a note; a
 device that twice in a row does not answer as the queue moves on stops it. When
 another sender stops the device or takes it over, the queue stops there and says so:
@@ -32,6 +33,7 @@ from mediacaster.bytenames import shown
 from mediacaster.errors import AppError, NotFound
 from mediacaster.models.queues import Queue
 from mediacaster.playback import Target
+from mediacaster.playback.prefetch import Prefetch
 from mediacaster.services import queues
 from mediacaster.services.cast import (
     ADVANCED,
@@ -97,6 +99,7 @@ class QueuePlayer:
         self.cast = cast
         self.caster = caster
         self.urls_for = urls_for
+        self.prefetch = Prefetch(library, playback)
         self._live = {}  # device id -> Live
         self._lock = threading.RLock()
         self._timers = set()  # moves on waiting to be made
@@ -344,6 +347,8 @@ class QueuePlayer:
             try:
                 plan = self._plan(live, device, item.root, item.path)
                 if queued:  # the device refusing it now is no fault of the item: not skipped
+                    if plan.stream is None:  # a converted one is made ready by the cast itself
+                        self.prefetch.ahead(plan, device.host)
                     url = self.caster.cast_plan(device, plan, 0.0, live.user_id, queued=True)
                     return position, number, url
                 on_change = functools.partial(self._on_change, device, live)

@@ -8,8 +8,9 @@ from mediacaster import presenters
 from mediacaster.bytenames import shown
 from mediacaster.errors import NotFound, UnsupportedMedia
 from mediacaster.lifecycle import services_of
+from mediacaster.playback import Target, browsers
 from mediacaster.schemas.requests import MARK_FOLDERS_MAX, MARK_MAX, ProgressReport, WatchedMark
-from mediacaster.security import LIBRARY, library_entry
+from mediacaster.security import LIBRARY, library_entry, visible_roots
 from mediacaster.services import history
 from mediacaster.services.history import PLAYED_KINDS
 from mediacaster.views.inputs import entry_path, parse_body
@@ -49,6 +50,12 @@ def report(request):
     )
     if not saved:
         request.response.status_int = 202
+    if not body.final:  # near the end, what the page offers next is made ready
+        can = browsers.remembered(request.cookies.get(browsers.COOKIE))
+        services_of(request).browsing.played_to(
+            entry, body.position, body.duration, Target.browser(can), request.entry_urls(),
+            request.dbsession(), visible_roots(request), request.client_addr,
+        )  # fmt: skip
     return presenters.place_json(place)
 
 

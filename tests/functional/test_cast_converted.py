@@ -94,10 +94,11 @@ def test_a_cast_with_a_start_begins_at_its_segment(client, tv):
     tv.fetches.clear()
     cast(http, "hevc 10-bit eac3.mkv", start=13)
     assert tv.loads[-1][1]["currentTime"] == 13
-    # Converted video is cut every 6 s: 13 s is in segment 2, which the job started at.
-    assert fetched(tv, "segments") == ["init.mp4", "2.m4s", "3.m4s"]
+    # Converted video is cut at 2 s, then every 6 s: 13 s is in segment 3 (12 to 18 s),
+    # which the job started at.
+    assert fetched(tv, "segments") == ["init.mp4", "3.m4s", "4.m4s"]
     jobs = app.registry.services.conversion.jobs
-    assert all(job.start_index == 2 for job in jobs.running())
+    assert all(job.start_index == 3 for job in jobs.running())
 
 
 def test_seeking_a_converted_stream_fetches_the_segment_there(client, tv):
@@ -105,7 +106,8 @@ def test_seeking_a_converted_stream_fetches_the_segment_there(client, tv):
     cast(http, "hevc 10-bit eac3.mkv")
     tv.fetches.clear()
     http.post_json("/api/player/seek", {"device": TV, "position": 19})
-    assert tv.wait_fetches(lambda fetches: any("/3.m4s?" in f.url and f.status == 200 for f in fetches), 60)
+    # 19 s: segment 4 (18 to 20 s).
+    assert tv.wait_fetches(lambda fetches: any("/4.m4s?" in f.url and f.status == 200 for f in fetches), 60)
     assert tv.player_state != "IDLE"
 
 

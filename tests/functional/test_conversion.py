@@ -747,9 +747,9 @@ def test_a_broken_file_is_refused_with_its_reason(served, media_library, name):
 
 def test_a_file_cut_short_answers_past_its_real_end_that_it_ends_there(served):
     converted = open_converted(served.services, served.url, "odd", "cut short.mkv")
-    assert len(converted.uris) == 4  # by its header: 20 s, in 6 s segments
+    assert len(converted.uris) == 5  # by its header: 20 s, cut at 2 s then every 6 s
     assert get(converted.uris[0]).status_code == 200  # its job ends at about 8 s
-    for index in (2, 3):
+    for index in (3, 4):
         response = get(converted.uris[index])
         assert_error(response, 422, "conversion_failed", f"the file ends before segment {index}")
     assert not converted.running()
@@ -758,8 +758,8 @@ def test_a_file_cut_short_answers_past_its_real_end_that_it_ends_there(served):
 def test_a_seek_past_the_real_end_of_a_file_cut_short_is_refused(served):
     converted = open_converted(served.services, served.url, "odd", "cut short, seek past its end.mkv")
     # Asked for first: the job starts past the end of what the file holds.
-    response = get(converted.uris[3])
-    assert_error(response, 422, "conversion_failed", "the file ends before segment 3")
+    response = get(converted.uris[4])
+    assert_error(response, 422, "conversion_failed", "the file ends before segment 4")
 
 
 def test_a_segment_past_the_end_is_not_found(served):

@@ -56,6 +56,7 @@ class Job:
     max_height: int = MAX_HEIGHT
     burn_index: int | None = None  # image subtitles drawn into converted video
     length: float | None = None  # seconds of the source to read (one segment's job); None: to its end
+    early_cut: float | None = None  # where the short first segment of converted video ends (timeline.py)
 
 
 def hls_command(job, folder, seconds=SEGMENT_SECONDS):
@@ -146,7 +147,7 @@ def _video(job, seconds):
     if job.video == "copy":
         return ["-c:v", "copy"]
     rate = min(job.bit_rate or MAX_VIDEO_BITRATE, MAX_VIDEO_BITRATE)
-    keyframes = ["-force_key_frames", force_keyframes_expression(job.origin, seconds)]
+    keyframes = ["-force_key_frames", force_keyframes_expression(job.origin, seconds, job.early_cut)]
     # Keyframes only where forced: no scene cuts, and a maximum interval past the segment's.
     group = str(round((job.fps or 30) * seconds * 2))
     longest, shortest = job.max_width, job.max_height

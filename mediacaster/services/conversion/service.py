@@ -18,7 +18,7 @@ from mediacaster.services.conversion.jobs import JobManager
 from mediacaster.services.conversion.keyframes import read_keyframes
 from mediacaster.services.conversion.names import INIT_NAME, segment_index
 from mediacaster.services.conversion.streams import Stream
-from mediacaster.services.conversion.timeline import Timeline, fixed, from_keyframes
+from mediacaster.services.conversion.timeline import FIRST_SECONDS, Timeline, fixed, from_keyframes
 from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class ConversionService:
         if stream.variant.video == "copy":
             timeline = from_keyframes(self.keyframes(stream), stream.end)
         elif stream.variant.video:
-            timeline = fixed(stream.video_start, stream.end, stream.fps)
+            timeline = fixed(stream.video_start, stream.end, stream.fps, first=FIRST_SECONDS)
         else:
             timeline = fixed(stream.start, stream.end)
         if not timeline.starts:

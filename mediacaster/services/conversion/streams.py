@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from mediacaster.errors import NotFound, Unprocessable
 from mediacaster.services.conversion.commands import Job
+from mediacaster.services.conversion.timeline import early_cut
 
 # Bumped when the segments made for a variant change (command lines, cuts).
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 # Containers with no index, where a seek may land past its point (it lands this far before).
 UNINDEXED = {"mpegts": 3.0, "mpeg": 3.0}
 TOKEN = re.compile(r"^(copy|h264|none)\.(copy|aac|flac|none)\.(\d{1,4}|x)(?:\.s(\d{1,4}))?$")
@@ -138,6 +139,8 @@ class Stream:
             encoder=self.encoder,
             burn_index=self.burn_index,
             length=length,
+            # The short first segment of converted video (its keyframe forced by any job that crosses it).
+            early_cut=early_cut(self.video_start, self.end) if self.variant.video == "convert" else None,
         )
 
 

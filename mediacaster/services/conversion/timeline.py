@@ -10,7 +10,9 @@ starts. So:
 - video copied: one segment per group of pictures, from the source's
   keyframes (read once by ffprobe);
 - video converted: keyframes forced where the frame time crosses a multiple
-  of the segment length, and no others, so segments are that long;
+  of the segment length, and no others, so segments are that long; the first
+  is cut short (``FIRST_SECONDS`` after the first frame, a keyframe forced
+  there too), so a start waits for less encoded video;
 - sound only: every packet is a keyframe, so ffmpeg cuts on ``hls_time`` and
   segments are that long (within one packet).
 """
@@ -21,6 +23,10 @@ from dataclasses import dataclass
 
 # Seconds per segment of a converted stream (Apple's recommendation for VOD).
 SEGMENT_SECONDS = 6.0
+# The first segment of converted video ends this long after its first frame (the rest
+# stay on the SEGMENT_SECONDS grid): a player starts once ffmpeg encoded that much, a
+# third of a whole segment (docs/instant.md has the measures).
+FIRST_SECONDS = 2.0
 # hls_time that makes ffmpeg cut at every keyframe (see above).
 EVERY_KEYFRAME = "0.000001"
 
@@ -77,33 +83,50 @@ def from_keyframes(keyframes, end):
     return Timeline(tuple(starts), end)
 
 
-def fixed(start, end, fps=None, seconds=SEGMENT_SECONDS):
+def early_cut(start, end, seconds=SEGMENT_SECONDS, first=FIRST_SECONDS):
+    """Where the short first segment of a stream from ``start`` to ``end`` ends, in the
+    source's clock, or None when the first multiple of ``seconds`` or the end comes
+    about as soon (within a second of it): then that one ends the first segment."""
+    if not first:
+        return None
+    cut = start + first
+    return cut if cut < min((math.floor(start / seconds) + 1) * seconds, end) - 1.0 else None
+
+
+def fixed(start, end, fps=None, seconds=SEGMENT_SECONDS, first=None):
     """Segments of converted video or of sound: cut at each multiple of ``seconds`` of
-    the source's clock after ``start``. With the frame rate known, each cut sits on
-    the first frame at or after it, as forced keyframes do."""
+    the source's clock after ``start`` and, with ``first``, at :func:`early_cut`. With
+    the frame rate known, each cut sits on the first frame at or after it, as forced
+    keyframes do."""
     starts = [start]
+    if early_cut(start, end, seconds, first) is not None:  # on the first frame at or after it
+        starts.append(round(start + math.ceil(round(first * fps, 6)) / fps if fps else start + first, 6))
     number = math.floor(start / seconds) + 1
     # The last cut must have a frame (or a packet of sound) after it, and the first
     # must come a frame after the start: a file whose sound starts a little before
     # its picture starts (Opus in MKV) has its first keyframe forced at the picture's.
     last = end - (1 / fps if fps else 0) + 1e-6
-    first = start + (1 / fps if fps else 0.1)
+    earliest = start + (1 / fps if fps else 0.1)
     while number * seconds < end - 1e-3:
         cut = number * seconds
         if fps:  # the first frame at or after it: frames come every 1 / fps from the start
             cut = start + math.ceil(round((cut - start) * fps, 6)) / fps
-        if first <= cut <= last and cut > starts[-1]:
+        if earliest <= cut <= last and cut > starts[-1]:
             starts.append(round(cut, 6))
         number += 1
     return Timeline(tuple(starts), end)
 
 
-def force_keyframes_expression(origin, seconds=SEGMENT_SECONDS):
+def force_keyframes_expression(origin, seconds=SEGMENT_SECONDS, early=None):
     """ffmpeg's ``-force_key_frames`` for :func:`fixed` cuts, from any starting point:
     the first frame of a job, then each frame that crosses a multiple of ``seconds``
-    of the source's clock. ffmpeg's ``t`` counts from the job's first frame, whose
-    time in the source is ``origin``."""
+    of the source's clock, or the ``early`` cut (:func:`early_cut`; None: none).
+    ffmpeg's ``t`` counts from the job's first frame, whose time in the source is
+    ``origin``."""
     step = f"{seconds:g}"
     at = f"(t+{origin:.6f}+0.0005)"  # half a millisecond: a frame exactly on the cut is on it
     previous = f"(prev_forced_t+{origin:.6f}+0.0005)"
-    return f"expr:if(eq(n,0),1,gte(floor({at}/{step}),floor({previous}/{step})+1))"
+    crosses = f"gte(floor({at}/{step}),floor({previous}/{step})+1)"
+    if early is not None:
+        crosses = f"max({crosses},gte({at},{early:.6f})*lt({previous},{early:.6f}))"
+    return f"expr:if(eq(n,0),1,{crosses})"

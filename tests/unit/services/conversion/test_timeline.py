@@ -4,7 +4,9 @@ import m3u8
 import pytest
 
 from mediacaster.services.conversion.timeline import (
+    FIRST_SECONDS,
     Timeline,
+    early_cut,
     fixed,
     force_keyframes_expression,
     from_keyframes,
@@ -77,3 +79,32 @@ def test_converted_cuts_follow_the_frames_of_a_file_that_starts_anywhere():
 def test_sound_that_starts_just_before_a_multiple_makes_no_sliver_of_a_segment():
     # Opus in MKV starts 7 ms before zero.
     assert fixed(-0.007, 20.0).starts == (-0.007, 6.0, 12.0, 18.0)
+
+
+def test_converted_video_has_a_short_first_segment_then_keeps_the_grid():
+    timeline = fixed(0.0, 20.0, fps=25.0, first=FIRST_SECONDS)
+    assert timeline.starts == (0.0, 2.0, 6.0, 12.0, 18.0)
+    assert [timeline.duration(i) for i in range(len(timeline))] == [2.0, 4.0, 6.0, 6.0, 2.0]
+    assert timeline.target_duration == 6
+
+
+def test_the_short_first_cut_sits_on_the_first_frame_at_or_after_it():
+    timeline = fixed(0.0, 20.0, fps=24000 / 1001, first=FIRST_SECONDS)
+    assert timeline.starts[1] == pytest.approx(48 * 1001 / 24000, abs=1e-6)  # frame 48 of 23.976 fps
+    assert early_cut(0.0, 20.0) == FIRST_SECONDS
+
+
+def test_no_short_first_segment_when_a_cut_or_the_end_comes_about_as_soon():
+    assert early_cut(4.5, 100.0) is None  # 6 s comes 1.5 s after the start
+    assert fixed(4.5, 100.0, fps=25.0, first=FIRST_SECONDS).starts[1] == pytest.approx(6.02)  # a frame on
+    assert early_cut(0.0, 2.5) is None  # a 2.5 s clip is one segment
+    assert fixed(0.0, 2.5, fps=25.0, first=FIRST_SECONDS).starts == (0.0,)
+    assert early_cut(1.4, 100.0) == pytest.approx(3.4)  # a TV recording from 1.4 s
+
+
+def test_the_keyframe_expression_forces_the_early_cut_once():
+    expression = force_keyframes_expression(0.0, 6, early=2.0)
+    assert expression == (
+        "expr:if(eq(n,0),1,max(gte(floor((t+0.000000+0.0005)/6),floor((prev_forced_t+0.000000+0.0005)/6)+1),"
+        "gte((t+0.000000+0.0005),2.000000)*lt((prev_forced_t+0.000000+0.0005),2.000000)))"
+    )
