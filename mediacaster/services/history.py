@@ -215,8 +215,7 @@ class History:
         failure = None
         if self._writer is None:
             try:
-                with self.database.sessions.begin() as session:
-                    return record(session, user_id, root, path, position, duration, final), True
+                return self._record(user_id, root, path, position, duration, final), True
             except OUTAGES as error:
                 failure = error
         # Else the database was away moments ago: kept at once, not after the database's
@@ -227,6 +226,16 @@ class History:
             if failure is None:
                 raise
             raise failure from None
+
+    def _record(self, user_id, root, path, position, duration, final):
+        try:
+            with self.database.sessions.begin() as session:
+                return record(session, user_id, root, path, position, duration, final)
+        except exc.IntegrityError:
+            # The file's first report, and another player's (or the TV's) first report of it
+            # came at the same moment and made its row first: this one updates that row.
+            with self.database.sessions.begin() as session:
+                return record(session, user_id, root, path, position, duration, final)
 
     def _keep(self, user_id, root, path, position, duration):
         """Keep the report in Redis (a later one of the same file replaces it: kept reports
