@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from mediacaster.errors import Gone, NotFound
+from mediacaster.errors import Gone, NotFound, Unavailable
 from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,13 @@ class PreviewsUnavailable(NotFound):
     """This file has no seek previews; the message says why."""
 
     code = "no_previews"
+
+
+class PreviewsNotReady(Unavailable):
+    """The file's seek previews are being made: a player asks again after Retry-After."""
+
+    code = "previews_not_ready"
+    default_retry_after = 15
 
 
 @dataclass(frozen=True)
@@ -229,7 +236,7 @@ class PreviewService:
             try:
                 found = self.start(previews).result(timeout)
             except concurrent.futures.TimeoutError:
-                raise PreviewsUnavailable("the seek previews are still being made: ask again soon") from None
+                raise PreviewsNotReady("the seek previews are still being made: ask again soon") from None
         return found[index]
 
     def _make(self, previews):

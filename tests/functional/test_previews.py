@@ -18,7 +18,7 @@ from mediacaster.playback.previews import previews_of
 from mediacaster.services.conversion.manifests import THUMBNAIL_TILE
 from mediacaster.services.diskcache import DiskCache
 from mediacaster.services.ffmpeg import Tool
-from mediacaster.services.previews import PreviewService, PreviewsUnavailable
+from mediacaster.services.previews import PreviewService, PreviewsNotReady, PreviewsUnavailable
 from mediacaster.services.probe import ProbeService
 from tests.common.app import app_settings, wait_for
 from tests.common.mediafiles import long_film
@@ -219,6 +219,16 @@ def test_the_cache_keeps_to_its_budget(library, tmp_path, probe_of):
         assert total <= budget
     assert service.sheets(made[-1]) is not None  # the newest set is whole
     assert service.sheets(made[0]) is None  # the oldest went
+    service.close()
+
+
+def test_a_sheet_asked_for_while_it_is_made_is_a_retry_later(tmp_path, library, probe_of):
+    service = PreviewService(DiskCache(tmp_path / "cache", 10**9), Tool("ffmpeg"))
+    previews = service.find(str(library / LONG), probe_of(library / LONG))
+    with pytest.raises(PreviewsNotReady) as raised:
+        service.sheet(previews, 0, timeout=0)
+    assert raised.value.status == 503 and raised.value.headers["Retry-After"] == "15"
+    assert service.sheet(previews, 0, timeout=TIMEOUT).stat().st_size > 0  # made meanwhile
     service.close()
 
 
