@@ -145,8 +145,7 @@ class Scanner:
             for root, (listed, paths) in walked.items():
                 self._scan_root(root, listed, paths)
             if self._progress["read"] > ANALYZE_AFTER:
-                with self.database.sessions.begin() as session:
-                    store.analyze(session)
+                store.analyze(self.database.engine)
         finally:
             self._set(running=False, root=None)
         self._set(finished=time.time())
