@@ -32,7 +32,7 @@ from mediacaster.services.catalogue.identify import Folders, identify, join, par
 from mediacaster.services.library import split_path, visible_children
 
 log = logging.getLogger(__name__)
-BATCH = 100  # files read before they are written, in one transaction
+BATCH = 250  # files read before they are written, in one transaction
 ANALYZE_AFTER = 1000  # files read by a full scan after which the database counts its rows again
 QUIET = 0.3  # seconds without a new change before reported changes are handled
 RETRY_AFTER = 60.0  # seconds after a failed full scan
