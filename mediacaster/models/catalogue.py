@@ -38,7 +38,8 @@ FILE_KINDS = ("video", "audio", "image")
 class CatalogueFile(Base):
     __tablename__ = "catalogue_files"
     __table_args__ = (
-        Index("ix_catalogue_files_path", "root", "path"),
+        # With what Next up reads of a file the history names (migration 0008).
+        Index("ix_catalogue_files_path", "root", "path", "present", "id"),
         # The files of a folder at once (a deleted folder, the files beside one).
         Index("ix_catalogue_files_folder", "root", "folder"),
         # A moved file is found again by its inode, then by its content.
@@ -115,6 +116,8 @@ class Episode(_OnFile, Base):
     __table_args__ = (
         # Next up: a show's episodes after the last one watched, in watching order.
         Index("ix_catalogue_episodes_show_order", "show_id", "watch_order"),
+        # The show and place of a file's episode, read without the table (migration 0008).
+        Index("ix_catalogue_episodes_file_show", "file_id", "show_id", "watch_order"),
     )
 
     show_id: Mapped[int] = mapped_column(ForeignKey("catalogue_shows.id", ondelete="CASCADE"), index=True)

@@ -28,7 +28,7 @@ CATALOGUE = {
     for name in ("files", "shows", "seasons", "episodes", "films", "artists", "albums", "tracks", "photos")
 }
 TABLES = {"users", "api_tokens", "progress", "queues", "queue_items", "alembic_version"} | CATALOGUE
-HEAD, PREVIOUS = "0007", "0004"
+HEAD, PREVIOUS = "0008", "0004"
 
 
 def not_skipped(database):

@@ -5,6 +5,7 @@ folders' names (guessit), the file name.
 Knows nothing of the database: the scanner hands the answer to the store.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -17,6 +18,8 @@ UNKNOWN_ARTIST, UNKNOWN_ALBUM = "Unknown artist", "Unknown album"
 SHOW_FOLDER_DEPTH = 2
 
 
+# A scan asks for the same show, artist and album names once per file: each folded once.
+@functools.lru_cache(maxsize=4096)
 def comparable(text):
     """Folded, without punctuation or a trailing year: 'The.Expanse (2015)' -> 'the expanse'."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -24,6 +27,7 @@ def comparable(text):
     return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
+@functools.lru_cache(maxsize=4096)
 def sort_title(title):
     """Sorted without a leading article: 'The Expanse' among the E."""
     text = unicodedata.normalize("NFKC", title).casefold().strip()

@@ -333,17 +333,18 @@ def next_up(session, roots, user_id, show_id=None, offset=0, limit=20):
     if show_id is not None:
         played = played.where(Episode.show_id == show_id)
     played = played.subquery("played")
-    later, its_file, its_progress = aliased(Episode), aliased(CatalogueFile), aliased(Progress)
+    later, its_file = aliased(Episode), aliased(CatalogueFile)
+    # No episode the user sees after the last one watched is watched (it would be the last):
+    # the first one after it is the answer, with no look at the history, so the database
+    # reads it from the index in order and stops there, whatever it thinks of the history.
     following = (
         select(later.id)
         .join(its_file, later.file_id == its_file.id)
-        .outerjoin(its_progress, _progress_of(user_id, its_progress, its_file))
         .where(
             later.show_id == played.c.show_id,
             later.watch_order > played.c.last,
             its_file.present.is_(True),
             its_file.root.in_(list(roots)),
-            or_(its_progress.id.is_(None), its_progress.watched.is_(False)),
         )
         .order_by(later.watch_order)
         .limit(1)

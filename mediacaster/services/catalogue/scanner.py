@@ -32,7 +32,7 @@ from mediacaster.services.catalogue.identify import Folders, identify, join, par
 from mediacaster.services.library import split_path, visible_children
 
 log = logging.getLogger(__name__)
-BATCH = 100  # files read before they are written, in one transaction
+BATCH = 250  # files read before they are written, in one transaction
 ANALYZE_AFTER = 1000  # files read by a full scan after which the database counts its rows again
 QUIET = 0.3  # seconds without a new change before reported changes are handled
 RETRY_AFTER = 60.0  # seconds after a failed full scan
@@ -145,8 +145,7 @@ class Scanner:
             for root, (listed, paths) in walked.items():
                 self._scan_root(root, listed, paths)
             if self._progress["read"] > ANALYZE_AFTER:
-                with self.database.sessions.begin() as session:
-                    store.analyze(session)
+                store.analyze(self.database.engine)
         finally:
             self._set(running=False, root=None)
         self._set(finished=time.time())
@@ -273,8 +272,8 @@ class Scanner:
             return 0
         try:
             with self.database.sessions.begin() as session:
-                for item in found:
-                    self._write_one(session, root, item, gone)
+                written = [self._write_one(session, root, item, gone) for item in found]
+                store.save_items(session, [(record, info, False) for record, info in written if record])
                 store.order_episodes(session)
         except (SQLAlchemyError, ValueError):  # ValueError: what the driver could not encode
             if len(found) == 1:
@@ -301,21 +300,25 @@ class Scanner:
                         for path, st, content_hash, _ in found
                     ],
                 )
-                for record, (_path, _st, _hash, info) in zip(records, found, strict=True):
-                    store.save_item(session, record, info, new=True)
+                store.save_items(
+                    session,
+                    [(record, info, True) for record, (*_, info) in zip(records, found, strict=True)],
+                )
                 store.order_episodes(session)
         except (SQLAlchemyError, ValueError):
             return self._write(root, found)
         return len(found)
 
     def _write_one(self, session, root, found, gone):
+        """``(record, info)`` of one file of :meth:`_write` (its item written with the
+        batch's others); ``(None, None)`` when it is gone."""
         path, st, content_hash, info = found
         if st is None:
             store.mark_missing(session, root, [path])
-            return
+            return None, None
         kind = classify(path.rpartition("/")[2])[1]
         record = store.record_file(session, root, path, kind, st, content_hash, self._real_of(root), gone)
-        store.save_item(session, record, info)
+        return record, info
 
     # -- changes as they happen --------------------------------------------
 

@@ -8,6 +8,7 @@ transaction as the file record, so positions and watched state follow the file.
 """
 
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from sqlalchemy import delete, insert, or_, select, text, update
 
@@ -96,12 +97,16 @@ CATALOGUE_TABLES = [
 ]
 
 
-def analyze(session):
+def analyze(engine):
     """Have the database count what the catalogue's tables hold, after a scan changed many
     rows: its planner then starts the pages' joins from the small side (a thousand films,
-    not fifty thousand files)."""
-    for table in CATALOGUE_TABLES:
-        session.execute(text(f"ANALYZE {table}"))
+    not fifty thousand files). PostgreSQL also vacuums them, which marks their pages as
+    all visible: Next up then reads files and episodes from their indexes alone (0008)."""
+    postgresql = engine.dialect.name == "postgresql"
+    # VACUUM runs outside a transaction only.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in CATALOGUE_TABLES:
+            connection.execute(text(f"{'VACUUM (ANALYZE)' if postgresql else 'ANALYZE'} {table}"))
 
 
 def has_vanished(session, root):
@@ -120,7 +125,8 @@ def has_vanished(session, root):
 def new_records(session, root, found, now=None):
     """The records of files seen for the first time, ``found`` as ``[(path, kind, stat,
     content hash)]``, written at once: for a path no record has, in a root where no file
-    vanished (:func:`has_vanished`), when nothing else changed meanwhile."""
+    vanished (:func:`has_vanished`), when nothing else changed meanwhile. Returns each
+    one's :class:`Written`, in their order."""
     now = now or datetime.now(timezone.utc)
     rows = [
         {
@@ -142,10 +148,18 @@ def new_records(session, root, found, now=None):
     ]
     if not rows:
         return []
-    inserted = session.scalars(
-        insert(CatalogueFile).returning(CatalogueFile, sort_by_parameter_order=True), rows
-    ).all()
-    return inserted
+    # The table's own INSERT: the ORM's bulk path would only add its bookkeeping.
+    table = CatalogueFile.__table__
+    ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
+    return [Written(id, root, row["mtime_ns"]) for id, row in zip(ids, rows, strict=True)]
+
+
+class Written(NamedTuple):
+    """What :func:`save_items` needs of a record written at once by :func:`new_records`."""
+
+    id: int
+    root: str
+    mtime_ns: int
 
 
 def _moved_here(session, root, encoded, st, content_hash, real_of, gone):
@@ -229,28 +243,67 @@ def present_below(session, root, folder):
     return [bytenames.decode(path) for path in rows]
 
 
-def save_item(session, record, info, new=False):
-    """Make the item on ``record`` what ``info`` (services/catalogue/identify.py) says; no
-    item for None. An item keeps its id while its file stays of the same type. ``new``:
-    the record was just made (it has no item yet), and the item is written with the
-    transaction's others."""
+def save_item(session, record, info):
+    """:func:`save_items` for one file: its item, or None."""
+    save_items(session, [(record, info, False)])
     wanted = ITEMS.get(info["type"]) if info else None
-    if not new:
-        for kind in ITEMS.values():
-            if kind is not wanted:
-                session.execute(delete(kind).where(kind.file_id == record.id))
-    if wanted is None:
-        return None
-    item = None if new else session.scalar(select(wanted).where(wanted.file_id == record.id))
-    if item is None:
-        item = wanted(file_id=record.id)
-    info = storable(info)
-    # Added once filled: its show, season, album or artist is found or made on the way.
-    FILL[info["type"]](session, record, item, info)
-    session.add(item)
-    if not new:
-        session.flush()
-    return item
+    return session.scalar(select(wanted).where(wanted.file_id == record.id)) if wanted else None
+
+
+def save_items(session, found):
+    """Make the items on the records of ``found``, ``[(record, info, new)]``, what each
+    ``info`` (services/catalogue/identify.py) says; no item for None. An item keeps its id
+    while its file stays of the same type; ``new``: the record was just made and has no
+    item yet. ``record`` needs ``id``, ``root`` and ``mtime_ns``.
+
+    A batch costs a few statements, not a few per file: its shows, seasons, artists and
+    albums are looked up at once (:class:`_Parents`), and its items written with one
+    statement of each type."""
+    found = [(record, storable(info) if info else None, new) for record, info, new in found]
+    kept = _kept_items(session, [(record.id, info) for record, info, new in found if not new])
+    parents = _Parents(session, [(record.root, info) for record, info, _new in found if info])
+    inserts, updates = {}, {}
+    for record, info, _new in found:
+        if info is None:
+            continue
+        row = {"file_id": record.id, **ROWS[info["type"]](parents, record, info)}
+        item_id = kept.get((info["type"], record.id))
+        if item_id is None:
+            inserts.setdefault(info["type"], []).append(row)
+        else:
+            updates.setdefault(info["type"], []).append({"id": item_id, **row})
+    for name, rows in inserts.items():
+        session.execute(insert(ITEMS[name].__table__), rows)
+    for name, rows in updates.items():
+        session.execute(update(ITEMS[name]), rows)
+    # Their places in the shows' order are given before the transaction ends (order_episodes).
+    shows = {row["show_id"] for rows in (inserts, updates) for row in rows.get("episode", ())}
+    session.info.setdefault(REORDER, set()).update(shows)
+
+
+def _kept_items(session, found):
+    """``{(type, file id): item id}`` of the items of ``found``, ``[(file id, info)]``, that
+    stay of the same type; the others are deleted (a film that became an episode)."""
+    wanted = {file_id: info["type"] if info else None for file_id, info in found}
+    kept = {}
+    for name, kind in ITEMS.items():
+        gone = []
+        for chunk in _chunks(list(wanted)):
+            columns = (kind.id, kind.file_id, *((kind.show_id,) if kind is Episode else ()))
+            for item_id, file_id, *show in session.execute(select(*columns).where(kind.file_id.in_(chunk))):
+                if wanted[file_id] == name:
+                    kept[(name, file_id)] = item_id
+                else:
+                    gone.append(item_id)
+                # The show it belonged to is numbered again, whatever it becomes.
+                session.info.setdefault(REORDER, set()).update(show)
+        for chunk in _chunks(gone):
+            session.execute(delete(kind).where(kind.id.in_(chunk)))
+    return kept
+
+
+def _chunks(values, size=GONE_IN_QUERY):
+    return (values[start : start + size] for start in range(0, len(values), size))
 
 
 ART = frozenset({"poster", "fanart", "cover", "show_poster", "show_fanart", "season_poster"})
@@ -271,68 +324,155 @@ def storable(info):
     return kept
 
 
-def _fill_film(session, record, film, info):
-    film.key, film.title, film.sort_title = _key(info["title"]), info["title"], info["sort_title"]
-    film.year = info["year"]
-    film.edition, film.poster, film.poster_embedded = (
-        info["edition"],
-        encode(info["poster"]),
-        info["poster_embedded"],
-    )
-    film.fanart = encode(info["fanart"])
+def _film_row(parents, record, info):
+    return {
+        "key": _key(info["title"]),
+        "title": info["title"],
+        "sort_title": info["sort_title"],
+        "year": info["year"],
+        "edition": info["edition"],
+        "poster": encode(info["poster"]),
+        "poster_embedded": info["poster_embedded"],
+        "fanart": encode(info["fanart"]),
+    }
 
 
-def _fill_episode(session, record, episode, info):
-    before = episode.show_id  # the show it belonged to, if it changes
-    show = _one(session, Show, root=record.root, key=_key(info["show_key"] or info["show"]))
-    show.title, show.sort_title = info["show"], info["show_sort_title"]
-    show.year = info["show_year"] or show.year
-    show.poster = encode(info["show_poster"]) or show.poster
-    show.fanart = encode(info["show_fanart"]) or show.fanart
-    _flush_new(session, show)
-    season = _one(session, Season, show_id=show.id, number=info["season"])
-    season.poster = encode(info["season_poster"]) or season.poster
-    _flush_new(session, season)
-    episode.show_id, episode.season_id = show.id, season.id
-    episode.number, episode.last_number = info["number"], info["last_number"]
-    episode.absolute_number, episode.aired, episode.title = (
-        info["absolute_number"],
-        info["aired"],
-        info["title"],
-    )
-    # Its place in the show's order is given before the transaction ends (order_episodes).
-    session.info.setdefault(REORDER, set()).update({show.id, before} - {None})
+def _episode_row(parents, record, info):
+    show, season = parents.show_of(record.root, info), parents.season_of(record.root, info)
+    return {
+        "show_id": show.id,
+        "season_id": season.id,
+        "number": info["number"],
+        "last_number": info["last_number"],
+        "absolute_number": info["absolute_number"],
+        "aired": info["aired"],
+        "title": info["title"],
+    }
 
 
-def _fill_track(session, record, track, info):
-    artist = _artist(session, record.root, info["artist"])
-    album_artist = _artist(session, record.root, info["album_artist"])
-    album = _one(session, Album, root=record.root, artist_id=album_artist.id, key=_key(info["album"]))
-    if album.title is None:
-        album.title, album.sort_title = info["album"], sort_title(info["album"])
-    album.year = info["year"] or album.year
-    album.compilation = bool(album.compilation) or info["compilation"]
-    # Local art before embedded covers, whichever song of the album is read first.
-    if info["cover"] and (album.cover is None or (album.cover_embedded and not info["cover_embedded"])):
-        album.cover, album.cover_embedded = encode(info["cover"]), info["cover_embedded"]
-    _flush_new(session, album)
-    track.album_id, track.artist_id = album.id, artist.id
-    track.title, track.disc, track.number = info["title"], info["disc"], info["number"]
+def _track_row(parents, record, info):
+    return {
+        "album_id": parents.album_of(record.root, info).id,
+        "artist_id": parents.artist(record.root, info["artist"]).id,
+        "title": info["title"],
+        "disc": info["disc"],
+        "number": info["number"],
+    }
 
 
-def _artist(session, root, name):
-    artist = _one(session, Artist, root=root, key=_key(name))
-    if artist.name is None:
-        artist.name, artist.sort_name = name, sort_title(name)
-    _flush_new(session, artist)
-    return artist
-
-
-def _fill_photo(session, record, photo, info):
+def _photo_row(parents, record, info):
     taken = info["taken_at"]
-    photo.taken_from_exif = taken is not None
-    photo.taken_at = taken or datetime.fromtimestamp(record.mtime_ns / 1e9, timezone.utc).replace(tzinfo=None)
-    photo.width, photo.height = info["width"], info["height"]
+    mtime = datetime.fromtimestamp(record.mtime_ns / 1e9, timezone.utc).replace(tzinfo=None)
+    return {
+        "taken_from_exif": taken is not None,
+        "taken_at": taken or mtime,
+        "width": info["width"],
+        "height": info["height"],
+    }
+
+
+ROWS = {"film": _film_row, "episode": _episode_row, "track": _track_row, "photo": _photo_row}
+
+
+class _Parents:
+    """The shows, seasons, artists and albums the items of a batch, ``[(root, info)]``,
+    stand in: each looked up once, made when missing, and given what the batch's files
+    say of it in their order (a later file's show title wins; art and years only where
+    a file has them); one flush writes them all. Each is known by its names (a show's
+    root and key...), which a new one has before the flush gives it an id."""
+
+    def __init__(self, session, found):
+        self.session = session
+        episodes = [(root, info) for root, info in found if info["type"] == "episode"]
+        tracks = [(root, info) for root, info in found if info["type"] == "track"]
+        roots = {root for root, _info in found}
+        self.shows = self._load(Show, roots, {_show_key(root, info)[1] for root, info in episodes})
+        names = {_key(info[name]) for _root, info in tracks for name in ("artist", "album_artist")}
+        self.artists = self._load(Artist, roots, names)
+        show_keys = {show.id: key for key, show in self.shows.items()}
+        self.seasons = {
+            (*show_keys[season.show_id], season.number): season
+            for chunk in _chunks(list(show_keys))
+            for season in session.scalars(select(Season).where(Season.show_id.in_(chunk)))
+        }
+        artist_keys = {artist.id: key for key, artist in self.artists.items()}
+        albums = self._rows(Album, roots, {_key(info["album"]) for _root, info in tracks})
+        self.albums = {
+            (*artist_keys[album.artist_id], album.key): album
+            for album in albums
+            if album.artist_id in artist_keys
+        }
+        for root, info in episodes:
+            self._fill_show(root, info)
+        for root, info in tracks:
+            self._fill_album(root, info)
+        session.flush()
+
+    def _rows(self, kind, roots, keys):
+        return [
+            row
+            for chunk in _chunks(sorted(keys))
+            for row in self.session.scalars(select(kind).where(kind.root.in_(roots), kind.key.in_(chunk)))
+        ]
+
+    def _load(self, kind, roots, keys):
+        return {(row.root, row.key): row for row in self._rows(kind, roots, keys)}
+
+    def _made(self, rows, known_as, kind, **values):
+        row = rows.get(known_as)
+        if row is None:
+            row = rows[known_as] = kind(**values)
+            self.session.add(row)
+        return row
+
+    def show_of(self, root, info):
+        return self.shows[_show_key(root, info)]
+
+    def season_of(self, root, info):
+        return self.seasons[(*_show_key(root, info), info["season"])]
+
+    def artist(self, root, name):
+        artist = self._made(self.artists, (root, _key(name)), Artist, root=root, key=_key(name))
+        if artist.name is None:
+            artist.name, artist.sort_name = name, sort_title(name)
+        return artist
+
+    def album_of(self, root, info):
+        return self.albums[(root, _key(info["album_artist"]), _key(info["album"]))]
+
+    def _fill_show(self, root, info):
+        key = _show_key(root, info)
+        show = self._made(self.shows, key, Show, root=root, key=key[1])
+        show.title, show.sort_title = info["show"], info["show_sort_title"]
+        show.year = info["show_year"] or show.year
+        show.poster = encode(info["show_poster"]) or show.poster
+        show.fanart = encode(info["show_fanart"]) or show.fanart
+        season = self._made(self.seasons, (*key, info["season"]), Season, number=info["season"], **_of(show))
+        season.poster = encode(info["season_poster"]) or season.poster
+
+    def _fill_album(self, root, info):
+        self.artist(root, info["artist"])
+        artist = self.artist(root, info["album_artist"])
+        key = (root, artist.key, _key(info["album"]))
+        album = self._made(self.albums, key, Album, root=root, key=key[2], **_of(artist))
+        if album.title is None:
+            album.title, album.sort_title = info["album"], sort_title(info["album"])
+        album.year = info["year"] or album.year
+        album.compilation = bool(album.compilation) or info["compilation"]
+        # Local art before embedded covers, whichever song of the album is read first.
+        if info["cover"] and (album.cover is None or (album.cover_embedded and not info["cover_embedded"])):
+            album.cover, album.cover_embedded = encode(info["cover"]), info["cover_embedded"]
+
+
+def _show_key(root, info):
+    return root, _key(info["show_key"] or info["show"])
+
+
+def _of(parent):
+    """What a new season or album says of its show or artist: its id when it has one (no
+    load of a known show's seasons), else the new row itself, which the flush writes first."""
+    name = "show" if isinstance(parent, Show) else "artist"
+    return {f"{name}_id": parent.id} if parent.id is not None else {name: parent}
 
 
 REORDER = "catalogue_shows_to_order"  # session.info: shows whose episodes were written
@@ -375,30 +515,6 @@ def order_episodes(session):
         session.execute(update(Episode), changed)
 
 
-def _flush_new(session, row):
-    """Give a new row its id (what refers to it needs it); a known one is written later."""
-    if row.id is None:
-        session.flush()
-
-
-FILL = {"film": _fill_film, "episode": _fill_episode, "track": _fill_track, "photo": _fill_photo}
-
-
 def _key(title):
     """What two names that are the same compare as (within a column's length)."""
     return (comparable(title) or title.casefold())[:512]
-
-
-def _one(session, kind, **key):
-    """The row of ``kind`` with ``key``, made when there is none; each looked for once in
-    a session (a batch of a scan holds a season's episodes, an album's songs)."""
-    rows = session.info.setdefault("catalogue_rows", {})
-    cached = (kind, *sorted(key.items()))
-    found = rows.get(cached)
-    if found is None:
-        found = session.scalar(select(kind).filter_by(**key))
-        if found is None:
-            found = kind(**key)
-            session.add(found)
-        rows[cached] = found
-    return found
