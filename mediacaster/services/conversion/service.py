@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 
 from mediacaster.services.conversion import manifests
+from mediacaster.services.conversion.cluster import CeleryRunner
 from mediacaster.services.conversion.errors import ConversionFailed, ConversionSlow, NoSuchSegment
 from mediacaster.services.conversion.jobs import JobManager
 from mediacaster.services.conversion.keyframes import read_keyframes
@@ -27,12 +28,18 @@ FAILURES_KEPT = 60.0
 
 
 class ConversionService:
-    def __init__(self, ffmpeg, ffprobe, cache, max_jobs, idle_timeout, encoder="software"):
+    def __init__(
+        self, ffmpeg, ffprobe, cache, max_jobs, idle_timeout, encoder="software", cluster=None, fallback=True
+    ):
+        """``cluster``: a :class:`~.cluster.Cluster` whose workers run the jobs (None: here);
+        ``fallback``: whether jobs run here when no worker is live."""
         self.ffmpeg = ffmpeg
         self.ffprobe = ffprobe
         self.cache = cache
         self.encoder = encoder
-        self.jobs = JobManager(ffmpeg, cache, max_jobs, idle_timeout)
+        self.cluster = cluster
+        runner = None if cluster is None else CeleryRunner(cluster, max_jobs if fallback else 0)
+        self.jobs = JobManager(ffmpeg, cache, max_jobs, idle_timeout, runner)
         self._timelines = OrderedDict()
         self._reads = {}  # file -> the lock of its keyframe read
         self._failures = {}  # file -> (when, why) its keyframes could not be read
@@ -40,7 +47,7 @@ class ConversionService:
 
     @property
     def available(self):
-        return self.ffmpeg.available and self.ffprobe.available
+        return (self.ffmpeg.available or self.cluster is not None) and self.ffprobe.available
 
     def stream(self, path, size, mtime_ns, probe, variant):
         return Stream.of(path, size, mtime_ns, probe, variant, self.encoder)
@@ -152,3 +159,5 @@ class ConversionService:
 
     def close(self):
         self.jobs.close()
+        if self.cluster is not None:
+            self.cluster.close()

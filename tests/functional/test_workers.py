@@ -1,0 +1,145 @@
+"""Conversions on worker machines (conversion_backend = celery), with real processes on
+loopback: a Redis broker, two ``mediacaster-worker`` processes (names and folders of their
+own, the app's folders seen through path mapping), the app with its segment cache
+shared with them, and the fake Chromecast playing what they make."""
+
+import logging
+import shutil
+import subprocess
+from urllib.parse import urlsplit
+
+import pytest
+import webtest
+
+from mediacaster.services.conversion.cluster import CeleryRun
+from tests.common.app import wait_for
+from tests.common.servers import LiveServer
+from tests.common.workers import Worker, live_workers
+from tests.functional.test_cast_converted import TV, app_with_the_tv
+from tests.functional.test_conversion import make_long_films
+
+pytestmark = [pytest.mark.ffmpeg, pytest.mark.slow]
+log = logging.getLogger(__name__)
+
+
+@pytest.fixture(scope="module")
+def films(tmp_path_factory, typical_library):
+    folder = make_long_films(tmp_path_factory.mktemp("worker-films"))
+    shutil.copy(typical_library["hevc 10-bit eac3.mkv"], folder / "hevc.mkv")
+    return folder
+
+
+@pytest.fixture
+def broker(redis_server):
+    """The broker: a database of the test Redis of its own, emptied after each test."""
+    url = redis_server.url.rsplit("/", 1)[0] + "/5"
+    yield url
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+@pytest.fixture
+def cluster(make_app, broker, films, tmp_path):
+    """``cluster(**settings)``: the app with conversion_backend = celery, its segment
+    cache in a folder of the test's, and ``workers(...)`` that see it through path mapping;
+    after the test, no ffmpeg is left on any worker, the app closed and its workers stopped."""
+    made = {"apps": [], "workers": []}
+    data = tmp_path / "nas"
+
+    def build(tv=None, **settings):
+        settings = {
+            "mediacaster.data_dir": str(data),
+            "mediacaster.conversion_backend": "celery",
+            "mediacaster.broker_url": broker,
+            "mediacaster.conversion_fallback_local": "false",
+            **settings,
+        }
+        roots = {"films": films}
+        app = app_with_the_tv(make_app, roots, **settings) if tv else make_app(roots=roots, **settings)
+        server = LiveServer(app, threads=8).__enter__()
+        made["apps"].append((app, server))
+        environ = {"HTTP_HOST": f"127.0.0.1:{server.port}", "SERVER_PORT": str(server.port)}
+        return app.registry.services, server.url, webtest.TestApp(app, extra_environ=environ)
+
+    def worker(name, **options):
+        paths = {str(films): "films", str(data / "cache" / "hls"): "hls"}
+        (data / "cache" / "hls").mkdir(parents=True, exist_ok=True)
+        started = Worker(f"{name}@test", broker, tmp_path / name, paths, **options).start()
+        made["workers"].append(started)
+        return started
+
+    build.worker = worker
+    yield build
+    for app, server in made["apps"]:
+        server.__exit__(None, None, None)
+        app.registry.services.close()
+    for started in made["workers"]:
+        wait_for(lambda started=started: not started.ffmpeg(), 15, f"no ffmpeg left on {started.name}")
+    for started in made["workers"]:
+        started.stop()
+        assert not started.ffmpeg()
+
+
+def segment_name(fetch):
+    return urlsplit(fetch.url).path.rsplit("/", 1)[1]
+
+
+def remote_jobs(services):
+    return [job for job in services.conversion.jobs.running() if isinstance(job.process, CeleryRun)]
+
+
+def run_on(job, timeout=30):
+    """The name of the worker that runs ``job``, once it took it."""
+    return wait_for(
+        lambda: job.process.poll() is None and job.process.worker, timeout, "a worker to take the job"
+    )
+
+
+# -- a worker converts, the TV plays ----------------------------------------------------
+
+
+def test_a_file_converted_by_a_worker_plays_through_on_the_tv(cluster, tv):
+    alpha = cluster.worker("alpha")
+    services, _, http = cluster(tv=True)
+    tv.fetches.clear()
+    result = http.post_json("/api/cast", {"path": "films/hevc.mkv", "device": TV}).json
+    assert result["verdict"]["verdict"] == "plays_converted"
+    (job,) = remote_jobs(services)
+    assert run_on(job) == alpha.name
+    assert alpha.ffmpeg(), "the worker's own ffmpeg runs the job"
+    # Played through: the TV gets the init segment and the film's last segment, made on the worker.
+    last = len(tv.playlist.segments) - 1
+    http.post_json("/api/player/seek", {"device": TV, "position": tv.playlist.segments[last].start + 0.5})
+    wanted = {"init.mp4", f"{last}.m4s"}
+    assert tv.wait_fetches(
+        lambda fetches: wanted <= {segment_name(f) for f in fetches if f.status == 200}, 90
+    ), [(f.url, f.status) for f in tv.fetches]
+    assert {f.status for f in tv.fetches} <= {200, 503}
+    assert services.conversion.cache.path(job.stream.id, str(last), ".m4s").exists()
+    assert tv.player_state != "IDLE"
+    tv.fetches.clear()
+
+
+# -- path mapping ---------------------------------------------------------------------
+
+
+def test_a_worker_whose_mapped_folder_is_missing_refuses_to_start_with_one_line(broker, tmp_path):
+    worker = Worker("gamma@test", broker, tmp_path / "gamma", {"/srv/nowhere": "missing"})
+    (tmp_path / "gamma" / "missing").unlink()  # the share is not mounted
+    done = subprocess.run(worker.command(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("mediacaster-worker: invalid setting: worker.paths: ")
+    assert "/srv/nowhere" in lines[0] and "does not exist" in lines[0]
+
+
+def test_a_worker_with_a_malformed_mapping_or_no_broker_says_so(broker, tmp_path):
+    worker = Worker("delta@test", broker, tmp_path / "delta", {})
+    done = subprocess.run(
+        worker.command(**{"worker.paths": "relative=/x"}), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and "is not of the form /app/path=/worker/path" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "delta@test" not in live_workers(broker)
