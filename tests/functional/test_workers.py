@@ -6,6 +6,7 @@ shared with them, and the fake Chromecast playing what they make."""
 import logging
 import shutil
 import subprocess
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,7 +17,7 @@ from tests.common.app import wait_for
 from tests.common.servers import LiveServer
 from tests.common.workers import Worker, live_workers
 from tests.functional.test_cast_converted import TV, app_with_the_tv
-from tests.functional.test_conversion import make_long_films
+from tests.functional.test_conversion import assert_error, get, make_long_films, open_converted
 
 pytestmark = [pytest.mark.ffmpeg, pytest.mark.slow]
 log = logging.getLogger(__name__)
@@ -143,3 +144,112 @@ def test_a_worker_with_a_malformed_mapping_or_no_broker_says_so(broker, tmp_path
     assert done.returncode == 2 and "is not of the form /app/path=/worker/path" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert "delta@test" not in live_workers(broker)
+
+
+# -- seeks and faults -----------------------------------------------------------------
+
+
+def test_a_far_seek_stops_the_workers_run_and_starts_one_there(cluster):
+    alpha, beta = cluster.worker("alpha"), cluster.worker("beta")
+    services, base, _ = cluster()
+    converted = open_converted(services, base, "films", "long.mkv")
+    assert get(converted.uris[0]).status_code == 200
+    (job,) = converted.running()
+    first = run_on(job)
+    assert get(converted.uris[2]).status_code == 200  # read on: a player, not a probe
+
+    far = len(converted.uris) * 9 // 10
+    response = get(converted.uris[far])
+
+    assert response.status_code == 200, response.text
+    # The stopped run is listed until its worker says its ffmpeg is gone.
+    (restarted,) = wait_for(
+        lambda: len(converted.running()) == 1 and converted.running(), 15, "the old run to end"
+    )
+    assert restarted.start_index == far and isinstance(restarted.process, CeleryRun)
+    assert job.stopped and not job.running
+    assert run_on(restarted) in (alpha.name, beta.name)
+    # The first run's ffmpeg is gone from its worker: only the new one runs.
+    wait_for(lambda: len(alpha.ffmpeg()) + len(beta.ffmpeg()) == 1, 15, f"the ffmpeg on {first} to be killed")
+    assert "-ss" in restarted.process.command
+
+
+def test_a_worker_killed_mid_film_has_its_job_sent_to_the_other_and_the_tv_plays_on(cluster, tv):
+    workers = {w.name: w for w in (cluster.worker("alpha"), cluster.worker("beta"))}
+    services, _, http = cluster(tv=True)
+    tv.fetches.clear()
+    result = http.post_json("/api/cast", {"path": "films/long.mkv", "device": TV}).json
+    assert result["verdict"]["verdict"] == "plays_converted" and tv.player_state == "PLAYING"
+    (job,) = remote_jobs(services)
+    dead = workers.pop(run_on(job))
+    (other,) = workers.values()
+    wait_for(lambda: job.next_index >= 3, timeout=90, what="the worker to make a few segments")
+
+    killed = time.monotonic()
+    dead.kill()  # the machine switched off: the worker and its pool gone at once
+    wait_for(lambda: not dead.ffmpeg(), 10, "the dead worker's ffmpeg to die with it")
+
+    # The TV asks for what the dead worker did not make: it comes from the other worker.
+    missing = job.next_index
+    tv.fetches.clear()
+    http.post_json("/api/player/seek", {"device": TV, "position": tv.playlist.segments[missing].start + 0.5})
+    got = tv.wait_fetches(
+        lambda fetches: f"{missing}.m4s" in [segment_name(f) for f in fetches if f.status == 200], 90
+    )
+    assert got, [(segment_name(f), f.status) for f in tv.fetches]
+    served = time.monotonic() - killed
+    log.warning("seconds from the killed worker to the next segment served: %.2f", served)
+    assert {f.status for f in tv.fetches} <= {200, 503}  # at most asked again
+    assert tv.player_state == "PLAYING"
+    assert "stopped answering" in job.error and job.retry
+    (restarted,) = remote_jobs(services)
+    assert restarted.start_index == missing and run_on(restarted) == other.name
+    tv.fetches.clear()
+
+
+# -- encoders, capacity, no worker ---------------------------------------------------
+
+
+def test_a_job_wanting_a_hardware_encoder_goes_only_to_a_worker_that_has_it(cluster):
+    software, nvenc = cluster.worker("alpha"), cluster.worker("beta", encoder="nvenc")
+    services, base, _ = cluster(**{"mediacaster.video_encoder": "nvenc"})
+    converted = open_converted(services, base, "films", "long.mkv")
+    for _ in range(2):
+        get(converted.uris[0])  # this machine has no NVIDIA card: its ffmpeg fails, the job with it
+        (job, *_) = services.conversion.jobs._jobs[converted.stream.id]
+        assert run_on_or_ended(job) == nvenc.name
+        assert "h264_nvenc" in job.process.command and "libx264" not in job.process.command
+    assert not software.ffmpeg()
+
+
+def run_on_or_ended(job):
+    return wait_for(lambda: job.process.poll() is not None or job.process.worker, 30, "a worker") and (
+        wait_for(lambda: job.process.worker, 30, "the worker's name")
+    )
+
+
+def test_the_job_limit_is_the_live_workers_slots(cluster):
+    cluster.worker("alpha"), cluster.worker("beta")
+    services, base, _ = cluster()
+    for name in ("long.mkv", "long copy.mkv"):
+        converted = open_converted(services, base, "films", name)
+        assert get(converted.uris[0]).status_code == 200
+    assert len(remote_jobs(services)) == 2
+    third = open_converted(services, base, "films", "hevc.mkv")
+    response = get(third.uris[0])
+    assert_error(response, 503, "conversion_busy", "the conversion workers make at once")
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_with_no_worker_a_conversion_is_refused_or_made_here(cluster):
+    services, base, _ = cluster()
+    converted = open_converted(services, base, "films", "hevc.mkv")
+    response = get(converted.uris[0])
+    assert_error(response, 503, "conversion_unavailable", "no conversion worker")
+    assert int(response.headers["Retry-After"]) > 0
+
+    here, base, _ = cluster(**{"mediacaster.conversion_fallback_local": "true"})
+    converted = open_converted(here, base, "films", "hevc.mkv")
+    assert get(converted.uris[0]).status_code == 200
+    (job,) = converted.running()
+    assert not isinstance(job.process, CeleryRun) and job.process.pid
