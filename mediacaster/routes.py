@@ -76,6 +76,7 @@ ROUTES = {
     "api.slideshow.action": "/api/slideshow/{action}",
     "api.status": "/api/status",
     "api.player": "/api/player/{action}",
+    "api.conversions": "/api/conversions",
     "api.openapi": "/api/openapi.json",
 }
 

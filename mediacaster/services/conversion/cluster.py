@@ -185,8 +185,10 @@ class CeleryRun:
                     pipe.set(control_key(self.id), self._want, ex=CONTROL_TTL)
                 pipe.get(state_key(self.id))
                 state = pipe.execute()[-1]
-        except redis.RedisError:
-            state = None
+        except redis.RedisError:  # the broker is away: the lease is not known to have lapsed yet
+            state, lapsed = None, self._seen is not None and now - self._seen > LEASE_TTL
+        else:
+            lapsed = state is None and self._seen is not None  # the key expires with the lease
         if state is not None:
             try:
                 state = json.loads(state)
@@ -200,7 +202,7 @@ class CeleryRun:
                 self.lost = state.get("why")
                 self.returncode = state.get("code", -signal.SIGKILL)
             return self.returncode
-        if self._seen is not None and now - self._seen > LEASE_TTL:
+        if lapsed:
             self._lose(f"the worker {self.worker} stopped answering")
         elif self._seen is None and now - self._sent > TAKE_SECONDS:
             self._lose("no worker took the conversion")

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 from mediacaster.services.conversion import manifests
 from mediacaster.services.conversion.cluster import CeleryRunner
@@ -25,6 +26,7 @@ from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
 log = logging.getLogger(__name__)
 TIMELINES_KEPT = 64  # in memory; all of them on disk
 FAILURES_KEPT = 60.0
+HERE = "this server"  # the app's machine, as a worker
 
 
 class ConversionService:
@@ -156,6 +158,47 @@ class ConversionService:
         """Start making ``stream`` from ``position`` seconds in (a cast that starts there)."""
         timeline = self.timeline(stream)
         self.jobs.prepare(stream, timeline, timeline.index_at(position), reader)
+
+    def overview(self):
+        """The workers (name, encoders, slots, running jobs, media seconds made per second)
+        and the running conversions (file, variant, segment, worker), for administrators;
+        this machine is a worker under ``local``, or when it runs jobs in the workers' place."""
+        jobs = [job for job in self.jobs.running() if job.stopped is None]
+        conversions = [
+            {
+                "file": Path(job.stream.source).name,
+                "variant": job.stream.variant.token,
+                "segment": job.next_index,
+                "worker": getattr(job.process, "worker", None) or HERE,
+            }
+            for job in jobs
+        ]
+        workers = [] if self.cluster is None else self.cluster.workers()
+        if self.cluster is None or any(c["worker"] == HERE for c in conversions):
+            workers.append({"name": HERE, "encoders": [self.encoder], "slots": self.jobs.max_jobs})
+        listed = []
+        for worker in workers:
+            mine = [job for job, c in zip(jobs, conversions, strict=True) if c["worker"] == worker["name"]]
+            listed.append(
+                {
+                    "name": worker["name"],
+                    "encoders": list(worker.get("encoders", ())),
+                    "slots": worker.get("slots", 0),
+                    "running": len(mine),
+                    "speed": round(sum(job.speed or 0.0 for job in mine), 2),
+                }
+            )
+        backend = "local" if self.cluster is None else "celery"
+        return {"backend": backend, "workers": listed, "conversions": conversions}
+
+    def health(self):
+        """The conversions' part of /healthz: the backend, and under Celery whether its
+        broker answers and how many workers are live."""
+        if self.cluster is None:
+            return {"backend": "local"}
+        reachable = self.cluster.reachable()
+        workers = len(self.cluster.workers()) if reachable else 0
+        return {"backend": "celery", "broker": {"reachable": reachable}, "workers": workers}
 
     def close(self):
         self.jobs.close()
