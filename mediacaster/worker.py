@@ -30,7 +30,7 @@ from pathlib import Path
 
 import redis
 from celery import signals
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from mediacaster.services.conversion import cluster
 from mediacaster.services.conversion.commands import Job, hls_command
@@ -81,7 +81,9 @@ FFMPEG = shutil.which(os.path.join(settings.ffmpeg_dir, "ffmpeg") if settings.ff
 QUEUES = cluster.queues_of(settings.encoder)
 app = cluster.celery_app(
     settings.broker_url,
-    task_queues=[Queue(name) for name in QUEUES],
+    # Each queue on an exchange of its own name, as the app sends to it: a job for one
+    # encoder never lands in another's queue.
+    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
     task_default_queue=QUEUES[0],
     worker_concurrency=settings.slots,
     worker_pool="prefork",
