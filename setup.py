@@ -35,6 +35,8 @@ requires = [
     "Pillow>=10.0",
     # Kodi .nfo files read without XML entity expansion.
     "defusedxml>=0.7",
+    # Conversions on worker machines, with the app's Redis as broker (mediacaster/worker.py).
+    "celery[redis]>=5.3,<6",
 ]
 
 testing_requires = [
@@ -91,6 +93,7 @@ setup(
             "mediacaster = mediacaster.cli.serve:main",
             "mediacaster-cast = mediacaster.cli.cast:main",
             "mediacaster-admin = mediacaster.cli.admin:main",
+            "mediacaster-worker = mediacaster.cli.worker:main",
         ],
     },
 )

@@ -27,4 +27,4 @@ if names == ["soak"]:
     soak.main(options)
 else:
     for name in names or BENCHMARKS:
-        BENCHMARKS[name](options) if name == "catalogue" else BENCHMARKS[name]()
+        BENCHMARKS[name](options) if name in ("catalogue", "conversion") else BENCHMARKS[name]()

@@ -31,10 +31,17 @@ timed run measures the share of the CPUs other processes took meanwhile, waits
 for a quiet machine first and runs again when disturbed, while a time budget
 lasts; the table shows the worst share among the runs kept.
 
+With ``--backend celery`` (``python -m bench conversion --backend celery``), the
+same run also measures conversions through two workers (``mediacaster-worker``
+on this machine, the bench's Redis as broker) against the local backend: the
+seek and reading on of 1 and 2, the first segment of the remux of 3, and the
+seconds from a worker's ``kill -9`` mid-film to the next segment served.
+
 The media are made once into ``data/bench-media`` (about 4 minutes: x265 at
 1080p is slow) and reused.
 """
 
+import argparse
 import http.client
 import os
 import re
@@ -47,6 +54,8 @@ import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+import psutil
 
 from bench.common import LOGINS_OFF, markdown_table
 from mediacaster import main as make_app
@@ -114,9 +123,10 @@ def make_media(folder):
 
 
 class App:
-    """A fresh app with a data folder of its own (a cold conversion cache) under waitress."""
+    """A fresh app with a data folder of its own (a cold conversion cache) under waitress;
+    ``celery``: its jobs go to the bench's workers."""
 
-    def __init__(self, bench):
+    def __init__(self, bench, celery=False):
         self.data = Path(tempfile.mkdtemp(prefix="data-", dir=bench.tmp))
         self.app = make_app(
             {},
@@ -129,6 +139,15 @@ class App:
                 "mediacaster.max_conversions": "8",
                 "mediacaster.rescan_interval": "3600",
                 "mediacaster.discovery": "false",
+                **(
+                    {
+                        "mediacaster.conversion_backend": "celery",
+                        "mediacaster.broker_url": bench.broker_url,
+                        "mediacaster.conversion_fallback_local": "false",
+                    }
+                    if celery
+                    else {}
+                ),
             },
         )
         self.services = self.app.registry.services
@@ -205,8 +224,12 @@ class Bench:
                 self.tokens[name] = token = Variant.of(decide(probe, GEN1)).token
                 self.streams[name] = app.stream(name, token)
 
-    def app(self):
-        return App(self)
+    @property
+    def broker_url(self):
+        return self.redis_url.rsplit("/", 1)[0] + "/5"
+
+    def app(self, celery=False):
+        return App(self, celery)
 
     def open(self, app, name):
         client = Client(app.server.url)
@@ -262,9 +285,9 @@ class Bench:
         index = timeline.index_at(SEEK_AT * (timeline.end - timeline.starts[0]))
         return index, min(index + READ_ON, len(timeline) - 1)
 
-    def app_seek(self):
+    def app_seek(self, celery=False):
         index, last = self.seek_positions()
-        with self.app() as app:
+        with self.app(celery) as app:
             client, playlist = self.open(app, FILM)
             # The init segment comes with the first segment of a job at the start:
             # the seek then interrupts a running job, as it does during play.
@@ -299,8 +322,8 @@ class Bench:
             "ffmpeg_speed": statistics.median(media_seconds / r[1] for r in ffmpeg_runs),
         }
 
-    def app_first_segment(self, name):
-        with self.app() as app:
+    def app_first_segment(self, name, celery=False):
+        with self.app(celery) as app:
             client, playlist = self.open(app, name)
             init = _Fetch(Client(app.server.url), playlist.init)
             started = time.perf_counter()
@@ -368,6 +391,63 @@ class Bench:
         result.update(bytes=total, segments=len(playlist.segments))
         return result
 
+    # -- through workers (--backend celery) -----------------------------------------
+
+    def celery(self):
+        """Seek, reading on and a remux's first segment through a worker against the local
+        backend, in turn; then a worker killed mid-film."""
+        from tests.common.workers import Worker
+
+        workers = [Worker(f"{name}@bench", self.broker_url, self.tmp / name, {}, slots=2) for name in "ab"]
+        for worker in workers:
+            worker.start()
+            HELPERS.append(-worker.process.pid)  # its whole process group: pool and ffmpeg
+        try:
+            local, remote, first = [], [], []
+            for _ in range(REPEAT):
+                local.append(self.timed("celery", self.app_seek))
+                remote.append(self.timed("celery", lambda: self.app_seek(celery=True)))
+                first.append(self.timed("celery", lambda: self.app_first_segment(REMUX, celery=True)[0]))
+            index, last = self.seek_positions()
+            _, timeline = self.streams[FILM]
+            media = sum(timeline.duration(n) for n in range(index + 1, last + 1))
+            return {
+                "seek": statistics.median(r[0] for r in remote),
+                "seek_local": statistics.median(r[0] for r in local),
+                "speed": statistics.median(media / r[1] for r in remote),
+                "speed_local": statistics.median(media / r[1] for r in local),
+                "first": statistics.median(first),
+                "killed": self.killed_worker({w.name: w for w in workers}),
+            }
+        finally:
+            for worker in workers:
+                HELPERS.remove(-worker.process.pid)
+                worker.stop()
+
+    def killed_worker(self, workers):
+        """Seconds from ``kill -9`` of the worker converting the film, 3 segments in, to
+        the next segment served (asked again after each 503, as a player does)."""
+        with self.app(celery=True) as app:
+            client, playlist = self.open(app, FILM)
+            for url in [playlist.init, *playlist.segments[:3]]:
+                client.get(url)
+            (job,) = app.services.conversion.jobs.running()
+            killed = time.perf_counter()
+            workers[job.process.worker].kill()
+            while True:
+                try:
+                    client.get(playlist.segments[3])
+                    break
+                except RuntimeError as error:
+                    if " 503 " not in str(error) or time.perf_counter() - killed > 120:
+                        raise
+                    client.close()
+                    client = Client(app.server.url)
+                    time.sleep(1)
+            served = time.perf_counter() - killed
+            client.close()
+        return served
+
 
 class CpuShare:
     """The share of the machine's CPU time that processes other than this one and
@@ -397,14 +477,31 @@ def _own_ticks():
     me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
     helpers = 0
-    for pid in HELPERS:
+    for pid in _helper_pids():
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            helpers += int(fields[11]) + int(fields[12])  # utime and stime
+            # utime and stime, and the children's it waited for (a worker's ffmpeg)
+            helpers += sum(int(field) for field in fields[11:15])
         except (OSError, IndexError, ValueError):
             pass
     return seconds * os.sysconf("SC_CLK_TCK") + helpers
+
+
+def _helper_pids():
+    """The helpers' pids; a negative one stands for every process descending from it (a
+    worker: its pool and their ffmpeg)."""
+    pids = []
+    for pid in HELPERS:
+        if pid > 0:
+            pids.append(pid)
+            continue
+        try:
+            root = psutil.Process(-pid)
+            pids += [root.pid, *(child.pid for child in root.children(recursive=True))]
+        except psutil.Error:
+            pass
+    return pids
 
 
 def _wait_quiet(limit):
@@ -460,6 +557,53 @@ def _appears(path, process, timeout=300):
             raise RuntimeError(f"ffmpeg did not make {path.name}")
         time.sleep(0.002)
     return time.perf_counter()
+
+
+def report_celery(bench, result):
+    def seconds(value):
+        return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.0f} ms"
+
+    load = f"{max(bench.disturbed['celery']):.0%}"
+    rows = [
+        (
+            "seek into a part not converted yet (as above), through a worker",
+            seconds(result["seek"]),
+            f"local: {seconds(result['seek_local'])}",
+            f"{result['seek'] / result['seek_local']:.2f}x",
+            "≤ 1.1",
+            load,
+        ),
+        (
+            "reading on (as above), media seconds per second",
+            f"{result['speed']:.2f}",
+            f"local: {result['speed_local']:.2f}",
+            f"{result['speed'] / result['speed_local']:.2f}x",
+            "≥ 0.95",
+            load,
+        ),
+        (
+            "first segment of the remux (as above), through a worker",
+            seconds(result["first"]),
+            "",
+            "",
+            "< 0.5 s",
+            load,
+        ),
+        (
+            "from a worker's kill -9, 3 segments into the film, to the next segment served",
+            seconds(result["killed"]),
+            "",
+            "",
+            "< 5 s",
+            "",
+        ),
+    ]
+    markdown_table(
+        f"Conversion through Celery workers (two mediacaster-worker on this machine, 2 slots each; "
+        f"median of {REPEAT} runs; the kill once)",
+        ("measure", "celery", "reference", "ratio", "wanted", "other load"),
+        rows,
+    )
 
 
 def report(bench, seek, remux, music, play):
@@ -536,7 +680,10 @@ def report(bench, seek, remux, music, play):
     )
 
 
-def main():
+def main(options=()):
+    parser = argparse.ArgumentParser(prog="python -m bench conversion")
+    parser.add_argument("--backend", choices=("local", "celery"), default="local")
+    celery = parser.parse_args(options).backend == "celery"
     media = MEDIA.absolute()
     make_media(media)
     started = time.monotonic()
@@ -556,6 +703,9 @@ def main():
             print("second play from the cache ...", flush=True)
             play = bench.second_play()
             report(bench, seek, remux, music, play)
+            if celery:
+                print("through workers ...", flush=True)
+                report_celery(bench, bench.celery())
         finally:
             HELPERS.clear()
             redis_server.stop()

@@ -26,6 +26,7 @@ from mediacaster.services.access import FirstRun, RootAccess
 from mediacaster.services.cast import CastService
 from mediacaster.services.catalogue import Catalogue
 from mediacaster.services.conversion import ConversionService
+from mediacaster.services.conversion.cluster import Cluster, broker_url
 from mediacaster.services.diskcache import DiskCache
 from mediacaster.services.ffmpeg import Tool
 from mediacaster.services.history import History
@@ -78,6 +79,10 @@ class Services:
             max_jobs=settings.max_conversions,
             idle_timeout=settings.conversion_idle_timeout,
             encoder=settings.video_encoder,
+            cluster=Cluster(broker_url(settings, self.store))
+            if settings.conversion_backend == "celery"
+            else None,
+            fallback=settings.conversion_fallback_local,
         )
         self.probe = ProbeService(self.redis, self.ffprobe)
         self.subtitles = SubtitleService(self.cache, self.ffmpeg)

@@ -78,6 +78,7 @@ ROUTES = {
     "api.slideshow.action": "/api/slideshow/{action}",
     "api.status": "/api/status",
     "api.player": "/api/player/{action}",
+    "api.conversions": "/api/conversions",
     "api.openapi": "/api/openapi.json",
 }
 

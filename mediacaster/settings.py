@@ -181,6 +181,31 @@ def parse_encoder(value):
     return text
 
 
+CONVERSION_BACKENDS = ("local", "celery")
+
+
+def parse_backend(value):
+    text = str(value).strip().lower()
+    if text not in CONVERSION_BACKENDS:
+        raise ValueError("expected local (ffmpeg on this machine) or celery (on worker machines)")
+    return text
+
+
+def parse_path_map(value):
+    """``app_path=worker_path`` pairs separated by ``;`` or new lines: where a worker
+    machine sees the app's folders (the roots, the segment cache); longest first."""
+    pairs = []
+    for item in re.split(r"[;\n]", value or ""):
+        item = item.strip()
+        if not item:
+            continue
+        app_path, sep, worker_path = (part.strip() for part in item.partition("="))
+        if not sep or not app_path.startswith("/") or not worker_path.startswith("/"):
+            raise ValueError(f"{item!r} is not of the form /app/path=/worker/path")
+        pairs.append((app_path.rstrip("/") or "/", worker_path.rstrip("/") or "/"))
+    return tuple(sorted(pairs, key=lambda pair: len(pair[0]), reverse=True))
+
+
 def parse_database_url(value):
     """An SQLAlchemy URL (``postgresql+psycopg://…``, ``sqlite:///…``), or "" for the default."""
     text = str(value or "").strip()
@@ -309,6 +334,18 @@ class Settings:
     video_encoder: str = setting(
         "mediacaster.video_encoder", "MEDIACASTER_VIDEO_ENCODER", parse_encoder, "software"
     )
+    # Where ffmpeg runs: here, or on worker machines through Celery (mediacaster/worker.py),
+    # with broker_url (empty: the app's Redis) as the broker; without a live worker, here
+    # when conversion_fallback_local, else 503 conversion_unavailable.
+    conversion_backend: str = setting(
+        "mediacaster.conversion_backend", "MEDIACASTER_CONVERSION_BACKEND", parse_backend, "local"
+    )
+    broker_url: str | None = setting(
+        "mediacaster.broker_url", "MEDIACASTER_BROKER_URL", parse_redis_url, None
+    )
+    conversion_fallback_local: bool = setting(
+        "mediacaster.conversion_fallback_local", "MEDIACASTER_CONVERSION_FALLBACK_LOCAL", parse_bool, True
+    )
     # The catalogue (films, shows, music, photos): scanned in the background, followed with
     # watchdog, and scanned again every catalogue_rescan_interval seconds for NFS and SMB.
     catalogue: bool = setting("mediacaster.catalogue", "MEDIACASTER_CATALOGUE", parse_bool, True)
@@ -321,16 +358,15 @@ class Settings:
     demo: bool = False  # derived: the roots are the bundled demo library
 
 
-def declared():
+def declared(cls=None):
     """The fields that are settings, in order."""
-    return [f for f in fields(Settings) if "key" in f.metadata]
+    return [f for f in fields(cls or Settings) if "key" in f.metadata]
 
 
-def load(settings, environ=None):
-    """Build :class:`Settings` from ini ``settings`` and ``environ``."""
-    environ = os.environ if environ is None else environ
+def _read(cls, settings, environ):
+    """The values of ``cls``'s settings given in ini ``settings`` or ``environ``, parsed."""
     values = {}
-    for spec in declared():
+    for spec in declared(cls):
         key, env, parse = spec.metadata["key"], spec.metadata["env"], spec.metadata["parse"]
         if env in environ:
             raw, source = environ[env], f"{env} (environment)"
@@ -342,7 +378,13 @@ def load(settings, environ=None):
             values[spec.name] = parse(raw)
         except ValueError as error:
             raise SettingsError(f"{source} = {str(raw).strip()!r}: {error}") from None
+    return values
 
+
+def load(settings, environ=None):
+    """Build :class:`Settings` from ini ``settings`` and ``environ``."""
+    environ = os.environ if environ is None else environ
+    values = _read(Settings, settings, environ)
     # The listen port belongs to the server section, but a bad PORT should stop
     # startup as early and as clearly as any other setting.
     if environ.get("PORT"):
@@ -372,4 +414,37 @@ def load(settings, environ=None):
             "mediacaster.secret must be at least 16 characters: set MEDIACASTER_SECRET "
             "to a long random string"
         )
+    return result
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """A conversion worker's settings (``mediacaster-worker -c worker.ini``, section ``[worker]``)."""
+
+    broker_url: str | None = setting(
+        "mediacaster.broker_url", "MEDIACASTER_BROKER_URL", parse_redis_url, None
+    )
+    ffmpeg_dir: str = setting("mediacaster.ffmpeg_dir", "MEDIACASTER_FFMPEG_DIR", parse_text, "")
+    encoder: str = setting("worker.encoder", "MEDIACASTER_WORKER_ENCODER", parse_encoder, "software")
+    slots: int = setting("worker.slots", "MEDIACASTER_WORKER_SLOTS", positive_int, 1)
+    paths: tuple = setting("worker.paths", "MEDIACASTER_WORKER_PATHS", parse_path_map, ())
+    name: str = setting("worker.name", "MEDIACASTER_WORKER_NAME", parse_text, "")  # "": the host's name
+
+
+def load_worker(settings, environ=None):
+    """Build :class:`WorkerSettings`; :class:`SettingsError` when a mapped folder is missing."""
+    environ = os.environ if environ is None else environ
+    result = WorkerSettings(**_read(WorkerSettings, settings, environ))
+    if not result.broker_url:
+        raise SettingsError(
+            "mediacaster.broker_url is empty: set MEDIACASTER_BROKER_URL to the app's Redis, "
+            "for example redis://nas:6379/1"
+        )
+    for app_path, worker_path in result.paths:
+        problem = _unreadable(Path(worker_path))
+        if problem:
+            raise SettingsError(
+                f"worker.paths: {worker_path} (the app's {app_path}) {problem} on this machine: "
+                "mount the share there or fix the mapping"
+            )
     return result

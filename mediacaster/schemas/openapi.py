@@ -22,6 +22,7 @@ from mediacaster.schemas.replies import (
     CastResult,
     ChosenDevice,
     ClearedSession,
+    Conversions,
     Devices,
     Entry,
     Episodes,
@@ -299,6 +300,14 @@ OPERATIONS = [
         permission=ACCOUNT,
         reply=RevokedToken,
         errors={**ACCOUNT_ERRORS, 404: "no such token of this user"},
+    ),
+    Operation(
+        route="api.conversions",
+        method="get",
+        summary="The conversion workers and the conversions running (administrators only)",
+        permission=ADMINISTER,
+        reply=Conversions,
+        errors=ADMIN_ERRORS,
     ),
     Operation(
         route="api.users",

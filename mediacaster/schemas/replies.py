@@ -161,6 +161,27 @@ class Users(Reply):
     users: list[User]
 
 
+class ConversionWorker(Reply):
+    name: str = Field(description="the worker's Celery name (name@host), or this server")
+    encoders: list[str] = Field(description="software, vaapi, qsv or nvenc")
+    slots: int = Field(description="conversions it runs at once")
+    running: int = Field(description="conversions it runs now for this app")
+    speed: float = Field(description="seconds of media it makes per second, all its conversions together")
+
+
+class RunningConversion(Reply):
+    file: str = Field(description="the file's name")
+    variant: str = Field(description="what is converted, as the segment URLs say (copy.aac.1…)")
+    segment: int = Field(description="the next segment it makes")
+    worker: str = Field(description="the worker that runs it")
+
+
+class Conversions(Reply):
+    backend: Literal["local", "celery"]
+    workers: list[ConversionWorker]
+    conversions: list[RunningConversion]
+
+
 class RemovedUser(Reply):
     removed: int
 

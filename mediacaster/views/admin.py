@@ -155,6 +155,7 @@ def list_page(request, form=None):
         "form": form or {"name": "", "role": "member", "roots": []},  # what the add form shows
         "csrf_token": get_csrf_token(request),
         "done": done_message(request),
+        "conversions": services_of(request).conversion.overview(),
     }
 
 

@@ -17,7 +17,9 @@ def health(request):
     readable = {name: services.library.readable(name) for name in services.library.roots}
     redis_ok = services.store.reachable()
     database_ok = services.database.reachable()
-    ok = redis_ok and database_ok and all(readable.values())
+    conversion = services.conversion.health()
+    broker_ok = conversion.get("broker", {}).get("reachable", True)
+    ok = redis_ok and database_ok and broker_ok and all(readable.values())
     identity = request.identity if database_ok else None  # who asks is in the database
     if identity is not None and identity.role == ADMIN:
         roots = {name: {"readable": value} for name, value in readable.items()}
@@ -27,6 +29,7 @@ def health(request):
         (["redis"] if not redis_ok else [])
         + (["database"] if not database_ok else [])
         + (["roots"] if not all(readable.values()) else [])
+        + (["broker"] if not broker_ok else [])
     )
     request.response.status_int = 200 if ok else 503
     request.response.cache_control = "no-store"
@@ -38,4 +41,5 @@ def health(request):
         "roots": roots,
         "search": services.search.state(),
         "discovery": services.cast.state(),
+        "conversion": conversion,
     }

@@ -612,9 +612,10 @@ def test_a_job_waiting_for_room_outlives_the_reaper_forgetting_streams(serve, lo
     (job,) = first.running()
     make_room = manager._make_room
 
-    def make_room_while_the_reaper_runs(deadline):
-        make_room(deadline)
+    def make_room_while_the_reaper_runs(*args):
+        local = make_room(*args)
         manager._forget_ended(time.monotonic() + jobs.ERRORS_KEPT + 1)
+        return local
 
     monkeypatch.setattr(manager, "_make_room", make_room_while_the_reaper_runs)
     monkeypatch.setattr(jobs, "YIELD_AFTER", 0.3)

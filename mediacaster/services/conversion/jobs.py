@@ -26,8 +26,13 @@ while a job runs, down to the room jobs keep free, and when ffmpeg fails for
 want of space (then restarted once, as after a crash); a job that cannot get
 room is answered ``CacheFull`` (507), until there is room again.
 
-Limits: at most ``max_jobs`` jobs run at once; when all are busy, one nobody
-has read from for a while gives way, else the request is refused with a
+Where ffmpeg runs: here, or, given a :class:`~.cluster.CeleryRunner`, on a worker
+machine (:mod:`mediacaster.services.conversion.cluster`), into a folder of the
+shared cache; either way the app moves its segments into the cache, and a run
+whose worker went away ends as a crash does, restarted where its player asks next.
+
+Limits: at most ``max_jobs`` jobs run at once (the live workers' slots under
+Celery); when all are busy, one nobody has read from for a while gives way, else the request is refused with a
 ``Retry-After``. A job nobody reads from for ``idle_timeout`` is killed, so is
 one whose file changed. Every ffmpeg is a process group of its own, killed with
 the app (and, through ``PR_SET_PDEATHSIG``, when the app dies without stopping
@@ -50,6 +55,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 
 from mediacaster.errors import Gone, Unavailable
+from mediacaster.services.conversion.cluster import CeleryRun, queue_for
 from mediacaster.services.conversion.commands import hls_command
 from mediacaster.services.conversion.errors import (
     CacheFull,
@@ -215,10 +221,11 @@ def worth_waiting(job, index, now, measures):
 
 
 class JobManager:
-    def __init__(self, ffmpeg, cache, max_jobs, idle_timeout):
+    def __init__(self, ffmpeg, cache, max_jobs, idle_timeout, runner=None):
         self.ffmpeg = ffmpeg
         self.cache = cache  # a DiskCache for segments: kind = stream id
         self.max_jobs = max_jobs
+        self.runner = runner  # a CeleryRunner: jobs run on workers; None: here
         self.idle_timeout = idle_timeout
         self.work = cache.folder / ".work"
         shutil.rmtree(self.work, ignore_errors=True)  # what a crash left
@@ -363,11 +370,16 @@ class JobManager:
         """Start the stream's job at segment ``index`` for ``reader``'s ``request``, in
         place of the one it had (a seek), unless that one serves a newer request of the
         reader (this one was given up on); holds the lock."""
-        if not self.ffmpeg.available:
-            raise ConversionUnavailable()
         if self._closed:
             raise ToolInterrupted("the app is stopping")
         until = index if self._probe(stream, index, reader) else None
+        start_time = timeline.starts[index] if index > 0 or timeline.starts[0] > stream.start + 1e-6 else None
+        length = (
+            None
+            if until is None
+            else timeline.starts[until] + timeline.duration(until) - timeline.starts[index]
+        )
+        spec = stream.job(index, start_time, length)
         while True:
             # The reader's job elsewhere gives way (a seek), not to a probe. Waiting for room
             # releases the lock: another request of the reader may have started one
@@ -380,7 +392,7 @@ class JobManager:
                         # what comes, if anything, as long as requests are held.
                         return None
                     self._stop(old, "a seek restarted the conversion elsewhere")
-            self._make_room(deadline)
+            local = self._make_room(deadline, queue_for(spec))
             if self._closed:
                 raise ToolInterrupted("the app is stopping")
             live = [job for job in self._jobs.get(stream.id, []) if job.running and job.stopped is None]
@@ -398,11 +410,15 @@ class JobManager:
             raise CacheFull(f"the conversion cache cannot be written: {error.strerror}") from None
         job = _Job(stream, timeline, index, folder, reader, until)
         job.request = request
-        start_time = timeline.starts[index] if index > 0 or timeline.starts[0] > stream.start + 1e-6 else None
-        length = None if until is None else job.segment_end(until) - timeline.starts[index]
-        job.args = args = hls_command(stream.job(index, start_time, length), str(folder))
+        job.args = args = hls_command(spec, str(folder))
         try:
-            job.process = self._launcher.submit(self._spawn, args, folder).result()
+            if local:
+                job.process = self._launcher.submit(spawn, self.ffmpeg.path, args, folder).result()
+            else:
+                job.process = self.runner.cluster.send(spec, folder)
+        except ConversionUnavailable:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         except OSError as error:
             shutil.rmtree(folder, ignore_errors=True)
             raise Unavailable(f"ffmpeg could not be started: {error.strerror}") from None
@@ -436,36 +452,38 @@ class JobManager:
             job.read_from and job.asked == job.start_index < index - 1 for job in young
         )
 
-    def _make_room(self, deadline):
-        """Wait until fewer than ``max_jobs`` ffmpeg run, stopping one nobody read from
-        for a while; holds the lock (released while waiting)."""
+    def _slots(self, queue):
+        """(How many jobs may run, whether here) for a job of ``queue``."""
+        if self.runner is None:
+            return self.max_jobs, True
+        return self.runner.capacity(queue)
+
+    def _make_room(self, deadline, queue):
+        """Wait until fewer ffmpeg run than there are slots, stopping one nobody read from
+        for a while; whether the job runs here; holds the lock (released while waiting)."""
         deadline = min(deadline, time.monotonic() + YIELD_WAIT)
         while True:
+            slots, local = self._slots(queue)
+            if local and not self.ffmpeg.available:
+                raise ConversionUnavailable()
             running = [job for jobs in self._jobs.values() for job in jobs if job.running]
-            if len(running) < self.max_jobs:
-                return
+            if len(running) < slots:
+                return local
             now = time.monotonic()
             idle = [job for job in running if job.stopped is None and now - job.last_read > YIELD_AFTER]
             if idle:
                 self._stop(min(idle, key=lambda job: job.last_read), "it gave way to a newer conversion")
             elif len(running) == sum(job.stopped is None for job in running) or now > deadline:
+                where = (
+                    "this server makes at once (mediacaster.max_conversions)"
+                    if local
+                    else "the conversion workers make at once (their slots)"
+                )
                 raise ConversionBusy(
-                    f"{len(running)} conversions are running, the most this server makes at once "
-                    "(mediacaster.max_conversions); try again shortly",
+                    f"{len(running)} conversions are running, the most {where}; try again shortly",
                     retry_after=RETRY_AFTER,
                 )
             self._cond.wait(0.2)  # a stopped job's watcher says when it is gone
-
-    def _spawn(self, args, folder):
-        with open(folder / "ffmpeg.log", "wb") as errors:
-            return subprocess.Popen(
-                [self.ffmpeg.path, *args],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
 
     def _room(self):
         """The free space jobs keep on the cache's disk (None when it cannot be read)."""
@@ -517,7 +535,11 @@ class JobManager:
             reason, crashed = job.stalled, True
         elif code != 0 and job.stopped is None and reason is None:
             if code < 0:  # a signal not from the app: a crash, the out-of-memory killer, kill -9
-                reason, crashed = f"ffmpeg was killed by {_signal_name(-code)}", True
+                # (or its worker went away)
+                reason, crashed = (
+                    getattr(process, "lost", None) or f"ffmpeg was killed by {_signal_name(-code)}",
+                    True,
+                )
             else:
                 reason = _last_line(job.folder / "ffmpeg.log", [*job.args, str(job.folder)])
                 if "No space left" in reason:
@@ -624,7 +646,7 @@ class JobManager:
                     job for jobs in self._jobs.values() for job in jobs if job.running and job.stopped is None
                 ]
             changed = {id(job) for job in live if _changed(job.stream)}  # the NAS, outside the lock
-            cpu = {id(job): _cpu_seconds(job.process) for job in live}
+            cpu = {id(job): cpu_seconds(job.process) for job in live}
             with self._cond:
                 now = time.monotonic()
                 for job in live:
@@ -656,9 +678,9 @@ class JobManager:
         starts = job.timeline.starts
         ahead = starts[min(job.next_index, len(starts) - 1)] - starts[min(job.asked, len(starts) - 1)]
         if ahead > PACE_AHEAD and not job.paused:
-            job.paused = _signal(job.process, signal.SIGSTOP)
+            job.paused = signal_process(job.process, signal.SIGSTOP)
         elif ahead <= PACE_AHEAD / 2 and job.paused:
-            job.paused = not _signal(job.process, signal.SIGCONT)
+            job.paused = not signal_process(job.process, signal.SIGCONT)
             if not job.paused:
                 job.made_at = None  # the time to its next segment includes the pause: no speed
                 job.progress_at = time.monotonic()  # a pause is no stall
@@ -691,8 +713,25 @@ def _stalled(job, cpu, now):
     return now - max(job.progress_at, job.waited_since) > STALL_SECONDS
 
 
-def _cpu_seconds(process):
+def spawn(ffmpeg, args, folder):
+    """Start ``ffmpeg`` with ``args`` writing into ``folder`` (its errors into
+    ``ffmpeg.log`` there), a process group of its own that dies with the thread that
+    started it; the app's jobs and the workers' tasks start it alike."""
+    with open(folder / "ffmpeg.log", "wb") as errors:
+        return subprocess.Popen(
+            [ffmpeg, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+
+
+def cpu_seconds(process):
     """Processor time the job's ffmpeg used so far; None once it ended, or if unknown."""
+    if isinstance(process, CeleryRun):
+        return process.cpu_seconds()
     if process.returncode is not None:
         return None
     try:
@@ -710,12 +749,14 @@ def _signal_name(number):
 
 
 def _kill(process):
-    _signal(process, signal.SIGKILL)
+    signal_process(process, signal.SIGKILL)
 
 
-def _signal(process, signum):
+def signal_process(process, signum):
     """Signal the job's process group, unless it was waited for already (its pid may
     be another's by now); True when sent."""
+    if isinstance(process, CeleryRun):
+        return process.signal(signum)
     if process.returncode is not None:
         return False
     try:

@@ -11,8 +11,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 from mediacaster.services.conversion import manifests
+from mediacaster.services.conversion.cluster import CeleryRunner
 from mediacaster.services.conversion.errors import ConversionFailed, ConversionSlow, NoSuchSegment
 from mediacaster.services.conversion.jobs import JobManager
 from mediacaster.services.conversion.keyframes import read_keyframes
@@ -24,15 +26,22 @@ from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
 log = logging.getLogger(__name__)
 TIMELINES_KEPT = 64  # in memory; all of them on disk
 FAILURES_KEPT = 60.0
+HERE = "this server"  # the app's machine, as a worker
 
 
 class ConversionService:
-    def __init__(self, ffmpeg, ffprobe, cache, max_jobs, idle_timeout, encoder="software"):
+    def __init__(
+        self, ffmpeg, ffprobe, cache, max_jobs, idle_timeout, encoder="software", cluster=None, fallback=True
+    ):
+        """``cluster``: a :class:`~.cluster.Cluster` whose workers run the jobs (None: here);
+        ``fallback``: whether jobs run here when no worker is live."""
         self.ffmpeg = ffmpeg
         self.ffprobe = ffprobe
         self.cache = cache
         self.encoder = encoder
-        self.jobs = JobManager(ffmpeg, cache, max_jobs, idle_timeout)
+        self.cluster = cluster
+        runner = None if cluster is None else CeleryRunner(cluster, max_jobs if fallback else 0)
+        self.jobs = JobManager(ffmpeg, cache, max_jobs, idle_timeout, runner)
         self._timelines = OrderedDict()
         self._reads = {}  # file -> the lock of its keyframe read
         self._failures = {}  # file -> (when, why) its keyframes could not be read
@@ -40,7 +49,7 @@ class ConversionService:
 
     @property
     def available(self):
-        return self.ffmpeg.available and self.ffprobe.available
+        return (self.ffmpeg.available or self.cluster is not None) and self.ffprobe.available
 
     def stream(self, path, size, mtime_ns, probe, variant):
         return Stream.of(path, size, mtime_ns, probe, variant, self.encoder)
@@ -150,5 +159,48 @@ class ConversionService:
         timeline = self.timeline(stream)
         self.jobs.prepare(stream, timeline, timeline.index_at(position), reader)
 
+    def overview(self):
+        """The workers (name, encoders, slots, running jobs, media seconds made per second)
+        and the running conversions (file, variant, segment, worker), for administrators;
+        this machine is a worker under ``local``, or when it runs jobs in the workers' place."""
+        jobs = [job for job in self.jobs.running() if job.stopped is None]
+        conversions = [
+            {
+                "file": Path(job.stream.source).name,
+                "variant": job.stream.variant.token,
+                "segment": job.next_index,
+                "worker": getattr(job.process, "worker", None) or HERE,
+            }
+            for job in jobs
+        ]
+        workers = [] if self.cluster is None else self.cluster.workers()
+        if self.cluster is None or any(c["worker"] == HERE for c in conversions):
+            workers.append({"name": HERE, "encoders": [self.encoder], "slots": self.jobs.max_jobs})
+        listed = []
+        for worker in workers:
+            mine = [job for job, c in zip(jobs, conversions, strict=True) if c["worker"] == worker["name"]]
+            listed.append(
+                {
+                    "name": worker["name"],
+                    "encoders": list(worker.get("encoders", ())),
+                    "slots": worker.get("slots", 0),
+                    "running": len(mine),
+                    "speed": round(sum(job.speed or 0.0 for job in mine), 2),
+                }
+            )
+        backend = "local" if self.cluster is None else "celery"
+        return {"backend": backend, "workers": listed, "conversions": conversions}
+
+    def health(self):
+        """The conversions' part of /healthz: the backend, and under Celery whether its
+        broker answers and how many workers are live."""
+        if self.cluster is None:
+            return {"backend": "local"}
+        reachable = self.cluster.reachable()
+        workers = len(self.cluster.workers()) if reachable else 0
+        return {"backend": "celery", "broker": {"reachable": reachable}, "workers": workers}
+
     def close(self):
         self.jobs.close()
+        if self.cluster is not None:
+            self.cluster.close()

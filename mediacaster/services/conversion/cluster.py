@@ -1,0 +1,264 @@
+"""Conversion jobs run on worker machines through Celery (``conversion_backend = celery``).
+
+The app sends each ffmpeg run as a task (the job's :class:`~.commands.Job`, its
+folder in the shared segment cache) to the queue of the encoder it wants; a
+worker (:mod:`mediacaster.worker`) builds the same command line, runs it into
+that folder, and the app's job manager moves each finished segment into the
+cache as it does for a local ffmpeg. The two sides speak through three Redis
+keys beside the broker's own:
+
+- ``mediacaster:worker:<name>``: what a live worker can do (encoders, slots),
+  renewed every second with a short expiry: a worker switched off drops out.
+- ``mediacaster:run:<id>:control``: what the app wants of a run (``run``,
+  ``pause``, ``stop``), renewed while the app follows it: a run the app stopped
+  asking for (the app died) is stopped by its worker.
+- ``mediacaster:run:<id>:state``: the run's lease, renewed by its worker (who
+  runs it, its processor time; once ended, ffmpeg's exit code): a lease that
+  lapses means the worker is gone, and the job is restarted elsewhere.
+"""
+
+import json
+import logging
+import signal
+import time
+import uuid
+
+import redis
+from celery import Celery
+
+from mediacaster.services.conversion.errors import ConversionUnavailable
+
+log = logging.getLogger(__name__)
+
+TASK = "mediacaster.convert"
+WORKER_KEY = "mediacaster:worker:"
+HEARTBEAT_SECONDS = 1.0  # how often a worker says it is alive
+WORKER_TTL = 4  # seconds a worker's word lasts: one switched off is gone from the list then
+LEASE_SECONDS = 0.5  # how often a run's worker renews its lease
+LEASE_TTL = 3  # seconds without renewal after which a run's worker is taken for gone
+CONTROL_TTL = 10  # seconds the app's word to a run lasts unless renewed
+ENDED_TTL = 60
+POLL_SECONDS = 0.25  # how often the app looks at a run's lease
+# Seconds a sent task may wait for a worker to take it: slots are counted before sending,
+# so this is a worker that died with it, or took it and lost it.
+TAKE_SECONDS = 6.0
+NO_WORKER_RETRY_AFTER = 10
+ANY_QUEUE = "mediacaster.any"  # copied streams: any worker runs them
+
+
+def queue_for(job):
+    """The queue of a job (a :class:`~.commands.Job`): the encoder's when it converts video."""
+    return f"mediacaster.{job.encoder}" if job.video == "convert" else ANY_QUEUE
+
+
+def queues_of(encoder):
+    """The queues a worker with ``encoder`` takes jobs from."""
+    return [f"mediacaster.{encoder}", ANY_QUEUE]
+
+
+def control_key(run_id):
+    return f"mediacaster:run:{run_id}:control"
+
+
+def state_key(run_id):
+    return f"mediacaster:run:{run_id}:state"
+
+
+def kombu_url(url):
+    """The broker URL for Celery: redis-py's ``unix://`` is kombu's ``redis+socket://``."""
+    return "redis+socket://" + url[len("unix://") :] if url.startswith("unix://") else url
+
+
+def broker_url(settings, store):
+    """The broker the app sends jobs through: ``mediacaster.broker_url``, else the app's Redis
+    (a ``unix://`` socket for the embedded one, which only workers on this machine reach)."""
+    return settings.broker_url or settings.redis_url or f"unix://{store.client.socket_file}"
+
+
+def redis_client(url):
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def celery_app(url, **conf):
+    """A Celery app on the broker at ``url`` (a Redis URL), configured alike on both sides."""
+    app = Celery("mediacaster", broker=kombu_url(url), set_as_current=False)
+    app.conf.update(
+        # A task is taken off the queue once it runs, one at a time per slot: a busy
+        # worker holds no job another could start, and a worker that dies loses only
+        # what it ran (the app sends that again, from where it stopped).
+        task_acks_late=True,
+        task_reject_on_worker_lost=False,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
+        broker_transport_options={"max_retries": 1, "socket_timeout": 2, "socket_connect_timeout": 2},
+        task_publish_retry=False,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=True,  # Flower shows the tasks
+        **conf,
+    )
+    return app
+
+
+class Cluster:
+    """The app's side: the live workers, and runs sent to them."""
+
+    def __init__(self, broker_url):
+        self.redis = redis_client(broker_url)
+        self.celery = celery_app(broker_url)
+
+    def reachable(self):
+        try:
+            return bool(self.redis.ping())
+        except redis.RedisError:
+            return False
+
+    def workers(self):
+        """The live workers: dicts of name, encoder, queues and slots ([] when the broker is down)."""
+        try:
+            keys = sorted(self.redis.scan_iter(match=WORKER_KEY + "*", count=100))
+            values = self.redis.mget(keys) if keys else []
+        except redis.RedisError:
+            return []
+        workers = []
+        for value in values:
+            try:
+                workers.append(json.loads(value))
+            except (TypeError, ValueError):
+                continue  # expired meanwhile, or not ours
+        return workers
+
+    def slots(self, queue):
+        """Slots of the live workers that take jobs from ``queue``."""
+        return sum(worker.get("slots", 0) for worker in self.workers() if queue in worker.get("queues", ()))
+
+    def send(self, job, folder):
+        """Send ``job`` (a :class:`~.commands.Job`) to write into ``folder``; its :class:`CeleryRun`."""
+        run = CeleryRun(self, uuid.uuid4().hex, queue_for(job))
+        fields = {name: getattr(job, name) for name in job.__dataclass_fields__}
+        try:
+            self.redis.set(control_key(run.id), "run", ex=CONTROL_TTL)
+            self.celery.send_task(TASK, args=(run.id, fields, str(folder)), task_id=run.id, queue=run.queue)
+        except Exception as error:  # kombu's and redis-py's errors alike: the broker is down
+            raise ConversionUnavailable(
+                f"the conversion workers' broker cannot be reached ({error}); try again shortly",
+                retry_after=NO_WORKER_RETRY_AFTER,
+            ) from None
+        return run
+
+    def close(self):
+        self.redis.close()
+
+
+class CeleryRun:
+    """An ffmpeg run on a worker, seen as a local process is by the job manager: ``poll``,
+    ``wait``, ``returncode``, signals (SIGKILL stops it, SIGSTOP and SIGCONT pause and
+    resume it), and why it was lost when its worker went away (``lost``)."""
+
+    pid = None
+
+    def __init__(self, cluster, run_id, queue):
+        self.cluster = cluster
+        self.id = run_id
+        self.queue = queue
+        self.returncode = None
+        self.lost = None
+        self.worker = None  # the worker's name once it took the run
+        self.cpu = None
+        self.command = None  # the worker's ffmpeg arguments
+        self._want = "run"
+        self._sent = time.monotonic()
+        self._seen = None  # when the lease was last seen
+        self._looked = 0.0
+
+    def poll(self):
+        if self.returncode is not None:
+            return self.returncode
+        now = time.monotonic()
+        if now - self._looked < POLL_SECONDS:
+            return None
+        self._looked = now
+        try:
+            with self.cluster.redis.pipeline() as pipe:
+                if self._want != "stop":
+                    pipe.set(control_key(self.id), self._want, ex=CONTROL_TTL)
+                pipe.get(state_key(self.id))
+                state = pipe.execute()[-1]
+        except redis.RedisError:  # the broker is away: the lease is not known to have lapsed yet
+            state, lapsed = None, self._seen is not None and now - self._seen > LEASE_TTL
+        else:
+            lapsed = state is None and self._seen is not None  # the key expires with the lease
+        if state is not None:
+            try:
+                state = json.loads(state)
+            except ValueError:
+                state = {}
+            self._seen = now
+            self.worker = state.get("worker", self.worker)
+            self.cpu = state.get("cpu", self.cpu)
+            self.command = state.get("command", self.command)
+            if state.get("state") == "ended":
+                self.lost = state.get("why")
+                self.returncode = state.get("code", -signal.SIGKILL)
+            return self.returncode
+        if lapsed:
+            self._lose(f"the worker {self.worker} stopped answering")
+        elif self._seen is None and now - self._sent > TAKE_SECONDS:
+            self._lose("no worker took the conversion")
+        return self.returncode
+
+    def _lose(self, why):
+        self.lost = why
+        self.returncode = -signal.SIGKILL
+        self.signal(signal.SIGKILL)  # should the worker come back, its run stops
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                return None
+            time.sleep(POLL_SECONDS)
+        return self.returncode
+
+    def signal(self, signum):
+        """Tell the run's worker: SIGKILL stops it (revoked, its ffmpeg killed), SIGSTOP
+        pauses it, SIGCONT resumes it; True when said."""
+        want = {signal.SIGKILL: "stop", signal.SIGSTOP: "pause", signal.SIGCONT: "run"}[signum]
+        if self._want == "stop":
+            return False
+        try:
+            self.cluster.redis.set(control_key(self.id), want, ex=CONTROL_TTL)
+            if want == "stop":
+                self.cluster.celery.control.revoke(self.id)  # not taken yet: never run
+        except Exception as error:  # the broker is down: the control key lapses, and the run stops
+            log.warning("conversion %s could not be told to %s: %s", self.id, want, error)
+            return want == "stop"
+        self._want = want
+        return True
+
+    def cpu_seconds(self):
+        return self.cpu if self.returncode is None else None
+
+
+class CeleryRunner:
+    """Starts a job's ffmpeg on a worker, or here when none is live and ``fallback`` (the
+    local slots) allows it."""
+
+    def __init__(self, cluster, fallback_slots):
+        self.cluster = cluster
+        self.fallback_slots = fallback_slots
+
+    def capacity(self, queue):
+        """(slots, whether they are local): the live workers' for ``queue``, else the
+        fallback's; :class:`ConversionUnavailable` when there is neither."""
+        slots = self.cluster.slots(queue)
+        if slots:
+            return slots, False
+        if self.fallback_slots:
+            return self.fallback_slots, True
+        raise ConversionUnavailable(
+            "no conversion worker is running (mediacaster.conversion_backend = celery): "
+            "start one, or allow converting here (mediacaster.conversion_fallback_local)",
+            retry_after=NO_WORKER_RETRY_AFTER,
+        )
