@@ -5,16 +5,19 @@ import uuid
 
 import pytest
 import webtest
+from argon2 import PasswordHasher
 from zeroconf import Zeroconf
 
 from mediacaster import main
 from mediacaster.fakecast import FakeChromecast
 from mediacaster.models import Database
+from mediacaster.services import accounts
 from mediacaster.services.cast import outside_event_loops
 from tests.common import openapi_check
 from tests.common.app import LOOPBACK, app_settings, make_library
 from tests.common.postgres import PostgresServer
 from tests.common.servers import LiveServer, RedisServer
+from tests.common.shared import made_once
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +41,7 @@ def media_library(tmp_path_factory):
     """Real media made by ffmpeg: films, music, a photo, subtitles and broken files."""
     from tests.common.mediafiles import generate
 
-    return generate(tmp_path_factory.mktemp("real-media"))
+    return made_once(tmp_path_factory, "real-media", generate)
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +50,7 @@ def typical_library(tmp_path_factory):
     ``folder`` (see tests/common/typical_library.py)."""
     from tests.common.typical_library import generate
 
-    return generate(tmp_path_factory.mktemp("typical-library"))
+    return made_once(tmp_path_factory, "typical-library", generate)
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +159,10 @@ def database(url):
 
 
 def pytest_configure(config):
+    # Argon2id still, at its lowest cost: argon2-cffi's defaults spend about 100 ms of CPU
+    # on each hash (on purpose), and the tests make and check hundreds of passwords.
+    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts.DUMMY_HASH = accounts.HASHER.hash("a password no account has")
     # Parallel workers (make test-fast) each get their own loopback: see tests/common/netns.py.
     if os.environ.get("PYTEST_XDIST_WORKER"):
         from tests.common.netns import isolate

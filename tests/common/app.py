@@ -23,12 +23,30 @@ def run_data_dir():
     return folder
 
 
+@functools.cache
+def migrated_database():
+    """A SQLite file with the schema at its head, made once: each app's database starts as a
+    copy of it, so that the migrations run once, not at every app's start (tests/functional/
+    test_database.py and test_first_run.py run them)."""
+    from mediacaster.models import Database
+
+    path = Path(run_data_dir()) / "migrated.sqlite3"
+    database = Database(f"sqlite:///{path}")
+    database.prepare()
+    database.close()
+    return path
+
+
+def fresh_database_url():
+    """A database of its own for an app: a copy of :func:`migrated_database`."""
+    path = Path(run_data_dir()) / f"{uuid.uuid4().hex}.sqlite3"
+    shutil.copyfile(migrated_database(), path)
+    return f"sqlite:///{path}"
+
+
 def app_settings(roots, redis_url, **extra):
     settings = {
         "mediacaster.data_dir": run_data_dir(),
-        # A database of its own for each app (what one test plays is not another's history);
-        # a test that restarts an app gives the same URL again.
-        "mediacaster.database_url": f"sqlite:///{run_data_dir()}/{uuid.uuid4().hex}.sqlite3",
         "mediacaster.roots": ";".join(f"{name}={path}" for name, path in roots.items()),
         "redis.url": redis_url,
         "mediacaster.secret": SECRET,
@@ -45,6 +63,10 @@ def app_settings(roots, redis_url, **extra):
         "pyramid.includes": "tests.common.openapi_check",
     }
     settings.update(extra)
+    if "mediacaster.database_url" not in extra:
+        # A database of its own for each app (what one test plays is not another's history);
+        # a test that restarts an app gives the same URL again.
+        settings["mediacaster.database_url"] = fresh_database_url()
     return settings
 
 
