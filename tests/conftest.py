@@ -1,5 +1,6 @@
 """Shared fixtures: a real Redis, a media library on disk, the app, WebTest and waitress."""
 
+import contextlib
 import os
 import uuid
 
@@ -58,9 +59,9 @@ def library_roots(tmp_path_factory):
     return make_library(tmp_path_factory.mktemp("library"))
 
 
-@pytest.fixture
-def make_app(redis_server, library_roots):
-    """Build apps from settings; their background threads stop after the test."""
+@contextlib.contextmanager
+def app_builder(redis_server, library_roots):
+    """Build apps from settings; their background threads stop when the block ends."""
     apps = []
 
     def build(roots=None, **extra):
@@ -71,9 +72,26 @@ def make_app(redis_server, library_roots):
         app.registry.services.search.ready.wait(10)
         return app
 
-    yield build
-    for app in apps:
-        app.registry.services.close()
+    try:
+        yield build
+    finally:
+        for app in apps:
+            app.registry.services.close()
+
+
+@pytest.fixture
+def make_app(redis_server, library_roots):
+    """Build apps from settings; their background threads stop after the test."""
+    with app_builder(redis_server, library_roots) as build:
+        yield build
+
+
+@pytest.fixture(scope="module")
+def make_module_app(redis_server, library_roots):
+    """:func:`make_app` for an app a module's tests share: for tests that only read from it
+    (starting an app costs more than most tests)."""
+    with app_builder(redis_server, library_roots) as build:
+        yield build
 
 
 @pytest.fixture
