@@ -9,6 +9,8 @@ import time
 import uuid
 from pathlib import Path
 
+from jinja2 import BytecodeCache
+
 REPO = Path(__file__).resolve().parent.parent.parent
 SECRET = "test-secret-0123456789abcdef"
 LOOPBACK = ["127.0.0.1"]
@@ -21,6 +23,24 @@ def run_data_dir():
     folder = tempfile.mkdtemp(prefix="mediacaster-tests-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+class TemplatesBytecode(BytecodeCache):
+    """Jinja2's compiled templates kept in this process, for every app it starts (Jinja2
+    checks each against its template's source)."""
+
+    def __init__(self):
+        self.codes = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.codes:
+            bucket.bytecode_from_string(self.codes[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.codes[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES_BYTECODE = TemplatesBytecode()
 
 
 @functools.cache
@@ -61,6 +81,9 @@ def app_settings(roots, redis_url, **extra):
         "mediacaster.catalogue": "false",
         # Every /api/ response is checked against the OpenAPI document.
         "pyramid.includes": "tests.common.openapi_check",
+        # The page templates compiled once per process, not at every app's start (the warm-up
+        # compiles them all, seconds of CPU each time): each app reads Jinja2's bytecode.
+        "jinja2.bytecode_caching": TEMPLATES_BYTECODE,
     }
     settings.update(extra)
     if "mediacaster.database_url" not in extra:
