@@ -226,15 +226,37 @@ def compile_templates(registry):
     environment = registry.queryUtility(IJinja2Environment, name=".jinja2")
     if environment is None:
         return
-    pending = [path.relative_to(TEMPLATES).as_posix() for path in TEMPLATES.rglob("*.jinja2")]
-    done = set()
+    for name in template_names(environment):
+        environment.get_template(name)
+
+
+_TEMPLATE_NAMES = {}  # the latest names found, under the template files' versions
+_TEMPLATE_NAMES_LOCK = threading.Lock()
+
+
+def template_names(environment):
+    """The names :func:`compile_templates` loads: every page template and what each uses.
+    Finding them parses every template, which costs more than loading them all: done once
+    per process, and again only when a template file changes (every app of a process reads
+    the same folder, in the same way)."""
+    versions = tuple((path, path.stat().st_mtime_ns) for path in sorted(TEMPLATES.rglob("*.jinja2")))
+    with _TEMPLATE_NAMES_LOCK:
+        if versions not in _TEMPLATE_NAMES:
+            _TEMPLATE_NAMES.clear()
+            _TEMPLATE_NAMES[versions] = _used_templates(environment, versions)
+        return _TEMPLATE_NAMES[versions]
+
+
+def _used_templates(environment, versions):
+    pending = [path.relative_to(TEMPLATES).as_posix() for path, _ in versions]
+    done = []
     while pending:
         name = pending.pop()
         if name in done:
             continue
-        done.add(name)
+        done.append(name)
         source = environment.loader.get_source(environment, name)[0]
-        environment.get_template(name)
         for used in meta.find_referenced_templates(environment.parse(source)):
             if used is not None:
                 pending.append(environment.join_path(used, name))
+    return tuple(done)

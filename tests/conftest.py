@@ -1,20 +1,24 @@
 """Shared fixtures: a real Redis, a media library on disk, the app, WebTest and waitress."""
 
+import contextlib
 import os
 import uuid
 
 import pytest
 import webtest
+from argon2 import PasswordHasher
 from zeroconf import Zeroconf
 
 from mediacaster import main
 from mediacaster.fakecast import FakeChromecast
 from mediacaster.models import Database
+from mediacaster.services import accounts
 from mediacaster.services.cast import outside_event_loops
 from tests.common import openapi_check
 from tests.common.app import LOOPBACK, app_settings, make_library
 from tests.common.postgres import PostgresServer
 from tests.common.servers import LiveServer, RedisServer
+from tests.common.shared import made_once
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +42,7 @@ def media_library(tmp_path_factory):
     """Real media made by ffmpeg: films, music, a photo, subtitles and broken files."""
     from tests.common.mediafiles import generate
 
-    return generate(tmp_path_factory.mktemp("real-media"))
+    return made_once(tmp_path_factory, "real-media", generate)
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +51,7 @@ def typical_library(tmp_path_factory):
     ``folder`` (see tests/common/typical_library.py)."""
     from tests.common.typical_library import generate
 
-    return generate(tmp_path_factory.mktemp("typical-library"))
+    return made_once(tmp_path_factory, "typical-library", generate)
 
 
 @pytest.fixture(scope="session")
@@ -55,9 +59,9 @@ def library_roots(tmp_path_factory):
     return make_library(tmp_path_factory.mktemp("library"))
 
 
-@pytest.fixture
-def make_app(redis_server, library_roots):
-    """Build apps from settings; their background threads stop after the test."""
+@contextlib.contextmanager
+def app_builder(redis_server, library_roots):
+    """Build apps from settings; their background threads stop when the block ends."""
     apps = []
 
     def build(roots=None, **extra):
@@ -68,9 +72,26 @@ def make_app(redis_server, library_roots):
         app.registry.services.search.ready.wait(10)
         return app
 
-    yield build
-    for app in apps:
-        app.registry.services.close()
+    try:
+        yield build
+    finally:
+        for app in apps:
+            app.registry.services.close()
+
+
+@pytest.fixture
+def make_app(redis_server, library_roots):
+    """Build apps from settings; their background threads stop after the test."""
+    with app_builder(redis_server, library_roots) as build:
+        yield build
+
+
+@pytest.fixture(scope="module")
+def make_module_app(redis_server, library_roots):
+    """:func:`make_app` for an app a module's tests share: for tests that only read from it
+    (starting an app costs more than most tests)."""
+    with app_builder(redis_server, library_roots) as build:
+        yield build
 
 
 @pytest.fixture
@@ -156,6 +177,10 @@ def database(url):
 
 
 def pytest_configure(config):
+    # Argon2id still, at its lowest cost: argon2-cffi's defaults spend about 100 ms of CPU
+    # on each hash (on purpose), and the tests make and check hundreds of passwords.
+    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts.DUMMY_HASH = accounts.HASHER.hash("a password no account has")
     # Parallel workers (make test-fast) each get their own loopback: see tests/common/netns.py.
     if os.environ.get("PYTEST_XDIST_WORKER"):
         from tests.common.netns import isolate

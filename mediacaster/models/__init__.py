@@ -19,8 +19,10 @@ it (pre-ping), so the app reconnects by itself once the database is back.
 """
 
 import contextlib
+import functools
 import logging
 import sqlite3
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -35,6 +37,7 @@ from mediacaster.settings import SettingsError, writable_folder
 
 log = logging.getLogger(__name__)
 MIGRATIONS = "mediacaster:migrations"
+REVISIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 SQLITE_FILE = "mediacaster.sqlite3"
 EXAMPLE_URL = "postgresql://user:password@host/name"
 TIMEOUT = 5.0  # seconds; mediacaster.database_timeout
@@ -52,6 +55,17 @@ def alembic_config(url=None, connection=None):
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["connection"] = connection
     return config
+
+
+def head_revision():
+    """The newest revision of the migrations. Alembic loads every revision script to find
+    it: done once per process, and again only when a script changes."""
+    return _head_of(tuple((path.name, path.stat().st_mtime_ns) for path in sorted(REVISIONS.glob("*.py"))))
+
+
+@functools.lru_cache(maxsize=1)
+def _head_of(scripts):
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 class Database:
@@ -114,7 +128,7 @@ class Database:
             return MigrationContext.configure(connection).get_current_revision()
 
     def head(self):
-        return ScriptDirectory.from_config(alembic_config()).get_current_head()
+        return head_revision()
 
     def upgrade(self, revision="head"):
         with self.engine.begin() as connection:

@@ -9,6 +9,8 @@ import time
 import uuid
 from pathlib import Path
 
+from jinja2 import BytecodeCache
+
 REPO = Path(__file__).resolve().parent.parent.parent
 SECRET = "test-secret-0123456789abcdef"
 LOOPBACK = ["127.0.0.1"]
@@ -23,12 +25,48 @@ def run_data_dir():
     return folder
 
 
+class TemplatesBytecode(BytecodeCache):
+    """Jinja2's compiled templates kept in this process, for every app it starts (Jinja2
+    checks each against its template's source)."""
+
+    def __init__(self):
+        self.codes = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.codes:
+            bucket.bytecode_from_string(self.codes[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.codes[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES_BYTECODE = TemplatesBytecode()
+
+
+@functools.cache
+def migrated_database():
+    """A SQLite file with the schema at its head, made once: each app's database starts as a
+    copy of it, so that the migrations run once, not at every app's start (tests/functional/
+    test_database.py and test_first_run.py run them)."""
+    from mediacaster.models import Database
+
+    path = Path(run_data_dir()) / "migrated.sqlite3"
+    database = Database(f"sqlite:///{path}")
+    database.prepare()
+    database.close()
+    return path
+
+
+def fresh_database_url():
+    """A database of its own for an app: a copy of :func:`migrated_database`."""
+    path = Path(run_data_dir()) / f"{uuid.uuid4().hex}.sqlite3"
+    shutil.copyfile(migrated_database(), path)
+    return f"sqlite:///{path}"
+
+
 def app_settings(roots, redis_url, **extra):
     settings = {
         "mediacaster.data_dir": run_data_dir(),
-        # A database of its own for each app (what one test plays is not another's history);
-        # a test that restarts an app gives the same URL again.
-        "mediacaster.database_url": f"sqlite:///{run_data_dir()}/{uuid.uuid4().hex}.sqlite3",
         "mediacaster.roots": ";".join(f"{name}={path}" for name, path in roots.items()),
         "redis.url": redis_url,
         "mediacaster.secret": SECRET,
@@ -43,8 +81,15 @@ def app_settings(roots, redis_url, **extra):
         "mediacaster.catalogue": "false",
         # Every /api/ response is checked against the OpenAPI document.
         "pyramid.includes": "tests.common.openapi_check",
+        # The page templates compiled once per process, not at every app's start (the warm-up
+        # compiles them all, seconds of CPU each time): each app reads Jinja2's bytecode.
+        "jinja2.bytecode_caching": TEMPLATES_BYTECODE,
     }
     settings.update(extra)
+    if "mediacaster.database_url" not in extra:
+        # A database of its own for each app (what one test plays is not another's history);
+        # a test that restarts an app gives the same URL again.
+        settings["mediacaster.database_url"] = fresh_database_url()
     return settings
 
 

@@ -9,6 +9,12 @@ import pytest
 import webtest
 
 
+@pytest.fixture(scope="module")
+def app(make_module_app):
+    """One app for the module's tests: they only read from it."""
+    return make_module_app()
+
+
 def test_home_lists_the_roots(testapp):
     page = testapp.get("/")
     assert [a.text for a in page.html.select(".roots a span")] == ["audio", "images", "video"]

@@ -39,10 +39,10 @@ def raw_get(server, path):
     return response.status, response.getheader("Content-Type"), body
 
 
-@pytest.fixture
-def unsigned_server(make_app):
+@pytest.fixture(scope="module")
+def unsigned_server(make_module_app):
     """Signatures off, so that path resolution alone stands between a request and the disk."""
-    with LiveServer(make_app(**{"mediacaster.require_signed_media": "false"})) as server:
+    with LiveServer(make_module_app(**{"mediacaster.require_signed_media": "false"})) as server:
         yield server
 
 

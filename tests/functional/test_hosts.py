@@ -10,9 +10,9 @@ import pytest
 from tests.common.servers import LiveServer
 
 
-@pytest.fixture
-def server(make_app):
-    with LiveServer(make_app(**{"mediacaster.require_signed_media": "false"})) as live:
+@pytest.fixture(scope="module")
+def server(make_module_app):
+    with LiveServer(make_module_app(**{"mediacaster.require_signed_media": "false"})) as live:
         yield live
 
 

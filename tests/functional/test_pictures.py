@@ -45,9 +45,15 @@ def pictures(tmp_path_factory):
     return base
 
 
+@pytest.fixture(scope="module")
+def pictures_app(make_module_app, pictures):
+    """One app for the pages' tests: they only read from it."""
+    return make_module_app({"p": pictures})
+
+
 @pytest.fixture
-def http(make_app, pictures):
-    return webtest.TestApp(make_app({"p": pictures}))
+def http(pictures_app):
+    return webtest.TestApp(pictures_app)
 
 
 def facts_of(http, name):

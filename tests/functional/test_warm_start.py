@@ -9,6 +9,7 @@ import pytest
 import webtest
 from pyramid_jinja2 import IJinja2Environment
 
+from mediacaster.lifecycle import TEMPLATES, template_names
 from mediacaster.presenters import RowCache
 from tests.common.app import wait_for
 
@@ -90,3 +91,19 @@ def test_the_pages_templates_are_compiled_at_the_start(app):
     environment = app.registry.queryUtility(IJinja2Environment, name=".jinja2")
     compiled = {name for _, name in environment.cache}
     assert {"folder.jinja2", "file.jinja2", "base.jinja2", "macros.jinja2"} <= compiled
+
+
+def test_the_templates_are_looked_through_once_and_again_when_one_changes(app):
+    environment = app.registry.queryUtility(IJinja2Environment, name=".jinja2")
+    names = template_names(environment)
+    assert {"folder.jinja2", "base.jinja2", "macros.jinja2"} <= set(names)
+    assert template_names(environment) is names  # the apps of a process parse them once
+    base = TEMPLATES / "base.jinja2"
+    stat = base.stat()
+    try:
+        os.utime(base, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+        again = template_names(environment)
+        assert again is not names
+        assert set(again) == set(names)
+    finally:
+        os.utime(base, ns=(stat.st_atime_ns, stat.st_mtime_ns))
