@@ -285,16 +285,18 @@ def fetch_all(converted):
 
 
 def count_ffmpeg_starts(monkeypatch, folder):
-    """A list that gets a command line each time an ffmpeg is started for ``folder``."""
+    """A list that gets a command line each time a conversion's ffmpeg is started for
+    ``folder`` (not the seek previews' or a probe's: only conversions are counted)."""
     starts = []
-    real = subprocess.Popen
+    real = jobs.spawn
 
-    def spy(args, *rest, **kwargs):
-        if str(folder) in " ".join(map(str, args)):
-            starts.append(args)
-        return real(args, *rest, **kwargs)
+    def spy(ffmpeg, args, output):
+        command = [ffmpeg, *args]
+        if str(folder) in " ".join(map(str, [*command, output])):
+            starts.append(command)
+        return real(ffmpeg, args, output)
 
-    monkeypatch.setattr(jobs.subprocess, "Popen", spy)
+    monkeypatch.setattr(jobs, "spawn", spy)
     return starts
 
 
