@@ -34,7 +34,7 @@ from kombu import Exchange, Queue
 
 from mediacaster.services.conversion import cluster
 from mediacaster.services.conversion.commands import Job, hls_command
-from mediacaster.services.conversion.jobs import cpu_seconds, signal_process, spawn
+from mediacaster.services.conversion.processes import cpu_seconds, signal_process, spawn
 from mediacaster.settings import SettingsError, load_worker
 
 CONFIG_ENV = "MEDIACASTER_WORKER_CONFIG"

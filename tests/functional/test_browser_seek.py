@@ -80,18 +80,18 @@ def browser():
 
 
 def ffmpeg_starts(monkeypatch, folder, probes=None):
-    """The first segment of each ffmpeg started for the cache in ``folder``, in order;
-    those of jobs for one segment (probes) go to ``probes`` when it is given."""
+    """The first segment of each conversion's ffmpeg started for the cache in ``folder``,
+    in order; those of jobs for one segment (probes) go to ``probes`` when it is given."""
     starts = []
-    popen = jobs.subprocess.Popen
+    spawn = jobs.spawn
 
-    def spy(args, *rest, **kwargs):
-        if str(folder) in " ".join(map(str, args)):
+    def spy(ffmpeg, args, output):
+        if str(folder) in " ".join(map(str, [ffmpeg, *args, output])):
             index = int(args[args.index("-start_number") + 1])
             (probes if probes is not None and "-t" in args else starts).append(index)
-        return popen(args, *rest, **kwargs)
+        return spawn(ffmpeg, args, output)
 
-    monkeypatch.setattr(jobs.subprocess, "Popen", spy)
+    monkeypatch.setattr(jobs, "spawn", spy)
     return starts
 
 

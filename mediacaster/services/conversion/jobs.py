@@ -39,23 +39,19 @@ the app (and, through ``PR_SET_PDEATHSIG``, when the app dies without stopping
 them), and always waited for: no zombies.
 """
 
-import ctypes
 import errno
 import logging
 import math
 import os
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
-import psutil
-
 from mediacaster.errors import Gone, Unavailable
-from mediacaster.services.conversion.cluster import CeleryRun, queue_for
+from mediacaster.services.conversion.cluster import queue_for
 from mediacaster.services.conversion.commands import hls_command
 from mediacaster.services.conversion.errors import (
     CacheFull,
@@ -68,6 +64,7 @@ from mediacaster.services.conversion.errors import (
 )
 from mediacaster.services.conversion.fmp4 import fragment_tracks, init_complete, segment_complete
 from mediacaster.services.conversion.names import INIT_NAME, cache_key, segment_index, segment_name
+from mediacaster.services.conversion.processes import cpu_seconds, signal_process, spawn
 from mediacaster.services.ffmpeg import ToolInterrupted, without_paths
 
 log = logging.getLogger(__name__)
@@ -103,22 +100,10 @@ RESTART_WINDOW = 60.0
 # A job waited for this long (more than HOLD_SECONDS) that made no segment and used no
 # processor time meanwhile (stopped, hung) is killed, and restarted as after a crash.
 STALL_SECONDS = 10.0
-PR_SET_PDEATHSIG = 1
 DISK_FULL = "the disk of the conversion cache is full"
 NO_ROOM = f"{DISK_FULL}, and the cache holds nothing more to give way: free some space on it"
 FILE_CHANGED = "the file changed while it was being converted: load it again"
 PROBED = "it made the one segment it was for"
-
-try:
-    _libc = ctypes.CDLL(None, use_errno=True)
-except OSError:  # not Linux: no parent-death signal
-    _libc = None
-
-
-def _die_with_parent():
-    """Run in the child before ffmpeg: the kernel kills it if the app dies."""
-    if _libc is not None and hasattr(_libc, "prctl"):
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class Measures:
@@ -713,34 +698,6 @@ def _stalled(job, cpu, now):
     return now - max(job.progress_at, job.waited_since) > STALL_SECONDS
 
 
-def spawn(ffmpeg, args, folder):
-    """Start ``ffmpeg`` with ``args`` writing into ``folder`` (its errors into
-    ``ffmpeg.log`` there), a process group of its own that dies with the thread that
-    started it; the app's jobs and the workers' tasks start it alike."""
-    with open(folder / "ffmpeg.log", "wb") as errors:
-        return subprocess.Popen(
-            [ffmpeg, *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-
-
-def cpu_seconds(process):
-    """Processor time the job's ffmpeg used so far; None once it ended, or if unknown."""
-    if isinstance(process, CeleryRun):
-        return process.cpu_seconds()
-    if process.returncode is not None:
-        return None
-    try:
-        times = psutil.Process(process.pid).cpu_times()
-    except psutil.Error:
-        return None
-    return times.user + times.system
-
-
 def _signal_name(number):
     try:
         return signal.Signals(number).name
@@ -750,20 +707,6 @@ def _signal_name(number):
 
 def _kill(process):
     signal_process(process, signal.SIGKILL)
-
-
-def signal_process(process, signum):
-    """Signal the job's process group, unless it was waited for already (its pid may
-    be another's by now); True when sent."""
-    if isinstance(process, CeleryRun):
-        return process.signal(signum)
-    if process.returncode is not None:
-        return False
-    try:
-        os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
 
 
 def _changed(stream):
