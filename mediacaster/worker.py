@@ -106,11 +106,20 @@ def convert(self, run_id, fields, folder):
 
 
 def run(worker, run_id, fields, folder):
-    client = _redis()
+    # Its own connection, named after the run: the app sees it close the moment this
+    # process dies (see cluster.DISCONNECT_GRACE).
+    client = cluster.redis_client(settings.broker_url, cluster.alive_name(run_id))
+    try:
+        return _run(client, worker, run_id, fields, folder)
+    finally:
+        client.close()
+
+
+def _run(client, worker, run_id, fields, folder):
     if client.get(cluster.control_key(run_id)) in (None, b"stop"):
         return None  # stopped (or forgotten) before it was taken
     job = Job(**{**fields, "source": map_path(fields["source"], settings.paths)})
-    state = {"worker": worker, "state": "running", "cpu": 0.0}
+    state = {"worker": worker, "state": "running", "cpu": 0.0, "held": True}
     if job.video == "convert" and job.encoder != settings.encoder:
         return _end(client, run_id, state, 1, f"the worker {worker} has no {job.encoder} encoder")
     folder = Path(map_path(folder, settings.paths))

@@ -72,10 +72,16 @@ class Worker:
         return self
 
     def kill(self):
-        """kill -9 of every process of the worker, as a machine switched off."""
+        """kill -9 of every process of the worker (a crash, the kernel's out-of-memory
+        killer): the kernel closes its connections at once."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
+
+    def freeze(self):
+        """Every process of the worker stopped (SIGSTOP), its connections left open: as a
+        machine switched off or cut from the network, nothing says it is gone."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
 
     def stop(self, timeout=60):
         """Stop it as a service manager does (SIGTERM), killed if it does not go."""

@@ -211,6 +211,37 @@ def test_a_worker_killed_mid_film_has_its_job_sent_to_the_other_and_the_tv_plays
     tv.fetches.clear()
 
 
+def test_a_worker_cut_off_mid_film_has_its_job_sent_to_the_other_once_its_lease_lapses(cluster, tv):
+    workers = {w.name: w for w in (cluster.worker("alpha"), cluster.worker("beta"))}
+    services, _, http = cluster(tv=True)
+    result = http.post_json("/api/cast", {"path": "films/long.mkv", "device": TV}).json
+    assert result["verdict"]["verdict"] == "plays_converted" and tv.player_state == "PLAYING"
+    (job,) = remote_jobs(services)
+    gone = workers.pop(run_on(job))
+    (other,) = workers.values()
+    wait_for(lambda: job.next_index >= 3, timeout=90, what="the worker to make a few segments")
+    cut = time.monotonic()
+    gone.freeze()  # its connections stay open: only the lapsed lease tells
+    try:
+        wait_for(lambda: "stopped answering" in (job.error or ""), 30, "the run to be taken for gone")
+        log.warning("seconds from the worker cut off to its run taken for gone: %.2f", time.monotonic() - cut)
+        missing = job.next_index
+        tv.fetches.clear()
+        http.post_json(
+            "/api/player/seek", {"device": TV, "position": tv.playlist.segments[missing].start + 0.5}
+        )
+        got = tv.wait_fetches(
+            lambda fetches: f"{missing}.m4s" in [segment_name(f) for f in fetches if f.status == 200], 90
+        )
+        assert got, [(segment_name(f), f.status) for f in tv.fetches]
+        assert {f.status for f in tv.fetches} <= {200, 503} and tv.player_state == "PLAYING"
+        (restarted,) = remote_jobs(services)
+        assert restarted.start_index == missing and run_on(restarted) == other.name
+    finally:
+        gone.kill()
+    tv.fetches.clear()
+
+
 # -- encoders, capacity, no worker ---------------------------------------------------
 
 

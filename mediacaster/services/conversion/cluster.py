@@ -39,6 +39,13 @@ LEASE_TTL = 3  # seconds without renewal after which a run's worker is taken for
 CONTROL_TTL = 10  # seconds the app's word to a run lasts unless renewed
 ENDED_TTL = 60
 POLL_SECONDS = 0.25  # how often the app looks at a run's lease
+# A run's worker holds a connection to the broker named after the run while it runs. When
+# its process dies (killed, crashed), the kernel closes that connection at once: the run is
+# taken for gone once the name has been missing this long (longer than a renewal, so that a
+# worker reconnecting after the broker's own restart names it again first), not after the
+# lease's expiry, which is for a machine switched off or a network gone (no close is seen).
+ALIVE_NAME = "mediacaster-run-"
+DISCONNECT_GRACE = 1.0
 # Seconds a sent task may wait for a worker to take it: slots are counted before sending,
 # so this is a worker that died with it, or took it and lost it.
 TAKE_SECONDS = 6.0
@@ -75,8 +82,18 @@ def broker_url(settings, store):
     return settings.broker_url or settings.redis_url or f"unix://{store.client.socket_file}"
 
 
-def redis_client(url):
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+def redis_client(url, name=None):
+    """A client of the broker; with ``name``, one connection that carries that name."""
+    if name is None:
+        return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return redis.Redis.from_url(
+        url, socket_timeout=2, socket_connect_timeout=2, client_name=name, single_connection_client=True
+    )
+
+
+def alive_name(run_id):
+    """The name of the connection a run's worker holds while it runs."""
+    return ALIVE_NAME + run_id
 
 
 def celery_app(url, **conf):
@@ -171,6 +188,7 @@ class CeleryRun:
         self._sent = time.monotonic()
         self._seen = None  # when the lease was last seen
         self._looked = 0.0
+        self._missing = None  # since when the worker's named connection is missing
 
     def poll(self):
         if self.returncode is not None:
@@ -184,7 +202,8 @@ class CeleryRun:
                 if self._want != "stop":
                     pipe.set(control_key(self.id), self._want, ex=CONTROL_TTL)
                 pipe.get(state_key(self.id))
-                state = pipe.execute()[-1]
+                pipe.client_list()
+                state, clients = pipe.execute()[-2:]
         except redis.RedisError:  # the broker is away: the lease is not known to have lapsed yet
             state, lapsed = None, self._seen is not None and now - self._seen > LEASE_TTL
         else:
@@ -201,12 +220,23 @@ class CeleryRun:
             if state.get("state") == "ended":
                 self.lost = state.get("why")
                 self.returncode = state.get("code", -signal.SIGKILL)
+            elif self._disconnected(state, clients, now):
+                self._lose(f"the worker {self.worker} stopped answering")
             return self.returncode
         if lapsed:
             self._lose(f"the worker {self.worker} stopped answering")
         elif self._seen is None and now - self._sent > TAKE_SECONDS:
             self._lose("no worker took the conversion")
         return self.returncode
+
+    def _disconnected(self, state, clients, now):
+        """Whether the run's worker, which said it holds a named connection, has had none
+        for ``DISCONNECT_GRACE`` seconds: its process died."""
+        if not state.get("held") or any(client.get("name") == alive_name(self.id) for client in clients):
+            self._missing = None
+            return False
+        self._missing = self._missing or now
+        return now - self._missing >= DISCONNECT_GRACE
 
     def _lose(self, why):
         self.lost = why
