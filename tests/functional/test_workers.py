@@ -178,16 +178,23 @@ def test_a_far_seek_stops_the_workers_run_and_starts_one_there(cluster):
     assert "-ss" in restarted.process.command
 
 
-def test_a_worker_killed_mid_film_has_its_job_sent_to_the_other_and_the_tv_plays_on(cluster, tv):
+def a_film_a_few_segments_in(cluster, tv):
+    """Two workers, and a film cast to the TV that one of them converts, a few segments
+    made: ``(services, http, job, its worker, the other)``."""
     workers = {w.name: w for w in (cluster.worker("alpha"), cluster.worker("beta"))}
     services, _, http = cluster(tv=True)
     tv.fetches.clear()
     result = http.post_json("/api/cast", {"path": "films/long.mkv", "device": TV}).json
     assert result["verdict"]["verdict"] == "plays_converted" and tv.player_state == "PLAYING"
     (job,) = remote_jobs(services)
-    dead = workers.pop(run_on(job))
+    running = workers.pop(run_on(job))
     (other,) = workers.values()
     wait_for(lambda: job.next_index >= 3, timeout=90, what="the worker to make a few segments")
+    return services, http, job, running, other
+
+
+def test_a_worker_killed_mid_film_has_its_job_sent_to_the_other_and_the_tv_plays_on(cluster, tv):
+    services, http, job, dead, other = a_film_a_few_segments_in(cluster, tv)
 
     killed = time.monotonic()
     dead.kill()  # the machine switched off: the worker and its pool gone at once
@@ -212,14 +219,7 @@ def test_a_worker_killed_mid_film_has_its_job_sent_to_the_other_and_the_tv_plays
 
 
 def test_a_worker_cut_off_mid_film_has_its_job_sent_to_the_other_once_its_lease_lapses(cluster, tv):
-    workers = {w.name: w for w in (cluster.worker("alpha"), cluster.worker("beta"))}
-    services, _, http = cluster(tv=True)
-    result = http.post_json("/api/cast", {"path": "films/long.mkv", "device": TV}).json
-    assert result["verdict"]["verdict"] == "plays_converted" and tv.player_state == "PLAYING"
-    (job,) = remote_jobs(services)
-    gone = workers.pop(run_on(job))
-    (other,) = workers.values()
-    wait_for(lambda: job.next_index >= 3, timeout=90, what="the worker to make a few segments")
+    services, http, job, gone, other = a_film_a_few_segments_in(cluster, tv)
     cut = time.monotonic()
     gone.freeze()  # its connections stay open: only the lapsed lease tells
     try:

@@ -45,7 +45,7 @@ POLL_SECONDS = 0.25  # how often the app looks at a run's lease
 # worker reconnecting after the broker's own restart names it again first), not after the
 # lease's expiry, which is for a machine switched off or a network gone (no close is seen).
 ALIVE_NAME = "mediacaster-run-"
-DISCONNECT_GRACE = 1.0
+DISCONNECT_GRACE = 0.75
 # Seconds a sent task may wait for a worker to take it: slots are counted before sending,
 # so this is a worker that died with it, or took it and lost it.
 TAKE_SECONDS = 6.0
