@@ -203,7 +203,12 @@ class CeleryRun:
                     pipe.set(control_key(self.id), self._want, ex=CONTROL_TTL)
                 pipe.get(state_key(self.id))
                 pipe.client_list()
-                state, clients = pipe.execute()[-2:]
+                *done, state, clients = pipe.execute(raise_on_error=False)
+            for answer in (*done, state):
+                if isinstance(answer, Exception):
+                    raise answer
+            if isinstance(clients, Exception):  # a broker that keeps its client list to itself
+                clients = None
         except redis.RedisError:  # the broker is away: the lease is not known to have lapsed yet
             state, lapsed = None, self._seen is not None and now - self._seen > LEASE_TTL
         else:
@@ -232,7 +237,9 @@ class CeleryRun:
     def _disconnected(self, state, clients, now):
         """Whether the run's worker, which said it holds a named connection, has had none
         for ``DISCONNECT_GRACE`` seconds: its process died."""
-        if not state.get("held") or any(client.get("name") == alive_name(self.id) for client in clients):
+        if clients is None or not state.get("held"):
+            return False
+        if any(client.get("name") == alive_name(self.id) for client in clients):
             self._missing = None
             return False
         self._missing = self._missing or now
