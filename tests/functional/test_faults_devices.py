@@ -212,6 +212,20 @@ def test_a_tv_killed_mid_queue_is_shown_gone_and_the_queue_goes_on_where_it_was(
     assert client.device(TV)["online"] and client.device(TV)["problem"] is None
 
 
+def test_a_tv_away_for_long_is_used_again_seconds_after_it_is_back(serve, tv_process):
+    """pychromecast's own tries of a lost connection come 1, 2, 4, 8, 16, 32 s apart: a TV
+    away for 40 s would wait until its 63rd second for one."""
+    client = serve(TV, [TV_ADDRESS])
+    start_queue(client, TV)
+    tv_process.kill()
+    assert_not_answering(client, TV)
+    time.sleep(40)
+    tv_process.start()
+    back = time.monotonic()
+    wait_for(lambda: client.queue(TV)["state"] == "playing", DEADLINE, "the queue going on")
+    assert time.monotonic() - back < 15
+
+
 # pychromecast may drop the TLS socket of a connection it gives up on while the TV is
 # frozen without closing it: the garbage collector closes it, and says so.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

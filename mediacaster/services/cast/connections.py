@@ -5,6 +5,11 @@ for it here, with a time limit, never inside that thread. A device whose
 connection was lost, or that stopped answering its heartbeat (frozen, or its
 network gone without a word), is not waited for: every request hears at once
 that it is not answering, until it answers again.
+
+pychromecast waits twice as long before each new try of a lost connection, up to
+five minutes: a TV switched off for an evening would be used again minutes after
+it is back. A connection still lost after ``RENEW_EVERY`` seconds is made anew, so
+the device is tried again every few seconds for as long as it is away.
 """
 
 import contextlib
@@ -36,6 +41,9 @@ LOST = (
     CONNECTION_STATUS_FAILED_RESOLVE,
     CONNECTION_STATUS_DISCONNECTED,
 )
+# A new connection tries at once, then after 1, 2 and 4 s: renewed every 10 s, a lost
+# device is tried again at most 3 s apart.
+RENEW_EVERY = 10.0
 
 
 def not_answering(device):
@@ -49,8 +57,9 @@ class Health(ConnectionStatusListener):
     """What a connection says of itself (a pychromecast connection listener, told on
     the socket thread): since when the device has not answered, if it has not."""
 
-    def __init__(self, on_change):
-        self.lost_at = None  # time.monotonic() of the loss, None while connected
+    def __init__(self, on_change, lost_at=None):
+        self.lost_at = lost_at  # time.monotonic() of the loss, None while connected
+        self.made_at = time.monotonic()
         self.on_change = on_change
 
     def new_connection_status(self, status):
@@ -71,6 +80,8 @@ class Connections:
         self._lock = threading.Lock()
         self.on_connect = []  # callables given each new connection, before it starts
         self.on_health = []  # called when a connection is made, lost or fails to be made
+        self._closing = threading.Event()
+        self._renewer = None
 
     @contextlib.contextmanager
     def holding(self, device, timeout):
@@ -87,8 +98,11 @@ class Connections:
 
     def lock(self, device):
         """The device's lock: one connection set-up or LOAD at a time."""
+        return self._lock_of(UUID(device.id))
+
+    def _lock_of(self, uuid):
         with self._lock:
-            return self._locks.setdefault(UUID(device.id), threading.RLock())
+            return self._locks.setdefault(uuid, threading.RLock())
 
     def get(self, device):
         """The device's connection, connected: made on first use, waited for when lost."""
@@ -126,19 +140,53 @@ class Connections:
             info = self.discovery.cast_info(uuid)
             if info is None:
                 raise offline
-            cast = pychromecast.get_chromecast_from_cast_info(
-                info, self.discovery.zeroconf, tries=None, retry_wait=1, timeout=self.timeout
-            )
-            serialise(cast)
-            for hook in self.on_connect:
-                hook(cast)
-            health = Health(self._health_changed)
-            cast.register_connection_listener(health)
-            cast.start()
+            return self._make(uuid, info)
+
+    def _make(self, uuid, info, lost_at=None):
+        """Start a connection (pychromecast retries it for ever) and keep it as the device's."""
+        cast = pychromecast.get_chromecast_from_cast_info(
+            info, self.discovery.zeroconf, tries=None, retry_wait=1, timeout=self.timeout
+        )
+        serialise(cast)
+        for hook in self.on_connect:
+            hook(cast)
+        health = Health(self._health_changed, lost_at)
+        cast.register_connection_listener(health)
+        cast.start()
+        with self._lock:
+            self._health[uuid] = health
+            self._casts[uuid] = cast
+            if self._renewer is None:
+                self._renewer = threading.Thread(target=self._renew_lost, name="cast-renew", daemon=True)
+                self._renewer.start()
+        return cast
+
+    def _renew_lost(self):
+        """Every second: make anew each connection lost for ``RENEW_EVERY`` seconds."""
+        while not self._closing.wait(1.0):
+            due = time.monotonic() - RENEW_EVERY
             with self._lock:
-                self._health[uuid] = health
-                self._casts[uuid] = cast
-            return cast
+                lost = [
+                    (uuid, self._casts[uuid], health)
+                    for uuid, health in self._health.items()
+                    if uuid in self._casts and health.lost_at is not None and health.made_at <= due
+                ]
+            for uuid, cast, health in lost:
+                self._renew(uuid, cast, health)
+
+    def _renew(self, uuid, cast, health):
+        lock = self._lock_of(uuid)
+        if not lock.acquire(blocking=False):  # a request uses it: next time
+            return
+        try:
+            info = self.discovery.cast_info(uuid)
+            if self._closing.is_set() or info is None or self.existing(str(uuid)) is not cast:
+                return
+            # Still lost since then, as far as a request asks, until the new one connects.
+            self._make(uuid, info, health.lost_at)
+        finally:
+            lock.release()
+        disconnect(cast, 1.0)
 
     def existing(self, device_id):
         """The device's connection if one was made, connected or not; never makes one."""
@@ -179,6 +227,9 @@ class Connections:
 
     def close(self, timeout=1.0):
         """Disconnect every device at once, each within ``timeout`` seconds."""
+        self._closing.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout + 0.5)
         with self._lock:
             casts, self._casts = list(self._casts.values()), {}
         threads = [threading.Thread(target=disconnect, args=(cast, timeout)) for cast in casts]
