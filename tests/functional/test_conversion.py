@@ -336,6 +336,11 @@ def odd_files(typical_library, tmp_path_factory):
     still gives the whole length."""
     folder = tmp_path_factory.mktemp("odd-files")
     shutil.copyfile(typical_library["alac.m4a"], folder / "changes.m4a")
+    # Music at 44.1 kHz that ends where a segment would start: FLAC in fMP4 then ends
+    # with an empty segment past the last.
+    sine = "sine=frequency=440:sample_rate=44100:duration=12"
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", sine, "-c:a", "alac", "-ac", "2"]
+    subprocess.run([*command, str(folder / "on the edge.m4a")], check=True, timeout=60)
     data = typical_library["hevc 8-bit.mkv"].read_bytes()
     for name in ("cut short.mkv", "cut short, seek past its end.mkv"):
         (folder / name).write_bytes(data[: len(data) * 4 // 10])
@@ -763,6 +768,15 @@ def test_a_seek_past_the_real_end_of_a_file_cut_short_is_refused(served):
     # Asked for first: the job starts past the end of what the file holds.
     response = get(converted.uris[4])
     assert_error(response, 422, "conversion_failed", "the file ends before segment 4")
+
+
+def test_music_ending_where_a_segment_would_start_plays_to_its_end_without_a_failure(served, caplog):
+    converted = open_converted(served.services, served.url, "odd", "on the edge.m4a")
+    assert converted.stream.variant.audio == "flac" and len(converted.uris) == 2
+    _, bodies = fetch_all(converted)
+    assert all(bodies)
+    wait_for(lambda: not converted.running(), 60, "the conversion to end")
+    assert "failed" not in caplog.text
 
 
 def test_a_segment_past_the_end_is_not_found(served):

@@ -552,8 +552,11 @@ class JobManager:
         except OSError:
             return
         numbers = sorted(n for n in map(segment_index, names) if n is not None)
-        # A probe's job reads past its segment, and ends with a part of the next one: not kept.
-        numbers = [n for n in numbers if job.until is None or n <= job.until]
+        # A probe's job reads past its segment, and ends with a part of the next one; past
+        # the file's last segment ffmpeg may end with one of a padding frame, or none (FLAC
+        # in fMP4 ends so, empty). Neither is kept.
+        last = len(job.timeline) - 1 if job.until is None else min(job.until, len(job.timeline) - 1)
+        numbers = [n for n in numbers if n <= last]
         if not numbers:
             return
         kind = job.stream.id
