@@ -82,6 +82,7 @@ class Connections:
         self.on_health = []  # called when a connection is made, lost or fails to be made
         self._closing = threading.Event()
         self._renewer = None
+        self._retired = []  # connections made anew, being disconnected
 
     @contextlib.contextmanager
     def holding(self, device, timeout):
@@ -169,7 +170,9 @@ class Connections:
                 lost = [
                     (uuid, self._casts[uuid], health)
                     for uuid, health in self._health.items()
-                    if uuid in self._casts and health.lost_at is not None and health.made_at <= due
+                    if uuid in self._casts
+                    and health.lost_at is not None
+                    and max(health.made_at, health.lost_at) <= due
                 ]
             for uuid, cast, health in lost:
                 self._renew(uuid, cast, health)
@@ -186,7 +189,12 @@ class Connections:
             self._make(uuid, info, health.lost_at)
         finally:
             lock.release()
-        disconnect(cast, 1.0)
+        # Its thread may be in a try of its own (up to ``timeout``), or sleeping before the
+        # next: it is given the time to end, and close its sockets, in a thread of its own.
+        retiring = threading.Thread(target=disconnect, args=(cast, self.timeout + 2.0), daemon=True)
+        retiring.start()
+        with self._lock:
+            self._retired = [thread for thread in self._retired if thread.is_alive()] + [retiring]
 
     def existing(self, device_id):
         """The device's connection if one was made, connected or not; never makes one."""
@@ -232,10 +240,11 @@ class Connections:
             self._renewer.join(timeout + 0.5)
         with self._lock:
             casts, self._casts = list(self._casts.values()), {}
+            retired, self._retired = self._retired, []
         threads = [threading.Thread(target=disconnect, args=(cast, timeout)) for cast in casts]
         for thread in threads:
             thread.start()
-        for thread in threads:
+        for thread in threads + retired:
             thread.join(timeout + 0.5)
 
 
