@@ -42,7 +42,7 @@ LOST = (
     CONNECTION_STATUS_DISCONNECTED,
 )
 # A new connection tries at once, then after 1, 2 and 4 s: renewed every 10 s, a lost
-# device is tried again at most 3 s apart.
+# device is tried again at most 4 s apart (the renewal is looked for every second).
 RENEW_EVERY = 10.0
 
 
