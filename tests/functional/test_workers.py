@@ -382,7 +382,9 @@ def test_a_stopped_worker_kills_its_ffmpeg_and_its_job_goes_to_the_other(cluster
     assert not stopped.ffmpeg()
     wait_for(lambda: not job.running, 15, "the job to end with its worker")
     assert "is stopping" in job.error and job.retry
+    # Sent again from the first missing segment before its player asks for it.
+    (restarted,) = wait_for(lambda: remote_jobs(services), 15, "the job to be sent again")
+    assert restarted.start_index == job.next_index and run_on(restarted) == other.name
     response = get(converted.uris[job.next_index])
     assert response.status_code == 200, response.text[-2000:]
-    (restarted,) = remote_jobs(services)
-    assert run_on(restarted) == other.name
+    assert remote_jobs(services) == [restarted]

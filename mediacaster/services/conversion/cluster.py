@@ -38,11 +38,11 @@ TASK = "mediacaster.convert"
 WORKER_KEY = "mediacaster:worker:"
 HEARTBEAT_SECONDS = 1.0  # how often a worker says it is alive
 WORKER_TTL = 4  # seconds a worker's word lasts: one switched off is gone from the list then
-LEASE_SECONDS = 0.5  # how often a run's worker renews its lease
+LEASE_SECONDS = 0.25  # how often a run's worker renews its lease
 LEASE_TTL = 3  # seconds without renewal after which a run's worker is taken for gone
 CONTROL_TTL = 10  # seconds the app's word to a run lasts unless renewed
 ENDED_TTL = 60
-POLL_SECONDS = 0.25  # how often the app looks at a run's lease
+POLL_SECONDS = 0.1  # how often the app looks at a run's lease
 # A run's worker holds a connection to the broker named after the run while it runs. When
 # its process dies (killed, crashed), the kernel closes that connection at once: the run is
 # taken for gone once the name has been missing this long (longer than a renewal, so that a
@@ -50,7 +50,7 @@ POLL_SECONDS = 0.25  # how often the app looks at a run's lease
 # lease's expiry, which is for a machine switched off or a network gone (no close is seen).
 ALIVE_NAME = "mediacaster-run-"
 WORKER_NAME = "mediacaster-worker-"  # + its name: the connection a live worker holds
-DISCONNECT_GRACE = 0.75
+DISCONNECT_GRACE = 0.5
 # Seconds a sent task may wait for a worker to take it: slots are counted before sending,
 # so this is a worker that died with it, or took it and lost it.
 TAKE_SECONDS = 6.0

@@ -29,7 +29,8 @@ room is answered ``CacheFull`` (507), until there is room again.
 Where ffmpeg runs: here, or, given a :class:`~.cluster.CeleryRunner`, on a worker
 machine (:mod:`mediacaster.services.conversion.cluster`), into a folder of the
 shared cache; either way the app moves its segments into the cache, and a run
-whose worker went away ends as a crash does, restarted where its player asks next.
+whose worker went away ends as a crash does, sent again at once from its first
+missing segment when its player still reads.
 
 Limits: at most ``max_jobs`` jobs run at once (under Celery, as many as the live
 workers say they have free slots, see :mod:`~.cluster`); when all are busy, one
@@ -51,7 +52,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
-from mediacaster.errors import Gone, Unavailable
+from mediacaster.errors import AppError, Gone, Unavailable
 from mediacaster.services.conversion.cluster import CeleryRun, queue_for
 from mediacaster.services.conversion.commands import hls_command
 from mediacaster.services.conversion.errors import (
@@ -554,6 +555,19 @@ class JobManager:
                 log.warning("conversion of %s failed: %s%s", job.stream.source, reason, then)
             job.ended, job.ended_at = True, now
             self._cond.notify_all()
+            if job.retry and reason is not None and reason == getattr(process, "lost", None):
+                self._resend(job, now)
+
+    def _resend(self, job, now):
+        """Start again, from its first missing segment, the job of a run whose worker went
+        away, without waiting for its player to ask: the player reads on from what it
+        holds meanwhile; holds the lock."""
+        if job.until is not None or now - job.last_read > YIELD_AFTER or job.next_index >= len(job.timeline):
+            return
+        try:
+            self._start(job.stream, job.timeline, job.next_index, job.reader, job.request, now + HOLD_SECONDS)
+        except AppError as error:  # its player's next request tries again, and is answered
+            log.warning("conversion of %s not sent again at once: %s", job.stream.source, error)
 
     def _harvest(self, job):
         try:
