@@ -61,14 +61,6 @@ def read_settings(environ=None):
     return settings
 
 
-def map_path(path, pairs):
-    """The worker's path of the app's ``path``, by the longest mapped folder that holds it."""
-    for app_path, worker_path in pairs:
-        if path == app_path or path.startswith(app_path.rstrip("/") + "/"):
-            return worker_path + path[len(app_path.rstrip("/")) :]
-    return path
-
-
 def _settings_or_exit():
     try:
         return read_settings()
@@ -119,11 +111,11 @@ def run(worker, run_id, fields, folder):
 def _run(client, worker, run_id, fields, folder):
     if client.get(cluster.control_key(run_id)) in (None, b"stop"):
         return None  # stopped (or forgotten) before it was taken
-    job = Job(**{**fields, "source": map_path(fields["source"], settings.paths)})
+    job = Job(**{**fields, "source": cluster.map_path(fields["source"], settings.paths)})
     state = {"worker": worker, "state": "running", "cpu": 0.0, "held": True}
     if job.video == "convert" and job.encoder != settings.encoder:
         return _end(client, run_id, state, 1, f"the worker {worker} has no {job.encoder} encoder")
-    folder = Path(map_path(folder, settings.paths))
+    folder = Path(cluster.map_path(folder, settings.paths))
     state["command"] = args = hls_command(job, str(folder))
     try:
         process = spawn(FFMPEG, args, folder)
@@ -158,6 +150,10 @@ def _run(client, worker, run_id, fields, folder):
     finally:
         signal_process(process, signal.SIGKILL)
         code = process.wait()
+    if settings.paths:  # the app reads ffmpeg's last words, and names its own paths only
+        log_path = folder / "ffmpeg.log"
+        with contextlib.suppress(OSError):
+            log_path.write_text(cluster.unmap_text(log_path.read_text(errors="replace"), settings.paths))
     return _end(client, run_id, state, code, why)
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import webtest
 
-from mediacaster.services.conversion.cluster import CeleryRun
+from mediacaster.services.conversion.cluster import CeleryRun, map_path, unmap_text
 from tests.common.app import wait_for
 from tests.common.servers import LiveServer, free_port
 from tests.common.workers import Worker, live_workers
@@ -242,6 +242,28 @@ def test_a_worker_cut_off_mid_film_has_its_job_sent_to_the_other_once_its_lease_
     finally:
         gone.kill()
     tv.fetches.clear()
+
+
+def test_a_workers_ffmpeg_error_names_the_apps_paths_not_the_workers(cluster, tmp_path):
+    # The worker's library mount is empty: its ffmpeg finds no film there, and says where.
+    (tmp_path / "alpha" / "films").mkdir(parents=True)
+    alpha = cluster.worker("alpha")
+    services, base, _ = cluster()
+    converted = open_converted(services, base, "films", "long.mkv")
+    response = get(converted.uris[0])
+    assert_error(response, 422, "conversion_failed", "long.mkv: No such file or directory")
+    assert str(alpha.folder) not in response.text and "/films/" not in response.text
+
+
+def test_a_workers_paths_are_written_back_as_the_apps():
+    pairs = (("/srv/video", "/mnt/nas/video"), ("/var/lib/mediacaster/cache/hls", "/mnt/hls"))
+    said = "'/mnt/nas/video/a b.mkv': failed; /mnt/hls/1-ab/3.m4s, /mnt/nas/video2/c.mkv, /mnt/hls"
+    assert unmap_text(said, pairs) == (
+        "'/srv/video/a b.mkv': failed; /var/lib/mediacaster/cache/hls/1-ab/3.m4s, "
+        "/mnt/nas/video2/c.mkv, /var/lib/mediacaster/cache/hls"
+    )
+    assert map_path("/srv/video/a b.mkv", pairs) == "/mnt/nas/video/a b.mkv"
+    assert map_path("/srv/video2/c.mkv", pairs) == "/srv/video2/c.mkv"
 
 
 # -- encoders, capacity, no worker ---------------------------------------------------

@@ -23,6 +23,7 @@ keys beside the broker's own:
 
 import json
 import logging
+import re
 import signal
 import time
 import uuid
@@ -74,6 +75,25 @@ def control_key(run_id):
 
 def state_key(run_id):
     return f"mediacaster:run:{run_id}:state"
+
+
+def map_path(path, pairs):
+    """The worker's path of the app's ``path``, by the longest mapped folder that holds it
+    (``pairs``: ``(app path, worker path)``, longest first, as the settings give them)."""
+    for app_path, worker_path in pairs:
+        if path == app_path or path.startswith(app_path.rstrip("/") + "/"):
+            return worker_path + path[len(app_path.rstrip("/")) :]
+    return path
+
+
+def unmap_text(text, pairs):
+    """``text`` (ffmpeg's messages on a worker) with the worker's mapped folders written
+    as the app's: the app reads them, and says its own paths only."""
+    for app_path, worker_path in sorted(pairs, key=lambda pair: len(pair[1]), reverse=True):
+        if worker_path.rstrip("/"):  # not the whole disk: each absolute path would match
+            pattern = re.escape(worker_path.rstrip("/")) + r"(?=[/\s'\":,]|$)"
+            text = re.sub(pattern, lambda _, app_path=app_path: app_path.rstrip("/"), text)
+    return text
 
 
 def kombu_url(url):
