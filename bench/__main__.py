@@ -2,12 +2,13 @@
 after the names are the catalogue benchmark's (``python -m bench catalogue --help``).
 
 ``python -m bench soak [--minutes 30]`` runs the soak benchmark (bench/soak.py), which
-lasts half an hour and so is left out of the default list.
+lasts half an hour and so is left out of the default list; so is ``python -m bench capacity``
+(bench/capacity.py), whose fake Chromecast binds 127.0.0.2:8009.
 """
 
 import sys
 
-from bench import cast, catalogue, conversion, home, library, player, previews, soak, streaming
+from bench import capacity, cast, catalogue, conversion, home, library, player, previews, soak, streaming
 
 BENCHMARKS = {
     "home": home.main,
@@ -25,6 +26,8 @@ names = [a for a in arguments[: next((i for i, a in enumerate(arguments) if a.st
 options = arguments[len(names) :]
 if names == ["soak"]:
     soak.main(options)
+elif names == ["capacity"]:
+    capacity.main(options)
 else:
     for name in names or BENCHMARKS:
         BENCHMARKS[name](options) if name in ("catalogue", "conversion") else BENCHMARKS[name]()

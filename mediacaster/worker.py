@@ -30,6 +30,7 @@ from pathlib import Path
 
 import redis
 from celery import signals
+from celery.worker import state as worker_state
 from kombu import Exchange, Queue
 
 from mediacaster.services.conversion import cluster
@@ -58,14 +59,6 @@ def read_settings(environ=None):
     if shutil.which(os.path.join(settings.ffmpeg_dir, "ffmpeg") if settings.ffmpeg_dir else "ffmpeg") is None:
         raise SettingsError("ffmpeg is not installed on this machine (install Debian's ffmpeg)")
     return settings
-
-
-def map_path(path, pairs):
-    """The worker's path of the app's ``path``, by the longest mapped folder that holds it."""
-    for app_path, worker_path in pairs:
-        if path == app_path or path.startswith(app_path.rstrip("/") + "/"):
-            return worker_path + path[len(app_path.rstrip("/")) :]
-    return path
 
 
 def _settings_or_exit():
@@ -118,11 +111,11 @@ def run(worker, run_id, fields, folder):
 def _run(client, worker, run_id, fields, folder):
     if client.get(cluster.control_key(run_id)) in (None, b"stop"):
         return None  # stopped (or forgotten) before it was taken
-    job = Job(**{**fields, "source": map_path(fields["source"], settings.paths)})
+    job = Job(**{**fields, "source": cluster.map_path(fields["source"], settings.paths)})
     state = {"worker": worker, "state": "running", "cpu": 0.0, "held": True}
     if job.video == "convert" and job.encoder != settings.encoder:
         return _end(client, run_id, state, 1, f"the worker {worker} has no {job.encoder} encoder")
-    folder = Path(map_path(folder, settings.paths))
+    folder = Path(cluster.map_path(folder, settings.paths))
     state["command"] = args = hls_command(job, str(folder))
     try:
         process = spawn(FFMPEG, args, folder)
@@ -157,6 +150,10 @@ def _run(client, worker, run_id, fields, folder):
     finally:
         signal_process(process, signal.SIGKILL)
         code = process.wait()
+    if settings.paths:  # the app reads ffmpeg's last words, and names its own paths only
+        log_path = folder / "ffmpeg.log"
+        with contextlib.suppress(OSError):
+            log_path.write_text(cluster.unmap_text(log_path.read_text(errors="replace"), settings.paths))
     return _end(client, run_id, state, code, why)
 
 
@@ -167,14 +164,30 @@ def _end(client, run_id, state, code, why):
     return code
 
 
+RUNS_LOOK_SECONDS = 0.1  # how often the heartbeat looks whether the worker's runs changed
+
+
+def taken_runs():
+    """Ids of the tasks this worker has taken and not finished (the main process's
+    account, which the pool's processes report to, and which drops a task whose
+    process died)."""
+    while True:
+        try:
+            return sorted(request.id for request in worker_state.reserved_requests)
+        except RuntimeError:  # changed by the consumer while read: read again
+            continue
+
+
 class Heartbeat:
-    """Says every second, with a short expiry, that this worker is alive and what it can do."""
+    """Says, with a short expiry, that this worker is alive, what it can do and which runs
+    it has: every second, and at once when its runs change. It holds a broker connection
+    named after the worker, which the kernel closes the moment the process dies."""
 
     def __init__(self, name):
         self.name = name
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
-        self.client = cluster.redis_client(settings.broker_url)
+        self.client = cluster.redis_client(settings.broker_url, cluster.worker_name(name))
 
     def _beat(self):
         about = {
@@ -182,13 +195,20 @@ class Heartbeat:
             "encoders": [settings.encoder],
             "queues": QUEUES,
             "slots": settings.slots,
+            "held": True,  # its named connection tells when its process died
         }
+        said = 0.0
         while not self.stopped.is_set():
-            try:
-                self.client.set(cluster.WORKER_KEY + self.name, json.dumps(about), ex=cluster.WORKER_TTL)
-            except redis.RedisError as error:
-                log.warning("the broker is not answering: %s", error)
-            self.stopped.wait(cluster.HEARTBEAT_SECONDS)
+            runs = taken_runs()
+            if runs != about.get("runs") or time.monotonic() - said >= cluster.HEARTBEAT_SECONDS:
+                about["runs"] = runs
+                try:
+                    self.client.set(cluster.WORKER_KEY + self.name, json.dumps(about), ex=cluster.WORKER_TTL)
+                    said = time.monotonic()
+                except redis.RedisError as error:
+                    log.warning("the broker is not answering: %s", error)
+                    self.stopped.wait(cluster.HEARTBEAT_SECONDS)
+            self.stopped.wait(RUNS_LOOK_SECONDS)
 
     def stop(self):
         """Gone from the list; the runs under way end now (the app sends them elsewhere)."""

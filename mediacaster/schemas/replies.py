@@ -165,7 +165,8 @@ class ConversionWorker(Reply):
     name: str = Field(description="the worker's Celery name (name@host), or this server")
     encoders: list[str] = Field(description="software, vaapi, qsv or nvenc")
     slots: int = Field(description="conversions it runs at once")
-    running: int = Field(description="conversions it runs now for this app")
+    running: int = Field(description="conversions it runs now, by its own word (for any app)")
+    free: int = Field(description="slots it has free now: the job limit is the live workers' free slots")
     speed: float = Field(description="seconds of media it makes per second, all its conversions together")
 
 

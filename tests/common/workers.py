@@ -55,6 +55,11 @@ class Worker:
         return [sys.executable, "-m", "mediacaster.cli.worker", "-c", str(self.ini(**extra))]
 
     def start(self, timeout=60):
+        client = redis.Redis.from_url(self.broker_url)
+        try:
+            client.delete(cluster.WORKER_KEY + self.name)  # a killed one's word, not yet expired
+        finally:
+            client.close()
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 self.command(),

@@ -4,6 +4,7 @@ own, the app's folders seen through path mapping), the app with its segment cach
 shared with them, and the fake Chromecast playing what they make."""
 
 import logging
+import os
 import shutil
 import subprocess
 import time
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import webtest
 
-from mediacaster.services.conversion.cluster import CeleryRun
+from mediacaster.services.conversion.cluster import CeleryRun, map_path, unmap_text
 from tests.common.app import wait_for
 from tests.common.servers import LiveServer, free_port
 from tests.common.workers import Worker, live_workers
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 @pytest.fixture(scope="module")
 def films(tmp_path_factory, typical_library):
     folder = make_long_films(tmp_path_factory.mktemp("worker-films"))
+    os.link(folder / "long.mkv", folder / "long again.mkv")  # a third long job, of a file of its own
     shutil.copy(typical_library["hevc 10-bit eac3.mkv"], folder / "hevc.mkv")
     return folder
 
@@ -242,6 +244,28 @@ def test_a_worker_cut_off_mid_film_has_its_job_sent_to_the_other_once_its_lease_
     tv.fetches.clear()
 
 
+def test_a_workers_ffmpeg_error_names_the_apps_paths_not_the_workers(cluster, tmp_path):
+    # The worker's library mount is empty: its ffmpeg finds no film there, and says where.
+    (tmp_path / "alpha" / "films").mkdir(parents=True)
+    alpha = cluster.worker("alpha")
+    services, base, _ = cluster()
+    converted = open_converted(services, base, "films", "long.mkv")
+    response = get(converted.uris[0])
+    assert_error(response, 422, "conversion_failed", "long.mkv: No such file or directory")
+    assert str(alpha.folder) not in response.text and "/films/" not in response.text
+
+
+def test_a_workers_paths_are_written_back_as_the_apps():
+    pairs = (("/srv/video", "/mnt/nas/video"), ("/var/lib/mediacaster/cache/hls", "/mnt/hls"))
+    said = "'/mnt/nas/video/a b.mkv': failed; /mnt/hls/1-ab/3.m4s, /mnt/nas/video2/c.mkv, /mnt/hls"
+    assert unmap_text(said, pairs) == (
+        "'/srv/video/a b.mkv': failed; /var/lib/mediacaster/cache/hls/1-ab/3.m4s, "
+        "/mnt/nas/video2/c.mkv, /var/lib/mediacaster/cache/hls"
+    )
+    assert map_path("/srv/video/a b.mkv", pairs) == "/mnt/nas/video/a b.mkv"
+    assert map_path("/srv/video2/c.mkv", pairs) == "/srv/video2/c.mkv"
+
+
 # -- encoders, capacity, no worker ---------------------------------------------------
 
 
@@ -257,17 +281,64 @@ def test_a_job_wanting_a_hardware_encoder_goes_only_to_a_worker_that_has_it(clus
     assert not software.ffmpeg()
 
 
-def test_the_job_limit_is_the_live_workers_slots(cluster):
-    cluster.worker("alpha"), cluster.worker("beta")
-    services, base, _ = cluster()
-    for name in ("long.mkv", "long copy.mkv"):
+def said_by_workers(http):
+    """``{name: (slots, running, free)}`` of the workers /api/conversions lists."""
+    workers = http.get("/api/conversions").json["workers"]
+    return {w["name"]: (w["slots"], w["running"], w["free"]) for w in workers}
+
+
+def test_the_job_limit_is_the_free_slots_the_live_workers_say_they_have(cluster):
+    alpha, beta = cluster.worker("alpha", slots=1), cluster.worker("beta", slots=2)
+    services, base, http = cluster()
+    opened = {}
+    for name in ("long.mkv", "long copy.mkv", "long again.mkv"):
         converted = open_converted(services, base, "films", name)
         assert get(converted.uris[0]).status_code == 200
-    assert len(remote_jobs(services)) == 2
-    third = open_converted(services, base, "films", "hevc.mkv")
-    response = get(third.uris[0])
+        opened[converted.stream.id] = converted
+    jobs = remote_jobs(services)
+    assert sorted(run_on(job) for job in jobs) == [alpha.name, beta.name, beta.name]
+    # Each worker's own word: all its slots taken.
+    full = {alpha.name: (1, 1, 0), beta.name: (2, 2, 0)}
+    wait_for(lambda: said_by_workers(http) == full, 15, "the workers to say their slots are taken")
+    page = http.get("/admin/users").html
+    rows = page.select("table.conversion-workers tbody tr")
+    cells = {row["data-worker"]: [cell.text for cell in row.select("td.num")] for row in rows}
+    assert cells[beta.name][:3] == ["2", "2", "0"]
+
+    fourth = open_converted(services, base, "films", "hevc.mkv")
+    for converted in opened.values():
+        assert get(converted.uris[0]).status_code == 200  # read again: no job is idle enough to give way
+    response = get(fourth.uris[0])
     assert_error(response, 503, "conversion_busy", "the conversion workers make at once")
     assert int(response.headers["Retry-After"]) > 0
+
+    # A worker gone takes its slots out of the count at once, its jobs with them.
+    beta.kill()
+    wait_for(lambda: set(said_by_workers(http)) == {alpha.name}, 15, "the dead worker to leave the list")
+    wait_for(lambda: len(remote_jobs(services)) == 1, 15, "the dead worker's jobs to end")
+    (left,) = remote_jobs(services)
+    assert get(opened[left.stream.id].uris[0]).status_code == 200
+    response = get(fourth.uris[0])
+    assert_error(response, 503, "conversion_busy", "the conversion workers make at once")
+    # Its slot freed, the fourth film goes to the worker left.
+    with services.conversion.jobs._cond:
+        services.conversion.jobs._stop(left, "stopped by the test")
+    assert get(fourth.uris[0]).status_code == 200
+    wait_for(lambda: said_by_workers(http) == {alpha.name: (1, 1, 0)}, 15, "the worker left to take it")
+
+
+def test_a_worker_busy_for_another_app_counts_as_busy(cluster, tmp_path):
+    """Two apps on one broker share the workers: a slot one of them took is taken for the other."""
+    alpha = cluster.worker("alpha")
+    first, first_base, _ = cluster()
+    assert get(open_converted(first, first_base, "films", "long.mkv").uris[0]).status_code == 200
+    run_on(*remote_jobs(first))
+    # The other app's folders are the same paths on the worker (no mapping needed).
+    other, other_base, http = cluster(**{"mediacaster.data_dir": str(tmp_path / "other")})
+    wait_for(lambda: said_by_workers(http) == {alpha.name: (1, 1, 0)}, 15, "the worker to say it is busy")
+    response = get(open_converted(other, other_base, "films", "long copy.mkv").uris[0])
+    assert_error(response, 503, "conversion_busy", "the conversion workers make at once")
+    assert not remote_jobs(other)
 
 
 def test_with_no_worker_a_conversion_is_refused_or_made_here(cluster):
@@ -333,7 +404,9 @@ def test_a_stopped_worker_kills_its_ffmpeg_and_its_job_goes_to_the_other(cluster
     assert not stopped.ffmpeg()
     wait_for(lambda: not job.running, 15, "the job to end with its worker")
     assert "is stopping" in job.error and job.retry
+    # Sent again from the first missing segment before its player asks for it.
+    (restarted,) = wait_for(lambda: remote_jobs(services), 15, "the job to be sent again")
+    assert restarted.start_index == job.next_index and run_on(restarted) == other.name
     response = get(converted.uris[job.next_index])
     assert response.status_code == 200, response.text[-2000:]
-    (restarted,) = remote_jobs(services)
-    assert run_on(restarted) == other.name
+    assert remote_jobs(services) == [restarted]

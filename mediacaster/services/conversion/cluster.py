@@ -7,8 +7,12 @@ that folder, and the app's job manager moves each finished segment into the
 cache as it does for a local ffmpeg. The two sides speak through three Redis
 keys beside the broker's own:
 
-- ``mediacaster:worker:<name>``: what a live worker can do (encoders, slots),
-  renewed every second with a short expiry: a worker switched off drops out.
+- ``mediacaster:worker:<name>``: what a live worker can do (encoders, slots)
+  and the runs it has taken and not finished, by its own word: renewed every
+  second (at once when its runs change) with a short expiry, so that a worker
+  switched off drops out; while it lives, the worker holds a broker connection
+  named after it, so that one whose process died drops out at once. The job
+  limit is the free slots these say.
 - ``mediacaster:run:<id>:control``: what the app wants of a run (``run``,
   ``pause``, ``stop``), renewed while the app follows it: a run the app stopped
   asking for (the app died) is stopped by its worker.
@@ -19,6 +23,7 @@ keys beside the broker's own:
 
 import json
 import logging
+import re
 import signal
 import time
 import uuid
@@ -34,18 +39,19 @@ TASK = "mediacaster.convert"
 WORKER_KEY = "mediacaster:worker:"
 HEARTBEAT_SECONDS = 1.0  # how often a worker says it is alive
 WORKER_TTL = 4  # seconds a worker's word lasts: one switched off is gone from the list then
-LEASE_SECONDS = 0.5  # how often a run's worker renews its lease
+LEASE_SECONDS = 0.25  # how often a run's worker renews its lease
 LEASE_TTL = 3  # seconds without renewal after which a run's worker is taken for gone
 CONTROL_TTL = 10  # seconds the app's word to a run lasts unless renewed
 ENDED_TTL = 60
-POLL_SECONDS = 0.25  # how often the app looks at a run's lease
+POLL_SECONDS = 0.1  # how often the app looks at a run's lease
 # A run's worker holds a connection to the broker named after the run while it runs. When
 # its process dies (killed, crashed), the kernel closes that connection at once: the run is
 # taken for gone once the name has been missing this long (longer than a renewal, so that a
 # worker reconnecting after the broker's own restart names it again first), not after the
 # lease's expiry, which is for a machine switched off or a network gone (no close is seen).
 ALIVE_NAME = "mediacaster-run-"
-DISCONNECT_GRACE = 0.75
+WORKER_NAME = "mediacaster-worker-"  # + its name: the connection a live worker holds
+DISCONNECT_GRACE = 0.5
 # Seconds a sent task may wait for a worker to take it: slots are counted before sending,
 # so this is a worker that died with it, or took it and lost it.
 TAKE_SECONDS = 6.0
@@ -71,6 +77,25 @@ def state_key(run_id):
     return f"mediacaster:run:{run_id}:state"
 
 
+def map_path(path, pairs):
+    """The worker's path of the app's ``path``, by the longest mapped folder that holds it
+    (``pairs``: ``(app path, worker path)``, longest first, as the settings give them)."""
+    for app_path, worker_path in pairs:
+        if path == app_path or path.startswith(app_path.rstrip("/") + "/"):
+            return worker_path + path[len(app_path.rstrip("/")) :]
+    return path
+
+
+def unmap_text(text, pairs):
+    """``text`` (ffmpeg's messages on a worker) with the worker's mapped folders written
+    as the app's: the app reads them, and says its own paths only."""
+    for app_path, worker_path in sorted(pairs, key=lambda pair: len(pair[1]), reverse=True):
+        if worker_path.rstrip("/"):  # not the whole disk: each absolute path would match
+            pattern = re.escape(worker_path.rstrip("/")) + r"(?=[/\s'\":,]|$)"
+            text = re.sub(pattern, lambda _, app_path=app_path: app_path.rstrip("/"), text)
+    return text
+
+
 def kombu_url(url):
     """The broker URL for Celery: redis-py's ``unix://`` is kombu's ``redis+socket://``."""
     return "redis+socket://" + url[len("unix://") :] if url.startswith("unix://") else url
@@ -94,6 +119,19 @@ def redis_client(url, name=None):
 def alive_name(run_id):
     """The name of the connection a run's worker holds while it runs."""
     return ALIVE_NAME + run_id
+
+
+def worker_name(name):
+    """The name of the connection a live worker holds."""
+    return WORKER_NAME + name
+
+
+def client_names(answer):
+    """The connection names of a pipelined CLIENT LIST, or None when the broker keeps
+    its client list to itself."""
+    if isinstance(answer, Exception):
+        return None
+    return {client.get("name") for client in answer}
 
 
 def celery_app(url, **conf):
@@ -132,23 +170,48 @@ class Cluster:
             return False
 
     def workers(self):
-        """The live workers: dicts of name, encoder, queues and slots ([] when the broker is down)."""
+        """The live workers: dicts of name, encoders, queues, slots and the ids of the runs
+        they have taken and not finished ([] when the broker is down). One whose process
+        died (its named connection gone) is left out before its key expires."""
         try:
             keys = sorted(self.redis.scan_iter(match=WORKER_KEY + "*", count=100))
-            values = self.redis.mget(keys) if keys else []
+            if not keys:
+                return []
+            with self.redis.pipeline() as pipe:
+                pipe.mget(keys)
+                pipe.client_list()
+                values, clients = pipe.execute(raise_on_error=False)
+            if isinstance(values, Exception):
+                raise values
         except redis.RedisError:
             return []
+        names = client_names(clients)
         workers = []
         for value in values:
             try:
-                workers.append(json.loads(value))
+                about = json.loads(value)
             except (TypeError, ValueError):
                 continue  # expired meanwhile, or not ours
+            if names is None or not about.get("held") or worker_name(about.get("name")) in names:
+                workers.append(about)
         return workers
 
-    def slots(self, queue):
-        """Slots of the live workers that take jobs from ``queue``."""
-        return sum(worker.get("slots", 0) for worker in self.workers() if queue in worker.get("queues", ()))
+    def free_slots(self, queue, runs):
+        """Slots free for a job of ``queue`` by the live workers' own word, less the
+        app's ``runs`` (its :class:`CeleryRun` s, ended ones too) sent and not yet listed
+        by a worker; None when no live worker takes ``queue``. A run the app knows ended
+        frees its slot at once, before its worker says so."""
+        workers = self.workers()
+        if not any(queue in worker.get("queues", ()) for worker in workers):
+            return None
+        ended = {run.id for run in runs if run.returncode is not None}
+        listed, free = set(), 0
+        for worker in workers:
+            busy = set(worker.get("runs", ())) - ended
+            listed |= busy
+            if queue in worker.get("queues", ()):
+                free += max(0, worker.get("slots", 0) - len(busy))
+        return free - sum(run.returncode is None and run.id not in listed for run in runs)
 
     def send(self, job, folder):
         """Send ``job`` (a :class:`~.commands.Job`) to write into ``folder``; its :class:`CeleryRun`."""
@@ -207,8 +270,7 @@ class CeleryRun:
             for answer in (*done, state):
                 if isinstance(answer, Exception):
                     raise answer
-            if isinstance(clients, Exception):  # a broker that keeps its client list to itself
-                clients = None
+            clients = client_names(clients)
         except redis.RedisError:  # the broker is away: the lease is not known to have lapsed yet
             state, lapsed = None, self._seen is not None and now - self._seen > LEASE_TTL
         else:
@@ -234,12 +296,13 @@ class CeleryRun:
             self._lose("no worker took the conversion")
         return self.returncode
 
-    def _disconnected(self, state, clients, now):
+    def _disconnected(self, state, names, now):
         """Whether the run's worker, which said it holds a named connection, has had none
-        for ``DISCONNECT_GRACE`` seconds: its process died."""
-        if clients is None or not state.get("held"):
+        for ``DISCONNECT_GRACE`` seconds: its process died (``names``: the broker's
+        connections, None when unknown)."""
+        if names is None or not state.get("held"):
             return False
-        if any(client.get("name") == alive_name(self.id) for client in clients):
+        if alive_name(self.id) in names:
             self._missing = None
             return False
         self._missing = self._missing or now
@@ -286,14 +349,17 @@ class CeleryRunner:
         self.cluster = cluster
         self.fallback_slots = fallback_slots
 
-    def capacity(self, queue):
-        """(slots, whether they are local): the live workers' for ``queue``, else the
-        fallback's; :class:`ConversionUnavailable` when there is neither."""
-        slots = self.cluster.slots(queue)
-        if slots:
-            return slots, False
+    def free(self, queue, jobs):
+        """(How many more jobs of ``queue`` may start, whether here), ``jobs`` being the
+        job manager's: the live workers' free slots for ``queue``, else the fallback's;
+        :class:`ConversionUnavailable` when there is neither."""
+        runs = [job.process for job in jobs if isinstance(job.process, CeleryRun)]
+        free = self.cluster.free_slots(queue, runs)
+        if free is not None:
+            return free, False
         if self.fallback_slots:
-            return self.fallback_slots, True
+            here = sum(job.running and not isinstance(job.process, CeleryRun) for job in jobs)
+            return self.fallback_slots - here, True
         raise ConversionUnavailable(
             "no conversion worker is running (mediacaster.conversion_backend = celery): "
             "start one, or allow converting here (mediacaster.conversion_fallback_local)",

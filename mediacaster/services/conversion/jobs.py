@@ -29,10 +29,12 @@ room is answered ``CacheFull`` (507), until there is room again.
 Where ffmpeg runs: here, or, given a :class:`~.cluster.CeleryRunner`, on a worker
 machine (:mod:`mediacaster.services.conversion.cluster`), into a folder of the
 shared cache; either way the app moves its segments into the cache, and a run
-whose worker went away ends as a crash does, restarted where its player asks next.
+whose worker went away ends as a crash does, sent again at once from its first
+missing segment when its player still reads.
 
-Limits: at most ``max_jobs`` jobs run at once (the live workers' slots under
-Celery); when all are busy, one nobody has read from for a while gives way, else the request is refused with a
+Limits: at most ``max_jobs`` jobs run at once (under Celery, as many as the live
+workers say they have free slots, see :mod:`~.cluster`); when all are busy, one
+nobody has read from for a while gives way, else the request is refused with a
 ``Retry-After``. A job nobody reads from for ``idle_timeout`` is killed, so is
 one whose file changed. Every ffmpeg is a process group of its own, killed with
 the app (and, through ``PR_SET_PDEATHSIG``, when the app dies without stopping
@@ -50,8 +52,8 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
-from mediacaster.errors import Gone, Unavailable
-from mediacaster.services.conversion.cluster import queue_for
+from mediacaster.errors import AppError, Gone, Unavailable
+from mediacaster.services.conversion.cluster import CeleryRun, queue_for
 from mediacaster.services.conversion.commands import hls_command
 from mediacaster.services.conversion.errors import (
     CacheFull,
@@ -437,28 +439,36 @@ class JobManager:
             job.read_from and job.asked == job.start_index < index - 1 for job in young
         )
 
-    def _slots(self, queue):
-        """(How many jobs may run, whether here) for a job of ``queue``."""
+    def _free(self, queue):
+        """(How many more jobs of ``queue`` may start, whether here)."""
+        jobs = [job for jobs in self._jobs.values() for job in jobs]
         if self.runner is None:
-            return self.max_jobs, True
-        return self.runner.capacity(queue)
+            return self.max_jobs - sum(job.running for job in jobs), True
+        return self.runner.free(queue, jobs)
 
     def _make_room(self, deadline, queue):
-        """Wait until fewer ffmpeg run than there are slots, stopping one nobody read from
-        for a while; whether the job runs here; holds the lock (released while waiting)."""
+        """Wait until a slot is free (here, or on the workers by their word), stopping a
+        job nobody read from for a while; whether the job runs here; holds the lock
+        (released while waiting)."""
         deadline = min(deadline, time.monotonic() + YIELD_WAIT)
         while True:
-            slots, local = self._slots(queue)
+            free, local = self._free(queue)
             if local and not self.ffmpeg.available:
                 raise ConversionUnavailable()
-            running = [job for jobs in self._jobs.values() for job in jobs if job.running]
-            if len(running) < slots:
+            if free > 0:
                 return local
+            # Only a job where this one would run gives it room.
+            running = [
+                job
+                for jobs in self._jobs.values()
+                for job in jobs
+                if job.running and isinstance(job.process, CeleryRun) != local
+            ]
             now = time.monotonic()
             idle = [job for job in running if job.stopped is None and now - job.last_read > YIELD_AFTER]
             if idle:
                 self._stop(min(idle, key=lambda job: job.last_read), "it gave way to a newer conversion")
-            elif len(running) == sum(job.stopped is None for job in running) or now > deadline:
+            elif all(job.stopped is None for job in running) or now > deadline:
                 where = (
                     "this server makes at once (mediacaster.max_conversions)"
                     if local
@@ -545,6 +555,19 @@ class JobManager:
                 log.warning("conversion of %s failed: %s%s", job.stream.source, reason, then)
             job.ended, job.ended_at = True, now
             self._cond.notify_all()
+            if job.retry and reason is not None and reason == getattr(process, "lost", None):
+                self._resend(job, now)
+
+    def _resend(self, job, now):
+        """Start again, from its first missing segment, the job of a run whose worker went
+        away, without waiting for its player to ask: the player reads on from what it
+        holds meanwhile; holds the lock."""
+        if job.until is not None or now - job.last_read > YIELD_AFTER or job.next_index >= len(job.timeline):
+            return
+        try:
+            self._start(job.stream, job.timeline, job.next_index, job.reader, job.request, now + HOLD_SECONDS)
+        except AppError as error:  # its player's next request tries again, and is answered
+            log.warning("conversion of %s not sent again at once: %s", job.stream.source, error)
 
     def _harvest(self, job):
         try:

@@ -179,12 +179,16 @@ class ConversionService:
         listed = []
         for worker in workers:
             mine = [job for job, c in zip(jobs, conversions, strict=True) if c["worker"] == worker["name"]]
+            # A worker's runs by its own word (its runs for another app too); this server's, the app's.
+            running = len(worker["runs"]) if "runs" in worker else len(mine)
+            slots = worker.get("slots", 0)
             listed.append(
                 {
                     "name": worker["name"],
                     "encoders": list(worker.get("encoders", ())),
-                    "slots": worker.get("slots", 0),
-                    "running": len(mine),
+                    "slots": slots,
+                    "running": running,
+                    "free": max(0, slots - running),
                     "speed": round(sum(job.speed or 0.0 for job in mine), 2),
                 }
             )
