@@ -550,12 +550,15 @@ class JobManager:
                 last = self._restarts.get(job.stream.id)
                 job.retry = last is None or now - last > RESTART_WINDOW
                 self._restarts[job.stream.id] = now
+            lost = job.retry and reason is not None and reason == getattr(process, "lost", None)
             if reason is not None:
-                then = "; a new ffmpeg goes on where its player asks next" if job.retry else ""
-                log.warning("conversion of %s failed: %s%s", job.stream.source, reason, then)
+                then = "; sent again at once" if lost else "; a new ffmpeg goes on where its player asks next"
+                log.warning(
+                    "conversion of %s failed: %s%s", job.stream.source, reason, then if job.retry else ""
+                )
             job.ended, job.ended_at = True, now
             self._cond.notify_all()
-            if job.retry and reason is not None and reason == getattr(process, "lost", None):
+            if lost:
                 self._resend(job, now)
 
     def _resend(self, job, now):
