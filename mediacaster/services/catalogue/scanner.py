@@ -21,7 +21,17 @@ import threading
 import time
 
 from sqlalchemy.exc import SQLAlchemyError
-from watchdog.events import FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from mediacaster.errors import NotFound
@@ -37,6 +47,19 @@ ANALYZE_AFTER = 1000  # files read by a full scan after which the database count
 QUIET = 0.3  # seconds without a new change before reported changes are handled
 RETRY_AFTER = 60.0  # seconds after a failed full scan
 WATCHED_EVENTS = ("created", "deleted", "moved", "modified", "closed")
+# What inotify is asked to report: the events above. Without the filter it reports every
+# open and close of a file too, the scanner's own reads among them (three a file): the
+# watching threads would then handle two events for each, beside the scan, for nothing.
+EVENT_FILTER = [
+    FileCreatedEvent,
+    DirCreatedEvent,
+    FileDeletedEvent,
+    DirDeletedEvent,
+    FileMovedEvent,
+    DirMovedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+]
 
 
 class _Stopped(Exception):
@@ -385,7 +408,7 @@ class Scanner:
         observer = Observer()
         try:
             for base in self.library.roots.values():
-                observer.schedule(handler, base, recursive=True)
+                observer.schedule(handler, base, recursive=True, event_filter=EVENT_FILTER)
             observer.start()
         except OSError as error:  # inotify's limits, or a file system it cannot watch
             log.warning("changes in the library are not followed as they happen (%s): rescans only", error)
