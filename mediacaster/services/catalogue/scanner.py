@@ -38,7 +38,8 @@ from mediacaster.errors import NotFound
 from mediacaster.mediatypes import MEDIA_KINDS, classify
 from mediacaster.services.catalogue import fileid, store
 from mediacaster.services.catalogue.art import is_art
-from mediacaster.services.catalogue.identify import Folders, identify, join, parent
+from mediacaster.services.catalogue.identify import identify, join, parent
+from mediacaster.services.catalogue.listing import Folders
 from mediacaster.services.library import split_path, visible_children
 
 log = logging.getLogger(__name__)
@@ -185,9 +186,11 @@ class Scanner:
         # Nothing vanished, nothing changed meanwhile: a path the catalogue does not know
         # is a new file (not one moved), written with its batch's others at once.
         fresh = not (gone or vanished)
+        base = self.library.root_path(root)
         for start in range(0, len(paths), BATCH):
             batch = paths[start : start + BATCH]
-            found = [self._read(root, path, folders, known) for path in batch]
+            # Where each file is on disk: the walk has just found it there, inside the root.
+            found = [self._read(root, path, folders, known, real=os.path.join(base, path)) for path in batch]
             if fresh:
                 read = self._write_new(root, [item for item in found if item and item[0] not in known])
                 found = [item for item in found if item and item[0] in known]
@@ -251,11 +254,13 @@ class Scanner:
 
     # -- one file ----------------------------------------------------------
 
-    def _read(self, root, path, folders, known, force=False):
+    def _read(self, root, path, folders, known, force=False, real=None):
         """``(path, stat, hash, info)`` of a file to write; ``(path, None, …)`` when it is
-        gone; None when it did not change."""
+        gone; None when it did not change. ``real``: where it is on disk, when a walk has
+        just found it there (else it is looked for, segment by segment)."""
         self._check()
-        real = self._real(root, path)
+        if real is None:
+            real = self._real(root, path)
         try:
             st = os.stat(real) if real is not None else None
         except OSError:
