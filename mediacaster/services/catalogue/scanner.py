@@ -88,6 +88,10 @@ class Scanner:
             "finished": None,
         }
         self.scanned = threading.Event()  # set after each full scan
+        # Set after each full scan's files have their content hashes (see _hash_new); with
+        # when that took, and how many.
+        self.hashed = threading.Event()
+        self.hashing = {"started": None, "finished": None, "files": 0}
 
     # -- lifecycle -------------------------------------------------------
 
@@ -174,6 +178,40 @@ class Scanner:
             self._set(running=False, root=None)
         self._set(finished=time.time())
         self.scanned.set()
+        self._hash_new()
+        self.hashed.set()
+
+    def _hash_new(self):
+        """Give the files a scan wrote without a content hash theirs, a batch at a time.
+
+        Only a file written with its hash can be told again once it is copied elsewhere
+        (a new inode: another disk, a backup restored), so each gets one as soon as the
+        catalogue holds the scan's items; a first scan does not wait for these two reads
+        a file before it shows them. A file that changed meanwhile waits for the next scan."""
+        started, files = time.time(), 0
+        for root in self.library.roots:
+            base, after = self.library.root_path(root), 0
+            while True:
+                self._check()
+                with self.database.sessions() as session:
+                    rows = store.unhashed(session, root, after, BATCH)
+                if not rows:
+                    break
+                after = rows[-1][0]
+                hashes = {}
+                for file_id, path, size, mtime_ns in rows:
+                    real = os.path.join(base, path)
+                    try:
+                        st = os.stat(real)
+                        if (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
+                            hashes[file_id] = fileid.content_hash(real, size)
+                    except OSError:
+                        continue  # gone or unreadable: the next scan sees to it
+                with self.database.sessions.begin() as session:
+                    store.set_hashes(session, hashes)
+                files += len(hashes)
+                self._handle_changes()
+        self.hashing = {"started": started, "finished": time.time(), "files": files}
 
     def _scan_root(self, root, listed, paths):
         self._set(root=root)
@@ -190,7 +228,12 @@ class Scanner:
         for start in range(0, len(paths), BATCH):
             batch = paths[start : start + BATCH]
             # Where each file is on disk: the walk has just found it there, inside the root.
-            found = [self._read(root, path, folders, known, real=os.path.join(base, path)) for path in batch]
+            # Where nothing vanished, no file can be one moved: the content hashes that
+            # tell a moved file wait until the catalogue holds them all (_hash_new).
+            found = [
+                self._read(root, path, folders, known, real=os.path.join(base, path), hashed=not fresh)
+                for path in batch
+            ]
             if fresh:
                 read = self._write_new(root, [item for item in found if item and item[0] not in known])
                 found = [item for item in found if item and item[0] in known]
@@ -254,10 +297,11 @@ class Scanner:
 
     # -- one file ----------------------------------------------------------
 
-    def _read(self, root, path, folders, known, force=False, real=None):
+    def _read(self, root, path, folders, known, force=False, real=None, hashed=True):
         """``(path, stat, hash, info)`` of a file to write; ``(path, None, …)`` when it is
         gone; None when it did not change. ``real``: where it is on disk, when a walk has
-        just found it there (else it is looked for, segment by segment)."""
+        just found it there (else it is looked for, segment by segment); ``hashed``
+        False: its hash is None, for :meth:`_hash_new` to give."""
         self._check()
         if real is None:
             real = self._real(root, path)
@@ -270,7 +314,7 @@ class Scanner:
         if not force and known.get(path) == (st.st_size, st.st_mtime_ns):
             return None
         try:
-            content_hash = fileid.content_hash(real, st.st_size)
+            content_hash = fileid.content_hash(real, st.st_size) if hashed else None
         except OSError:
             return (path, None, None, None)
         kind = classify(path.rpartition("/")[2])[1]

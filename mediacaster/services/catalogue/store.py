@@ -10,7 +10,7 @@ transaction as the file record, so positions and watched state follow the file.
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sqlalchemy import delete, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, insert, or_, select, text, update
 
 from mediacaster import bytenames
 from mediacaster.models.accounts import as_utc
@@ -29,6 +29,9 @@ from mediacaster.models.history import Progress
 from mediacaster.services.catalogue import fileid
 from mediacaster.services.catalogue.identify import comparable, parent, sort_title
 
+# The content hash of a file written before it was hashed (scanner._hash_new): no file's
+# hash is ever compared with it, so a record that has it matches by its inode only.
+UNHASHED = ""
 GONE_IN_QUERY = 500  # missing paths named in the query for moved files; more are sifted here
 ITEMS = {"film": Film, "episode": Episode, "track": Track, "photo": Photo}
 
@@ -54,7 +57,8 @@ def record_file(session, root, path, kind, st, content_hash, real_of, gone=None,
 
     A record whose file is still at its own path is a copy's or a hard link's, not this
     one's: ``gone`` is the set of paths a full scan found missing, or, None, each
-    candidate's path is looked at on disk, where ``real_of(relative path)`` says."""
+    candidate's path is looked at on disk, where ``real_of(relative path)`` says.
+    ``content_hash`` None: not read yet (the file is then told by its inode alone)."""
     now = now or datetime.now(timezone.utc)
     encoded = bytenames.encode(path)
     record = session.scalar(
@@ -87,7 +91,7 @@ def record_file(session, root, path, kind, st, content_hash, real_of, gone=None,
         st.st_dev,
         st.st_ino,
     )
-    record.content_hash, record.present, record.last_seen = content_hash, True, now
+    record.content_hash, record.present, record.last_seen = content_hash or UNHASHED, True, now
     session.flush()
     return record
 
@@ -107,6 +111,35 @@ def analyze(engine):
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for table in CATALOGUE_TABLES:
             connection.execute(text(f"{'VACUUM (ANALYZE)' if postgresql else 'ANALYZE'} {table}"))
+
+
+def unhashed(session, root, after, limit):
+    """``[(id, path, size, mtime_ns)]`` of the first ``limit`` present files of ``root``
+    after id ``after`` that have no content hash yet (:data:`UNHASHED`), in id order."""
+    rows = session.execute(
+        select(CatalogueFile.id, CatalogueFile.path, CatalogueFile.size, CatalogueFile.mtime_ns)
+        .where(
+            CatalogueFile.root == root,
+            CatalogueFile.present.is_(True),
+            CatalogueFile.content_hash == UNHASHED,
+            CatalogueFile.id > after,
+        )
+        .order_by(CatalogueFile.id)
+        .limit(limit)
+    )
+    return [(file_id, bytenames.decode(path), size, mtime_ns) for file_id, path, size, mtime_ns in rows]
+
+
+def set_hashes(session, hashes):
+    """Give the files of ``hashes``, ``{id: content hash}``, their hash, where a file
+    has none yet (another writer's is kept)."""
+    if hashes:
+        session.connection().execute(
+            update(CatalogueFile.__table__)
+            .where(CatalogueFile.id == bindparam("file_id"), CatalogueFile.content_hash == UNHASHED)
+            .values(content_hash=bindparam("hash")),
+            [{"file_id": file_id, "hash": value} for file_id, value in hashes.items()],
+        )
 
 
 def has_vanished(session, root):
@@ -138,7 +171,7 @@ def new_records(session, root, found, now=None):
             "mtime_ns": st.st_mtime_ns,
             "device": st.st_dev,
             "inode": st.st_ino,
-            "content_hash": content_hash,
+            "content_hash": content_hash or UNHASHED,
             "present": True,
             "first_seen": now,
             "added_at": min(now, datetime.fromtimestamp(st.st_ctime, timezone.utc)),
@@ -169,7 +202,7 @@ def _moved_here(session, root, encoded, st, content_hash, real_of, gone):
     query = select(CatalogueFile).where(
         CatalogueFile.root == root,
         CatalogueFile.size == st.st_size,
-        or_(same_inode, CatalogueFile.content_hash == content_hash),
+        same_inode if content_hash is None else or_(same_inode, CatalogueFile.content_hash == content_hash),
         CatalogueFile.path != encoded,
     )
     if gone is not None and len(gone) <= GONE_IN_QUERY:
