@@ -170,6 +170,7 @@ class Scanner:
                 walked[root] = self._walk(self.library.root_path(root))
                 with self._lock:
                     self._progress["total"] += len(walked[root][1])
+            self._analyze_at = ANALYZE_AFTER
             for root, (listed, paths) in walked.items():
                 self._scan_root(root, listed, paths)
             if self._progress["read"] > ANALYZE_AFTER:
@@ -243,6 +244,12 @@ class Scanner:
             with self._lock:
                 self._progress["seen"] += len(batch)
                 self._progress["read"] += read
+            if self._progress["read"] >= self._analyze_at:
+                # The tables grew since the database last counted them: its plans for the
+                # batches' statements (a first scan's start from empty tables) would read
+                # whole tables where an index finds the rows.
+                store.analyze(self.database.engine)
+                self._analyze_at *= 2
             fresh = not self._handle_changes() and fresh
         if gone and not (listed and paths):
             # An unreadable root, or an unmounted share's empty mount point: its files are
@@ -271,14 +278,18 @@ class Scanner:
             except OSError:
                 continue
             listed = listed or folder == start
+            folders = []
             for item in children:
                 try:
                     if item.is_dir():
-                        pending.append(join(folder, item.name))
+                        folders.append(join(folder, item.name))
                     elif classify(item.name)[1] in MEDIA_KINDS:
                         paths.append(join(folder, item.name))
                 except OSError:
                     continue
+            # Taken from the end: the first folder is walked first, so a show's episodes
+            # come in their order and find the earlier ones written (no renumbering).
+            pending.extend(reversed(folders))
         return listed, paths
 
     def _folders(self, root):

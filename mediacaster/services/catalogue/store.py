@@ -181,10 +181,23 @@ def new_records(session, root, found, now=None):
     ]
     if not rows:
         return []
-    # The table's own INSERT: the ORM's bulk path would only add its bookkeeping.
+    # The table's own INSERT: the ORM's bulk path would only add its bookkeeping. Without
+    # RETURNING, the driver sends one short prepared statement a row; with it, SQLAlchemy
+    # would make one statement of the batch's 3,000 values, which psycopg parses anew each
+    # time (it keeps only short statements parsed). The ids are then read by path, which
+    # only these new records have among the present ones.
     table = CatalogueFile.__table__
-    ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
-    return [Written(id, root, row["mtime_ns"]) for id, row in zip(ids, rows, strict=True)]
+    session.execute(insert(table), rows)
+    ids = {}
+    for chunk in _chunks([row["path"] for row in rows]):
+        ids.update(
+            session.execute(
+                select(table.c.path, table.c.id).where(
+                    table.c.root == root, table.c.path.in_(chunk), table.c.present.is_(True)
+                )
+            ).all()
+        )
+    return [Written(ids[row["path"]], root, row["mtime_ns"], row["path"]) for row in rows]
 
 
 class Written(NamedTuple):
@@ -193,6 +206,7 @@ class Written(NamedTuple):
     id: int
     root: str
     mtime_ns: int
+    path: bytes
 
 
 def _moved_here(session, root, encoded, st, content_hash, real_of, gone):
@@ -287,7 +301,7 @@ def save_items(session, found):
     """Make the items on the records of ``found``, ``[(record, info, new)]``, what each
     ``info`` (services/catalogue/identify.py) says; no item for None. An item keeps its id
     while its file stays of the same type; ``new``: the record was just made and has no
-    item yet. ``record`` needs ``id``, ``root`` and ``mtime_ns``.
+    item yet. ``record`` needs ``id``, ``root``, ``mtime_ns`` and ``path``.
 
     A batch costs a few statements, not a few per file: its shows, seasons, artists and
     albums are looked up at once (:class:`_Parents`), and its items written with one
@@ -295,7 +309,7 @@ def save_items(session, found):
     found = [(record, storable(info) if info else None, new) for record, info, new in found]
     kept = _kept_items(session, [(record.id, info) for record, info, new in found if not new])
     parents = _Parents(session, [(record.root, info) for record, info, _new in found if info])
-    inserts, updates = {}, {}
+    inserts, updates, new_episodes = {}, {}, []
     for record, info, _new in found:
         if info is None:
             continue
@@ -303,8 +317,12 @@ def save_items(session, found):
         item_id = kept.get((info["type"], record.id))
         if item_id is None:
             inserts.setdefault(info["type"], []).append(row)
+            if info["type"] == "episode":
+                new_episodes.append((row, info["season"], record.path))
         else:
             updates.setdefault(info["type"], []).append({"id": item_id, **row})
+    if new_episodes:
+        _place_new_episodes(session, new_episodes)
     for name, rows in inserts.items():
         session.execute(insert(ITEMS[name].__table__), rows)
     for name, rows in updates.items():
@@ -529,23 +547,48 @@ def order_episodes(session):
     if not shows:
         return
     session.flush()
-    rows = session.execute(
+    changed = [
+        {"id": episode_id, "watch_order": wanted}
+        for (_show, episode_id, known, *_), wanted in _in_watching_order(_episodes_of(session, shows))
+        if known != wanted
+    ]
+    if changed:
+        session.execute(update(Episode), changed)
+
+
+def _episodes_of(session, shows):
+    """``[(show id, id, watch_order, season number, number, aired, path)]`` of the
+    episodes of ``shows``."""
+    return session.execute(
         select(Episode.show_id, Episode.id, Episode.watch_order, Season.number, Episode.number)
         .add_columns(Episode.aired, CatalogueFile.path)
         .join(Season, Episode.season_id == Season.id)
         .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
         .where(Episode.show_id.in_(shows))
     ).all()
-    rows.sort(key=lambda row: (row[0], watching_order(*row[3:])))
-    changed, place, show = [], 0, None
-    for show_id, episode_id, known, season, *_ in rows:
-        place = 1 if show_id != show else place + 1
-        show = show_id
-        wanted = None if season == 0 else place
-        if known != wanted:
-            changed.append({"id": episode_id, "watch_order": wanted})
-    if changed:
-        session.execute(update(Episode), changed)
+
+
+def _in_watching_order(episodes):
+    """``(episode, place)`` of each of ``episodes`` (as :func:`_episodes_of` gives them),
+    show by show in watching order; the place None for a special."""
+    place, show = 0, None
+    for episode in sorted(episodes, key=lambda row: (row[0], watching_order(*row[3:]))):
+        place = 1 if episode[0] != show else place + 1
+        show = episode[0]
+        yield episode, (None if episode[3] == 0 else place)
+
+
+def _place_new_episodes(session, new):
+    """Give the rows of new episodes, ``[(row, season number, path)]``, their places among
+    their shows' episodes before they are written: a first scan's episodes then need no
+    second write (order_episodes still writes the places that change)."""
+    known = _episodes_of(session, {row["show_id"] for row, _season, _path in new})
+    added = [
+        (row["show_id"], row, None, season, row["number"], row["aired"], path) for row, season, path in new
+    ]
+    for episode, place in _in_watching_order([*known, *added]):
+        if isinstance(episode[1], dict):
+            episode[1]["watch_order"] = place
 
 
 def _key(title):
