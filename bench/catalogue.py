@@ -13,7 +13,8 @@ each with its own ID3 tags; photos are tiny JPEGs, each with its EXIF date.
 Each figure beside its reference, in the same run:
 
 - the first scan (the app's own scanner, in its thread) beside a bare walk of the same
-  roots that reads the same tags (mutagen) and photo headers (Pillow) and nothing else;
+  roots that reads the same tags (mutagen) and photo headers (Pillow) and nothing else,
+  then the files' content hashes, which the scan leaves for after;
 - a file added to a show: in the catalogue through watchdog, against the 5 s wanted;
 - the catalogue's queries, as its pages and API ask them (a page of each list, one show,
   one album, a month of photos, a search, Next up of a user who has watched part of every
