@@ -191,7 +191,7 @@ class Scanner:
         a file before it shows them. A file that changed meanwhile waits for the next scan."""
         started, files = time.time(), 0
         for root in self.library.roots:
-            base, after = self.library.root_path(root), 0
+            after = 0
             while True:
                 self._check()
                 with self.database.sessions() as session:
@@ -201,10 +201,10 @@ class Scanner:
                 after = rows[-1][0]
                 hashes = {}
                 for file_id, path, size, mtime_ns in rows:
-                    real = os.path.join(base, path)
+                    real = self._real(root, path)  # None where the path now leads out of the root
                     try:
-                        st = os.stat(real)
-                        if (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
+                        st = os.stat(real) if real is not None else None
+                        if st is not None and (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
                             hashes[file_id] = fileid.content_hash(real, size)
                     except OSError:
                         continue  # gone or unreadable: the next scan sees to it
