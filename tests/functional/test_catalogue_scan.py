@@ -18,7 +18,7 @@ from mediacaster.mediatypes import classify
 from mediacaster.models import Database
 from mediacaster.models.catalogue import CatalogueFile, Episode
 from mediacaster.services import accounts, history
-from mediacaster.services.catalogue import queries
+from mediacaster.services.catalogue import fileid, queries
 from mediacaster.services.catalogue.scanner import Scanner
 from mediacaster.services.library import LibraryService
 from tests.common import catalogue_library as expected
@@ -252,6 +252,21 @@ def _files(library):
                 1 for n in names if classify(n)[1] in ("video", "audio", "image") and not n.startswith(".")
             )
     return count
+
+
+def test_a_first_scan_hashes_its_files_once_it_has_written_them(database, scanner, library):
+    """The catalogue holds a first scan's items before their content hashes are read; the
+    scan then gives every file its hash, so that a copy of any is known again later."""
+    scanner.scan()
+    assert scanner.hashed.is_set()
+    with database.sessions() as session:
+        records = session.scalars(select(CatalogueFile)).all()
+    assert len(records) == _files(library) and scanner.hashing["files"] == len(records)
+    for record in records:
+        real = library[record.root] / bytenames.decode(record.path)
+        assert record.content_hash == fileid.content_hash(str(real), record.size), record.path
+    scanner.scan()
+    assert scanner.hashing["files"] == 0  # nothing left to hash
 
 
 def test_a_deleted_file_keeps_its_history_and_gets_it_back_when_restored(database, scanner, library):

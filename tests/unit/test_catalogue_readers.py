@@ -8,6 +8,7 @@ import pytest
 
 from mediacaster.services.catalogue import art, names, nfo, photos, tags
 from mediacaster.services.catalogue.identify import comparable, sort_title
+from tests.common import catalogue_library
 from tests.common.catalogue_library import jpeg
 
 
@@ -167,3 +168,20 @@ def test_photo_dates_and_sizes(tmp_path):
 def test_titles_compare_and_sort_as_people_read_them():
     assert comparable("The.Expanse (2015)") == comparable("the expanse") == "the expanse"
     assert sort_title("The Expanse") == "expanse" and sort_title("A") == "a"
+
+
+LIBRARY_VIDEOS = [film[0] for film in catalogue_library.FILMS] + list(catalogue_library.EPISODES)
+
+
+@pytest.mark.parametrize("path", sorted(set(LIBRARY_VIDEOS)))
+def test_names_read_without_guessit_read_as_guessit_reads_them(path, monkeypatch):
+    """The plain layouts' names are read by a pattern before guessit: for every video name of
+    the test library, the same answer as guessit's alone."""
+    found = names.video(path)
+    monkeypatch.setattr(names, "_plain", lambda segments: None)
+    assert names.video(path) == found
+
+
+def test_the_test_library_has_names_of_the_plain_layouts():
+    plain = [path for path in LIBRARY_VIDEOS if names._plain(path.split("/")) is not None]
+    assert len(plain) >= 3, plain

@@ -2,7 +2,7 @@
 disk (``.nfo`` files, embedded tags, release and folder names, local art), kept in step
 with the disk by a background scanner.
 
-- :mod:`.identify` (with :mod:`.nfo`, :mod:`.tags`, :mod:`.names`, :mod:`.photos`,
+- :mod:`.identify` (with :mod:`.nfo`, :mod:`.tags`, :mod:`.names`, :mod:`.photos`, :mod:`.listing`,
   :mod:`.art`): what one file is;
 - :mod:`.store`: writing it, with file identities that survive a move;
 - :mod:`.scanner`: the background thread, full scans and watchdog;

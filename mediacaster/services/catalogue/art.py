@@ -6,9 +6,9 @@ or None; embedded cover art comes after these (services/catalogue/identify.py).
 
 import re
 
+from mediacaster.services.catalogue.listing import Listing, pictures
 from mediacaster.services.catalogue.names import stem
 
-PICTURES = (".jpg", ".jpeg", ".png", ".webp")
 FOLDER_POSTERS = ("poster", "folder", "cover")
 ALBUM_COVERS = ("cover", "folder", "front", "album", "poster")
 ART_NAME = re.compile(
@@ -24,11 +24,8 @@ def is_art(name):
 
 
 def _find(names, stems):
-    by_stem = {}
-    for name in names:
-        dot = name.rfind(".")
-        if dot > 0 and name[dot:].lower() in PICTURES:
-            by_stem.setdefault(name[:dot].lower(), []).append(name)
+    # A scan's listings know their pictures already: each folder's are sorted out once.
+    by_stem = names.pictures if isinstance(names, Listing) else pictures(names)
     for wanted in stems:
         found = by_stem.get(wanted.lower())
         if found:

@@ -9,8 +9,8 @@ import functools
 import re
 import unicodedata
 
-from mediacaster.mediatypes import classify
 from mediacaster.services.catalogue import art, names, nfo, photos, tags
+from mediacaster.services.catalogue.listing import Listing
 
 VARIOUS_ARTISTS = "Various Artists"
 UNKNOWN_ARTIST, UNKNOWN_ALBUM = "Unknown artist", "Unknown album"
@@ -32,22 +32,6 @@ def sort_title(title):
     """Sorted without a leading article: 'The Expanse' among the E."""
     text = unicodedata.normalize("NFKC", title).casefold().strip()
     return re.sub(r"^(the|a|an)\s+", "", text) or text
-
-
-class Folders:
-    """The names in the folders below one root, as listings show them; each folder read
-    once (a scan asks for the same folder for every file in it)."""
-
-    def __init__(self, list_names):
-        self._list_names = list_names  # relative folder -> [names]
-        self._known = {}
-
-    def names(self, folder):
-        if folder not in self._known:
-            if len(self._known) > 256:
-                self._known.clear()
-            self._known[folder] = self._list_names(folder)
-        return self._known[folder]
 
 
 def parent(path):
@@ -87,15 +71,14 @@ def _video(path, real_path, folders, real_of):
 
 
 def _alone(here):
-    """Whether a folder holds one video at most: a film's own folder, whose poster.jpg,
-    fanart.jpg and movie.nfo are that film's."""
-    return sum(1 for name in here if classify(name)[1] == "video") <= 1
+    """Whether a folder (a :class:`Listing`) holds one video at most: a film's own folder,
+    whose poster.jpg, fanart.jpg and movie.nfo are that film's."""
+    return here.kinds["video"] <= 1
 
 
 def _nfo(here, folder, wanted, real_of):
-    lowered = {name.lower(): name for name in here}
     for candidate in wanted:
-        found = lowered.get(candidate.lower())
+        found = here.lowered.get(candidate.lower())
         if found:
             read = nfo.read(real_of(join(folder, found)))
             if read is not None:
@@ -143,7 +126,7 @@ def _episode(path, guess, own, show_folder, show_nfo, folders):
     season = own.get("season", guess.get("season", 1))
     number = own.get("episode", guess.get("episode"))
     last = guess.get("last_episode") if "episode" not in own else number
-    show_names = folders.names(show_folder) if show_folder is not None else []
+    show_names = folders.names(show_folder) if show_folder is not None else Listing()
     season_names = folders.names(folder) if folder != show_folder else None
     return {
         "type": "episode",
@@ -225,7 +208,8 @@ def _photo(path, real_path, folders):
     if art.is_art(name):
         return None
     # Pictures among songs or films are their covers and stills, not photos.
-    if any(classify(other)[1] in ("audio", "video") for other in folders.names(parent(path))):
+    here = folders.names(parent(path)).kinds
+    if here["audio"] or here["video"]:
         return None
     found = photos.read(real_path)
     return {

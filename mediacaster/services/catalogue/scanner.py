@@ -21,14 +21,25 @@ import threading
 import time
 
 from sqlalchemy.exc import SQLAlchemyError
-from watchdog.events import FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from mediacaster.errors import NotFound
 from mediacaster.mediatypes import MEDIA_KINDS, classify
 from mediacaster.services.catalogue import fileid, store
 from mediacaster.services.catalogue.art import is_art
-from mediacaster.services.catalogue.identify import Folders, identify, join, parent
+from mediacaster.services.catalogue.identify import identify, join, parent
+from mediacaster.services.catalogue.listing import Folders
 from mediacaster.services.library import split_path, visible_children
 
 log = logging.getLogger(__name__)
@@ -37,6 +48,19 @@ ANALYZE_AFTER = 1000  # files read by a full scan after which the database count
 QUIET = 0.3  # seconds without a new change before reported changes are handled
 RETRY_AFTER = 60.0  # seconds after a failed full scan
 WATCHED_EVENTS = ("created", "deleted", "moved", "modified", "closed")
+# What inotify is asked to report: the events above. Without the filter it reports every
+# open and close of a file too, the scanner's own reads among them (three a file): the
+# watching threads would then handle two events for each, beside the scan, for nothing.
+EVENT_FILTER = [
+    FileCreatedEvent,
+    DirCreatedEvent,
+    FileDeletedEvent,
+    DirDeletedEvent,
+    FileMovedEvent,
+    DirMovedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+]
 
 
 class _Stopped(Exception):
@@ -64,6 +88,10 @@ class Scanner:
             "finished": None,
         }
         self.scanned = threading.Event()  # set after each full scan
+        # Set after each full scan's files have their content hashes (see _hash_new); with
+        # when that took, and how many.
+        self.hashed = threading.Event()
+        self.hashing = {"started": None, "finished": None, "files": 0}
 
     # -- lifecycle -------------------------------------------------------
 
@@ -142,6 +170,7 @@ class Scanner:
                 walked[root] = self._walk(self.library.root_path(root))
                 with self._lock:
                     self._progress["total"] += len(walked[root][1])
+            self._analyze_at = ANALYZE_AFTER
             for root, (listed, paths) in walked.items():
                 self._scan_root(root, listed, paths)
             if self._progress["read"] > ANALYZE_AFTER:
@@ -150,6 +179,40 @@ class Scanner:
             self._set(running=False, root=None)
         self._set(finished=time.time())
         self.scanned.set()
+        self._hash_new()
+        self.hashed.set()
+
+    def _hash_new(self):
+        """Give the files a scan wrote without a content hash theirs, a batch at a time.
+
+        Only a file written with its hash can be told again once it is copied elsewhere
+        (a new inode: another disk, a backup restored), so each gets one as soon as the
+        catalogue holds the scan's items; a first scan does not wait for these two reads
+        a file before it shows them. A file that changed meanwhile waits for the next scan."""
+        started, files = time.time(), 0
+        for root in self.library.roots:
+            after = 0
+            while True:
+                self._check()
+                with self.database.sessions() as session:
+                    rows = store.unhashed(session, root, after, BATCH)
+                if not rows:
+                    break
+                after = rows[-1][0]
+                hashes = {}
+                for file_id, path, size, mtime_ns in rows:
+                    real = self._real(root, path)  # None where the path now leads out of the root
+                    try:
+                        st = os.stat(real) if real is not None else None
+                        if st is not None and (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
+                            hashes[file_id] = fileid.content_hash(real, size)
+                    except OSError:
+                        continue  # gone or unreadable: the next scan sees to it
+                with self.database.sessions.begin() as session:
+                    store.set_hashes(session, hashes)
+                files += len(hashes)
+                self._handle_changes()
+        self.hashing = {"started": started, "finished": time.time(), "files": files}
 
     def _scan_root(self, root, listed, paths):
         self._set(root=root)
@@ -162,9 +225,16 @@ class Scanner:
         # Nothing vanished, nothing changed meanwhile: a path the catalogue does not know
         # is a new file (not one moved), written with its batch's others at once.
         fresh = not (gone or vanished)
+        base = self.library.root_path(root)
         for start in range(0, len(paths), BATCH):
             batch = paths[start : start + BATCH]
-            found = [self._read(root, path, folders, known) for path in batch]
+            # Where each file is on disk: the walk has just found it there, inside the root.
+            # Where nothing vanished, no file can be one moved: the content hashes that
+            # tell a moved file wait until the catalogue holds them all (_hash_new).
+            found = [
+                self._read(root, path, folders, known, real=os.path.join(base, path), hashed=not fresh)
+                for path in batch
+            ]
             if fresh:
                 read = self._write_new(root, [item for item in found if item and item[0] not in known])
                 found = [item for item in found if item and item[0] in known]
@@ -174,6 +244,12 @@ class Scanner:
             with self._lock:
                 self._progress["seen"] += len(batch)
                 self._progress["read"] += read
+            if self._progress["read"] >= self._analyze_at:
+                # The tables grew since the database last counted them: its plans for the
+                # batches' statements (a first scan's start from empty tables) would read
+                # whole tables where an index finds the rows.
+                store.analyze(self.database.engine)
+                self._analyze_at *= 2
             fresh = not self._handle_changes() and fresh
         if gone and not (listed and paths):
             # An unreadable root, or an unmounted share's empty mount point: its files are
@@ -202,14 +278,18 @@ class Scanner:
             except OSError:
                 continue
             listed = listed or folder == start
+            folders = []
             for item in children:
                 try:
                     if item.is_dir():
-                        pending.append(join(folder, item.name))
+                        folders.append(join(folder, item.name))
                     elif classify(item.name)[1] in MEDIA_KINDS:
                         paths.append(join(folder, item.name))
                 except OSError:
                     continue
+            # Taken from the end: the first folder is walked first, so a show's episodes
+            # come in their order and find the earlier ones written (no renumbering).
+            pending.extend(reversed(folders))
         return listed, paths
 
     def _folders(self, root):
@@ -228,11 +308,14 @@ class Scanner:
 
     # -- one file ----------------------------------------------------------
 
-    def _read(self, root, path, folders, known, force=False):
+    def _read(self, root, path, folders, known, force=False, real=None, hashed=True):
         """``(path, stat, hash, info)`` of a file to write; ``(path, None, …)`` when it is
-        gone; None when it did not change."""
+        gone; None when it did not change. ``real``: where it is on disk, when a walk has
+        just found it there (else it is looked for, segment by segment); ``hashed``
+        False: its hash is None, for :meth:`_hash_new` to give."""
         self._check()
-        real = self._real(root, path)
+        if real is None:
+            real = self._real(root, path)
         try:
             st = os.stat(real) if real is not None else None
         except OSError:
@@ -242,7 +325,7 @@ class Scanner:
         if not force and known.get(path) == (st.st_size, st.st_mtime_ns):
             return None
         try:
-            content_hash = fileid.content_hash(real, st.st_size)
+            content_hash = fileid.content_hash(real, st.st_size) if hashed else None
         except OSError:
             return (path, None, None, None)
         kind = classify(path.rpartition("/")[2])[1]
@@ -385,7 +468,7 @@ class Scanner:
         observer = Observer()
         try:
             for base in self.library.roots.values():
-                observer.schedule(handler, base, recursive=True)
+                observer.schedule(handler, base, recursive=True, event_filter=EVENT_FILTER)
             observer.start()
         except OSError as error:  # inotify's limits, or a file system it cannot watch
             log.warning("changes in the library are not followed as they happen (%s): rescans only", error)

@@ -10,7 +10,7 @@ transaction as the file record, so positions and watched state follow the file.
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sqlalchemy import delete, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, insert, or_, select, text, update
 
 from mediacaster import bytenames
 from mediacaster.models.accounts import as_utc
@@ -29,6 +29,9 @@ from mediacaster.models.history import Progress
 from mediacaster.services.catalogue import fileid
 from mediacaster.services.catalogue.identify import comparable, parent, sort_title
 
+# The content hash of a file written before it was hashed (scanner._hash_new): no file's
+# hash is ever compared with it, so a record that has it matches by its inode only.
+UNHASHED = ""
 GONE_IN_QUERY = 500  # missing paths named in the query for moved files; more are sifted here
 ITEMS = {"film": Film, "episode": Episode, "track": Track, "photo": Photo}
 
@@ -54,7 +57,8 @@ def record_file(session, root, path, kind, st, content_hash, real_of, gone=None,
 
     A record whose file is still at its own path is a copy's or a hard link's, not this
     one's: ``gone`` is the set of paths a full scan found missing, or, None, each
-    candidate's path is looked at on disk, where ``real_of(relative path)`` says."""
+    candidate's path is looked at on disk, where ``real_of(relative path)`` says.
+    ``content_hash`` None: not read yet (the file is then told by its inode alone)."""
     now = now or datetime.now(timezone.utc)
     encoded = bytenames.encode(path)
     record = session.scalar(
@@ -87,7 +91,7 @@ def record_file(session, root, path, kind, st, content_hash, real_of, gone=None,
         st.st_dev,
         st.st_ino,
     )
-    record.content_hash, record.present, record.last_seen = content_hash, True, now
+    record.content_hash, record.present, record.last_seen = content_hash or UNHASHED, True, now
     session.flush()
     return record
 
@@ -107,6 +111,35 @@ def analyze(engine):
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for table in CATALOGUE_TABLES:
             connection.execute(text(f"{'VACUUM (ANALYZE)' if postgresql else 'ANALYZE'} {table}"))
+
+
+def unhashed(session, root, after, limit):
+    """``[(id, path, size, mtime_ns)]`` of the first ``limit`` present files of ``root``
+    after id ``after`` that have no content hash yet (:data:`UNHASHED`), in id order."""
+    rows = session.execute(
+        select(CatalogueFile.id, CatalogueFile.path, CatalogueFile.size, CatalogueFile.mtime_ns)
+        .where(
+            CatalogueFile.root == root,
+            CatalogueFile.present.is_(True),
+            CatalogueFile.content_hash == UNHASHED,
+            CatalogueFile.id > after,
+        )
+        .order_by(CatalogueFile.id)
+        .limit(limit)
+    )
+    return [(file_id, bytenames.decode(path), size, mtime_ns) for file_id, path, size, mtime_ns in rows]
+
+
+def set_hashes(session, hashes):
+    """Give the files of ``hashes``, ``{id: content hash}``, their hash, where a file
+    has none yet (another writer's is kept)."""
+    if hashes:
+        session.connection().execute(
+            update(CatalogueFile.__table__)
+            .where(CatalogueFile.id == bindparam("file_id"), CatalogueFile.content_hash == UNHASHED)
+            .values(content_hash=bindparam("hash")),
+            [{"file_id": file_id, "hash": value} for file_id, value in hashes.items()],
+        )
 
 
 def has_vanished(session, root):
@@ -138,7 +171,7 @@ def new_records(session, root, found, now=None):
             "mtime_ns": st.st_mtime_ns,
             "device": st.st_dev,
             "inode": st.st_ino,
-            "content_hash": content_hash,
+            "content_hash": content_hash or UNHASHED,
             "present": True,
             "first_seen": now,
             "added_at": min(now, datetime.fromtimestamp(st.st_ctime, timezone.utc)),
@@ -148,10 +181,23 @@ def new_records(session, root, found, now=None):
     ]
     if not rows:
         return []
-    # The table's own INSERT: the ORM's bulk path would only add its bookkeeping.
+    # The table's own INSERT: the ORM's bulk path would only add its bookkeeping. Without
+    # RETURNING, the driver sends one short prepared statement a row; with it, SQLAlchemy
+    # would make one statement of the batch's 3,000 values, which psycopg parses anew each
+    # time (it keeps only short statements parsed). The ids are then read by path, which
+    # only these new records have among the present ones.
     table = CatalogueFile.__table__
-    ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
-    return [Written(id, root, row["mtime_ns"]) for id, row in zip(ids, rows, strict=True)]
+    session.execute(insert(table), rows)
+    ids = {}
+    for chunk in _chunks([row["path"] for row in rows]):
+        ids.update(
+            session.execute(
+                select(table.c.path, table.c.id).where(
+                    table.c.root == root, table.c.path.in_(chunk), table.c.present.is_(True)
+                )
+            ).all()
+        )
+    return [Written(ids[row["path"]], root, row["mtime_ns"], row["path"]) for row in rows]
 
 
 class Written(NamedTuple):
@@ -160,6 +206,7 @@ class Written(NamedTuple):
     id: int
     root: str
     mtime_ns: int
+    path: bytes
 
 
 def _moved_here(session, root, encoded, st, content_hash, real_of, gone):
@@ -169,7 +216,7 @@ def _moved_here(session, root, encoded, st, content_hash, real_of, gone):
     query = select(CatalogueFile).where(
         CatalogueFile.root == root,
         CatalogueFile.size == st.st_size,
-        or_(same_inode, CatalogueFile.content_hash == content_hash),
+        same_inode if content_hash is None else or_(same_inode, CatalogueFile.content_hash == content_hash),
         CatalogueFile.path != encoded,
     )
     if gone is not None and len(gone) <= GONE_IN_QUERY:
@@ -254,7 +301,7 @@ def save_items(session, found):
     """Make the items on the records of ``found``, ``[(record, info, new)]``, what each
     ``info`` (services/catalogue/identify.py) says; no item for None. An item keeps its id
     while its file stays of the same type; ``new``: the record was just made and has no
-    item yet. ``record`` needs ``id``, ``root`` and ``mtime_ns``.
+    item yet. ``record`` needs ``id``, ``root``, ``mtime_ns`` and ``path``.
 
     A batch costs a few statements, not a few per file: its shows, seasons, artists and
     albums are looked up at once (:class:`_Parents`), and its items written with one
@@ -262,7 +309,7 @@ def save_items(session, found):
     found = [(record, storable(info) if info else None, new) for record, info, new in found]
     kept = _kept_items(session, [(record.id, info) for record, info, new in found if not new])
     parents = _Parents(session, [(record.root, info) for record, info, _new in found if info])
-    inserts, updates = {}, {}
+    inserts, updates, new_episodes = {}, {}, []
     for record, info, _new in found:
         if info is None:
             continue
@@ -270,8 +317,12 @@ def save_items(session, found):
         item_id = kept.get((info["type"], record.id))
         if item_id is None:
             inserts.setdefault(info["type"], []).append(row)
+            if info["type"] == "episode":
+                new_episodes.append((row, info["season"], record.path))
         else:
             updates.setdefault(info["type"], []).append({"id": item_id, **row})
+    if new_episodes:
+        _place_new_episodes(session, new_episodes)
     for name, rows in inserts.items():
         session.execute(insert(ITEMS[name].__table__), rows)
     for name, rows in updates.items():
@@ -496,23 +547,48 @@ def order_episodes(session):
     if not shows:
         return
     session.flush()
-    rows = session.execute(
+    changed = [
+        {"id": episode_id, "watch_order": wanted}
+        for (_show, episode_id, known, *_), wanted in _in_watching_order(_episodes_of(session, shows))
+        if known != wanted
+    ]
+    if changed:
+        session.execute(update(Episode), changed)
+
+
+def _episodes_of(session, shows):
+    """``[(show id, id, watch_order, season number, number, aired, path)]`` of the
+    episodes of ``shows``."""
+    return session.execute(
         select(Episode.show_id, Episode.id, Episode.watch_order, Season.number, Episode.number)
         .add_columns(Episode.aired, CatalogueFile.path)
         .join(Season, Episode.season_id == Season.id)
         .join(CatalogueFile, Episode.file_id == CatalogueFile.id)
         .where(Episode.show_id.in_(shows))
     ).all()
-    rows.sort(key=lambda row: (row[0], watching_order(*row[3:])))
-    changed, place, show = [], 0, None
-    for show_id, episode_id, known, season, *_ in rows:
-        place = 1 if show_id != show else place + 1
-        show = show_id
-        wanted = None if season == 0 else place
-        if known != wanted:
-            changed.append({"id": episode_id, "watch_order": wanted})
-    if changed:
-        session.execute(update(Episode), changed)
+
+
+def _in_watching_order(episodes):
+    """``(episode, place)`` of each of ``episodes`` (as :func:`_episodes_of` gives them),
+    show by show in watching order; the place None for a special."""
+    place, show = 0, None
+    for episode in sorted(episodes, key=lambda row: (row[0], watching_order(*row[3:]))):
+        place = 1 if episode[0] != show else place + 1
+        show = episode[0]
+        yield episode, (None if episode[3] == 0 else place)
+
+
+def _place_new_episodes(session, new):
+    """Give the rows of new episodes, ``[(row, season number, path)]``, their places among
+    their shows' episodes before they are written: a first scan's episodes then need no
+    second write (order_episodes still writes the places that change)."""
+    known = _episodes_of(session, {row["show_id"] for row, _season, _path in new})
+    added = [
+        (row["show_id"], row, None, season, row["number"], row["aired"], path) for row, season, path in new
+    ]
+    for episode, place in _in_watching_order([*known, *added]):
+        if isinstance(episode[1], dict):
+            episode[1]["watch_order"] = place
 
 
 def _key(title):
