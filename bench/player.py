@@ -420,6 +420,13 @@ def gap_rows(bench, browser, direct_start):
     return rows
 
 
+def printed(rows):
+    """``rows``, each printed as soon as it is measured (a later failure keeps them)."""
+    for row in rows:
+        print("| " + " | ".join(row) + " |", flush=True)
+    return rows
+
+
 def median(bench, key, run):
     return statistics.median(bench.timed(key, run) for _ in range(REPEAT))
 
@@ -479,22 +486,23 @@ def main(rows=("direct", "converted", "seek", "gap")):
                         lambda: first_frame(browser, page_url(app, DIRECT), True, cookies=cookies),
                     )
             if "direct" in rows:
-                table.append(
-                    (
-                        "direct: 1080p H.264/AAC MP4",
-                        f"{ours:.0f} ms",
-                        f"bare <video> from nginx {reference:.0f} ms",
-                        f"{ours / reference:.2f}x",
-                    )
+                table += printed(
+                    [
+                        (
+                            "direct: 1080p H.264/AAC MP4",
+                            f"{ours:.0f} ms",
+                            f"bare <video> from nginx {reference:.0f} ms",
+                            f"{ours / reference:.2f}x",
+                        )
+                    ]
                 )
             if "converted" in rows:
-                table += [
-                    row for name in CONVERTED for row in converted_rows(bench, browser, name, reference)
-                ]
+                for name in CONVERTED:
+                    table += printed(converted_rows(bench, browser, name, reference))
             if "seek" in rows:
-                table.append(seek_row(bench, browser))
+                table += printed([seek_row(bench, browser)])
             if "gap" in rows:
-                table += gap_rows(bench, browser, ours)
+                table += printed(gap_rows(bench, browser, ours))
     finally:
         redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)

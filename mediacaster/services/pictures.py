@@ -15,6 +15,10 @@ from mediacaster.errors import NotFound
 from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
 
 WIDTH = 480
+# A video's poster is made while its page starts the video, often beside the conversion
+# of its first segment: at a lower priority, so that the two cores go to what the person
+# waits for (the previews' ffmpeg runs so too).
+POSTER_NICENESS = 10
 # Screens a slideshow fits its pictures into: (width, height). A few sizes, so that the
 # cache holds a few pictures of each image at most.
 SCREENS = {720: (1280, 720), 1080: (1920, 1080), 1440: (2560, 1440), 2160: (3840, 2160)}
@@ -53,8 +57,9 @@ class PictureService:
                 width, height = SCREENS[screen]
                 fit = f"scale='min({width},iw)':'min({height},ih)':force_original_aspect_ratio=decrease"
             scale = ["-frames:v", "1", "-vf", fit, "-q:v", "3" if screen else "4"]
+            niceness = POSTER_NICENESS if kind == "video" else 0
             cached = self.cache.put(
-                "pictures", version, ".jpg", lambda partial: self._run([*inputs, *scale, partial])
+                "pictures", version, ".jpg", lambda partial: self._run([*inputs, *scale, partial], niceness)
             )
         return str(cached)
 
@@ -77,9 +82,9 @@ class PictureService:
             return path, ["-i", path]
         raise PictureError("only video, audio and pictures have pictures")
 
-    def _run(self, args):
+    def _run(self, args, niceness=0):
         try:
-            self.ffmpeg.run(["-nostdin", "-loglevel", "error", "-y", *args], self.timeout)
+            self.ffmpeg.run(["-nostdin", "-loglevel", "error", "-y", *args], self.timeout, niceness=niceness)
         except ToolTimeout:
             raise PictureError(f"making the picture took longer than {self.timeout:g} s") from None
         except ToolFailed as failure:

@@ -951,4 +951,5 @@ async function start() {
 }
 
 setUpPictureFallbacks();
-document.addEventListener("DOMContentLoaded", start);
+// A file page may add its scripts after its media's first frame (firstframe.js).
+document.addEventListener(document.getElementById("page-scripts") ? "page-scripts" : "DOMContentLoaded", start);

@@ -513,5 +513,6 @@
     if (params.get("play") === "1") media.play().catch(() => say("Press play to start.", "info"));
   }
 
-  document.addEventListener("DOMContentLoaded", start);
+  // Added after the media's first frame (firstframe.js), it starts with the page's other scripts.
+  document.addEventListener(document.getElementById("page-scripts") ? "page-scripts" : "DOMContentLoaded", start);
 })();

@@ -136,6 +136,48 @@ def test_a_converted_page_has_started_its_job_when_served(browser, fresh):
             time.sleep(0.1)
 
 
+# The page's clock at the frame that showed its video's first picture (the time every
+# callback of that frame is given), and when each of its scripts was asked for.
+FIRST_FRAME = """document.addEventListener("DOMContentLoaded", () => {
+  const media = document.getElementById("player");
+  media?.requestVideoFrameCallback?.((now) => (window.__firstFrame = now));
+});"""
+ASKED = (
+    "(name) => performance.getEntriesByType('resource')"
+    ".find((e) => e.name.includes(`/static/${name}`))?.startTime"
+)
+PAGE_SCRIPTS = ("app.js", "mediasession.js", "herequeue.js", "player.js")
+
+
+def test_a_page_played_as_it_is_adds_its_scripts_after_the_first_frame(browser, site):
+    with visitor(browser) as (page, fetched):
+        page.context.add_cookies([remembered_cookie(site, CHROMIUM_CAN)])
+        page.add_init_script(FIRST_FRAME)
+        open_file(page, site, DIRECT_FILES[0], "?play=1")
+        plays_from(page, 0, 0.5)
+        shown = page.evaluate("window.__firstFrame")
+        assert shown is not None
+        for name in PAGE_SCRIPTS:
+            assert page.evaluate(ASKED, name) >= shown, name
+        assert asked_plans(fetched) == [], fetched
+        # They start as they do on any page: the player follows the file, the cast bar
+        # and the device picker are set up.
+        until(page, "document.getElementById('player-box').dataset.delivery === 'direct'")
+        picker = "document.getElementById('device-picker').options[0].textContent"
+        until(page, f"{picker} !== 'Looking for devices…'")
+
+
+def test_a_page_not_playing_at_once_adds_its_scripts_once_its_file_is_loaded(browser, site):
+    with visitor(browser) as (page, fetched):
+        page.context.add_cookies([remembered_cookie(site, CHROMIUM_CAN)])
+        open_file(page, site, DIRECT_FILES[0])  # no ?play=1: not played by itself
+        assert page.evaluate("document.getElementById('player').readyState") >= 2  # its first frame loaded
+        assert page.evaluate("document.getElementById('player').paused")
+        assert asked_plans(fetched) == [], fetched
+        page.evaluate("void document.getElementById('player').play()")
+        plays_from(page, 0, 0.5)
+
+
 def read(site, name):
     """Have the app read ``name`` (a page is served before its file is read, and asks later)."""
     response = requests.get(f"{site.url}/api/playback/typical/{quote(name)}", timeout=TIMEOUT)
