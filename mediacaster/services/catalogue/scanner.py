@@ -212,6 +212,10 @@ class Scanner:
                     store.set_hashes(session, hashes)
                 files += len(hashes)
                 self._handle_changes()
+        if files > ANALYZE_AFTER:
+            # Each hash written left its row's old version behind: PostgreSQL's index-only
+            # reads (Next up) look at the table again until a vacuum marks it all visible.
+            store.analyze(self.database.engine)
         self.hashing = {"started": started, "finished": time.time(), "files": files}
 
     def _scan_root(self, root, listed, paths):
