@@ -44,6 +44,7 @@ LOST = (
 # A new connection tries at once, then after 1, 2 and 4 s: renewed every 10 s, a lost
 # device is tried again at most 4 s apart (the renewal is looked for every second).
 RENEW_EVERY = 10.0
+CLOSE_WAIT = 30.0  # the longest a stopped connection's thread is waited for, to close its sockets
 
 
 def not_answering(device):
@@ -258,11 +259,25 @@ def disconnect(cast, timeout):
         with contextlib.suppress(OSError):
             client.socket.shutdown(socket.SHUT_RDWR)  # wakes a connect or a handshake
     client.join(timeout)
+    if client.is_alive():
+        # Still in a try (a TLS handshake a shutdown does not wake ends at its own time
+        # limit): its sockets are closed once it ends, by a thread of its own.
+        threading.Thread(target=_close_once_ended, args=(client,), name="cast-close", daemon=True).start()
+    else:
+        _close_leftovers(client)
+
+
+def _close_once_ended(client):
+    client.join(CLOSE_WAIT)
     if not client.is_alive():
-        for leftover in (client.socket, *client.socketpair):
-            if leftover is not None:
-                with contextlib.suppress(OSError):
-                    leftover.close()
+        _close_leftovers(client)
+
+
+def _close_leftovers(client):
+    for leftover in (client.socket, *client.socketpair):
+        if leftover is not None:
+            with contextlib.suppress(OSError):
+                leftover.close()
 
 
 def wait_connected(cast, timeout):
