@@ -6,6 +6,7 @@ the fault (the device gone, in words; a clear 503 or 504 in time, never a hang) 
 after it (the queue where it was, nothing held, no restart of the app)."""
 
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -42,6 +43,15 @@ FILMS = ("Alien.mp4", "Heat.mp4", "Ran.mp4")
 # for a device are 5 to 16 seconds); generous, for a loaded machine.
 DEADLINE = 45
 WAITING = "the queue goes on where it was once it is back"
+
+
+@pytest.fixture(autouse=True)
+def collected():
+    """pychromecast's objects hold each other in cycles: collected as the test that made
+    them ends (after its apps stopped), what they leave open is said of that test (the
+    frozen TV's, which it allows), not of a later one."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="module")
