@@ -83,7 +83,6 @@ class Connections:
         self.on_health = []  # called when a connection is made, lost or fails to be made
         self._closing = threading.Event()
         self._renewer = None
-        self._retired = []  # connections made anew, being disconnected
 
     @contextlib.contextmanager
     def holding(self, device, timeout):
@@ -190,12 +189,7 @@ class Connections:
             self._make(uuid, info, health.lost_at)
         finally:
             lock.release()
-        # Its thread may be in a try of its own (up to ``timeout``), or sleeping before the
-        # next: it is given the time to end, and close its sockets, in a thread of its own.
-        retiring = threading.Thread(target=disconnect, args=(cast, self.timeout + 2.0), daemon=True)
-        retiring.start()
-        with self._lock:
-            self._retired = [thread for thread in self._retired if thread.is_alive()] + [retiring]
+        disconnect(cast, 0)  # its sockets are closed once its thread ends (disconnect)
 
     def existing(self, device_id):
         """The device's connection if one was made, connected or not; never makes one."""
@@ -241,11 +235,10 @@ class Connections:
             self._renewer.join(timeout + 0.5)
         with self._lock:
             casts, self._casts = list(self._casts.values()), {}
-            retired, self._retired = self._retired, []
         threads = [threading.Thread(target=disconnect, args=(cast, timeout)) for cast in casts]
         for thread in threads:
             thread.start()
-        for thread in threads + retired:
+        for thread in threads:
             thread.join(timeout + 0.5)
 
 
