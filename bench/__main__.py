@@ -21,13 +21,15 @@ BENCHMARKS = {
     "previews": previews.main,
 }
 
-arguments = sys.argv[1:]
-names = [a for a in arguments[: next((i for i, a in enumerate(arguments) if a.startswith("-")), None)]]
-options = arguments[len(names) :]
-if names == ["soak"]:
-    soak.main(options)
-elif names == ["capacity"]:
-    capacity.main(options)
-else:
-    for name in names or BENCHMARKS:
-        BENCHMARKS[name](options) if name in ("catalogue", "conversion") else BENCHMARKS[name]()
+# Guarded: the catalogue's reading process is spawned and imports this module again.
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    names = [a for a in arguments[: next((i for i, a in enumerate(arguments) if a.startswith("-")), None)]]
+    options = arguments[len(names) :]
+    if names == ["soak"]:
+        soak.main(options)
+    elif names == ["capacity"]:
+        capacity.main(options)
+    else:
+        for name in names or BENCHMARKS:
+            BENCHMARKS[name](options) if name in ("catalogue", "conversion") else BENCHMARKS[name]()

@@ -2,6 +2,7 @@
 photo as expected, identities that survive renames, moves and restores with their
 history, changes followed through watchdog, Next up, and per-user roots in every query."""
 
+import multiprocessing
 import os
 import shutil
 import threading
@@ -19,6 +20,7 @@ from mediacaster.models import Database
 from mediacaster.models.catalogue import CatalogueFile, Episode
 from mediacaster.services import accounts, history
 from mediacaster.services.catalogue import fileid, queries
+from mediacaster.services.catalogue import scanner as scanner_module
 from mediacaster.services.catalogue.scanner import Scanner
 from mediacaster.services.library import LibraryService
 from tests.common import catalogue_library as expected
@@ -76,7 +78,17 @@ def episodes_by_path(session, roots=ALL, user_id=None):
     return found
 
 
-def test_the_catalogue_holds_every_item_as_expected(database, scanner):
+@pytest.fixture(params=[False, True], ids=["read in a thread", "read in a process"])
+def apart(request, monkeypatch):
+    """Whether a full scan reads the files in a process of its own, as it does a large
+    library's: from the first new file on."""
+    if request.param:
+        monkeypatch.setattr(scanner_module, "READ_APART_FROM", 1)
+    yield request.param
+    assert not multiprocessing.active_children(), "the reading process outlived its scan"
+
+
+def test_the_catalogue_holds_every_item_as_expected(database, apart, scanner):
     scanner.scan()
     assert scanner.progress()["seen"] == scanner.progress()["total"] > 30
     with database.sessions() as session:
@@ -455,7 +467,9 @@ def test_the_app_runs_the_scanner_and_stops_it_with_itself(make_app, library):
     assert make_app(library).registry.services.catalogue is None  # off unless asked for
 
 
-def test_odd_files_neither_hang_the_scan_nor_lead_out_of_the_root(database, scanner, library, tmp_path):
+def test_odd_files_neither_hang_the_scan_nor_lead_out_of_the_root(
+    database, apart, scanner, library, tmp_path
+):
     films = library["video"] / "Films"
     os.mkfifo(films / "pipe.mkv")  # a FIFO named like a film: opening it would wait for ever
     os.mkfifo(films / "The Matrix" / "movie.nfo")

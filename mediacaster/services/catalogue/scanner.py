@@ -13,12 +13,13 @@ never waits for it. Changes reported while a full scan runs are handled between 
 batches, so a new file appears within seconds even then.
 """
 
+import collections
 import logging
 import os
 import queue
-import stat
 import threading
 import time
+from concurrent.futures import wait
 
 from sqlalchemy.exc import SQLAlchemyError
 from watchdog.events import (
@@ -34,16 +35,18 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from mediacaster.errors import NotFound
 from mediacaster.mediatypes import MEDIA_KINDS, classify
-from mediacaster.services.catalogue import fileid, store
+from mediacaster.services.catalogue import fileid, reading, store
 from mediacaster.services.catalogue.art import is_art
-from mediacaster.services.catalogue.identify import identify, join, parent
-from mediacaster.services.catalogue.listing import Folders
-from mediacaster.services.library import split_path, visible_children
+from mediacaster.services.catalogue.identify import join, parent
+from mediacaster.services.library import visible_children
 
 log = logging.getLogger(__name__)
 BATCH = 250  # files read before they are written, in one transaction
+# New files in a root from which a full scan reads them in a process of its own
+# (reading.Readers): fewer cost less in a thread than the process takes to start.
+READ_APART_FROM = 2000
+READ_AHEAD = 2  # batches read while one is written
 ANALYZE_AFTER = 1000  # files read by a full scan after which the database counts its rows again
 QUIET = 0.3  # seconds without a new change before reported changes are handled
 RETRY_AFTER = 60.0  # seconds after a failed full scan
@@ -201,7 +204,9 @@ class Scanner:
                 after = rows[-1][0]
                 hashes = {}
                 for file_id, path, size, mtime_ns in rows:
-                    real = self._real(root, path)  # None where the path now leads out of the root
+                    real = reading.real_path(
+                        self.library, root, path
+                    )  # None where the path now leads out of the root
                     try:
                         st = os.stat(real) if real is not None else None
                         if st is not None and (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
@@ -230,31 +235,37 @@ class Scanner:
         # is a new file (not one moved), written with its batch's others at once.
         fresh = not (gone or vanished)
         base = self.library.root_path(root)
-        for start in range(0, len(paths), BATCH):
-            batch = paths[start : start + BATCH]
-            # Where each file is on disk: the walk has just found it there, inside the root.
-            # Where nothing vanished, no file can be one moved: the content hashes that
-            # tell a moved file wait until the catalogue holds them all (_hash_new).
-            found = [
-                self._read(root, path, folders, known, real=os.path.join(base, path), hashed=not fresh)
-                for path in batch
-            ]
-            if fresh:
-                read = self._write_new(root, [item for item in found if item and item[0] not in known])
-                found = [item for item in found if item and item[0] in known]
-            else:
-                read = 0
-            read += self._write(root, found, gone)
-            with self._lock:
-                self._progress["seen"] += len(batch)
-                self._progress["read"] += read
-            if self._progress["read"] >= self._analyze_at:
-                # The tables grew since the database last counted them: its plans for the
-                # batches' statements (a first scan's start from empty tables) would read
-                # whole tables where an index finds the rows.
-                store.analyze(self.database.engine)
-                self._analyze_at *= 2
-            fresh = not self._handle_changes() and fresh
+
+        batches = [paths[start : start + BATCH] for start in range(0, len(paths), BATCH)]
+        apart = sum(path not in known for path in paths) >= READ_APART_FROM
+        # The next batch is read while this one is written. Where nothing vanished, no file
+        # can be one moved: the content hashes that tell a moved file wait until the
+        # catalogue holds them all (_hash_new).
+        with reading.Readers(self.library, folders, apart) as readers:
+            ahead = collections.deque()
+            for index, batch in enumerate(batches):
+                self._check()
+                while len(ahead) <= READ_AHEAD and index + len(ahead) < len(batches):
+                    ahead.append(
+                        (readers.submit(root, batches[index + len(ahead)], known, not fresh), not fresh)
+                    )
+                answers, batch_hashed = ahead[0][0].result(), ahead.popleft()[1]
+                found = [reading.logged(root, answer) for answer in answers]
+                if not (batch_hashed or fresh):  # a change came meanwhile: a file may be one moved
+                    found = [self._with_hash(base, item) for item in found]
+                read_now = self._write_batch(root, found, known, gone, fresh)
+                with self._lock:
+                    self._progress["seen"] += len(batch)
+                    self._progress["read"] += read_now
+                if self._progress["read"] >= self._analyze_at:
+                    # The tables grew since the database last counted them: its plans for the
+                    # batches' statements (a first scan's start from empty tables) would read
+                    # whole tables where an index finds the rows.
+                    store.analyze(self.database.engine)
+                    self._analyze_at *= 2
+                if not self._changes.empty():
+                    wait([future for future, _ in ahead])  # the files changed are read with the reader idle
+                fresh = not self._handle_changes() and fresh
         if gone and not (listed and paths):
             # An unreadable root, or an unmounted share's empty mount point: its files are
             # not taken for deleted.
@@ -262,6 +273,24 @@ class Scanner:
         elif gone:
             with self.database.sessions.begin() as session:
                 store.mark_missing(session, root, sorted(gone))
+
+    def _write_batch(self, root, found, known, gone, fresh):
+        """Write a full scan's batch of :meth:`_read` results; how many files were written."""
+        written = 0
+        if fresh:
+            written = self._write_new(root, [item for item in found if item and item[0] not in known])
+            found = [item for item in found if item and item[0] in known]
+        return written + self._write(root, found, gone)
+
+    @staticmethod
+    def _with_hash(base, item):
+        if item is None or item[1] is None or item[2] is not None:
+            return item
+        path, st, _, info = item
+        try:
+            return (path, st, fileid.content_hash(os.path.join(base, path), st.st_size), info)
+        except OSError:
+            return (path, None, None, None)
 
     def _walk(self, base, start=""):
         """``(listed, paths)``: whether the starting folder could be read, and the media
@@ -297,59 +326,18 @@ class Scanner:
         return listed, paths
 
     def _folders(self, root):
-        base = self.library.root_path(root)
-
-        def names(folder):
-            try:
-                return [
-                    item.name
-                    for item in visible_children(os.path.join(base, folder) if folder else base, base)
-                ]
-            except OSError:
-                return []
-
-        return Folders(names)
+        return reading.folders_of(self.library, root)
 
     # -- one file ----------------------------------------------------------
 
-    def _read(self, root, path, folders, known, force=False, real=None, hashed=True):
-        """``(path, stat, hash, info)`` of a file to write; ``(path, None, …)`` when it is
-        gone; None when it did not change. ``real``: where it is on disk, when a walk has
-        just found it there (else it is looked for, segment by segment); ``hashed``
-        False: its hash is None, for :meth:`_hash_new` to give."""
+    def _read(self, root, path, folders, known, force=False):
+        """What :func:`reading.read` finds of one file, its error logged."""
         self._check()
-        if real is None:
-            real = self._real(root, path)
-        try:
-            st = os.stat(real) if real is not None else None
-        except OSError:
-            st = None
-        if st is None or not stat.S_ISREG(st.st_mode):
-            return (path, None, None, None)
-        if not force and known.get(path) == (st.st_size, st.st_mtime_ns):
-            return None
-        try:
-            content_hash = fileid.content_hash(real, st.st_size) if hashed else None
-        except OSError:
-            return (path, None, None, None)
-        kind = classify(path.rpartition("/")[2])[1]
-        try:
-            info = identify(path, kind, real, folders, self._real_of(root))
-        except Exception:  # a reader's bug on one odd file must not stop every scan there
-            log.exception("cannot tell what %s/%s is", root, path)
-            info = None
-        return (path, st, content_hash, info)
+        return reading.logged(root, reading.read(self.library, root, path, folders, known, force))
 
     def _real_of(self, root):
         """``real_of(path)``: where a path of ``root`` is on disk ("" where it would leave it)."""
-        return lambda path: self._real(root, path) or ""
-
-    def _real(self, root, path):
-        """Where ``path`` is on disk, or None where it would leave the root."""
-        try:
-            return self.library.resolve(root, split_path(path))[0]
-        except NotFound:
-            return None
+        return lambda path: reading.real_path(self.library, root, path) or ""
 
     def _write(self, root, found, gone=None):
         """Write what :meth:`_read` found, in one transaction; how many files that was.
@@ -413,7 +401,7 @@ class Scanner:
         """Bring what is at ``path`` below ``root`` (a file, a folder, or nothing any more)
         in step with the disk now."""
         base = self.library.root_path(root)
-        real = self._real(root, path)
+        real = reading.real_path(self.library, root, path)
         folders = self._folders(root)
         if real is not None and os.path.isdir(real) and path:
             listed, paths = self._walk(base, path)
