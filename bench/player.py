@@ -36,6 +36,7 @@ the file's head), beside the same gap between two clips played as they are.
 
 import contextlib
 import functools
+import json
 import os
 import shutil
 import statistics
@@ -44,8 +45,9 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+import mediacaster
 from bench import conversion
 from bench.common import markdown_table
 from mediacaster.fakecast import FakeChromecast
@@ -104,6 +106,23 @@ server {{
 }}
 """
 
+SHAKA = Path(mediacaster.__file__).parent / "static" / "vendor" / "shaka-player" / "shaka-player.compiled.js"
+# Nothing but Shaka Player playing a manifest, as the page's player sets it up (player.js).
+SHAKA_PAGE = """<!doctype html><script src="shaka.js"></script><{tag} autoplay></{tag}>
+<script>
+const media = document.querySelector("{tag}");
+shaka.polyfill.installAll();
+const player = new shaka.Player();
+player.attach(media).then(() => player.load("{manifest}", null, "application/dash+xml"));
+</script>"""
+SHAKA_SERVER = """
+server {{
+    listen 127.0.0.1:{{port}};
+    location = /index.html {{ root {root}; types {{ text/html html; }} }}
+    location = /shaka.js {{ root {root}; types {{ text/javascript js; }} }}
+    location / {{ proxy_pass {app}; proxy_set_header Host $http_host; proxy_buffering off; }}
+}}
+"""
 
 # Set on a seek: the page's clock when the first frame at the sought position is shown.
 SEEK = """(position) => {
@@ -173,7 +192,7 @@ def converted_rows(bench, browser, name, page):
     """The page of ``name`` opened with an empty cache, then again, by a browser whose
     checks are remembered; beside the bare page (``page`` ms) and bare ffmpeg."""
     video = name != conversion.MUSIC
-    cold, warm = [], []
+    cold, warm, floor = [], [], []
     for _ in range(REPEAT):
         with bench.app() as app:  # an empty cache
             cookies = remembered_checks(browser, app)
@@ -182,8 +201,9 @@ def converted_rows(bench, browser, name, page):
             cold.append(bench.timed(name, opened))
             app.wait_idle()
             warm.append(bench.timed(name, opened))
+            floor.append(bench.timed(name, functools.partial(bare_shaka, browser, app, name, video, cookies)))
     bare = median(bench, name, lambda: bench.ffmpeg(name, 0, 0)[0] * 1000)
-    cold, warm = statistics.median(cold), statistics.median(warm)
+    cold, warm, floor = statistics.median(cold), statistics.median(warm), statistics.median(floor)
     return [
         (
             f"{WHAT[name]}, empty cache",
@@ -197,7 +217,41 @@ def converted_rows(bench, browser, name, page):
             f"bare page {page:.0f} ms",
             f"{warm / page:.2f}x",
         ),
+        (
+            f"{WHAT[name]}, from the cache, beside a bare Shaka Player page on the same stream",
+            f"{warm:.0f} ms",
+            f"bare Shaka Player page {floor:.0f} ms",
+            f"{warm / floor:.2f}x",
+        ),
     ]
+
+
+def bare_shaka(browser, app, name, video, cookies):
+    """Milliseconds to the first frame (or move) of ``name``'s manifest, from the cache,
+    in a bare page from nginx that does nothing but play it with Shaka Player (nginx
+    passing the manifest's and segments' requests to the app): what any page that
+    plays a manifest in Chromium costs (it has no DASH or HLS of its own)."""
+    context = browser.new_context()
+    context.add_cookies(list(cookies))
+    try:
+        page = context.new_page()
+        page.goto(page_url(app, name).replace("?play=1", ""))
+        manifest = json.loads(page.eval_on_selector("#player-plan", "plan => plan.textContent"))["manifests"][
+            "dash"
+        ]
+    finally:
+        context.close()
+    folder = Path(tempfile.mkdtemp(prefix="shaka-page-"))
+    try:
+        shutil.copy(SHAKA, folder / "shaka.js")
+        tag = "video" if video else "audio"
+        (folder / "index.html").write_text(
+            SHAKA_PAGE.format(tag=tag, manifest=urlsplit(manifest).path + "?" + urlsplit(manifest).query)
+        )
+        with Nginx(SHAKA_SERVER.format(root=folder, app=app.server.url)) as nginx:
+            return first_frame(browser, f"{nginx.url}/index.html", video, cookies=cookies)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def poll(page, expression, what, timeout=120):
