@@ -97,6 +97,8 @@ _library, _folders = None, {}  # the reading process's
 
 def _start(roots):
     global _library
+    # Background work: a conversion or a page someone waits for comes first.
+    os.nice(10)
     _library = LibraryService(roots)
 
 
@@ -107,9 +109,9 @@ def _read_batch(root, paths, known, hashed):
 
 
 class Readers:
-    """Reads a full scan's batches (a ``with`` block for the scan), each while the one
-    before is written: in the caller's process (a thread), or ``apart`` in a process of
-    its own, which lists the folders afresh."""
+    """Reads a full scan's batches ahead of their writing (a ``with`` block for the
+    scan): in the caller's process (a thread), or ``apart`` in a process of its own,
+    which lists the folders afresh."""
 
     def __init__(self, library, folders, apart):
         self._library, self._folders = library, folders

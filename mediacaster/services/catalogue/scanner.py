@@ -204,9 +204,8 @@ class Scanner:
                 after = rows[-1][0]
                 hashes = {}
                 for file_id, path, size, mtime_ns in rows:
-                    real = reading.real_path(
-                        self.library, root, path
-                    )  # None where the path now leads out of the root
+                    # None where the path now leads out of the root
+                    real = reading.real_path(self.library, root, path)
                     try:
                         st = os.stat(real) if real is not None else None
                         if st is not None and (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
@@ -238,7 +237,7 @@ class Scanner:
 
         batches = [paths[start : start + BATCH] for start in range(0, len(paths), BATCH)]
         apart = sum(path not in known for path in paths) >= READ_APART_FROM
-        # The next batch is read while this one is written. Where nothing vanished, no file
+        # The next batches are read while this one is written. Where nothing vanished, no file
         # can be one moved: the content hashes that tell a moved file wait until the
         # catalogue holds them all (_hash_new).
         with reading.Readers(self.library, folders, apart) as readers:
@@ -284,6 +283,7 @@ class Scanner:
 
     @staticmethod
     def _with_hash(base, item):
+        """``item`` (of :meth:`_read`, read without its hash) with its content hash."""
         if item is None or item[1] is None or item[2] is not None:
             return item
         path, st, _, info = item
