@@ -91,6 +91,8 @@ class Services:
             DiskCache(settings.data_dir / "cache" / "previews", settings.previews_cache_mb * MiB),
             self.ffmpeg,
             enabled=settings.previews,
+            # Made after a conversion's start, which a player waits for.
+            yield_to=self.conversion.jobs.starting,
         )
         self.photos = PhotoService(self.redis)
         self.cast = CastService(

@@ -14,6 +14,7 @@ import threading
 from mediacaster.errors import Unavailable
 
 NICE = shutil.which("nice")
+PAUSE_CHECK = 0.1  # seconds between looks at whether a paused run may go on
 
 
 class ToolFailed(Exception):
@@ -51,9 +52,11 @@ class Tool:
     def available(self):
         return self.path is not None
 
-    def run(self, args, timeout, input=None, niceness=0):
+    def run(self, args, timeout, input=None, niceness=0, pause_while=None):
         """Run with ``args``; return its standard output, or raise ToolFailed, ToolTimeout
-        or ToolInterrupted. ``niceness``: a lower priority, for work nobody waits on."""
+        or ToolInterrupted. ``niceness``: a lower priority, for work nobody waits on;
+        ``pause_while``: () -> whether it should stop for now (checked every
+        PAUSE_CHECK seconds; its time stopped counts in ``timeout``)."""
         if self._closed:
             raise ToolInterrupted(f"{self.name} is not started: the app is stopping")
         nice = [NICE, "-n", str(niceness)] if niceness and NICE else []
@@ -66,8 +69,10 @@ class Tool:
         )
         with self._lock:
             self._running.add(process)
+        paused = _Paused(process, pause_while) if pause_while else contextlib.nullcontext()
         try:
-            stdout, stderr = process.communicate(input, timeout=timeout)
+            with paused:
+                stdout, stderr = process.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill(process)
             raise ToolTimeout(f"{self.name} took longer than {timeout:g} s") from None
@@ -98,6 +103,40 @@ def without_paths(message, args):
         printed = os.fsencode(arg).decode(errors="replace")  # as the tool printed it
         message = message.replace(printed, os.path.basename(printed))
     return message
+
+
+class _Paused:
+    """Stops a run's process group (SIGSTOP) while ``condition()`` holds, and lets it go
+    on (SIGCONT) when it no longer does, or when the block ends."""
+
+    def __init__(self, process, condition):
+        self.process, self.condition = process, condition
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="tool-pause", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self):
+        stopped = False
+        while not self._done.wait(PAUSE_CHECK):
+            wanted = bool(self.condition())
+            if wanted != stopped:
+                stopped = self._signal(signal.SIGSTOP if wanted else signal.SIGCONT) and wanted
+        if stopped:
+            self._signal(signal.SIGCONT)
+
+    def _signal(self, number):
+        try:
+            os.killpg(self.process.pid, number)
+        except (ProcessLookupError, PermissionError):
+            return False  # ended meanwhile
+        return True
 
 
 def _kill(process, wait=True):

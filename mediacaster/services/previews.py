@@ -26,6 +26,7 @@ import shutil
 import stat
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,10 @@ WIDTH = 160  # pixels, of one picture; its height keeps the picture's shape
 COLUMNS, ROWS = 10, 10
 MAX_INTERVAL = 10  # seconds between pictures, for a film
 NICENESS = 10  # below the conversions that players wait for
+# Seconds a set waits at most, before its ffmpeg starts, for the conversions whose first
+# segments a player waits for (its ffmpeg is stopped while one does): niced, its decoding
+# still cost a cold film's first frame 0.7 s of its 3.6 s (two cores).
+YIELD_AT_MOST = 15.0
 KIND = "previews"  # the disk cache's folder
 # A keyframe can be this far before the end of a file: the last one is held this long
 # so that every picture the layout promises is made.
@@ -180,11 +185,13 @@ def _timestamp(seconds):
 class PreviewService:
     """Makes seek previews in the background, one file at a time, and finds them."""
 
-    def __init__(self, cache, ffmpeg, enabled=True, niceness=NICENESS):
+    def __init__(self, cache, ffmpeg, enabled=True, niceness=NICENESS, yield_to=None):
         self.cache = cache  # a DiskCache of its own: its budget is the previews'
         self.ffmpeg = ffmpeg  # a Tool
         self.enabled = enabled
         self.niceness = niceness
+        # () -> whether a player waits for work that comes first (a conversion's start)
+        self.yield_to = yield_to or (lambda: False)
         self._jobs = {}  # version -> Future of the run making its sheets
         self._failed = {}  # version -> why its previews cannot be made
         self._lock = threading.Lock()
@@ -267,8 +274,14 @@ class PreviewService:
             args += ["-vf", layout.filters(), "-q:v", "5", "-start_number", "0", "-f", "image2"]
             # Decoding keyframes only, a film is read many times faster than it plays.
             timeout = 60 + layout.duration / 4
+            self._yield()
             try:
-                self.ffmpeg.run([*args, str(folder / "%d.jpg")], timeout, niceness=self.niceness)
+                self.ffmpeg.run(
+                    [*args, str(folder / "%d.jpg")],
+                    timeout,
+                    niceness=self.niceness,
+                    pause_while=self.yield_to,
+                )
             except ToolTimeout:
                 raise PreviewsUnavailable(f"making them took longer than {timeout:g} s") from None
             made = [folder / f"{index}.jpg" for index in range(layout.sheets)]
@@ -286,6 +299,12 @@ class PreviewService:
             return found
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def _yield(self):
+        """Wait, up to YIELD_AT_MOST seconds, while a player waits for what comes first."""
+        deadline = time.monotonic() + YIELD_AT_MOST
+        while self.yield_to() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def close(self):
         """Forget the runs not started; the one running ends with ffmpeg (closed apart)."""

@@ -586,6 +586,23 @@ def test_two_players_far_apart_in_one_file_are_both_served(serve, long_films, mo
     assert [r.status_code for r in responses] == [200, 200], f"{len(starts)} ffmpeg started"
 
 
+def test_a_job_is_starting_until_it_has_made_its_first_segments(serve, long_films):
+    """What seek previews wait for: a player waits for a job's first segments."""
+    served = serve({"films": long_films})
+    film = open_converted(served.services, served.url, "films", "long.mkv")
+    manager = served.services.conversion.jobs
+    assert not manager.starting()
+    assert get(film.uris[0]).status_code == 200
+    (job,) = film.running()
+    wait_for(
+        lambda: job.next_index >= job.start_index + jobs.STARTING_SEGMENTS or not job.running,
+        what="two segments",
+    )
+    assert not manager.starting()
+    job.next_index = job.start_index  # as a job just started reads
+    assert manager.starting()
+
+
 def test_the_job_limit_refuses_a_second_file_while_the_first_is_read(serve, long_films, monkeypatch):
     served = serve({"films": long_films}, **{"mediacaster.max_conversions": "1"})
     first = open_converted(served.services, served.url, "films", "long.mkv")

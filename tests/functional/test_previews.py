@@ -4,6 +4,8 @@ kept within their cache's budget, and absent, without an error, when they cannot
 
 import io
 import shutil
+import threading
+import time
 from urllib.parse import quote
 
 import pytest
@@ -242,6 +244,27 @@ def test_a_file_ffmpeg_cannot_read_has_no_previews(tmp_path, library, probe_of):
         service.start(previews).result(TIMEOUT)
     with pytest.raises(PreviewsUnavailable, match="no seek previews could be made"):
         service.find(str(broken), probe)
+    service.close()
+
+
+class TimedTool(Tool):
+    """The real ffmpeg, noting when each run starts."""
+
+    def run(self, *args, **kwargs):
+        self.started = time.monotonic()
+        return super().run(*args, **kwargs)
+
+
+def test_previews_wait_for_a_conversion_a_player_waits_for(tmp_path, library, probe_of):
+    ffmpeg, starting = TimedTool("ffmpeg"), threading.Event()
+    starting.set()  # a conversion's first segments are being made
+    service = PreviewService(DiskCache(tmp_path / "cache", 10**9), ffmpeg, yield_to=starting.is_set)
+    made = service.start(service.find(str(library / DIRECT), probe_of(library / DIRECT)))
+    time.sleep(1.0)
+    assert not made.done() and not hasattr(ffmpeg, "started")  # no ffmpeg beside the conversion's
+    released = time.monotonic()
+    starting.clear()
+    assert made.result(TIMEOUT) and ffmpeg.started >= released
     service.close()
 
 

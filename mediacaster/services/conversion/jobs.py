@@ -85,6 +85,7 @@ YIELD_AFTER = 15.0  # a job not read from for this long gives way to a new one
 ERRORS_KEPT = 30.0  # seconds a failed job answers for its stream before a retry
 RETRY_AFTER = 10
 YIELD_WAIT = 5.0  # the longest a new job waits for a stopped one to be gone
+STARTING_SEGMENTS = 2  # a job's first segments, which a player waits for before it plays
 # A job this far (seconds of media) ahead of what its player last asked for pauses
 # (SIGSTOP) until the player comes nearer: a film is not converted to its end, and its
 # segments not evicted, while nobody watches that far.
@@ -256,6 +257,16 @@ class JobManager:
     def running(self):
         with self._cond:
             return [job for jobs in self._jobs.values() for job in jobs if job.running]
+
+    def starting(self):
+        """Whether a job has yet to make its first STARTING_SEGMENTS segments: a player
+        waits for them (a start, a seek, the next item made ready)."""
+        with self._cond:
+            return any(
+                job.running and job.stopped is None and job.next_index < job.start_index + STARTING_SEGMENTS
+                for jobs in self._jobs.values()
+                for job in jobs
+            )
 
     def measures(self, stream):
         """What the stream's jobs measured (a :class:`Measures`), or None."""

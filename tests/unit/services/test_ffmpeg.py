@@ -198,3 +198,34 @@ def test_each_run_is_a_process_group_of_its_own(tmp_path):
     script = f"exec {sys.executable} -c 'import os; print(os.getpid(), os.getpgrp())'\n"
     pid, group = map(int, make_tool(tmp_path, "ffprobe", script).run([], timeout=5).split())
     assert group == pid != os.getpgrp()
+
+
+# A tool that counts (one line every 0.05 s) into a file for a second, then exits.
+COUNTER = """\
+i=0
+while [ $i -lt 20 ]; do echo $i >> "$2"; i=$((i+1)); sleep 0.05; done
+"""
+
+
+def test_a_run_is_stopped_while_asked_and_goes_on_after(tmp_path, marker):
+    tool = make_tool(tmp_path, "ffmpeg", COUNTER)
+    counted, pause = tmp_path / "counted", threading.Event()
+    outcome = {}
+    thread = threading.Thread(
+        target=lambda: outcome.update(
+            ran=tool.run([marker, str(counted)], timeout=30, pause_while=pause.is_set)
+        )
+    )
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not (counted.exists() and counted.read_text().count("\n") >= 2) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pause.set()
+    time.sleep(0.5)  # the run stops within a look (0.1 s)
+    held = counted.read_text().count("\n")
+    assert [p.status() for p in survivors(marker, wait=0)] == [psutil.STATUS_STOPPED]
+    time.sleep(0.5)
+    assert counted.read_text().count("\n") == held < 20  # nothing counted while it was stopped
+    pause.clear()
+    thread.join(10)
+    assert "ran" in outcome and counted.read_text().count("\n") == 20  # went on, to its end
