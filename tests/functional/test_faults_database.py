@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 import pytest
+import redis
 import requests
 
 from mediacaster.models import SQLITE_FILE
@@ -103,6 +104,18 @@ def assert_back_to_normal(server, browser):
 
 def kept(app):
     return app.registry.services.history.pending()
+
+
+@pytest.fixture(autouse=True)
+def nothing_kept(redis_server):
+    """Each test's apps start with no reports kept for a database: the suite's apps share
+    one Redis, where a report another test's app kept (its database away when it stopped)
+    waits, as it should, for the next start, and would be counted here."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.delete(history.KEPT)
+    yield
+    client.delete(history.KEPT)
+    client.close()
 
 
 @pytest.fixture(scope="module")
