@@ -32,6 +32,11 @@ def real_path(library, root, path):
         return None
 
 
+def real_of(library, root):
+    """``real_of(path)``: where a path of ``root`` is on disk ("" where it would leave it)."""
+    return lambda path: real_path(library, root, path) or ""
+
+
 def folders_of(library, root):
     """The :class:`Folders` of ``root``, as listings see them."""
     base = library.root_path(root)
@@ -69,7 +74,7 @@ def read(library, root, path, folders, known, force=False, real=None, hashed=Tru
         return (path, None, None, None), None
     kind = classify(path.rpartition("/")[2])[1]
     try:
-        info = identify(path, kind, real, folders, lambda other: real_path(library, root, other) or "")
+        info = identify(path, kind, real, folders, real_of(library, root))
     except Exception:  # a reader's bug on one odd file must not stop every scan there
         return (path, st, content_hash, None), traceback.format_exc()
     return (path, st, content_hash, info), None

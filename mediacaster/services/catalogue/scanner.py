@@ -335,10 +335,6 @@ class Scanner:
         self._check()
         return reading.logged(root, reading.read(self.library, root, path, folders, known, force))
 
-    def _real_of(self, root):
-        """``real_of(path)``: where a path of ``root`` is on disk ("" where it would leave it)."""
-        return lambda path: reading.real_path(self.library, root, path) or ""
-
     def _write(self, root, found, gone=None):
         """Write what :meth:`_read` found, in one transaction; how many files that was.
         ``gone``: the paths a full scan found missing (see store.record_file)."""
@@ -392,7 +388,9 @@ class Scanner:
             store.mark_missing(session, root, [path])
             return None, None
         kind = classify(path.rpartition("/")[2])[1]
-        record = store.record_file(session, root, path, kind, st, content_hash, self._real_of(root), gone)
+        record = store.record_file(
+            session, root, path, kind, st, content_hash, reading.real_of(self.library, root), gone
+        )
         return record, info
 
     # -- changes as they happen --------------------------------------------
