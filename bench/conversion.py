@@ -133,9 +133,9 @@ def settled(services, timeout=120):
 
 class App:
     """A fresh app with a data folder of its own (a cold conversion cache) under waitress;
-    ``celery``: its jobs go to the bench's workers."""
+    ``celery``: its jobs go to the bench's workers; ``settings``: the app's, over the bench's."""
 
-    def __init__(self, bench, celery=False):
+    def __init__(self, bench, celery=False, **settings):
         self.data = Path(tempfile.mkdtemp(prefix="data-", dir=bench.tmp))
         self.app = make_app(
             {},
@@ -157,6 +157,7 @@ class App:
                     if celery
                     else {}
                 ),
+                **settings,
             },
         )
         self.services = self.app.registry.services
@@ -245,8 +246,8 @@ class Bench:
     def broker_url(self):
         return self.redis_url.rsplit("/", 1)[0] + "/5"
 
-    def app(self, celery=False):
-        return App(self, celery)
+    def app(self, celery=False, **settings):
+        return App(self, celery, **settings)
 
     def open(self, app, name):
         client = Client(app.server.url)

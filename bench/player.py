@@ -1,7 +1,10 @@
 """Player benchmark: time from opening a file's page to its first frame, in Chromium.
 
 Debian's headless Chromium (Playwright) opens each file's page with ``?play=1``
-against the app under a real waitress; the time is the page's own clock, from
+against the app as production runs it (docs/nginx.conf): under a real waitress behind
+nginx, which sends the media files itself (X-Accel-Redirect); each page is opened in a
+new browser context (nothing of it in the browser's cache, the browser's checks
+remembered by an earlier visit). The time is the page's own clock, from
 the navigation's start to the first frame shown (``requestVideoFrameCallback``)
 or, for music, to the first moment the position moves. Files:
 
@@ -55,10 +58,11 @@ from mediacaster.playback.decisions import DIRECT as DIRECT_DELIVERY
 from mediacaster.playback.decisions import decide
 from mediacaster.playback.verdicts import GEN1
 from mediacaster.services.conversion import Variant
-from tests.common.chromium import chromium
+from tests.common.chromium import chromium, media_watch
 from tests.common.servers import Nginx, RedisServer
 
 REPEAT = 3
+QUICK_REPEAT = 9  # the direct file and its bare page: a second or so each, and the noisiest
 DIRECT = "film-h264-aac.mp4"
 SOURCES = {
     DIRECT: [
@@ -74,6 +78,7 @@ SOURCES[SEEK_FILM] = [
 ]
 SEEK_AT = 0.7  # of the film's length
 GAP_CLIPS = {"converted": "clip-hevc10-720p.mkv", "direct": "clip-h264-720p.mp4"}
+WARM_PAGE = GAP_CLIPS["direct"]  # the file page a returning browser has opened before
 SOURCES[GAP_CLIPS["converted"]] = [
     *conversion._lavfi(15, "1280x720", 24),
     *("-c:v", "libx265", "-preset", "veryfast", "-pix_fmt", "yuv420p10le"),
@@ -86,17 +91,15 @@ SOURCES[GAP_CLIPS["direct"]] = [
 TV_NAME, TV_ADDRESS = "Bench TV", "127.0.0.7"
 PLAYED_BEFORE_SEEK = 1.0  # seconds of the film played before the seek
 CONVERTED = (conversion.FILM, conversion.REMUX, conversion.MUSIC)
-# Recorded by the page as it plays; an init script runs before the page's own.
-WATCH = """document.addEventListener("DOMContentLoaded", () => {
-  const media = document.querySelector("video, audio");
-  if (!media) return;
+# Recorded by the page as it plays, from the moment its media element is made.
+WATCH = media_watch("""(media) => {
   if (media.requestVideoFrameCallback) {
     media.requestVideoFrameCallback(() => (window.__firstFrame = performance.now()));
   }
   media.addEventListener("timeupdate", () => {
     if (media.currentTime > 0 && !window.__moved) window.__moved = performance.now();
   });
-});"""
+}""")
 NGINX_SERVER = """
 server {{
     listen 127.0.0.1:{{port}};
@@ -105,6 +108,25 @@ server {{
     location / {{ }}
 }}
 """
+
+# The app as production runs it (docs/nginx.conf): nginx in front, and the app answering
+# each media request with X-Accel-Redirect, nginx then sending the file itself.
+ACCEL = "/_mediacaster"
+FRONT_SERVER = """
+server {{
+    listen 127.0.0.1:{{port}};
+    location / {{
+        proxy_pass {app};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_read_timeout 300s;
+    }}
+    location {accel}/m/ {{ internal; alias {media}/; include {snippet}; }}
+    location {accel}/s/ {{ internal; alias {scratch}/; include {snippet}; }}
+}}
+"""
+SNIPPET = Path(mediacaster.__file__).parent.parent / "docs" / "mediacaster-media.conf"
 
 SHAKA = Path(mediacaster.__file__).parent / "static" / "vendor" / "shaka-player" / "shaka-player.compiled.js"
 # Nothing but Shaka Player playing a manifest, as the page's player sets it up (player.js).
@@ -146,22 +168,46 @@ SERVED = """([started, ending]) => {
 }"""
 
 
-def first_frame(browser, url, video, timeout=120, cookies=()):
-    """Milliseconds from navigating to ``url`` to its first frame (or first move of sound);
-    ``cookies``: the browser's (its remembered checks)."""
-    context = browser.new_context()
-    context.add_cookies(list(cookies))
+@contextlib.contextmanager
+def production(bench):
+    """A fresh app as production runs it, nginx in front (``app.url``: nginx's)."""
+    with bench.app(**{"mediacaster.accel_redirect": ACCEL}) as app:
+        conf = FRONT_SERVER.format(
+            app=app.server.url, accel=ACCEL, media=bench.media, scratch=bench.scratch, snippet=SNIPPET
+        )
+        with Nginx(conf) as nginx:
+            app.url = nginx.url
+            yield app
+
+
+# A value the page sets on ``window``, waited for in the page itself (asking for it every few
+# milliseconds through the browser's debugging protocol would take a share of the CPUs).
+SET = """([key, limit]) => new Promise((resolve) => {
+  const until = performance.now() + limit;
+  const check = () =>
+    window[key] != null || performance.now() > until ? resolve(window[key] ?? null) : setTimeout(check, 5);
+  check();
+})"""
+
+
+def wait_set(page, key, what, timeout=120):
+    """The value the page sets as ``window[key]``, once it is set."""
+    deadline = time.monotonic() + timeout
+    while (value := page.evaluate(SET, [key, 1000])) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen in {timeout} s")
+    return value
+
+
+def first_frame(browser, url, video, timeout=120, visitor=None):
+    """Milliseconds from navigating to ``url`` to its first frame (or first move of sound),
+    in a new browser context: ``visitor``'s (a ``Returning``), else an empty one."""
+    context = visitor.context(browser) if visitor else browser.new_context()
     page = context.new_page()
     page.add_init_script(WATCH)
     try:
         page.goto(url)
-        key = "__firstFrame" if video else "__moved"
-        deadline = time.monotonic() + timeout
-        while (value := page.evaluate(f"window.{key}")) is None:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url}: no first frame in {timeout} s")
-            time.sleep(0.01)
-        return value
+        return wait_set(page, "__firstFrame" if video else "__moved", f"{url}: the first frame", timeout)
     finally:
         context.close()
 
@@ -174,17 +220,43 @@ WHAT = {
 
 
 def page_url(app, name):
-    return f"{app.server.url}/library/m/{quote(name)}?play=1"
+    return f"{app.url}/library/m/{quote(name)}?play=1"
+
+
+class Returning:
+    """A browser that has used the app before: its checks remembered (the cookie its first
+    file page set) and, unless ``cached`` is false, the app's styles and scripts in its
+    cache, Shaka Player's too, from another file's page (never the file timed); ``also``:
+    more URLs it has fetched."""
+
+    def __init__(self, cookies, app, cached=True, also=()):
+        self.cookies, self.app, self.cached, self.also = cookies, app, cached, also
+
+    def context(self, browser):
+        context = browser.new_context()
+        context.add_cookies(self.cookies)
+        if self.cached:
+            page = context.new_page()
+            page.goto(f"{self.app.url}/library/m/{quote(WARM_PAGE)}")
+            poll(page, "window.hereQueue && window.seekPreviews", "the page's scripts")
+            page.add_script_tag(url=page.eval_on_selector("#player-box", "box => box.dataset.shaka"))
+            for url in self.also:
+                page.goto(url)
+            page.close()
+        return context
+
+    def uncached(self):
+        return Returning(self.cookies, self.app, cached=False)
 
 
 def remembered_checks(browser, app):
-    """The cookies of a browser that has opened a file page once: its checks remembered."""
+    """A ``Returning`` browser: one that has opened a file page before."""
     context = browser.new_context()
     try:
         page = context.new_page()
         page.goto(page_url(app, DIRECT))
         poll(page, "document.cookie.includes('mediacaster_can=')", "the checks remembered")
-        return context.cookies()
+        return Returning(context.cookies(), app)
     finally:
         context.close()
 
@@ -201,14 +273,14 @@ def converted_rows(bench, browser, name, page):
     video = name != conversion.MUSIC
     cold, warm, floor = [], [], []
     for _ in range(REPEAT):
-        with bench.app() as app:  # an empty cache
-            cookies = remembered_checks(browser, app)
+        with production(bench) as app:  # an empty cache
+            visitor = remembered_checks(browser, app)
             read_file(app, name)
-            opened = functools.partial(first_frame, browser, page_url(app, name), video, cookies=cookies)
+            opened = functools.partial(first_frame, browser, page_url(app, name), video, visitor=visitor)
             cold.append(bench.timed(name, opened))
             app.wait_idle()
             warm.append(bench.timed(name, opened))
-            floor.append(bench.timed(name, functools.partial(bare_shaka, browser, app, name, video, cookies)))
+            floor.append(bench.timed(name, functools.partial(bare_shaka, browser, app, name, video, visitor)))
     bare = median(bench, name, lambda: bench.ffmpeg(name, 0, 0)[0] * 1000)
     cold, warm, floor = statistics.median(cold), statistics.median(warm), statistics.median(floor)
     return [
@@ -233,13 +305,12 @@ def converted_rows(bench, browser, name, page):
     ]
 
 
-def bare_shaka(browser, app, name, video, cookies):
+def bare_shaka(browser, app, name, video, visitor):
     """Milliseconds to the first frame (or move) of ``name``'s manifest, from the cache,
     in a bare page from nginx that does nothing but play it with Shaka Player (nginx
     passing the manifest's and segments' requests to the app): what any page that
     plays a manifest in Chromium costs (it has no DASH or HLS of its own)."""
-    context = browser.new_context()
-    context.add_cookies(list(cookies))
+    context = visitor.uncached().context(browser)
     try:
         page = context.new_page()
         page.goto(page_url(app, name).replace("?play=1", ""))
@@ -256,7 +327,9 @@ def bare_shaka(browser, app, name, video, cookies):
             SHAKA_PAGE.format(tag=tag, manifest=urlsplit(manifest).path + "?" + urlsplit(manifest).query)
         )
         with Nginx(SHAKA_SERVER.format(root=folder, app=app.server.url)) as nginx:
-            return first_frame(browser, f"{nginx.url}/index.html", video, cookies=cookies)
+            # Its Shaka Player in the browser's cache too, as the app's is.
+            bare = Returning(visitor.cookies, app, also=[f"{nginx.url}/shaka.js"])
+            return first_frame(browser, f"{nginx.url}/index.html", video, visitor=bare)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -274,13 +347,13 @@ def page_seek(bench, browser):
     """A fresh app (an empty cache): the film's page plays, then is sought to ``SEEK_AT``.
     Milliseconds from the seek to the first frame there, the segment asked for, whether
     a job was started at it, and the job's stream and timeline (for the reference)."""
-    with bench.app() as app:
+    with production(bench) as app:
         context = browser.new_context()
         page = context.new_page()
         page.add_init_script(WATCH)
         try:
             page.goto(page_url(app, SEEK_FILM))
-            poll(page, "window.__firstFrame", "the first frame")
+            wait_set(page, "__firstFrame", "the first frame")
             poll(page, f"document.querySelector('video').currentTime > {PLAYED_BEFORE_SEEK}", "playing")
             (job,) = app.services.conversion.jobs.running()
             stream, timeline = job.stream, job.timeline
@@ -288,7 +361,7 @@ def page_seek(bench, browser):
             index = timeline.index_at(position)
             page.evaluate("performance.setResourceTimingBufferSize(10000)")
             started = page.evaluate(SEEK, position)
-            resumed = poll(page, "window.__resumed", "the first frame after the seek")
+            resumed = wait_set(page, "__resumed", "the first frame after the seek")
             started_there = any(j.start_index == index for j in app.services.conversion.jobs.running())
             served = page.evaluate(SERVED, [started, f"/{index}.m4s"])
         finally:
@@ -378,22 +451,19 @@ def page_gap(bench, browser, kind):
     """A fresh app: the first clip's page plays it to its end, then the next clip's page
     is opened; milliseconds from that navigation to its first frame."""
     first, second = gap_folder(bench, kind)
-    with settings_from_env(MEDIACASTER_PROGRESS_INTERVAL="1"), bench.app() as app:
-        cookies = remembered_checks(browser, app)
+    with settings_from_env(MEDIACASTER_PROGRESS_INTERVAL="1"), production(bench) as app:
+        visitor = remembered_checks(browser, app)
         for name in (first, second):
             with urllib.request.urlopen(f"{app.server.url}/api/playback/s/{quote(name)}", timeout=120) as r:
                 r.read()
-        context = browser.new_context()
-        context.add_cookies(cookies)
+        context = visitor.context(browser)
         page = context.new_page()
         try:
-            page.goto(f"{app.server.url}/library/s/{quote(first)}?play=1")
+            page.goto(f"{app.url}/library/s/{quote(first)}?play=1")
             poll(page, "document.querySelector('video')?.ended", "the first clip's end", timeout=180)
         finally:
             context.close()
-        return first_frame(
-            browser, f"{app.server.url}/library/s/{quote(second)}?play=1", True, cookies=cookies
-        )
+        return first_frame(browser, f"{app.url}/library/s/{quote(second)}?play=1", True, visitor=visitor)
 
 
 def poll_until(predicate, what, timeout=60):
@@ -500,8 +570,8 @@ def printed(rows):
     return rows
 
 
-def median(bench, key, run):
-    return statistics.median(bench.timed(key, run) for _ in range(REPEAT))
+def median(bench, key, run, times=REPEAT):
+    return statistics.median(bench.timed(key, run) for _ in range(times))
 
 
 class SeekBench(conversion.Bench):
@@ -529,7 +599,7 @@ def main(rows=("direct", "converted", "seek", "gap")):
     media = conversion.MEDIA
     if "converted" in rows:
         conversion.make_media(media)
-    make_media(media, [DIRECT, *([SEEK_FILM] if "seek" in rows else [])])
+    make_media(media, [DIRECT, WARM_PAGE, *([SEEK_FILM] if "seek" in rows else [])])
     make_media(media, list(GAP_CLIPS.values()) if "gap" in rows else [])
     tmp = Path(tempfile.mkdtemp(prefix="bench-player-"))
     scratch = tmp / "scratch"
@@ -547,17 +617,33 @@ def main(rows=("direct", "converted", "seek", "gap")):
             chromium("--autoplay-policy=no-user-gesture-required") as browser,
             Nginx(NGINX_SERVER.format(root=tmp / "ref")) as nginx,
         ):
-            reference = median(bench, "reference", lambda: first_frame(browser, f"{nginx.url}/", True))
-            ours = None
+            bare = functools.partial(first_frame, browser, f"{nginx.url}/", True)
             if "direct" in rows or "gap" in rows:
-                with bench.app() as app:
-                    # The browser's caches warmed, and its checks remembered, by a first visit.
-                    cookies = remembered_checks(browser, app)
-                    ours = median(
-                        bench,
-                        DIRECT,
-                        lambda: first_frame(browser, page_url(app, DIRECT), True, cookies=cookies),
+                with production(bench) as app:
+                    visitor = remembered_checks(browser, app)
+                    # In turn, so that what else the machine does weighs on each alike.
+                    times = {"bare": [], "ours": [], "uncached": []}
+                    for _ in range(QUICK_REPEAT):
+                        times["bare"].append(bench.timed("reference", bare))
+                        times["ours"].append(
+                            bench.timed(
+                                DIRECT,
+                                lambda: first_frame(browser, page_url(app, DIRECT), True, visitor=visitor),
+                            )
+                        )
+                        times["uncached"].append(
+                            bench.timed(
+                                DIRECT,
+                                lambda: first_frame(
+                                    browser, page_url(app, DIRECT), True, visitor=visitor.uncached()
+                                ),
+                            )
+                        )
+                    reference, ours, uncached = (
+                        statistics.median(times[key]) for key in ("bare", "ours", "uncached")
                     )
+            else:
+                reference = median(bench, "reference", bare, QUICK_REPEAT)
             if "direct" in rows:
                 table += printed(
                     [
@@ -566,7 +652,13 @@ def main(rows=("direct", "converted", "seek", "gap")):
                             f"{ours:.0f} ms",
                             f"bare <video> from nginx {reference:.0f} ms",
                             f"{ours / reference:.2f}x",
-                        )
+                        ),
+                        (
+                            "the same, the page's styles and scripts not in the browser's cache",
+                            f"{uncached:.0f} ms",
+                            f"bare <video> from nginx {reference:.0f} ms",
+                            f"{uncached / reference:.2f}x",
+                        ),
                     ]
                 )
             if "converted" in rows:

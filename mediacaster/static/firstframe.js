@@ -2,7 +2,9 @@
 // its scripts once that frame is shown: run before it, their work held the browser's
 // main thread while the media started (about a third of a direct file's start). They
 // come in their order from the page's <template id="page-scripts">, and start on the
-// "page-scripts" event (app.js, player.js) as they would on DOMContentLoaded.
+// "page-scripts" event (app.js, player.js) as they would on DOMContentLoaded. A video
+// played at once gets its own controls then too (data-controls-later): drawn before, they
+// were the largest part of the page's work before that frame.
 "use strict";
 
 (() => {
@@ -15,6 +17,7 @@
   function add() {
     if (added) return;
     added = true;
+    if (media && "controlsLater" in media.dataset) media.controls = true;
     const list = [...scripts.content.querySelectorAll("script")];
     let left = list.length;
     const loaded = () => {

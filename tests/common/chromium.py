@@ -33,3 +33,20 @@ def chromium(*extra_args):
             yield browser
         finally:
             browser.close()
+
+
+def media_watch(watch):
+    """An init script (run before the page's own) that calls the JavaScript function
+    ``watch`` with the page's <video> or <audio> as soon as the parser makes it: a page
+    whose media loads with it can show its first frame before DOMContentLoaded."""
+    return f"""(() => {{
+  const watch = {watch};
+  const observer = new MutationObserver(() => {{
+    const media = document.querySelector("video, audio");
+    if (media) {{
+      observer.disconnect();
+      watch(media);
+    }}
+  }});
+  observer.observe(document, {{ childList: true, subtree: true }});
+}})();"""

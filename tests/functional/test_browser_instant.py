@@ -5,6 +5,7 @@ manifest; a page whose plan is a conversion has started its job when it is serve
 """
 
 import contextlib
+import re
 import shutil
 import time
 from urllib.parse import quote
@@ -13,7 +14,7 @@ import pytest
 import requests
 
 from mediacaster.playback import browsers
-from tests.common.chromium import chromium
+from tests.common.chromium import chromium, media_watch
 from tests.common.typical_library import CHROMIUM_CAN
 from tests.functional.test_browser_player import open_file, plays_from, serving, until
 
@@ -138,10 +139,7 @@ def test_a_converted_page_has_started_its_job_when_served(browser, fresh):
 
 # The page's clock at the frame that showed its video's first picture (the time every
 # callback of that frame is given), and when each of its scripts was asked for.
-FIRST_FRAME = """document.addEventListener("DOMContentLoaded", () => {
-  const media = document.getElementById("player");
-  media?.requestVideoFrameCallback?.((now) => (window.__firstFrame = now));
-});"""
+FIRST_FRAME = media_watch("(media) => media.requestVideoFrameCallback((now) => (window.__firstFrame = now))")
 ASKED = (
     "(name) => performance.getEntriesByType('resource')"
     ".find((e) => e.name.includes(`/static/${name}`))?.startTime"
@@ -152,6 +150,7 @@ PAGE_SCRIPTS = ("app.js", "mediasession.js", "herequeue.js", "player.js")
 def test_a_page_played_as_it_is_adds_its_scripts_after_the_first_frame(browser, site):
     with visitor(browser) as (page, fetched):
         page.context.add_cookies([remembered_cookie(site, CHROMIUM_CAN)])
+        read(site, DIRECT_FILES[0])
         page.add_init_script(FIRST_FRAME)
         open_file(page, site, DIRECT_FILES[0], "?play=1")
         plays_from(page, 0, 0.5)
@@ -160,6 +159,10 @@ def test_a_page_played_as_it_is_adds_its_scripts_after_the_first_frame(browser, 
         for name in PAGE_SCRIPTS:
             assert page.evaluate(ASKED, name) >= shown, name
         assert asked_plans(fetched) == [], fetched
+        # The video's own controls come with its first frame; no poster shown before it.
+        served = served_video(site, DIRECT_FILES[0], "?play=1")
+        assert "data-controls-later" in served and " controls" not in served and "poster=" not in served
+        assert page.evaluate("document.getElementById('player').controls")
         # They start as they do on any page: the player follows the file, the cast bar
         # and the device picker are set up.
         until(page, "document.getElementById('player-box').dataset.delivery === 'direct'")
@@ -170,12 +173,23 @@ def test_a_page_played_as_it_is_adds_its_scripts_after_the_first_frame(browser, 
 def test_a_page_not_playing_at_once_adds_its_scripts_once_its_file_is_loaded(browser, site):
     with visitor(browser) as (page, fetched):
         page.context.add_cookies([remembered_cookie(site, CHROMIUM_CAN)])
+        read(site, DIRECT_FILES[0])
         open_file(page, site, DIRECT_FILES[0])  # no ?play=1: not played by itself
         assert page.evaluate("document.getElementById('player').readyState") >= 2  # its first frame loaded
+        served = served_video(site, DIRECT_FILES[0])
+        assert " controls" in served and "poster=" in served and "data-controls-later" not in served
         assert page.evaluate("document.getElementById('player').paused")
         assert asked_plans(fetched) == [], fetched
         page.evaluate("void document.getElementById('player').play()")
         plays_from(page, 0, 0.5)
+
+
+def served_video(site, name, query=""):
+    """The page's <video> tag as served to a browser whose checks are remembered."""
+    cookie = remembered_cookie(site, CHROMIUM_CAN)
+    page = requests.get(url_of(site, name, query), cookies={cookie["name"]: cookie["value"]}, timeout=TIMEOUT)
+    assert page.status_code == 200
+    return re.search(r"<video [^>]*>", page.text).group(0)
 
 
 def read(site, name):
