@@ -1,23 +1,28 @@
-// A file page whose media loads with the page (its first frame needs no script) adds
-// its scripts once that frame is shown: run before it, their work held the browser's
-// main thread while the media started (about a third of a direct file's start). They
-// come in their order from the page's <template id="page-scripts">, and start on the
-// "page-scripts" event (app.js, player.js) as they would on DOMContentLoaded. A video
-// played at once gets its own controls then too (data-controls-later): drawn before, they
-// were the largest part of the page's work before that frame.
+// Held back until a page's media shows its first frame (or plays its first sound), so
+// that their work does not hold the browser's main thread while the media starts:
+// - a video played at once gets its own controls (data-controls-later): drawn before,
+//   they were the largest part of the page's work before that frame;
+// - a page whose media loads with it (a file played as it is: its first frame needs no
+//   script) adds its scripts, about a third of such a start when they ran before. They
+//   come in their order from the page's <template id="page-scripts">, and start on the
+//   "page-scripts" event (app.js, player.js) as they would on DOMContentLoaded.
 "use strict";
 
 (() => {
   const scripts = document.getElementById("page-scripts");
   const media = document.getElementById("player");
-  if (!scripts) return;
-  // A file that does not load in time still gets its page's controls.
+  const controlsLater = Boolean(media && "controlsLater" in media.dataset);
+  if (!scripts && !controlsLater) return;
+  // Media that does not start in time still gets its controls and its page's scripts.
   const LONGEST_WAIT_MS = 3000;
-  let added = false;
-  function add() {
-    if (added) return;
-    added = true;
-    if (media && "controlsLater" in media.dataset) media.controls = true;
+  let shown = false;
+  function show() {
+    if (shown) return;
+    shown = true;
+    if (controlsLater) media.controls = true;
+    if (scripts) addScripts();
+  }
+  function addScripts() {
     const list = [...scripts.content.querySelectorAll("script")];
     let left = list.length;
     const loaded = () => {
@@ -33,14 +38,14 @@
       document.head.append(script);
     }
   }
-  if (!media) return add();
-  setTimeout(add, LONGEST_WAIT_MS);
-  media.addEventListener("error", add);
+  if (!media) return show();
+  setTimeout(show, LONGEST_WAIT_MS);
+  media.addEventListener("error", show);
   // Autoplay: once the first frame is shown (or the sound plays); else once the first
   // frame is loaded, or when the browser declined to start it by itself.
-  if (media.autoplay && media.requestVideoFrameCallback) media.requestVideoFrameCallback(() => add());
-  else if (media.autoplay) media.addEventListener("playing", add);
-  else if (media.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) add();
-  else media.addEventListener("loadeddata", add);
-  media.addEventListener("canplaythrough", () => media.paused && add());
+  if (media.autoplay && media.requestVideoFrameCallback) media.requestVideoFrameCallback(() => show());
+  else if (media.autoplay) media.addEventListener("playing", show);
+  else if (media.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) show();
+  else media.addEventListener("loadeddata", show);
+  media.addEventListener("canplaythrough", () => media.paused && show());
 })();

@@ -35,6 +35,16 @@ def chromium(*extra_args):
             browser.close()
 
 
+@contextlib.contextmanager
+def another(browser, *extra_args):
+    """A second Chromium with other switches, from ``browser``'s Playwright (one runs at a time)."""
+    other = browser.browser_type.launch(executable_path=CHROMIUM, args=[*ARGS, *extra_args], headless=True)
+    try:
+        yield other
+    finally:
+        other.close()
+
+
 def media_watch(watch):
     """An init script (run before the page's own) that calls the JavaScript function
     ``watch`` with the page's <video> or <audio> as soon as the parser makes it: a page

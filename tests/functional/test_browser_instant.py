@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from mediacaster.playback import browsers
-from tests.common.chromium import chromium, media_watch
+from tests.common.chromium import another, chromium, media_watch
 from tests.common.typical_library import CHROMIUM_CAN
 from tests.functional.test_browser_player import open_file, plays_from, serving, until
 
@@ -106,6 +106,10 @@ def test_a_converted_file_plays_through_shaka_loaded_for_it(browser, site):
         assert asked_plans(fetched) == [], fetched
         assert any(SHAKA in url for url in fetched), fetched
         assert page.evaluate("document.getElementById('player-box').dataset.manifest") == "dash"
+        # Its own controls come with its first frame; its poster shows while it starts.
+        served = served_video(site, "ac3 5.1.mkv", "?play=1")
+        assert "data-controls-later" in served and " controls" not in served and "poster=" in served
+        assert page.evaluate("document.getElementById('player').controls")
 
 
 @pytest.mark.parametrize("value", ["nonsense", f"{browsers.TAG}:h264-nothing", "0000:h264", "x" * 2000])
@@ -168,6 +172,23 @@ def test_a_page_played_as_it_is_adds_its_scripts_after_the_first_frame(browser, 
         until(page, "document.getElementById('player-box').dataset.delivery === 'direct'")
         picker = "document.getElementById('device-picker').options[0].textContent"
         until(page, f"{picker} !== 'Looking for devices…'")
+
+
+@pytest.mark.parametrize("name", [DIRECT_FILES[0], "ac3 5.1.mkv"])
+def test_a_video_the_browser_will_not_start_by_itself_gets_its_controls(browser, site, name):
+    """A browser that starts no sound without a person's gesture: the page's video, played
+    as it is or from a manifest, has its own controls for that person to press play.
+    (Chromium lets Shaka Player's start through: its sound is not there yet when it
+    plays.)"""
+    read(site, name)
+    with another(browser, "--autoplay-policy=document-user-activation-required") as strict, visitor(strict) as (page, _):
+        page.context.add_cookies([remembered_cookie(site, CHROMIUM_CAN)])
+        page.goto(url_of(site, name))
+        until(page, "document.getElementById('player').controls")
+        if page.evaluate("document.getElementById('player').paused"):
+            page.click("#player")  # the person's gesture
+            page.evaluate("void document.getElementById('player').play()")
+        plays_from(page, 0, 0.5)
 
 
 def test_a_page_not_playing_at_once_adds_its_scripts_once_its_file_is_loaded(browser, site):
