@@ -181,7 +181,8 @@ def test_a_video_the_browser_will_not_start_by_itself_gets_its_controls(browser,
     (Chromium lets Shaka Player's start through: its sound is not there yet when it
     plays.)"""
     read(site, name)
-    with another(browser, "--autoplay-policy=document-user-activation-required") as strict, visitor(strict) as (page, _):
+    strict = another(browser, "--autoplay-policy=document-user-activation-required")
+    with strict as other, visitor(other) as (page, _):
         page.context.add_cookies([remembered_cookie(site, CHROMIUM_CAN)])
         page.goto(url_of(site, name))
         until(page, "document.getElementById('player').controls")
