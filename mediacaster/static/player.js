@@ -300,7 +300,9 @@
     }
     box.dataset.manifest = converted ? manifestKind : "file";
     await fillSubtitles(plan);
-    if (media.paused && !wasPlaying) say(converted ? `${verdictLine(plan)} Ready.` : verdictLine(plan), "info");
+    // Playing already: a file played as it is starts before this script (firstframe.js).
+    if (!media.paused) say(verdictLine(plan), "info");
+    else if (!wasPlaying) say(converted ? `${verdictLine(plan)} Ready.` : verdictLine(plan), "info");
     if (wasPlaying) media.play().catch(() => {});
   }
 

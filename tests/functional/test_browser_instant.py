@@ -170,6 +170,9 @@ def test_a_page_played_as_it_is_adds_its_scripts_after_the_first_frame(browser, 
         # They start as they do on any page: the player follows the file, the cast bar
         # and the device picker are set up.
         until(page, "document.getElementById('player-box').dataset.delivery === 'direct'")
+        # It says how the file plays, not that it is still loading (it played before the script).
+        until(page, "document.getElementById('player-state').dataset.kind === 'info'")
+        assert page.evaluate("document.getElementById('player').paused") is False
         picker = "document.getElementById('device-picker').options[0].textContent"
         until(page, f"{picker} !== 'Looking for devices…'")
 
