@@ -410,3 +410,27 @@ def test_without_a_tv_the_page_plays_here_and_says_how_to_add_one(browser, with_
             assert not visit.console, visit.console
         finally:
             visit.close()
+
+
+def test_what_pulses_while_a_file_is_read_keeps_its_contrast(browser, demo):
+    """ "Reading the file…" pulses while a file is read: at every point of its animation,
+    axe finds its words readable (it once faded to a third, below the contrast asked)."""
+    visit = Visit(browser, PHONE)
+    try:
+        page = visit.page
+        page.goto(f"{demo.url}/")
+        settle(page)
+        page.evaluate(
+            "document.querySelector('main').insertAdjacentHTML('beforeend',"
+            " '<p><span class=\"pending\">Reading the file…</span></p>')"
+        )
+        assert page.evaluate("document.getAnimations().length") > 0
+        for point in (0, 0.25, 0.5, 0.75):
+            page.evaluate(
+                "(point) => document.getAnimations().forEach((a) => {"
+                " a.pause(); a.currentTime = point * a.effect.getTiming().duration; })",
+                point,
+            )
+            assert axe_problems(page) == [], point
+    finally:
+        visit.close()
