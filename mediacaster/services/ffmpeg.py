@@ -127,16 +127,21 @@ class _Paused:
         while not self._done.wait(PAUSE_CHECK):
             wanted = bool(self.condition())
             if wanted != stopped:
-                stopped = self._signal(signal.SIGSTOP if wanted else signal.SIGCONT) and wanted
+                stopped = signal_group(self.process, signal.SIGSTOP if wanted else signal.SIGCONT) and wanted
         if stopped:
-            self._signal(signal.SIGCONT)
+            signal_group(self.process, signal.SIGCONT)
 
-    def _signal(self, number):
-        try:
-            os.killpg(self.process.pid, number)
-        except (ProcessLookupError, PermissionError):
-            return False  # ended meanwhile
-        return True
+
+def signal_group(process, signum):
+    """Signal a started process's group, unless it was waited for already (its pid may
+    be another's by now) or is gone; True when sent."""
+    if process.returncode is not None:
+        return False
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _kill(process, wait=True):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mediacaster.errors import Gone, NotFound, Unavailable
-from mediacaster.services.ffmpeg import ToolFailed, ToolTimeout
+from mediacaster.services.ffmpeg import PAUSE_CHECK, ToolFailed, ToolTimeout
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +304,7 @@ class PreviewService:
         """Wait, up to YIELD_AT_MOST seconds, while a player waits for what comes first."""
         deadline = time.monotonic() + YIELD_AT_MOST
         while self.yield_to() and time.monotonic() < deadline:
-            time.sleep(0.1)
+            time.sleep(PAUSE_CHECK)
 
     def close(self):
         """Forget the runs not started; the one running ends with ffmpeg (closed apart)."""

@@ -3,13 +3,13 @@ by the workers' tasks (``mediacaster.worker``): a process group of its own that 
 the thread that started it, its processor time, and signals to its whole group."""
 
 import ctypes
-import os
 import signal
 import subprocess
 
 import psutil
 
 from mediacaster.services.conversion.cluster import CeleryRun
+from mediacaster.services.ffmpeg import signal_group
 
 PR_SET_PDEATHSIG = 1
 
@@ -58,10 +58,4 @@ def signal_process(process, signum):
     be another's by now); True when sent."""
     if isinstance(process, CeleryRun):
         return process.signal(signum)
-    if process.returncode is not None:
-        return False
-    try:
-        os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
+    return signal_group(process, signum)
